@@ -1,0 +1,67 @@
+package dev.normclock.backend;
+
+/**
+ * The primitives a model's training step is written against. Every call works on the models of
+ * a population listed in {@code models} (slot indices), each with its own data and
+ * hyperparameters. Implementations: {@code cpu} (Vector API). Each primitive has a
+ * double-precision scalar reference in the tests that every implementation is checked against.
+ */
+public interface Backend extends AutoCloseable {
+
+    String name();
+
+    /** Threads (CPU) or streams the backend uses; part of a run's record. */
+    int parallelism();
+
+    /**
+     * C = op(A) · B (or C += … when {@code accumulate}), batched over models. op(A) is A or Aᵀ; C is
+     * M×N with M = c.rows and N = c.cols; K is the inner dimension (it may be less than A's extent
+     * when the remaining columns are known to be zero).
+     */
+    void matmul(Tensor a, boolean transposeA, Tensor b, Tensor c, int k, boolean accumulate, int[] models);
+
+    /** dst = srcᵀ per model (dst is src.cols × src.rows). */
+    void transpose(Tensor src, Tensor dst, int[] models);
+
+    /**
+     * The MLP's first layer after the exact rewrite: for each example i of model m with pair
+     * (a, b), pre[i] = pa[a] + pb[b] + bias and act[i] = GELU(pre[i]) (exact, erf-based).
+     */
+    void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor pre, Tensor act, int[] models);
+
+    /**
+     * Backward of {@link #hiddenForward}: dpre = dAct ⊙ GELU'(pre); dPa[a] += dpre, dPb[b] += dpre,
+     * dBias += dpre summed over examples. dPa, dPb and dBias are overwritten.
+     */
+    void hiddenBackward(Tensor dAct, Tensor pre, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models);
+
+    /**
+     * Fused softmax cross-entropy with temperature on z = logits + bias (columns 0..classes-1):
+     * per row the loss ln Σ exp(z/τ) − z_y/τ and whether argmax z = y. When gradScale[m] > 0 the
+     * logits are overwritten by the gradient (softmax(z/τ) − onehot(y)) · gradScale[m] / τ.
+     * Labels are (a + b) mod p of each row's pair.
+     */
+    void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+                      float[][] rowLoss, boolean[][] rowCorrect, int[] models);
+
+    /** out[0, :] = Σ_rows x[row, :]. */
+    void columnSums(Tensor x, Tensor out, int[] models);
+
+    /**
+     * One AdamW step of every tensor of each model (hand-written, with bias correction). Decoupled
+     * weight decay applies to tensors with {@code decayed[j]}, before the Adam update
+     * (W ← W·(1 − lr·λ), Paper A) or after it (W ← W − lr·λ·W, Paper B). Returns in
+     * sumSquares[m][j] the squared Frobenius norm of tensor j after the update.
+     */
+    void adamW(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
+               double[][] sumSquares, int[] models);
+
+    /** Multiplies every tensor of model m by factor[m] (the norm projection). */
+    void scale(Tensor[] tensors, float[] factor, int[] models);
+
+    /** out[m] = squared Frobenius norm of model m's tensor, summed in double. */
+    void sumSquares(Tensor t, double[] out, int[] models);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,260 @@
+package dev.normclock.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import dev.normclock.backend.Backend;
+import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Tensor;
+import dev.normclock.backend.WorkPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The CPU backend: Vector API kernels on off-heap tensors, work split over models and rows (or
+ * columns) on a pool of threads. Every output element belongs to one task and reductions run in
+ * a fixed order, so results are the same bits for any thread count.
+ */
+public final class CpuBackend implements Backend {
+    private static final VectorSpecies<Float> S = CpuGemm.S;
+    private static final int L = CpuGemm.L;
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    /** Rows per task of the row-parallel kernels: fixed, so that partial sums never depend on threads. */
+    private static final int ROW_CHUNK = 64;
+
+    private final WorkPool pool;
+
+    public CpuBackend(int threads) {
+        this.pool = new WorkPool(threads);
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public int parallelism() {
+        return pool.threads();
+    }
+
+
+
+    /** Splits M rows of each model into enough 4-row-aligned chunks to keep every thread busy. */
+    private int rowsPerTask(int rows, int models) {
+        int wanted = Math.max(1, (4 * pool.threads() + models - 1) / models);
+        int per = (rows + wanted - 1) / wanted;
+        per = (per + 3) / 4 * 4;
+        return Math.max(4, Math.min(per, rows));
+    }
+
+    @Override
+    public void matmul(Tensor a, boolean transposeA, Tensor b, Tensor c, int k, boolean accumulate, int[] models) {
+        int m = c.rows, n = c.ld;
+        if (b.ld != c.ld) throw new IllegalArgumentException("B and C must share their padded width");
+        int per = rowsPerTask(m, models.length);
+        int chunks = (m + per - 1) / per;
+        long sAi = transposeA ? 1 : a.ld, sAk = transposeA ? a.ld : 1;
+        pool.forEach(models.length * chunks, (task, w) -> {
+            int model = models[task / chunks];
+            int i0 = (task % chunks) * per, i1 = Math.min(m, i0 + per);
+            CpuGemm.rows(a.seg, a.offset + model * a.modelStride, sAi, sAk,
+                    b.seg, b.offset + model * b.modelStride, b.ld,
+                    c.seg, c.offset + model * c.modelStride, c.ld, i0, i1, n, k, accumulate);
+        });
+    }
+
+    @Override
+    public void transpose(Tensor src, Tensor dst, int[] models) {
+        pool.forEach(models.length, (task, w) -> {
+            int model = models[task];
+            for (int r = 0; r < src.rows; r++) {
+                long s = src.rowAt(model, r);
+                for (int col = 0; col < src.cols; col++)
+                    dst.seg.setAtIndex(F, dst.at(model, col, r), src.seg.getAtIndex(F, s + col));
+            }
+        });
+    }
+
+    @Override
+    public void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor pre, Tensor act, int[] models) {
+        int n = pairs[models[0]].length, ld = pre.ld;
+        int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+        pool.forEach(models.length * chunks, (task, w) -> {
+            int model = models[task / chunks];
+            int[] pr = pairs[model];
+            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(pr.length, i0 + ROW_CHUNK);
+            long biasRow = bias.rowAt(model, 0);
+            for (int i = i0; i < i1; i++) {
+                long ra = pa.rowAt(model, pr[i] / p), rb = pb.rowAt(model, pr[i] % p);
+                long rp = pre.rowAt(model, i), rq = act.rowAt(model, i);
+                for (int j = 0; j < ld; j += L) {
+                    FloatVector x = FloatVector.fromMemorySegment(S, pa.seg, (ra + j) * 4L, NO).add(FloatVector.fromMemorySegment(S, pb.seg, (rb + j) * 4L, NO)).add(FloatVector.fromMemorySegment(S, bias.seg, (biasRow + j) * 4L, NO));
+                    x.intoMemorySegment(pre.seg, (rp + j) * 4L, NO);
+                    (Gelu.forward(x)).intoMemorySegment(act.seg, (rq + j) * 4L, NO);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void hiddenBackward(Tensor dAct, Tensor pre, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models) {
+        int vectors = pre.ld / L;
+        pool.forEach(models.length * vectors, (task, w) -> {
+            int model = models[task / vectors];
+            int j = (task % vectors) * L;
+            int[] pr = pairs[model];
+            for (int t = 0; t < p; t++) {
+                (FloatVector.zero(S)).intoMemorySegment(dPa.seg, (dPa.rowAt(model, t) + j) * 4L, NO);
+                (FloatVector.zero(S)).intoMemorySegment(dPb.seg, (dPb.rowAt(model, t) + j) * 4L, NO);
+            }
+            FloatVector sum = FloatVector.zero(S);
+            for (int i = 0; i < pr.length; i++) {
+                FloatVector x = FloatVector.fromMemorySegment(S, pre.seg, (pre.rowAt(model, i) + j) * 4L, NO);
+                FloatVector d = FloatVector.fromMemorySegment(S, dAct.seg, (dAct.rowAt(model, i) + j) * 4L, NO).mul(Gelu.derivative(x));
+                long ia = dPa.rowAt(model, pr[i] / p) + j, ib = dPb.rowAt(model, pr[i] % p) + j;
+                (FloatVector.fromMemorySegment(S, dPa.seg, (ia) * 4L, NO).add(d)).intoMemorySegment(dPa.seg, (ia) * 4L, NO);
+                (FloatVector.fromMemorySegment(S, dPb.seg, (ib) * 4L, NO).add(d)).intoMemorySegment(dPb.seg, (ib) * 4L, NO);
+                sum = sum.add(d);
+            }
+            sum.intoMemorySegment(dBias.seg, (dBias.rowAt(model, 0) + j) * 4L, NO);
+        });
+    }
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+                             float[][] rowLoss, boolean[][] rowCorrect, int[] models) {
+        int n = pairs[models[0]].length, classes = logits.cols, ld = logits.ld;
+        int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+        pool.forEach(models.length * chunks, (task, w) -> {
+            int model = models[task / chunks];
+            int[] pr = pairs[model];
+            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(pr.length, i0 + ROW_CHUNK);
+            float tau = temperature[model], scale = gradScale[model];
+            long biasRow = bias.rowAt(model, 0);
+            float[] s = new float[ld];
+            for (int i = i0; i < i1; i++) {
+                int pair = pr[i], y = (pair / p + pair % p) % p;
+                long row = logits.rowAt(model, i);
+                FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                for (int j = 0; j < ld; j += L) {
+                    FloatVector z = FloatVector.fromMemorySegment(S, logits.seg, (row + j) * 4L, NO).add(FloatVector.fromMemorySegment(S, bias.seg, (biasRow + j) * 4L, NO)).div(tau);
+                    z = z.blend(Float.NEGATIVE_INFINITY, S.indexInRange(j, classes).not());
+                    z.intoArray(s, j);
+                    max = max.max(z);
+                }
+                float mx = max.reduceLanes(VectorOperators.MAX);
+                int argmax = 0;
+                while (s[argmax] != mx && argmax < classes - 1) argmax++; // the first maximum, as torch.argmax
+                rowCorrect[model][i] = argmax == y;
+                float zy = s[y];
+                FloatVector sum = FloatVector.zero(S);
+                for (int j = 0; j < ld; j += L) {
+                    FloatVector e = FloatVector.fromArray(S, s, j).sub(mx).lanewise(VectorOperators.EXP);
+                    e.intoArray(s, j);
+                    sum = sum.add(e);
+                }
+                float total = sum.reduceLanes(VectorOperators.ADD);
+                rowLoss[model][i] = (float) (Math.log(total) - ((double) zy - mx));
+                if (scale > 0) {
+                    float inv = 1f / total, g = scale / tau;
+                    for (int j = 0; j < ld; j += L) {
+                        FloatVector d = FloatVector.fromArray(S, s, j).mul(inv);
+                        (d.mul(g)).intoMemorySegment(logits.seg, (row + j) * 4L, NO);
+                    }
+                    logits.seg.setAtIndex(F, row + y, (s[y] * inv - 1f) * g);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void columnSums(Tensor x, Tensor out, int[] models) {
+        int vectors = x.ld / L;
+        pool.forEach(models.length * vectors, (task, w) -> {
+            int model = models[task / vectors];
+            int j = (task % vectors) * L;
+            FloatVector sum = FloatVector.zero(S);
+            for (int r = 0; r < x.rows; r++) sum = sum.add(FloatVector.fromMemorySegment(S, x.seg, (x.rowAt(model, r) + j) * 4L, NO));
+            sum.intoMemorySegment(out.seg, (out.rowAt(model, 0) + j) * 4L, NO);
+        });
+    }
+
+    @Override
+    public void adamW(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
+                      double[][] sumSquares, int[] models) {
+        int tensors = params.length;
+        float bc1 = (float) (1 - Math.pow(Hyper.BETA1, step)), bc2 = (float) (1 - Math.pow(Hyper.BETA2, step));
+        float b1 = (float) Hyper.BETA1, b2 = (float) Hyper.BETA2, eps = (float) Hyper.EPS;
+        pool.forEach(models.length * tensors, (task, w) -> {
+            int model = models[task / tensors], ti = task % tensors;
+            Tensor pt = params[ti], gt = grads[ti], mt = m1[ti], vt = m2[ti];
+            float lr = hyper.lr[model];
+            boolean decay = decayed[ti] && hyper.weightDecay[model] != 0f;
+            boolean after = hyper.decayAfter[model];
+            float keep = 1f - lr * hyper.weightDecay[model];
+            float lrWd = lr * hyper.weightDecay[model];
+            double ss = 0;
+            for (int r = 0; r < pt.rows; r++) {
+                long ip = pt.rowAt(model, r), ig = gt.rowAt(model, r), im = mt.rowAt(model, r), iv = vt.rowAt(model, r);
+                FloatVector rowSs = FloatVector.zero(S);
+                for (int j = 0; j < pt.ld; j += L) {
+                    FloatVector wv = FloatVector.fromMemorySegment(S, pt.seg, (ip + j) * 4L, NO), g = FloatVector.fromMemorySegment(S, gt.seg, (ig + j) * 4L, NO);
+                    if (decay && !after) wv = wv.mul(keep);
+                    FloatVector mv = FloatVector.fromMemorySegment(S, mt.seg, (im + j) * 4L, NO).mul(b1).add(g.mul(1f - b1));
+                    FloatVector vv = FloatVector.fromMemorySegment(S, vt.seg, (iv + j) * 4L, NO).mul(b2).add(g.mul(g).mul(1f - b2));
+                    FloatVector upd = mv.div(bc1).div(vv.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+                    wv = wv.sub(upd.mul(lr));
+                    if (decay && after) wv = wv.sub(wv.mul(lrWd));
+                    mv.intoMemorySegment(mt.seg, (im + j) * 4L, NO);
+                    vv.intoMemorySegment(vt.seg, (iv + j) * 4L, NO);
+                    wv.intoMemorySegment(pt.seg, (ip + j) * 4L, NO);
+                    rowSs = wv.fma(wv, rowSs);
+                }
+                ss += rowSs.reduceLanes(VectorOperators.ADD);
+            }
+            sumSquares[model][ti] = ss;
+        });
+    }
+
+    @Override
+    public void scale(Tensor[] tensors, float[] factor, int[] models) {
+        int count = tensors.length;
+        pool.forEach(models.length * count, (task, w) -> {
+            int model = models[task / count];
+            Tensor t = tensors[task % count];
+            float f = factor[model];
+            for (int r = 0; r < t.rows; r++) {
+                long row = t.rowAt(model, r);
+                for (int j = 0; j < t.ld; j += L) (FloatVector.fromMemorySegment(S, t.seg, (row + j) * 4L, NO).mul(f)).intoMemorySegment(t.seg, (row + j) * 4L, NO);
+            }
+        });
+    }
+
+    @Override
+    public void sumSquares(Tensor t, double[] out, int[] models) {
+        pool.forEach(models.length, (task, w) -> {
+            int model = models[task];
+            double ss = 0;
+            for (int r = 0; r < t.rows; r++) {
+                long row = t.rowAt(model, r);
+                FloatVector acc = FloatVector.zero(S);
+                for (int j = 0; j < t.ld; j += L) {
+                    FloatVector v = FloatVector.fromMemorySegment(S, t.seg, (row + j) * 4L, NO);
+                    acc = v.fma(v, acc);
+                }
+                ss += acc.reduceLanes(VectorOperators.ADD);
+            }
+            out[model] = ss;
+        });
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

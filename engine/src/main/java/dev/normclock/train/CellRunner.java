@@ -1,0 +1,144 @@
+package dev.normclock.train;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.normclock.Version;
+import dev.normclock.backend.Backend;
+import dev.normclock.backend.Hyper;
+import dev.normclock.model.MlpPopulation;
+import dev.normclock.model.MlpPopulation.Metrics;
+import dev.normclock.results.CurvePoint;
+import dev.normclock.results.ResultsStore;
+import dev.normclock.results.RunOutcome;
+import dev.normclock.results.RunSpec;
+import dev.normclock.task.ModularAddition;
+import dev.normclock.task.ModularAddition.Split;
+
+/**
+ * Trains one cell's seeds as one population and records it: a run per seed (its full
+ * configuration first, then its outcome) and every evaluation in the curves, each write a
+ * transaction, so an interrupted cell keeps everything logged until then.
+ */
+public final class CellRunner {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Backend backend;
+
+    public CellRunner(Backend backend) {
+        this.backend = backend;
+    }
+
+    /**
+     * @param store        where results go, or null to keep nothing
+     * @param experimentId the experiment the runs belong to (ignored without a store)
+     * @param progress     told of every step and retirement (may be a no-op listener)
+     */
+    public CellResult run(CellSpec spec, ResultsStore store, long experimentId, PopulationTrainer.Listener progress) {
+        int b = spec.seeds().length;
+        ModularAddition task = spec.task();
+        Hyper hyper = new Hyper(b);
+        Split[] splits = new Split[b];
+        long[] runIds = new long[b];
+        try (MlpPopulation pop = new MlpPopulation(spec.shape(), b, task.trainSize())) {
+            for (int m = 0; m < b; m++) {
+                int seed = spec.seeds()[m];
+                hyper.seed[m] = seed;
+                hyper.lr[m] = (float) spec.lr();
+                hyper.weightDecay[m] = (float) spec.weightDecay();
+                hyper.decayAfter[m] = spec.decayAfter();
+                hyper.temperature[m] = (float) spec.temperature();
+                hyper.clampTarget[m] = spec.clampTarget();
+                hyper.clampFrom[m] = spec.clampFrom();
+                splits[m] = task.split(spec.baseKey(), seed);
+                pop.initialise(m, spec.baseKey(), seed, spec.biasStd());
+                if (store != null) runIds[m] = store.startRun(experimentId, runSpec(spec, seed));
+            }
+            PopulationTrainer.Settings settings = new PopulationTrainer.Settings(spec.maxSteps(),
+                    EvalSchedule.parse(spec.evalGrid(), spec.maxSteps()), spec.retireWindow());
+            long[] modelSteps = {0};
+            PopulationTrainer.Listener recorder = new PopulationTrainer.Listener() {
+                @Override
+                public void evaluated(int step, int[] slots, Metrics[] metrics) {
+                    if (store != null) {
+                        List<CurvePoint> points = new ArrayList<>(slots.length);
+                        for (int m : slots) {
+                            Metrics x = metrics[m];
+                            points.add(new CurvePoint(runIds[m], step, x.trainLoss(), x.trainAcc(), x.testLoss(), x.testAcc(),
+                                    x.norm(), x.normE(), x.normW1(), x.normW2()));
+                        }
+                        store.logCurves(points);
+                    }
+                    progress.evaluated(step, slots, metrics);
+                }
+
+                @Override
+                public void finished(int slot, RunOutcome outcome) {
+                    if (store != null) store.finishRun(runIds[slot], outcome);
+                    progress.finished(slot, outcome);
+                }
+
+                @Override
+                public void stepped(int step, int active, int grokked) {
+                    modelSteps[0] += active;
+                    progress.stepped(step, active, grokked);
+                }
+
+                @Override
+                public boolean stopRequested() {
+                    return progress.stopRequested();
+                }
+            };
+            long start = System.nanoTime();
+            RunOutcome[] outcomes = new PopulationTrainer(backend).run(pop, hyper, splits, settings, recorder);
+            double wall = (System.nanoTime() - start) / 1e9;
+            return new CellResult(spec, runIds, outcomes, wall, modelSteps[0]);
+        }
+    }
+
+    private RunSpec runSpec(CellSpec spec, int seed) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model", "mlp");
+        config.put("task", "modular_addition");
+        config.put("p", spec.p());
+        config.put("train_frac", spec.trainFrac());
+        config.put("d", spec.d());
+        config.put("hidden", spec.hidden());
+        config.put("lr", spec.lr());
+        config.put("weight_decay", spec.weightDecay());
+        config.put("decay_order", spec.decayOrder());
+        config.put("rho", nullIfNaN(spec.rho()));
+        config.put("wc", nullIfNaN(spec.wc()));
+        config.put("clamp_target", nullIfNaN(spec.clampTarget()));
+        config.put("clamp_from", spec.clampFrom());
+        config.put("temperature", spec.temperature());
+        config.put("seed", seed);
+        config.put("base_key", spec.baseKey());
+        config.put("max_steps", spec.maxSteps());
+        config.put("eval_grid", spec.evalGrid());
+        config.put("retire_window", spec.retireWindow());
+        config.put("bias_init_std", spec.biasStd());
+        config.put("loss", "ce");
+        config.put("precision", "float32");
+        config.put("backend", backend.name());
+        config.put("threads", backend.parallelism());
+        String json;
+        try {
+            json = JSON.writeValueAsString(config);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        return new RunSpec(seed, "mlp", spec.p(), spec.trainFrac(), spec.d(), spec.hidden(), spec.lr(), spec.weightDecay(),
+                spec.decayOrder(), spec.rho(), spec.wc(), spec.clampTarget(), spec.clampFrom(), spec.temperature(),
+                spec.maxSteps(), spec.evalGrid(), backend.name(), Version.VERSION, json);
+    }
+
+    private static Object nullIfNaN(double v) {
+        return Double.isNaN(v) ? null : v;
+    }
+}

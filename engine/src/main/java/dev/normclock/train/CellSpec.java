@@ -1,0 +1,64 @@
+package dev.normclock.train;
+
+import java.util.Arrays;
+
+import dev.normclock.model.MlpShape;
+import dev.normclock.task.ModularAddition;
+
+/**
+ * One cell of an experiment: the MLP on (a + b) mod p with one set of hyperparameters, trained
+ * for several seeds. The clamp target is ρ·Wc, or an absolute norm, or none (a free run).
+ *
+ * @param seeds      seed indices; with the base key they fix each model's init and split
+ * @param decayAfter false: Paper A's order (decay before the Adam update)
+ * @param clampNorm  an absolute clamp target, or NaN
+ * @param biasStd    standard deviation of the initial biases (Paper A: 1e-6, Paper B: 0)
+ */
+public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
+                       double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
+                       int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd) {
+
+    public CellSpec {
+        new ModularAddition(p, trainFrac); // validates p and f
+        new MlpShape(p, d, hidden);
+        require(lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
+        require(weightDecay >= 0 && Double.isFinite(weightDecay), "--wd must be zero or positive, got " + weightDecay);
+        require(temperature > 0 && Double.isFinite(temperature), "--temperature must be positive, got " + temperature);
+        require(seeds.length > 0, "--seeds must name at least one seed");
+        require(Arrays.stream(seeds).allMatch(s -> s >= 0), "seed indices must be zero or positive");
+        require(Arrays.stream(seeds).distinct().count() == seeds.length, "--seeds lists a seed twice");
+        require(maxSteps >= 1, "--steps must be at least 1, got " + maxSteps);
+        require(clampFrom >= 1, "--clamp-from must be at least 1, got " + clampFrom);
+        require(biasStd >= 0, "the bias init std must be zero or positive");
+        require(Double.isNaN(rho) || (rho > 0 && Double.isFinite(rho)), "--rho must be positive, got " + rho);
+        require(Double.isNaN(wc) || (wc > 0 && Double.isFinite(wc)), "--wc must be positive, got " + wc);
+        require(Double.isNaN(clampNorm) || (clampNorm > 0 && Double.isFinite(clampNorm)), "--norm must be positive, got " + clampNorm);
+        require(Double.isNaN(rho) == Double.isNaN(wc), Double.isNaN(wc)
+                ? "--rho needs --wc, the critical norm it multiplies (or give an absolute target with --norm)"
+                : "--wc needs --rho, the multiple of Wc to hold the norm at");
+        require(Double.isNaN(clampNorm) || Double.isNaN(rho), "give either --rho with --wc or --norm, not both");
+        EvalSchedule.parse(evalGrid, maxSteps);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    public ModularAddition task() {
+        return new ModularAddition(p, trainFrac);
+    }
+
+    public MlpShape shape() {
+        return new MlpShape(p, d, hidden);
+    }
+
+    /** ρ·Wc, the absolute norm, or NaN for a free run. */
+    public double clampTarget() {
+        if (!Double.isNaN(clampNorm)) return clampNorm;
+        return Double.isNaN(rho) ? Double.NaN : rho * wc;
+    }
+
+    public String decayOrder() {
+        return decayAfter ? "after" : "before";
+    }
+}
