@@ -18,7 +18,10 @@ import dev.normclock.task.ModularAddition.Split;
 public final class PopulationTrainer {
     public static final double MEMORISED = 0.99, GROKKED = 0.90;
 
-    /** Budget, evaluation grid and the steps a model must stay grokked before it is retired. */
+    /**
+     * Budget, evaluation grid, and the window: a model is retired once its test accuracy has
+     * stayed at or above 0.90 at every evaluation for that many steps.
+     */
     public record Settings(int maxSteps, EvalSchedule schedule, int retireWindow) {
         public Settings {
             if (maxSteps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + maxSteps);
@@ -58,9 +61,10 @@ public final class PopulationTrainer {
             trainPairs[m] = splits[m].trainPairs();
             isTrain[m] = splits[m].isTrain();
         }
-        int[] tMem = new int[b], tGrok = new int[b];
+        int[] tMem = new int[b], tGrok = new int[b], heldSince = new int[b];
         Arrays.fill(tMem, -1);
         Arrays.fill(tGrok, -1);
+        Arrays.fill(heldSince, -1);
         Metrics[] atGrok = new Metrics[b];
         RunOutcome[] outcome = new RunOutcome[b];
         Metrics[] metrics = new Metrics[b];
@@ -86,7 +90,8 @@ public final class PopulationTrainer {
                         atGrok[m] = x;
                         grokked++;
                     }
-                    if (tGrok[m] >= 0 && step - tGrok[m] >= settings.retireWindow())
+                    heldSince[m] = x.testAcc() < GROKKED ? -1 : heldSince[m] < 0 ? step : heldSince[m];
+                    if (heldSince[m] >= 0 && step - heldSince[m] >= settings.retireWindow())
                         outcome[m] = ended(RunStatus.GROKKED, tMem[m], tGrok[m], atGrok[m], step, start);
                     else if (step >= settings.maxSteps())
                         outcome[m] = ended(tGrok[m] >= 0 ? RunStatus.GROKKED : RunStatus.CENSORED, tMem[m], tGrok[m], atGrok[m], step, start);

@@ -1,0 +1,281 @@
+package dev.normclock.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.normclock.Version;
+import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.results.ResultsStore;
+import dev.normclock.results.RunOutcome;
+import dev.normclock.results.RunStatus;
+import dev.normclock.train.CellResult;
+import dev.normclock.train.CellRunner;
+import dev.normclock.train.CellSpec;
+import dev.normclock.train.PopulationTrainer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** `normclock train`: one cell (one configuration, several seeds) trained as one population. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
+        description = {
+                "Trains one cell of Paper A's MLP for several seeds at once and records every run.",
+                "",
+                "The task is (a + b) mod p; the MLP embeds a and b (E, shared), concatenates, W1 + b1, exact GELU, W2 + b2.",
+                "",
+                "Each seed has its own init and train/test split, drawn from (--base-key, seed, purpose), so cells with the",
+                "same key and seeds are matched counterfactuals. With --rho and --wc the weight norm is held at rho*Wc after",
+                "every step from --clamp-from on; with --norm it is held at that absolute value; with neither it is free.",
+                "A seed is retired once it has grokked (test accuracy >= 0.90) and held it for --retire-window steps, or",
+                "when it spends its budget (--steps), or diverges (NaN/Inf).",
+                ""},
+        footer = {"", "Prints a progress bar on stderr, then a per-seed table and the cell's summary (or one JSON object with --json).",
+                "Results go to DIR/normclock.db; a later run into the same folder adds to it. Example:",
+                "  normclock train --p 59 --rho 1.0 --wc 54.6 --seeds 8 --out results"})
+final class TrainCommand implements java.util.concurrent.Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--p", paramLabel = "P", description = "Modulus p (>= 2). Default: ${DEFAULT-VALUE}.")
+    int p = 59;
+    @Option(names = "--train-frac", paramLabel = "F", description = "Training fraction f in (0, 1); round(f*p^2) pairs train. Default: ${DEFAULT-VALUE}.")
+    double trainFrac = 0.4;
+    @Option(names = "--width", paramLabel = "D", description = "Embedding width d. Default: ${DEFAULT-VALUE}.")
+    int width = 128;
+    @Option(names = "--hidden", paramLabel = "H", description = "Hidden width H. Default: ${DEFAULT-VALUE}.")
+    int hidden = 256;
+    @Option(names = "--lr", paramLabel = "LR", description = "AdamW learning rate. Default: ${DEFAULT-VALUE}.")
+    double lr = 1e-3;
+    @Option(names = "--wd", paramLabel = "LAMBDA", description = "Decoupled weight decay on E, W1, W2 (not biases). Default: ${DEFAULT-VALUE}.")
+    double wd = 1.0;
+    @Option(names = "--decay-order", paramLabel = "ORDER", description = "before (Paper A: W*(1-lr*wd) before the Adam update) or after (Paper B). Default: ${DEFAULT-VALUE}.")
+    String decayOrder = "before";
+    @Option(names = "--seeds", paramLabel = "SEEDS", description = "Seeds: a count (8 = seeds 0..7), a range (0-7) or a list (1,3,5). Default: ${DEFAULT-VALUE}.")
+    String seeds = "4";
+    @Option(names = "--steps", paramLabel = "T", description = "Step budget per seed. Default: ${DEFAULT-VALUE}.")
+    int steps = 25000;
+    @Option(names = "--rho", paramLabel = "RHO", description = "Hold the norm at RHO*Wc (needs --wc).")
+    Double rho;
+    @Option(names = "--wc", paramLabel = "WC", description = "The critical norm Wc that --rho multiplies (Paper A, p = 59: 54.6).")
+    Double wc;
+    @Option(names = "--norm", paramLabel = "N", description = "Hold the norm at this absolute value instead of RHO*Wc.")
+    Double norm;
+    @Option(names = "--clamp-from", paramLabel = "T_INT", description = "First step after which the norm is held (t_int). Default: ${DEFAULT-VALUE}.")
+    int clampFrom = 500;
+    @Option(names = "--temperature", paramLabel = "TAU", description = "Logit temperature: the loss sees logits/TAU. Default: ${DEFAULT-VALUE}.")
+    double temperature = 1.0;
+    @Option(names = "--eval-grid", paramLabel = "GRID", description = "log360 (Paper A: ~360 log-spaced steps up to the budget) or everyK (e.g. every25, Paper B). Default: ${DEFAULT-VALUE}.")
+    String evalGrid = "log360";
+    @Option(names = "--retire-window", paramLabel = "STEPS", description = "Steps a seed must stay grokked before it stops training. Default: ${DEFAULT-VALUE}.")
+    int retireWindow = 500;
+    @Option(names = "--base-key", paramLabel = "KEY", description = "Experiment key for the random streams (init and split). Default: ${DEFAULT-VALUE}.")
+    long baseKey = 0;
+    @Option(names = "--bias-std", paramLabel = "STD", description = "Std of the initial biases (Paper A 1e-6, Paper B 0). Default: ${DEFAULT-VALUE}.")
+    double biasStd = 1e-6;
+    @Option(names = "--name", paramLabel = "NAME", description = "Experiment name in the database. Default: ${DEFAULT-VALUE}.")
+    String name = "train";
+    @Option(names = "--out", paramLabel = "DIR", description = "Results folder (created if missing; holds normclock.db). Default: ${DEFAULT-VALUE}.")
+    Path out = Path.of("results");
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
+    int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--backend", paramLabel = "NAME", description = "cpu (the only backend of this version; auto picks it). Default: ${DEFAULT-VALUE}.")
+    String backend = "auto";
+    @Option(names = "--json", description = "Print the summary as one JSON object on stdout instead of the table.")
+    boolean json;
+    @Option(names = "--no-progress", description = "Do not draw the progress bar.")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+        if (!decayOrder.equals("before") && !decayOrder.equals("after"))
+            throw new IllegalArgumentException("--decay-order must be 'before' or 'after', got '" + decayOrder + "'");
+        if (!backend.equals("auto") && !backend.equals("cpu"))
+            throw new IllegalArgumentException("--backend " + backend + " is not available in this version: use cpu (or auto)");
+        CellSpec cell = new CellSpec(p, trainFrac, width, hidden, lr, wd, decayOrder.equals("after"),
+                rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
+                clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd);
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+
+        try (ResultsStore store = ResultsStore.open(out); CpuBackend be = new CpuBackend(threads)) {
+            long experiment = store.createExperiment(name, "normclock train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
+                    baseKey, Version.VERSION);
+            AtomicBoolean stop = new AtomicBoolean();
+            CountDownLatch done = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                stop.set(true);
+                try {
+                    done.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "normclock-interrupt");
+            Runtime.getRuntime().addShutdownHook(hook);
+            CellResult result;
+            try (Progress progress = new Progress(!noProgress, cell, stop)) {
+                result = new CellRunner(be).run(cell, store, experiment, progress);
+                markInterrupted(store, result);
+            } finally {
+                done.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running: it waits for `done`, which is now counted down
+                }
+            }
+            if (stop.get()) {
+                stderr.println("normclock train: interrupted; finished runs are kept in " + store.path() + ", unfinished ones are marked 'interrupted'");
+                return 130;
+            }
+            if (json) printJson(stdout, cell, result, store, experiment, be.parallelism());
+            else printTable(stdout, cell, result, store, experiment);
+            return 0;
+        }
+    }
+
+    private static void markInterrupted(ResultsStore store, CellResult result) {
+        for (int m = 0; m < result.outcomes().length; m++) {
+            if (result.outcomes()[m] == null) {
+                RunOutcome o = new RunOutcome(RunStatus.INTERRUPTED, -1, -1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, -1, result.wallSeconds());
+                result.outcomes()[m] = o;
+                store.finishRun(result.runIds()[m], o);
+            }
+        }
+    }
+
+    private static String steps(int t) {
+        return t < 0 ? "-" : Integer.toString(t);
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "-" : String.format("%.2f", v);
+    }
+
+    static String cellLabel(CellSpec c) {
+        String clamp = !Double.isNaN(c.clampNorm()) ? String.format("norm held at %.4g from step %d", c.clampNorm(), c.clampFrom())
+                : !Double.isNaN(c.rho()) ? String.format("norm held at %.3g x Wc %.4g = %.4g from step %d", c.rho(), c.wc(), c.clampTarget(), c.clampFrom())
+                : "free norm";
+        return String.format("p=%d f=%.2f d=%d H=%d lr=%.3g wd=%.3g (decay %s), %s, tau=%.3g, %d seeds, budget %d steps",
+                c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(), clamp, c.temperature(), c.seeds().length, c.maxSteps());
+    }
+
+    private void printTable(PrintWriter o, CellSpec cell, CellResult r, ResultsStore store, long experiment) {
+        o.println(cellLabel(cell));
+        o.printf("%6s  %-9s %7s %7s %10s %9s%n", "seed", "status", "T_mem", "T_grok", "|W|@grok", "steps");
+        for (int m = 0; m < r.outcomes().length; m++) {
+            RunOutcome x = r.outcomes()[m];
+            o.printf("%6d  %-9s %7s %7s %10s %9s%n", cell.seeds()[m], x.status().dbValue(), steps(x.tMem()), steps(x.tGrok()),
+                    num(x.normAtGrok()), steps(x.finalStep()));
+        }
+        double med = r.medianTGrok();
+        o.printf("cell: median T_grok %s (%d/%d grokked within %d steps), median |W| at grok %s%n",
+                Double.isNaN(med) ? "> " + cell.maxSteps() + " (censored: half or more did not grok)" : String.format("%.1f", med),
+                r.grokkedCount(), r.outcomes().length, cell.maxSteps(), num(r.medianNormAtGrok()));
+        o.printf("compute: %,d model-steps in %.1f s (%.0f model-steps/s, cpu backend, %d threads)%n",
+                r.modelSteps(), r.wallSeconds(), r.modelStepsPerSecond(), threads);
+        o.printf("results: %s (experiment %d)%n", store.path(), experiment);
+    }
+
+    private static Object nan(double v) {
+        return Double.isNaN(v) ? null : v;
+    }
+
+    private void printJson(PrintWriter o, CellSpec cell, CellResult r, ResultsStore store, long experiment, int threadCount) throws Exception {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("database", store.path().toString());
+        root.put("experiment_id", experiment);
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("p", cell.p());
+        cfg.put("train_frac", cell.trainFrac());
+        cfg.put("d", cell.d());
+        cfg.put("hidden", cell.hidden());
+        cfg.put("lr", cell.lr());
+        cfg.put("wd", cell.weightDecay());
+        cfg.put("decay_order", cell.decayOrder());
+        cfg.put("rho", nan(cell.rho()));
+        cfg.put("wc", nan(cell.wc()));
+        cfg.put("clamp_target", nan(cell.clampTarget()));
+        cfg.put("clamp_from", cell.clampFrom());
+        cfg.put("temperature", cell.temperature());
+        cfg.put("steps", cell.maxSteps());
+        cfg.put("eval_grid", cell.evalGrid());
+        cfg.put("retire_window", cell.retireWindow());
+        cfg.put("base_key", cell.baseKey());
+        root.put("config", cfg);
+        List<Map<String, Object>> seedRows = new ArrayList<>();
+        for (int m = 0; m < r.outcomes().length; m++) {
+            RunOutcome x = r.outcomes()[m];
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("seed", cell.seeds()[m]);
+            s.put("run_id", r.runIds()[m]);
+            s.put("status", x.status().dbValue());
+            s.put("t_mem", x.tMem() < 0 ? null : x.tMem());
+            s.put("t_grok", x.tGrok() < 0 ? null : x.tGrok());
+            s.put("norm_at_grok", nan(x.normAtGrok()));
+            s.put("final_step", x.finalStep());
+            seedRows.add(s);
+        }
+        root.put("seeds", seedRows);
+        root.put("median_t_grok", nan(r.medianTGrok()));
+        root.put("grokked", r.grokkedCount());
+        root.put("total", r.outcomes().length);
+        root.put("median_norm_at_grok", nan(r.medianNormAtGrok()));
+        root.put("wall_seconds", r.wallSeconds());
+        root.put("model_steps", r.modelSteps());
+        root.put("model_steps_per_second", r.modelStepsPerSecond());
+        root.put("backend", "cpu");
+        root.put("threads", threadCount);
+        o.println(new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root));
+    }
+
+    /** The progress bar on stderr: step of the budget, grokked/total, model-steps/s and the ETA to the budget. */
+    private static final class Progress implements PopulationTrainer.Listener, AutoCloseable {
+        private final me.tongfei.progressbar.ProgressBar bar;
+        private final AtomicBoolean stop;
+        private final int total;
+        private final long start = System.nanoTime();
+        private long modelSteps;
+
+        Progress(boolean enabled, CellSpec cell, AtomicBoolean stop) {
+            this.stop = stop;
+            this.total = cell.seeds().length;
+            this.bar = enabled ? new me.tongfei.progressbar.ProgressBarBuilder()
+                    .setTaskName("train")
+                    .setInitialMax(cell.maxSteps())
+                    .setUpdateIntervalMillis(500)
+                    .showSpeed(new java.text.DecimalFormat("#")).setUnit(" steps", 1)
+                                        .build() : null;
+        }
+
+        @Override
+        public void stepped(int step, int active, int grokked) {
+            modelSteps += active;
+            if (bar == null) return;
+            bar.stepTo(step);
+            double s = (System.nanoTime() - start) / 1e9;
+            bar.setExtraMessage(String.format(" grokked %d/%d, %.0f model-steps/s", grokked, total, modelSteps / s));
+        }
+
+        @Override
+        public boolean stopRequested() {
+            return stop.get();
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) bar.close();
+        }
+    }
+}

@@ -1,0 +1,416 @@
+package dev.normclock.reference;
+
+import java.util.Arrays;
+
+/**
+ * The papers' MLP and every {@code Backend} primitive written the plain way, in double precision,
+ * for tests only. Nothing here is fast or clever on purpose: the model is computed per example as
+ * the papers write it (x = [E[a], E[b]], pre = x·W1 + b1, GELU, logits = act·W2 + b2, mean
+ * cross-entropy of logits/τ), not with the engine's first-layer rewrite, so that comparing the
+ * engine with it checks the rewrite as well as the kernels.
+ *
+ * <p>All arrays are row-major without padding: E is p×d, W1 is 2d×H, b1 is H, W2 is H×p, b2 is p.
+ * A pair is encoded as a·p + b and its label is (a + b) mod p.
+ */
+public final class ReferenceMlp {
+    public static final double BETA1 = 0.9, BETA2 = 0.999, EPS = 1e-8;
+
+    private static final double SQRT_PI = Math.sqrt(Math.PI);
+    private static final double TWO_OVER_SQRT_PI = 2 / SQRT_PI;
+    private static final double INV_SQRT2 = 1 / Math.sqrt(2);
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+    private ReferenceMlp() {
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // erf, erfc, Φ, GELU
+    // ------------------------------------------------------------------------------------------
+
+    /** erf(x) to about 1e-15 relative. */
+    public static double erf(double x) {
+        if (Double.isNaN(x)) return x;
+        double ax = Math.abs(x);
+        if (ax < 2) return erfSeries(x);
+        double r = 1 - erfcContinuedFraction(ax);
+        return x < 0 ? -r : r;
+    }
+
+    /** erfc(x) = 1 − erf(x) to about 1e-14 relative for every x (including the far right tail). */
+    public static double erfc(double x) {
+        if (Double.isNaN(x)) return x;
+        if (x >= 2) return erfcContinuedFraction(x);
+        if (x > -2) return 1 - erfSeries(x);            // erfc ≥ erfc(2) ≈ 4.7e-3: no harmful cancellation
+        return 2 - erfcContinuedFraction(-x);
+    }
+
+    /**
+     * erf(x) = (2/√π)·e^{−x²}·Σ_{n≥0} 2ⁿ x^{2n+1} / (1·3·…·(2n+1)): every term has the sign of x,
+     * so there is no cancellation (unlike the alternating Taylor series).
+     */
+    private static double erfSeries(double x) {
+        double x2 = x * x, term = x, sum = x;
+        for (int n = 1; n < 500; n++) {
+            term *= 2 * x2 / (2 * n + 1);
+            sum += term;
+            if (Math.abs(term) <= 1e-17 * Math.abs(sum)) break;
+        }
+        return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
+    }
+
+    /**
+     * erfc(x) for x ≥ 2 by the continued fraction erfc(x) = e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x +
+     * (3/2)/(x + …)))), evaluated with the modified Lentz method.
+     */
+    private static double erfcContinuedFraction(double x) {
+        final double tiny = 1e-300;
+        double f = x, c = x, dd = 0;
+        for (int n = 1; n < 10_000; n++) {
+            double an = n / 2.0;
+            dd = x + an * dd;
+            if (dd == 0) dd = tiny;
+            c = x + an / c;
+            if (c == 0) c = tiny;
+            dd = 1 / dd;
+            double delta = c * dd;
+            f *= delta;
+            if (Math.abs(delta - 1) < 1e-16) break;
+        }
+        return Math.exp(-x * x) / (SQRT_PI * f);
+    }
+
+    /** The standard normal CDF Φ(x) = erfc(−x/√2)/2, accurate in relative terms in both tails. */
+    public static double normalCdf(double x) {
+        return 0.5 * erfc(-x * INV_SQRT2);
+    }
+
+    /** The standard normal density φ(x). */
+    public static double normalPdf(double x) {
+        return INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+    }
+
+    /** Exact GELU, x·Φ(x). */
+    public static double gelu(double x) {
+        return x * normalCdf(x);
+    }
+
+    /** GELU'(x) = Φ(x) + x·φ(x). */
+    public static double geluDerivative(double x) {
+        return normalCdf(x) + x * normalPdf(x);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The model, plain per-example algorithm
+    // ------------------------------------------------------------------------------------------
+
+    /** One model's parameters (or gradients, or Adam moments) in double. */
+    public static final class Params {
+        public final int p, d, h;
+        public final double[] e, w1, b1, w2, b2;
+
+        public Params(int p, int d, int h) {
+            this.p = p;
+            this.d = d;
+            this.h = h;
+            e = new double[p * d];
+            w1 = new double[2 * d * h];
+            b1 = new double[h];
+            w2 = new double[h * p];
+            b2 = new double[p];
+        }
+
+        /** Tensors in the engine's order: E, W1, b1, W2, b2. */
+        public double[][] tensors() {
+            return new double[][]{e, w1, b1, w2, b2};
+        }
+
+        /** Whether tensor j (in {@link #tensors()} order) is a weight matrix (decayed and clamped). */
+        public static boolean isWeightMatrix(int j) {
+            return j == 0 || j == 1 || j == 3;
+        }
+
+        public static final String[] NAMES = {"E", "W1", "b1", "W2", "b2"};
+
+        public Params copy() {
+            Params c = new Params(p, d, h);
+            double[][] src = tensors(), dst = c.tensors();
+            for (int j = 0; j < src.length; j++) System.arraycopy(src[j], 0, dst[j], 0, src[j].length);
+            return c;
+        }
+
+        /** √(‖E‖² + ‖W1‖² + ‖W2‖²), biases excluded. */
+        public double weightNorm() {
+            return Math.sqrt(sumSquares(e) + sumSquares(w1) + sumSquares(w2));
+        }
+    }
+
+    public static int label(int pair, int p) {
+        return (pair / p + pair % p) % p;
+    }
+
+    /**
+     * Mean cross-entropy of logits/τ over the given pairs and, when {@code grad} is not null, its
+     * gradient with respect to every parameter (overwritten).
+     */
+    public static double lossAndGradient(Params w, int[] pairs, double tau, Params grad) {
+        int p = w.p, d = w.d, h = w.h, n = pairs.length;
+        if (grad != null) for (double[] t : grad.tensors()) Arrays.fill(t, 0);
+        double[] x = new double[2 * d], pre = new double[h], act = new double[h], z = new double[p];
+        double[] dz = new double[p], dAct = new double[h], dPre = new double[h], dx = new double[2 * d];
+        double total = 0;
+        for (int pair : pairs) {
+            int a = pair / p, b = pair % p, y = label(pair, p);
+            System.arraycopy(w.e, a * d, x, 0, d);
+            System.arraycopy(w.e, b * d, x, d, d);
+            for (int j = 0; j < h; j++) {
+                double s = w.b1[j];
+                for (int k = 0; k < 2 * d; k++) s += x[k] * w.w1[k * h + j];
+                pre[j] = s;
+                act[j] = gelu(s);
+            }
+            for (int c = 0; c < p; c++) {
+                double s = w.b2[c];
+                for (int j = 0; j < h; j++) s += act[j] * w.w2[j * p + c];
+                z[c] = s;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < p; c++) max = Math.max(max, z[c] / tau);
+            double sum = 0;
+            for (int c = 0; c < p; c++) sum += Math.exp(z[c] / tau - max);
+            total += Math.log(sum) + max - z[y] / tau;
+            if (grad == null) continue;
+
+            for (int c = 0; c < p; c++) dz[c] = (Math.exp(z[c] / tau - max) / sum - (c == y ? 1 : 0)) / tau / n;
+            for (int c = 0; c < p; c++) grad.b2[c] += dz[c];
+            for (int j = 0; j < h; j++) {
+                double s = 0;
+                for (int c = 0; c < p; c++) {
+                    grad.w2[j * p + c] += act[j] * dz[c];
+                    s += w.w2[j * p + c] * dz[c];
+                }
+                dAct[j] = s;
+                dPre[j] = s * geluDerivative(pre[j]);
+                grad.b1[j] += dPre[j];
+            }
+            for (int k = 0; k < 2 * d; k++) {
+                double s = 0;
+                for (int j = 0; j < h; j++) {
+                    grad.w1[k * h + j] += x[k] * dPre[j];
+                    s += w.w1[k * h + j] * dPre[j];
+                }
+                dx[k] = s;
+            }
+            for (int k = 0; k < d; k++) {
+                grad.e[a * d + k] += dx[k];
+                grad.e[b * d + k] += dx[d + k];
+            }
+        }
+        return total / n;
+    }
+
+    /** Hyperparameters of one model for {@link #trainStep}. */
+    public record StepHyper(double lr, double weightDecay, boolean decayAfter, double temperature,
+                            double clampTarget, int clampFrom) {
+    }
+
+    /**
+     * One full-batch AdamW step (1-based {@code step}) of the plain model, then the clamp when
+     * {@code step ≥ clampFrom} and the target is not NaN. Returns the loss before the update.
+     * {@code grad} receives the gradient (at the weights before the update).
+     */
+    public static double trainStep(Params w, Params m, Params v, Params grad, int[] pairs, StepHyper hp, int step) {
+        double loss = lossAndGradient(w, pairs, hp.temperature(), grad);
+        double[][] wt = w.tensors(), gt = grad.tensors(), mt = m.tensors(), vt = v.tensors();
+        for (int j = 0; j < wt.length; j++)
+            adamW(wt[j], gt[j], mt[j], vt[j], hp.lr(), hp.weightDecay(), Params.isWeightMatrix(j), hp.decayAfter(), step);
+        if (!Double.isNaN(hp.clampTarget()) && step >= hp.clampFrom()) clamp(w, hp.clampTarget());
+        return loss;
+    }
+
+    /** Scales E, W1, W2 by target/‖W‖. */
+    public static void clamp(Params w, double target) {
+        double f = target / w.weightNorm();
+        scale(w.e, f);
+        scale(w.w1, f);
+        scale(w.w2, f);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The primitives of Backend, one model at a time, on unpadded row-major arrays
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * C (m × n) = op(A)·B or C += op(A)·B, op(A) = A (m × k, stored with aCols columns) or Aᵀ (A
+     * stored k' × aCols with aCols ≥ m, op(A)(i, kk) = A[kk][i]). B is k × n (at least k rows).
+     */
+    public static void matmul(double[] a, int aCols, boolean transposeA, double[] b, int n, double[] c, int m, int k,
+                              boolean accumulate) {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double s = accumulate ? c[i * n + j] : 0;
+                for (int kk = 0; kk < k; kk++) {
+                    double av = transposeA ? a[kk * aCols + i] : a[i * aCols + kk];
+                    s += av * b[kk * n + j];
+                }
+                c[i * n + j] = s;
+            }
+    }
+
+    /** Σ_k |op(A)(i,k)·B(k,j)|: the scale a GEMM's rounding error is measured against. */
+    public static double[] matmulMagnitude(double[] a, int aCols, boolean transposeA, double[] b, int n, int m, int k) {
+        double[] out = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int kk = 0; kk < k; kk++) {
+                    double av = transposeA ? a[kk * aCols + i] : a[i * aCols + kk];
+                    s += Math.abs(av * b[kk * n + j]);
+                }
+                out[i * n + j] = s;
+            }
+        return out;
+    }
+
+    /** srcᵀ (cols × rows). */
+    public static double[] transpose(double[] src, int rows, int cols) {
+        double[] out = new double[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
+        return out;
+    }
+
+    /** pre[i] = pa[a_i] + pb[b_i] + bias, act = GELU(pre); pa, pb are p × h. */
+    public static void hiddenForward(double[] pa, double[] pb, double[] bias, int[] pairs, int p, int h,
+                                     double[] pre, double[] act) {
+        for (int i = 0; i < pairs.length; i++) {
+            int a = pairs[i] / p, b = pairs[i] % p;
+            for (int j = 0; j < h; j++) {
+                double x = pa[a * h + j] + pb[b * h + j] + bias[j];
+                pre[i * h + j] = x;
+                act[i * h + j] = gelu(x);
+            }
+        }
+    }
+
+    /** dpre = dAct ⊙ GELU'(pre); dPa[a] = Σ dpre, dPb[b] = Σ dpre, dBias = Σ dpre (all overwritten). */
+    public static void hiddenBackward(double[] dAct, double[] pre, int[] pairs, int p, int h,
+                                      double[] dPa, double[] dPb, double[] dBias) {
+        Arrays.fill(dPa, 0, p * h, 0);
+        Arrays.fill(dPb, 0, p * h, 0);
+        Arrays.fill(dBias, 0, h, 0);
+        for (int i = 0; i < pairs.length; i++) {
+            int a = pairs[i] / p, b = pairs[i] % p;
+            for (int j = 0; j < h; j++) {
+                double g = dAct[i * h + j] * geluDerivative(pre[i * h + j]);
+                dPa[a * h + j] += g;
+                dPb[b * h + j] += g;
+                dBias[j] += g;
+            }
+        }
+    }
+
+    /**
+     * Softmax cross-entropy with temperature on z = logits + bias over {@code classes} columns;
+     * label (a + b) mod p. rowLoss[i] = ln Σ exp(z/τ) − z_y/τ, rowCorrect[i] = (first argmax of z
+     * == y). When gradScale > 0, logits are overwritten by (softmax(z/τ) − onehot)·gradScale/τ.
+     */
+    public static void crossEntropy(double[] logits, double[] bias, int[] pairs, int p, int classes, double tau,
+                                    double gradScale, double[] rowLoss, boolean[] rowCorrect) {
+        double[] z = new double[classes];
+        for (int i = 0; i < pairs.length; i++) {
+            int y = label(pairs[i], p);
+            double max = Double.NEGATIVE_INFINITY;
+            int argmax = 0;
+            for (int c = 0; c < classes; c++) {
+                z[c] = logits[i * classes + c] + bias[c];
+                if (z[c] > z[argmax]) argmax = c;
+                max = Math.max(max, z[c] / tau);
+            }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.exp(z[c] / tau - max);
+            rowLoss[i] = Math.log(sum) + max - z[y] / tau;
+            rowCorrect[i] = argmax == y;
+            if (gradScale > 0)
+                for (int c = 0; c < classes; c++)
+                    logits[i * classes + c] = (Math.exp(z[c] / tau - max) / sum - (c == y ? 1 : 0)) * gradScale / tau;
+        }
+    }
+
+    /** Σ over rows, per column. */
+    public static double[] columnSums(double[] x, int rows, int cols) {
+        double[] out = new double[cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) out[c] += x[r * cols + c];
+        return out;
+    }
+
+    /**
+     * One AdamW step of one tensor in place (β1 0.9, β2 0.999, ε 1e-8, bias correction with the
+     * 1-based step). When {@code decayed}: W ← W·(1 − lr·λ) before the Adam update, or W ← W − lr·λ·W
+     * after it when {@code decayAfter}. Returns the squared Frobenius norm after the step.
+     */
+    public static double adamW(double[] w, double[] g, double[] m, double[] v, double lr, double weightDecay,
+                               boolean decayed, boolean decayAfter, int step) {
+        double bc1 = 1 - Math.pow(BETA1, step), bc2 = 1 - Math.pow(BETA2, step);
+        boolean decay = decayed && weightDecay != 0;
+        for (int i = 0; i < w.length; i++) {
+            double x = w[i];
+            if (decay && !decayAfter) x *= 1 - lr * weightDecay;
+            m[i] = BETA1 * m[i] + (1 - BETA1) * g[i];
+            v[i] = BETA2 * v[i] + (1 - BETA2) * g[i] * g[i];
+            x -= lr * (m[i] / bc1) / (Math.sqrt(v[i] / bc2) + EPS);
+            if (decay && decayAfter) x -= lr * weightDecay * x;
+            w[i] = x;
+        }
+        return sumSquares(w);
+    }
+
+    public static void scale(double[] t, double factor) {
+        for (int i = 0; i < t.length; i++) t[i] *= factor;
+    }
+
+    public static double sumSquares(double[] t) {
+        double s = 0;
+        for (double x : t) s += x * x;
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The engine's rewrite composed from the reference primitives (double), for cross-checks
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * The loss and gradient computed the way {@code MlpPopulation.trainStep} composes the
+     * primitives (Pa = E·W1[0:d], Pb = E·W1[d:2d], per-token gradient sums), in double. In exact
+     * arithmetic it equals {@link #lossAndGradient}; in double the two agree to ~1e-13.
+     */
+    public static double rewrittenLossAndGradient(Params w, int[] pairs, double tau, Params grad) {
+        int p = w.p, d = w.d, h = w.h, n = pairs.length;
+        double[] w1Top = Arrays.copyOfRange(w.w1, 0, d * h), w1Bot = Arrays.copyOfRange(w.w1, d * h, 2 * d * h);
+        double[] pa = new double[p * h], pb = new double[p * h];
+        matmul(w.e, d, false, w1Top, h, pa, p, d, false);
+        matmul(w.e, d, false, w1Bot, h, pb, p, d, false);
+        double[] pre = new double[n * h], act = new double[n * h];
+        hiddenForward(pa, pb, w.b1, pairs, p, h, pre, act);
+        double[] logits = new double[n * p];
+        matmul(act, h, false, w.w2, p, logits, n, h, false);
+        double[] rowLoss = new double[n];
+        crossEntropy(logits, w.b2, pairs, p, p, tau, 1.0 / n, rowLoss, new boolean[n]);
+        double loss = 0;
+        for (double l : rowLoss) loss += l;
+        System.arraycopy(columnSums(logits, n, p), 0, grad.b2, 0, p);
+        matmul(act, h, true, logits, p, grad.w2, h, n, false);
+        double[] dAct = new double[n * h];
+        matmul(logits, p, false, transpose(w.w2, h, p), h, dAct, n, p, false);
+        double[] dPa = new double[p * h], dPb = new double[p * h];
+        hiddenBackward(dAct, pre, pairs, p, h, dPa, dPb, grad.b1);
+        double[] gTop = new double[d * h], gBot = new double[d * h];
+        matmul(w.e, d, true, dPa, h, gTop, d, p, false);
+        matmul(w.e, d, true, dPb, h, gBot, d, p, false);
+        System.arraycopy(gTop, 0, grad.w1, 0, d * h);
+        System.arraycopy(gBot, 0, grad.w1, d * h, d * h);
+        matmul(dPa, h, false, transpose(w1Top, d, h), d, grad.e, p, h, false);
+        matmul(dPb, h, false, transpose(w1Bot, d, h), d, grad.e, p, h, true);
+        return loss / n;
+    }
+}
