@@ -17,7 +17,6 @@ import dev.normclock.Version;
 import dev.normclock.backend.cpu.CpuBackend;
 import dev.normclock.results.ResultsStore;
 import dev.normclock.results.RunOutcome;
-import dev.normclock.results.RunStatus;
 import dev.normclock.train.CellResult;
 import dev.normclock.train.CellRunner;
 import dev.normclock.train.CellSpec;
@@ -126,7 +125,6 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             CellResult result;
             try (Progress progress = new Progress(!noProgress, cell, stop)) {
                 result = new CellRunner(be).run(cell, store, experiment, progress);
-                markInterrupted(store, result);
             } finally {
                 done.countDown();
                 try {
@@ -142,16 +140,6 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             if (json) printJson(stdout, cell, result, store, experiment, be.parallelism());
             else printTable(stdout, cell, result, store, experiment);
             return 0;
-        }
-    }
-
-    private static void markInterrupted(ResultsStore store, CellResult result) {
-        for (int m = 0; m < result.outcomes().length; m++) {
-            if (result.outcomes()[m] == null) {
-                RunOutcome o = new RunOutcome(RunStatus.INTERRUPTED, -1, -1, Double.NaN, Double.NaN, Double.NaN, Double.NaN, -1, result.wallSeconds());
-                result.outcomes()[m] = o;
-                store.finishRun(result.runIds()[m], o);
-            }
         }
     }
 

@@ -40,7 +40,7 @@ public final class PopulationTrainer {
         default void stepped(int step, int active, int grokked) {
         }
 
-        /** Polled between steps: true stops training, leaving unfinished models as they are. */
+        /** Polled between steps: true stops training and ends the unfinished models as interrupted. */
         default boolean stopRequested() {
             return false;
         }
@@ -97,14 +97,18 @@ public final class PopulationTrainer {
                         outcome[m] = ended(tGrok[m] >= 0 ? RunStatus.GROKKED : RunStatus.CENSORED, tMem[m], tGrok[m], atGrok[m], step, start);
                 }
                 active = retire(active, outcome, listener);
-                if (active.length == 0 || listener.stopRequested()) break;
+                if (active.length == 0) break;
+            }
+            if (listener.stopRequested()) {
+                for (int m : active) outcome[m] = ended(RunStatus.INTERRUPTED, tMem[m], tGrok[m], atGrok[m], step, start);
+                retire(active, outcome, listener);
+                break;
             }
             pop.trainStep(backend, active, trainPairs, hyper, step + 1, loss);
             for (int m : active)
                 if (!Double.isFinite(loss[m])) outcome[m] = ended(RunStatus.DIVERGED, tMem[m], tGrok[m], atGrok[m], step + 1, start);
             active = retire(active, outcome, listener);
             listener.stepped(step + 1, active.length, grokked);
-            if (listener.stopRequested()) break;
         }
         return outcome;
     }

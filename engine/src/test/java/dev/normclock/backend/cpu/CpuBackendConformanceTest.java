@@ -1,0 +1,639 @@
+package dev.normclock.backend.cpu;
+
+import static dev.normclock.backend.cpu.PopulationArrays.assertPaddingZero;
+import static dev.normclock.backend.cpu.PopulationArrays.assertRawEquals;
+import static dev.normclock.backend.cpu.PopulationArrays.fill;
+import static dev.normclock.backend.cpu.PopulationArrays.fillGaussian;
+import static dev.normclock.backend.cpu.PopulationArrays.fillRaw;
+import static dev.normclock.backend.cpu.PopulationArrays.rawBlock;
+import static dev.normclock.backend.cpu.PopulationArrays.read;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Tensor;
+import dev.normclock.reference.ReferenceMlp;
+
+/**
+ * Every {@link CpuBackend} primitive against the double-precision reference: two threads, a
+ * population of four slots with different data per slot, three of them active (slot 1 is idle and
+ * must stay untouched bit for bit), shapes that exercise padding (columns not multiples of 16, row
+ * counts not multiples of 4, more rows than one task chunk).
+ *
+ * <p>Tolerances are stated relative to the natural magnitude of each result (u = 2⁻²⁴, the float
+ * unit roundoff ≈ 6e-8); the measured worst cases are printed after the class so they can be
+ * compared with the bounds.
+ */
+class CpuBackendConformanceTest {
+    static final int MODELS = 4;
+    static final int[] ACTIVE = {0, 2, 3};
+    static final int IDLE = 1;
+    static final float SENTINEL = 1234.5f;
+    static final double U = 0x1p-24;
+
+    /** GEMM error relative to Σ_k |a_ik·b_kj| (plus |c0| when accumulating), K ≤ 256. */
+    static final double GEMM_TOL = 1e-5;
+    /** GELU(x): relative error ≤ GELU_TOL·(1 + x²) for x < 0 (Φ's condition number grows as x²), GELU_TOL for x ≥ 0. */
+    static final double GELU_TOL = 6e-7;
+    /** GELU'(x): error ≤ GELU_TOL·(1 + x²)·(Φ(x) + |x|φ(x)) (both terms' magnitudes: the sum crosses zero at −0.75). */
+    static final double GELU_DERIV_TOL = 6e-7;
+
+    static Arena arena;
+    static CpuBackend be;
+    static final Map<String, Double> WORST = new TreeMap<>();
+
+    @BeforeAll
+    static void setUp() {
+        arena = Arena.ofShared();
+        be = new CpuBackend(2);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        be.close();
+        arena.close();
+        System.out.println("CpuBackend conformance, measured worst errors (in the units of each tolerance):");
+        WORST.forEach((k, v) -> System.out.printf("  %-58s %.3e%n", k, v));
+    }
+
+    static void record(String what, double err) {
+        WORST.merge(what, err, Math::max);
+    }
+
+    static Tensor alloc(int rows, int cols) {
+        return Tensor.allocate(arena, MODELS, rows, cols);
+    }
+
+    static int[][] randomPairs(int p, int n, Random rnd) {
+        int[][] pairs = new int[MODELS][n];
+        for (int[] row : pairs) for (int i = 0; i < n; i++) row[i] = rnd.nextInt(p * p);
+        return pairs;
+    }
+
+    // ---------------------------------------------------------------------------------- matmul
+
+    @ParameterizedTest(name = "M={0} N={1} K={2} transposeA={3} accumulate={4}")
+    @CsvSource({
+            "41, 41, 7, false, false",
+            "75, 13, 37, false, true",
+            "7, 70, 256, true, false",
+            "24, 11, 73, true, true",
+            "3, 20, 9, false, false",
+            "37, 5, 256, false, false",
+            "41, 37, 75, true, false",
+            "130, 48, 64, false, false",
+    })
+    void matmul(int m, int n, int k, boolean transposeA, boolean accumulate) {
+        Random rnd = new Random(Arrays.hashCode(new int[]{m, n, k, transposeA ? 1 : 0, accumulate ? 1 : 0}));
+        Tensor a = transposeA ? alloc(k, m) : alloc(m, k), b = alloc(k, n), c = alloc(m, n);
+        double[][] av = new double[MODELS][], bv = new double[MODELS][], c0 = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            av[mod] = fillGaussian(a, mod, rnd, 1 + mod);
+            bv[mod] = fillGaussian(b, mod, rnd, 0.5);
+            c0[mod] = fillGaussian(c, mod, rnd, 2); // garbage when not accumulating: must be overwritten
+        }
+        fillRaw(a, IDLE, Float.NaN);
+        fillRaw(b, IDLE, Float.NaN);
+        fillRaw(c, IDLE, SENTINEL);
+        float[] idle = rawBlock(c, IDLE);
+
+        be.matmul(a, transposeA, b, c, k, accumulate, ACTIVE);
+
+        assertRawEquals(idle, c, IDLE, "matmul");
+        int aCols = transposeA ? m : k;
+        for (int mod : ACTIVE) {
+            double[] ref = accumulate ? c0[mod].clone() : new double[m * n];
+            ReferenceMlp.matmul(av[mod], aCols, transposeA, bv[mod], n, ref, m, k, accumulate);
+            double[] mag = ReferenceMlp.matmulMagnitude(av[mod], aCols, transposeA, bv[mod], n, m, k);
+            double[] got = read(c, mod);
+            for (int i = 0; i < got.length; i++) {
+                double scale = mag[i] + (accumulate ? Math.abs(c0[mod][i]) : 0);
+                double err = Math.abs(got[i] - ref[i]) / scale;
+                record("matmul K=" + k + ": |err| / Σ|a·b|", err);
+                assertTrue(err <= GEMM_TOL, "model " + mod + " C[" + i / n + "][" + i % n + "]: " + got[i] + " vs " + ref[i]
+                        + " (error " + err + " of the magnitude " + scale + ")");
+            }
+            assertPaddingZero(c, mod, "matmul");
+        }
+    }
+
+    // ------------------------------------------------------------------------------- transpose
+
+    @ParameterizedTest(name = "{0}×{1}")
+    @CsvSource({"24, 11", "41, 7", "5, 37", "1, 33"})
+    void transpose(int rows, int cols) {
+        Random rnd = new Random(rows * 100 + cols);
+        Tensor src = alloc(rows, cols), dst = alloc(cols, rows);
+        double[][] sv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            sv[mod] = fillGaussian(src, mod, rnd, 1);
+            fillGaussian(dst, mod, rnd, 1);
+        }
+        fillRaw(src, IDLE, Float.NaN);
+        fillRaw(dst, IDLE, SENTINEL);
+        float[] idle = rawBlock(dst, IDLE);
+
+        be.transpose(src, dst, ACTIVE);
+
+        assertRawEquals(idle, dst, IDLE, "transpose");
+        for (int mod : ACTIVE) {
+            double[] ref = ReferenceMlp.transpose(sv[mod], rows, cols);
+            double[] got = read(dst, mod);
+            for (int i = 0; i < ref.length; i++) assertEquals(ref[i], got[i], 0.0, "model " + mod + " element " + i);
+            assertPaddingZero(dst, mod, "transpose");
+        }
+    }
+
+    // ------------------------------------------------------------------- hidden layer (GELU)
+
+    /**
+     * Results smaller than this may be flushed to zero: GELU and GELU' reach the float subnormal
+     * range near x = −13 (GELU(−13.2) ≈ −1e−38), and an implementation may flush its intermediates
+     * there. On x ∈ [−12, 12] the values are ≥ 2e−32, so relative accuracy is still demanded.
+     */
+    static final double TINY = 1e-36;
+
+
+    static double geluTolerance(double x) {
+        double g = Math.abs(ReferenceMlp.gelu(x));
+        return (x < 0 ? GELU_TOL * (1 + x * x) * g : GELU_TOL * g) + TINY;
+    }
+
+    static double geluDerivativeMagnitude(double x) {
+        double mag = ReferenceMlp.normalCdf(x) + Math.abs(x) * ReferenceMlp.normalPdf(x);
+        return (x < 0 ? 1 + x * x : 1) * mag;
+    }
+
+    static double geluDerivativeTolerance(double x) {
+        return GELU_DERIV_TOL * geluDerivativeMagnitude(x) + TINY;
+    }
+
+    @Test
+    void hiddenForward() {
+        int p = 41, h = 37, n = 75;
+        Random rnd = new Random(17);
+        Tensor pa = alloc(p, h), pb = alloc(p, h), bias = alloc(1, h), pre = alloc(n, h), act = alloc(n, h);
+        int[][] pairs = randomPairs(p, n, rnd);
+        double[][] pav = new double[MODELS][], pbv = new double[MODELS][], bv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            pav[mod] = fillGaussian(pa, mod, rnd, 1.5 + mod);
+            pbv[mod] = fillGaussian(pb, mod, rnd, 1.5);
+            bv[mod] = fillGaussian(bias, mod, rnd, 0.5);
+            fillGaussian(pre, mod, rnd, 1);
+            fillGaussian(act, mod, rnd, 1);
+        }
+        for (Tensor t : new Tensor[]{pa, pb, bias}) fillRaw(t, IDLE, Float.NaN);
+        fillRaw(pre, IDLE, SENTINEL);
+        fillRaw(act, IDLE, -SENTINEL);
+        float[] idlePre = rawBlock(pre, IDLE), idleAct = rawBlock(act, IDLE);
+
+        be.hiddenForward(pa, pb, bias, pairs, p, pre, act, ACTIVE);
+
+        assertRawEquals(idlePre, pre, IDLE, "hiddenForward pre");
+        assertRawEquals(idleAct, act, IDLE, "hiddenForward act");
+        for (int mod : ACTIVE) {
+            double[] refPre = new double[n * h], refAct = new double[n * h];
+            ReferenceMlp.hiddenForward(pav[mod], pbv[mod], bv[mod], pairs[mod], p, h, refPre, refAct);
+            double[] gotPre = read(pre, mod), gotAct = read(act, mod);
+            for (int i = 0; i < n; i++) {
+                int a = pairs[mod][i] / p, b = pairs[mod][i] % p;
+                for (int j = 0; j < h; j++) {
+                    int e = i * h + j;
+                    // two float additions: error ≤ 2u·(|pa| + |pb| + |bias|)
+                    double mag = Math.abs(pav[mod][a * h + j]) + Math.abs(pbv[mod][b * h + j]) + Math.abs(bv[mod][j]);
+                    double errPre = Math.abs(gotPre[e] - refPre[e]) / (2 * U * mag);
+                    record("hiddenForward pre: |err| / (2u·Σ|terms|)", errPre);
+                    assertTrue(errPre <= 1.01, "model " + mod + " pre[" + i + "][" + j + "]: " + gotPre[e] + " vs " + refPre[e]);
+                    // GELU of the engine's own (float) pre-activation
+                    double x = gotPre[e], want = ReferenceMlp.gelu(x);
+                    double errAct = Math.abs(gotAct[e] - want);
+                    record("hiddenForward act: |err| / GELU tolerance", errAct / geluTolerance(x));
+                    assertTrue(errAct <= geluTolerance(x), "model " + mod + " GELU(" + x + ") = " + gotAct[e] + ", want " + want);
+                }
+            }
+            assertPaddingZero(pre, mod, "hiddenForward pre");
+            assertPaddingZero(act, mod, "hiddenForward act");
+        }
+    }
+
+    /**
+     * GELU and GELU' over x ∈ [−12, 12] (every model its own grid): pre = pa[i] with pb = bias = 0
+     * and the pairs (i, i), so pre is x exactly and dPa[i] = GELU'(x) · dAct exactly one term.
+     */
+    @Test
+    void geluForwardAndDerivativeOverAWideRange() {
+        int p = 41, h = 37;
+        Tensor pa = alloc(p, h), pb = alloc(p, h), bias = alloc(1, h), pre = alloc(p, h), act = alloc(p, h);
+        Tensor dAct = alloc(p, h), dPa = alloc(p, h), dPb = alloc(p, h), dBias = alloc(1, h);
+        int[][] pairs = new int[MODELS][p];
+        for (int[] row : pairs) for (int i = 0; i < p; i++) row[i] = i * p + i;
+        int points = p * h;
+        double[][] xs = new double[MODELS][];
+        float[] ones = new float[points];
+        Arrays.fill(ones, 1f);
+        for (int slot = 0; slot < MODELS; slot++) {
+            float[] x = new float[points];
+            for (int e = 0; e < points; e++) {
+                double t = (e + slot / (double) MODELS) / (points - 1); // the slots interleave their grids
+                x[e] = (float) (-12 + 24 * t);
+            }
+            xs[slot] = fill(pa, slot, x);
+            fill(dAct, slot, ones);
+        }
+        double worstLeft = 0, worstRight = 0, worstDerivLeft = 0, worstDerivRight = 0;
+
+        be.hiddenForward(pa, pb, bias, pairs, p, pre, act, ACTIVE);
+        be.hiddenBackward(dAct, pre, pairs, p, dPa, dPb, dBias, ACTIVE);
+
+        for (int mod : ACTIVE) {
+            double[] gotPre = read(pre, mod), gotAct = read(act, mod), gotD = read(dPa, mod), gotDb = read(dPb, mod);
+            for (int e = 0; e < points; e++) {
+                double x = xs[mod][e];
+                assertEquals(x, gotPre[e], 0.0, "pre is x exactly");
+                double want = ReferenceMlp.gelu(x), err = Math.abs(gotAct[e] - want);
+                double rel = want == 0 ? err : err / Math.abs(want);
+                if (x < 0) worstLeft = Math.max(worstLeft, rel);
+                else worstRight = Math.max(worstRight, rel);
+                record("GELU(x) x∈[−12,12]: |err| / tolerance", err / Math.max(geluTolerance(x), Double.MIN_NORMAL));
+                assertTrue(err <= geluTolerance(x), "GELU(" + x + ") = " + gotAct[e] + ", want " + want + " (relative error " + rel + ")");
+
+                double wantD = ReferenceMlp.geluDerivative(x), errD = Math.abs(gotD[e] - wantD);
+                double relD = errD / (ReferenceMlp.normalCdf(x) + Math.abs(x) * ReferenceMlp.normalPdf(x));
+                if (x < 0) worstDerivLeft = Math.max(worstDerivLeft, relD);
+                else worstDerivRight = Math.max(worstDerivRight, relD);
+                record("GELU'(x) x∈[−12,12]: |err| / tolerance", errD / geluDerivativeTolerance(x));
+                assertTrue(errD <= geluDerivativeTolerance(x), "GELU'(" + x + ") = " + gotD[e] + ", want " + wantD);
+                assertEquals(gotD[e], gotDb[e], 0.0, "dPa and dPb see the same single term");
+            }
+        }
+        // the left tail keeps relative accuracy: e.g. GELU(−12) ≈ −2.1e−32 is not flushed to 0
+        record("GELU rel. error x<0 (raw)", worstLeft);
+        record("GELU rel. error x≥0 (raw)", worstRight);
+        record("GELU' rel. error x<0 (raw, vs Φ+|x|φ)", worstDerivLeft);
+        record("GELU' rel. error x≥0 (raw, vs Φ+|x|φ)", worstDerivRight);
+    }
+
+    @Test
+    void hiddenBackward() {
+        int p = 41, h = 37, n = 75;
+        Random rnd = new Random(23);
+        Tensor dAct = alloc(n, h), pre = alloc(n, h), dPa = alloc(p, h), dPb = alloc(p, h), dBias = alloc(1, h);
+        int[][] pairs = randomPairs(p, n, rnd);
+        double[][] dv = new double[MODELS][], xv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            dv[mod] = fillGaussian(dAct, mod, rnd, 1);
+            xv[mod] = fillGaussian(pre, mod, rnd, 2 + mod);
+            fillGaussian(dPa, mod, rnd, 1); // garbage: the outputs are overwritten, not accumulated
+            fillGaussian(dPb, mod, rnd, 1);
+            fillGaussian(dBias, mod, rnd, 1);
+        }
+        fillRaw(dAct, IDLE, Float.NaN);
+        fillRaw(pre, IDLE, Float.NaN);
+        for (Tensor t : new Tensor[]{dPa, dPb, dBias}) fillRaw(t, IDLE, SENTINEL);
+        float[] idleA = rawBlock(dPa, IDLE), idleB = rawBlock(dPb, IDLE), idleBias = rawBlock(dBias, IDLE);
+
+        be.hiddenBackward(dAct, pre, pairs, p, dPa, dPb, dBias, ACTIVE);
+
+        assertRawEquals(idleA, dPa, IDLE, "hiddenBackward dPa");
+        assertRawEquals(idleB, dPb, IDLE, "hiddenBackward dPb");
+        assertRawEquals(idleBias, dBias, IDLE, "hiddenBackward dBias");
+        for (int mod : ACTIVE) {
+            double[] refA = new double[p * h], refB = new double[p * h], refBias = new double[h];
+            ReferenceMlp.hiddenBackward(dv[mod], xv[mod], pairs[mod], p, h, refA, refB, refBias);
+            // magnitude of each sum: Σ |dAct|·(Φ + |x|φ)·(1 + x² on the left), the scale of the GELU' error
+            double[] magA = new double[p * h], magB = new double[p * h], magBias = new double[h];
+            for (int i = 0; i < n; i++) {
+                int a = pairs[mod][i] / p, b = pairs[mod][i] % p;
+                for (int j = 0; j < h; j++) {
+                    double x = xv[mod][i * h + j];
+                    double m = Math.abs(dv[mod][i * h + j]) * geluDerivativeMagnitude(x);
+                    magA[a * h + j] += m;
+                    magB[b * h + j] += m;
+                    magBias[j] += m;
+                }
+            }
+            compareSums(read(dPa, mod), refA, magA, "dPa", mod, n);
+            compareSums(read(dPb, mod), refB, magB, "dPb", mod, n);
+            compareSums(read(dBias, mod), refBias, magBias, "dBias", mod, n);
+            for (Tensor t : new Tensor[]{dPa, dPb, dBias}) assertPaddingZero(t, mod, "hiddenBackward");
+        }
+    }
+
+    /**
+     * Each sum's error relative to Σ|dAct|·(Φ + |x|φ)·(1 + x² for x < 0), the GELU' error scale, plus
+     * TINY per term for terms that underflow in float.
+     */
+    private static void compareSums(double[] got, double[] ref, double[] mag, String what, int mod, int terms) {
+        for (int i = 0; i < got.length; i++) {
+            if (mag[i] == 0) {
+                assertEquals(0.0, got[i], 0.0, what + "[" + i + "] receives no example");
+                continue;
+            }
+            double err = Math.abs(got[i] - ref[i]) / (1e-6 * mag[i] + terms * TINY);
+            record("hiddenBackward " + what + ": |err| / (1e-6·Σ|dAct|·GELU' scale)", err);
+            assertTrue(err <= 1, "model " + mod + " " + what + "[" + i + "]: " + got[i] + " vs " + ref[i] + " (" + err + ")");
+        }
+    }
+
+    // --------------------------------------------------------------------------- crossEntropy
+
+    @Test
+    void crossEntropyWithTemperature() {
+        int p = 41, n = 75;
+        Random rnd = new Random(29);
+        Tensor logits = alloc(n, p), bias = alloc(1, p);
+        int[][] pairs = randomPairs(p, n, rnd);
+        float[] tau = {1.3f, 1f, 1.3f, 0.7f};
+        float[] gradScale = {1f / n, 5f, 0f, 2f}; // slot 2 computes the loss only: its logits must stay as they are
+        double[][] lv = new double[MODELS][], bv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            float[] z = new float[n * p];
+            for (int i = 0; i < n; i++) {
+                int y = ReferenceMlp.label(pairs[mod][i], p);
+                for (int c = 0; c < p; c++) z[i * p + c] = (float) (rnd.nextGaussian() * 4);
+                if (i % 3 == 0) z[i * p + y] += 12; // a third of the rows are confidently right
+            }
+            lv[mod] = fill(logits, mod, z);
+            bv[mod] = fillGaussian(bias, mod, rnd, 1);
+        }
+        fillRaw(logits, IDLE, SENTINEL);
+        fillRaw(bias, IDLE, Float.NaN);
+        float[] idle = rawBlock(logits, IDLE);
+        float[] untouched = rawBlock(logits, 2);
+        float[][] rowLoss = new float[MODELS][n];
+        boolean[][] rowCorrect = new boolean[MODELS][n];
+        Arrays.fill(rowLoss[IDLE], -7f);
+        Arrays.fill(rowCorrect[IDLE], true);
+
+        be.crossEntropy(logits, bias, pairs, p, tau, gradScale, rowLoss, rowCorrect, ACTIVE);
+
+        assertRawEquals(idle, logits, IDLE, "crossEntropy");
+        assertRawEquals(untouched, logits, 2, "crossEntropy with gradScale 0");
+        for (int i = 0; i < n; i++) {
+            assertEquals(-7f, rowLoss[IDLE][i]);
+            assertTrue(rowCorrect[IDLE][i]);
+        }
+        int correct = 0;
+        for (int mod : ACTIVE) {
+            double t = tau[mod];
+            double[] ref = lv[mod].clone();
+            double[] refLoss = new double[n];
+            boolean[] refCorrect = new boolean[n];
+            ReferenceMlp.crossEntropy(ref, bv[mod], pairs[mod], p, p, t, gradScale[mod], refLoss, refCorrect);
+            double[] got = read(logits, mod);
+            for (int i = 0; i < n; i++) {
+                double zMax = 0;
+                for (int c = 0; c < p; c++) zMax = Math.max(zMax, Math.abs(lv[mod][i * p + c] + bv[mod][c]));
+                // the logits enter as fl(z/τ): an error of ~u·|z|/τ in the exponent, so the loss is
+                // accurate to a few u·(1 + max|z|/τ) absolutely
+                double lossScale = U * (1 + zMax / t);
+                double errLoss = Math.abs(rowLoss[mod][i] - refLoss[i]) / lossScale;
+                record("crossEntropy loss: |err| / (u·(1+max|z|/τ))", errLoss);
+                assertTrue(errLoss <= 16, "model " + mod + " row " + i + " loss " + rowLoss[mod][i] + " vs " + refLoss[i]);
+                if (refCorrect[i]) correct++;
+                assertEquals(refCorrect[i], rowCorrect[mod][i], "model " + mod + " row " + i + " argmax");
+                if (gradScale[mod] <= 0) continue;
+                // gradient (softmax − onehot)·s/τ: each softmax entry carries the exponent error
+                // u·(1 + max|z|/τ) relative to itself; the label's entry also the rounding of softmax − 1
+                double gScale = gradScale[mod] / t;
+                int y = ReferenceMlp.label(pairs[mod][i], p);
+                for (int c = 0; c < p; c++) {
+                    int e = i * p + c;
+                    double softmax = ref[e] / gScale + (c == y ? 1 : 0);
+                    double tol = gScale * (softmax * lossScale + (c == y ? U : 0) + 1e-38);
+                    double errG = Math.abs(got[e] - ref[e]) / tol;
+                    record("crossEntropy grad: |err| / ((softmax·u(1+max|z|/τ) + u[c=y])·s/τ)", errG);
+                    assertTrue(errG <= 16, "model " + mod + " grad[" + i + "][" + c + "]: " + got[e] + " vs " + ref[e]);
+                }
+            }
+            if (gradScale[mod] > 0) assertPaddingZero(logits, mod, "crossEntropy gradient");
+        }
+        assertTrue(correct >= n / 2 && correct < 2 * n, "the rows mix right and wrong predictions (" + correct + " of " + 3 * n + ")");
+    }
+
+    // ---------------------------------------------------------------------------- columnSums
+
+    @ParameterizedTest(name = "{0}×{1}")
+    @CsvSource({"75, 37", "3, 41", "130, 16"})
+    void columnSums(int rows, int cols) {
+        Random rnd = new Random(31 + rows);
+        Tensor x = alloc(rows, cols), out = alloc(1, cols);
+        double[][] xv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            xv[mod] = fillGaussian(x, mod, rnd, 1 + mod);
+            fillGaussian(out, mod, rnd, 1);
+        }
+        fillRaw(x, IDLE, Float.NaN);
+        fillRaw(out, IDLE, SENTINEL);
+        float[] idle = rawBlock(out, IDLE);
+
+        be.columnSums(x, out, ACTIVE);
+
+        assertRawEquals(idle, out, IDLE, "columnSums");
+        for (int mod : ACTIVE) {
+            double[] ref = ReferenceMlp.columnSums(xv[mod], rows, cols), got = read(out, mod);
+            for (int c = 0; c < cols; c++) {
+                double mag = 0;
+                for (int r = 0; r < rows; r++) mag += Math.abs(xv[mod][r * cols + c]);
+                double err = Math.abs(got[c] - ref[c]) / mag;
+                record("columnSums: |err| / Σ|x|", err);
+                assertTrue(err <= 1e-6, "model " + mod + " column " + c + ": " + got[c] + " vs " + ref[c]);
+            }
+            assertPaddingZero(out, mod, "columnSums");
+        }
+    }
+
+    // --------------------------------------------------------------------------------- adamW
+
+    @ParameterizedTest(name = "decayAfter={0} step={1}")
+    @CsvSource({"false, 1", "true, 1", "false, 7", "true, 7", "false, 1000"})
+    void adamW(boolean decayAfter, int step) {
+        Random rnd = new Random(37 + step + (decayAfter ? 1000 : 0));
+        int[][] shapes = {{7, 13}, {41, 37}, {1, 37}};
+        boolean[] decayed = {true, true, false};
+        int count = shapes.length;
+        Tensor[] w = new Tensor[count], g = new Tensor[count], m1 = new Tensor[count], m2 = new Tensor[count];
+        double[][][] wv = new double[MODELS][count][], gv = new double[MODELS][count][], mv = new double[MODELS][count][],
+                vv = new double[MODELS][count][];
+        Hyper hyper = new Hyper(MODELS);
+        float[] lr = {1e-2f, 9f, 3e-3f, 1e-3f}, wd = {1f, 9f, 0.5f, 2f};
+        for (int slot = 0; slot < MODELS; slot++) {
+            hyper.lr[slot] = lr[slot];
+            hyper.weightDecay[slot] = wd[slot];
+            hyper.decayAfter[slot] = slot == 2 ? !decayAfter : decayAfter; // both orders in one call
+        }
+        for (int j = 0; j < count; j++) {
+            w[j] = alloc(shapes[j][0], shapes[j][1]);
+            g[j] = alloc(shapes[j][0], shapes[j][1]);
+            m1[j] = alloc(shapes[j][0], shapes[j][1]);
+            m2[j] = alloc(shapes[j][0], shapes[j][1]);
+            for (int mod : ACTIVE) {
+                wv[mod][j] = fillGaussian(w[j], mod, rnd, 0.5);
+                gv[mod][j] = fillGaussian(g[j], mod, rnd, 1e-2);
+                if (step > 1) {
+                    mv[mod][j] = fillGaussian(m1[j], mod, rnd, 1e-3);
+                    float[] v = new float[w[j].size()];
+                    for (int i = 0; i < v.length; i++) v[i] = (float) (Math.abs(rnd.nextGaussian()) * 1e-4);
+                    vv[mod][j] = fill(m2[j], mod, v);
+                } else {
+                    mv[mod][j] = new double[w[j].size()];
+                    vv[mod][j] = new double[w[j].size()];
+                }
+            }
+            fillRaw(w[j], IDLE, SENTINEL);
+            fillRaw(g[j], IDLE, Float.NaN);
+            fillRaw(m1[j], IDLE, -SENTINEL);
+            fillRaw(m2[j], IDLE, 2 * SENTINEL);
+        }
+        float[][] idleW = new float[count][], idleM = new float[count][], idleV = new float[count][];
+        for (int j = 0; j < count; j++) {
+            idleW[j] = rawBlock(w[j], IDLE);
+            idleM[j] = rawBlock(m1[j], IDLE);
+            idleV[j] = rawBlock(m2[j], IDLE);
+        }
+        double[][] sumSquares = new double[MODELS][count];
+        for (double[] row : sumSquares) Arrays.fill(row, Double.NaN);
+
+        be.adamW(w, g, m1, m2, decayed, hyper, step, sumSquares, ACTIVE);
+
+        for (int j = 0; j < count; j++) {
+            assertRawEquals(idleW[j], w[j], IDLE, "adamW params");
+            assertRawEquals(idleM[j], m1[j], IDLE, "adamW m1");
+            assertRawEquals(idleV[j], m2[j], IDLE, "adamW m2");
+            assertTrue(Double.isNaN(sumSquares[IDLE][j]), "idle sumSquares untouched");
+        }
+        for (int mod : ACTIVE) {
+            for (int j = 0; j < count; j++) {
+                double[] rw = wv[mod][j].clone(), rm = mv[mod][j].clone(), rv = vv[mod][j].clone();
+                double refSs = ReferenceMlp.adamW(rw, gv[mod][j], rm, rv, lr[mod], wd[mod], decayed[j], hyper.decayAfter[mod], step);
+                double[] gotW = read(w[j], mod), gotM = read(m1[j], mod), gotV = read(m2[j], mod);
+                double exactSs = 0;
+                for (int i = 0; i < gotW.length; i++) {
+                    // w: rounding of w itself (a few u·|w|) plus 1e-5 of the update lr·m̂/(√v̂+ε), |m̂/√v̂| ≤ 1
+                    // here (a few u would do but for the (1 − β2) rounding pinned by adamWMomentCoefficientsAreFloatAccurate)
+                    double errW = Math.abs(gotW[i] - rw[i]) / (16 * U * Math.abs(rw[i]) + 1e-5 * lr[mod]);
+                    record("adamW w: |err| / (16u·|w| + 1e-5·lr)", errW);
+                    assertTrue(errW <= 1, "model " + mod + " tensor " + j + " w[" + i + "]: " + gotW[i] + " vs " + rw[i]);
+                    double errM = Math.abs(gotM[i] - rm[i]) / (U * (Math.abs(mv[mod][j][i]) + Math.abs(gv[mod][j][i])));
+                    record("adamW m1: |err| / (u·(|m|+|g|))", errM);
+                    assertTrue(errM <= 4, "model " + mod + " tensor " + j + " m1[" + i + "]: " + gotM[i] + " vs " + rm[i]);
+                    // loose (2e-5 relative): CpuBackend's 1f − 0.999f is 1.3e-5 off 1 − β2; pinned by
+                    // adamWMomentCoefficientsAreFloatAccurate
+                    double errV = Math.abs(gotV[i] - rv[i]) / rv[i];
+                    record("adamW m2: |err| / v", errV);
+                    assertTrue(errV <= 2e-5, "model " + mod + " tensor " + j + " m2[" + i + "]: " + gotV[i] + " vs " + rv[i]);
+                    exactSs += gotW[i] * gotW[i];
+                }
+                // the returned norm is of the float weights after the update
+                double errSs = Math.abs(sumSquares[mod][j] - exactSs) / exactSs;
+                record("adamW sumSquares vs Σw² of the result: rel", errSs);
+                assertTrue(errSs <= 1e-6, "model " + mod + " tensor " + j + " sumSquares " + sumSquares[mod][j] + " vs " + exactSs);
+                assertEquals(refSs, sumSquares[mod][j], 1e-5 * refSs, "sumSquares vs the reference");
+                assertPaddingZero(w[j], mod, "adamW params");
+                assertPaddingZero(m1[j], mod, "adamW m1");
+                assertPaddingZero(m2[j], mod, "adamW m2");
+            }
+        }
+    }
+
+    /**
+     * m = β1·m + (1 − β1)·g and v = β2·v + (1 − β2)·g² with the coefficients correct to float
+     * precision (a few u), as PyTorch's float32 arithmetic with Python-double β has them.
+     */
+    @Test
+    void adamWMomentCoefficientsAreFloatAccurate() {
+        Tensor w = alloc(1, 16), g = alloc(1, 16), m1 = alloc(1, 16), m2 = alloc(1, 16);
+        float[] grad = new float[16];
+        for (int i = 0; i < 16; i++) grad[i] = 1f + i / 16f;
+        Hyper hyper = new Hyper(MODELS);
+        for (int mod : ACTIVE) {
+            hyper.lr[mod] = 1e-3f;
+            fill(g, mod, grad);
+        }
+        double[][] ss = new double[MODELS][1];
+        be.adamW(new Tensor[]{w}, new Tensor[]{g}, new Tensor[]{m1}, new Tensor[]{m2}, new boolean[]{true}, hyper, 1, ss, ACTIVE);
+        for (int mod : ACTIVE) {
+            double[] m = read(m1, mod), v = read(m2, mod);
+            for (int i = 0; i < 16; i++) {
+                double gi = grad[i];
+                assertEquals(0.1 * gi, m[i], 4 * U * 0.1 * gi, "m1 = (1 − β1)·g at step 1");
+                assertEquals(0.001 * gi * gi, v[i], 4 * U * 0.001 * gi * gi,
+                        "m2 = (1 − β2)·g² at step 1: relative error " + (v[i] / (0.001 * gi * gi) - 1));
+            }
+        }
+    }
+
+    /** The decay orders really differ (so the test above would see a swapped order). */
+    @Test
+    void theTwoDecayOrdersGiveDifferentWeights() {
+        double[] a = {0.5}, b = {0.5};
+        ReferenceMlp.adamW(a, new double[]{1e-2}, new double[1], new double[1], 1e-1, 1, true, false, 1);
+        ReferenceMlp.adamW(b, new double[]{1e-2}, new double[1], new double[1], 1e-1, 1, true, true, 1);
+        // before: 0.5·0.9 − 0.1 = 0.35; after: (0.5 − 0.1)·0.9 = 0.36
+        assertEquals(0.35, a[0], 1e-6);
+        assertEquals(0.36, b[0], 1e-6);
+    }
+
+    // ------------------------------------------------------------------- scale, sumSquares
+
+    @Test
+    void scale() {
+        Random rnd = new Random(41);
+        Tensor[] ts = {alloc(7, 13), alloc(41, 37)};
+        float[] factor = {0.5f, 9f, 1.7f, -0.3f};
+        double[][][] before = new double[MODELS][ts.length][];
+        for (int j = 0; j < ts.length; j++) {
+            for (int mod : ACTIVE) before[mod][j] = fillGaussian(ts[j], mod, rnd, 2);
+            fillRaw(ts[j], IDLE, SENTINEL);
+        }
+        float[][] idle = {rawBlock(ts[0], IDLE), rawBlock(ts[1], IDLE)};
+
+        be.scale(ts, factor, ACTIVE);
+
+        for (int j = 0; j < ts.length; j++) {
+            assertRawEquals(idle[j], ts[j], IDLE, "scale");
+            for (int mod : ACTIVE) {
+                double[] got = read(ts[j], mod);
+                for (int i = 0; i < got.length; i++) {
+                    double want = before[mod][j][i] * factor[mod];
+                    assertEquals(want, got[i], U * Math.abs(want), "model " + mod + " tensor " + j + " element " + i);
+                }
+                assertPaddingZero(ts[j], mod, "scale");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}×{1}")
+    @CsvSource({"41, 37", "1, 5", "256, 130"})
+    void sumSquares(int rows, int cols) {
+        Random rnd = new Random(43 + rows);
+        Tensor t = alloc(rows, cols);
+        double[][] v = new double[MODELS][];
+        for (int mod : ACTIVE) v[mod] = fillGaussian(t, mod, rnd, 1 + mod);
+        fillRaw(t, IDLE, SENTINEL);
+        double[] out = new double[MODELS];
+        out[IDLE] = -1;
+
+        be.sumSquares(t, out, ACTIVE);
+
+        assertEquals(-1, out[IDLE]);
+        for (int mod : ACTIVE) {
+            double ref = ReferenceMlp.sumSquares(v[mod]);
+            double err = Math.abs(out[mod] - ref) / ref;
+            record("sumSquares: rel", err);
+            assertTrue(err <= 1e-6, "model " + mod + ": " + out[mod] + " vs " + ref);
+        }
+    }
+}

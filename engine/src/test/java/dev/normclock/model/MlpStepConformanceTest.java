@@ -1,0 +1,220 @@
+package dev.normclock.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Tensor;
+import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.reference.ReferenceMlp;
+import dev.normclock.reference.ReferenceMlp.Params;
+import dev.normclock.reference.ReferenceMlp.StepHyper;
+import dev.normclock.task.ModularAddition;
+
+/**
+ * {@link MlpPopulation#trainStep} (first-layer rewrite, float32, CpuBackend with two threads)
+ * against the plain per-example double reference stepping from the same initial weights on the
+ * same training pairs: the gradients of the first step, the loss, the Adam moments and the
+ * parameters after every step agree to float tolerance. Four models with their own seed, lr,
+ * weight decay, decay order, temperature and clamp.
+ */
+class MlpStepConformanceTest {
+    static final long BASE_KEY = 20260613L;
+    static final int STEPS = 5;
+    static final Map<String, Double> WORST = new TreeMap<>();
+
+    @AfterAll
+    static void report() {
+        System.out.println("MlpPopulation.trainStep vs the plain double reference, measured worst errors (units of the tolerance):");
+        WORST.forEach((k, v) -> System.out.printf("  %-60s %.3e%n", k, v));
+    }
+
+    static void record(String what, double err) {
+        WORST.merge(what, err, Math::max);
+    }
+
+    /** Model slot settings: lr, λ, decay after?, τ, clamp target (NaN: free), clamp from. */
+    static Hyper hyper(int models) {
+        Hyper h = new Hyper(models);
+        float[] lr = {1e-2f, 3e-3f, 1e-3f, 5e-3f};
+        float[] wd = {1f, 1f, 0.5f, 0f};
+        boolean[] after = {false, true, false, true};
+        float[] tau = {1f, 1.3f, 1f, 0.7f};
+        double[] target = {Double.NaN, 5.0, 8.0, Double.NaN};
+        int[] from = {1, 2, 1, 1};
+        for (int m = 0; m < models; m++) {
+            h.seed[m] = m;
+            h.lr[m] = lr[m % 4];
+            h.weightDecay[m] = wd[m % 4];
+            h.decayAfter[m] = after[m % 4];
+            h.temperature[m] = tau[m % 4];
+            h.clampTarget[m] = target[m % 4];
+            h.clampFrom[m] = from[m % 4];
+        }
+        return h;
+    }
+
+    static Params readParams(MlpPopulation pop, Tensor[] tensors, int m) {
+        MlpShape s = pop.shape;
+        Params out = new Params(s.p(), s.d(), s.hidden());
+        double[][] dst = out.tensors();
+        for (int j = 0; j < tensors.length; j++) {
+            float[] f = tensors[j].toArray(m);
+            for (int i = 0; i < f.length; i++) dst[j][i] = f[i];
+        }
+        return out;
+    }
+
+    static StepHyper stepHyper(Hyper h, int m) {
+        return new StepHyper(h.lr[m], h.weightDecay[m], h.decayAfter[m], h.temperature[m], h.clampTarget[m], h.clampFrom[m]);
+    }
+
+    @ParameterizedTest(name = "p={0} d={1} H={2} f={3}")
+    @CsvSource({"11, 8, 24, 0.6", "7, 5, 13, 0.6"})
+    void trainStepEqualsThePlainAlgorithm(int p, int d, int hidden, double f) {
+        ModularAddition task = new ModularAddition(p, f);
+        int models = 4, n = task.trainSize();
+        Hyper hyper = hyper(models);
+        int[][] pairs = new int[models][];
+        int[] active = {0, 1, 2, 3};
+        try (CpuBackend be = new CpuBackend(2); MlpPopulation pop = new MlpPopulation(new MlpShape(p, d, hidden), models, n)) {
+            Params[] w = new Params[models], mom1 = new Params[models], mom2 = new Params[models], g = new Params[models];
+            for (int m = 0; m < models; m++) {
+                pop.initialise(m, BASE_KEY, m, 0.05);
+                pairs[m] = task.split(BASE_KEY, m).trainPairs();
+                w[m] = readParams(pop, pop.params, m);
+                mom1[m] = new Params(p, d, hidden);
+                mom2[m] = new Params(p, d, hidden);
+                g[m] = new Params(p, d, hidden);
+            }
+            // per-coordinate allowance for the parameters (see updateAllowance)
+            double[][][] allowance = new double[models][5][];
+            double[][] gradTolMax = new double[models][5];
+            for (int m = 0; m < models; m++)
+                for (int j = 0; j < 5; j++) allowance[m][j] = new double[w[m].tensors()[j].length];
+            double[] loss = new double[models];
+            for (int step = 1; step <= STEPS; step++) {
+                pop.trainStep(be, active, pairs, hyper, step, loss);
+                for (int m = 0; m < models; m++) {
+                    double refLoss = ReferenceMlp.trainStep(w[m], mom1[m], mom2[m], g[m], pairs[m], stepHyper(hyper, m), step);
+                    String at = "p=" + p + " model " + m + " step " + step;
+                    double lossErr = Math.abs(loss[m] - refLoss) / (1e-6 * refLoss);
+                    record("training loss: |err| / 1e-6·loss", lossErr);
+                    assertTrue(lossErr <= 1, at + ": loss " + loss[m] + " vs reference " + refLoss);
+                    // this step's gradient (at the weights before the update), relative to each tensor's largest entry
+                    compare(readParams(pop, pop.grads, m), g[m], 1e-5, 0, "gradient", at);
+                    // Adam moments: m is a running mean of gradients, v of their squares
+                    compare(readParams(pop, pop.m1, m), mom1[m], 1e-5, 0, "Adam m1", at);
+                    compare(readParams(pop, pop.m2, m), mom2[m], 3e-5, 0, "Adam m2", at); // 1.3e-5 of it: the rounded 1 − β2
+                    updateAllowance(allowance[m], gradTolMax[m], g[m], mom1[m], mom2[m], hyper.lr[m], step);
+                    compareParams(readParams(pop, pop.params, m), w[m], allowance[m], at);
+                }
+            }
+            for (int m = 0; m < models; m++)
+                if (!Double.isNaN(hyper.clampTarget[m]))
+                    assertEquals(hyper.clampTarget[m], readParams(pop, pop.params, m).weightNorm(), 1e-5 * hyper.clampTarget[m], "clamped norm");
+        }
+    }
+
+    /**
+     * What float rounding may move a parameter by, accumulated over the steps. Gradients are
+     * checked to δ = 1e-5·max|g| of their tensor; Adam's m̂ and v̂ are weighted means of the
+     * gradients (and their squares), so m̂ is off by at most δ and √v̂ by about δ, and the update
+     * u = m̂/(√v̂ + ε) by δ·(1 + |u|)/(√v̂ + ε). That is large where a coordinate's gradient is small
+     * next to its tensor's largest or cancels from step to step, which is why a fixed relative
+     * tolerance cannot work for Adam. Plus 1e-5·|u| per step for the float evaluation of the update
+     * itself (CpuBackend's rounded 1 − β2 alone gives 6.5e-6 at step 1). Per step, lr times that.
+     */
+    private static void updateAllowance(double[][] allowance, double[] gradTolMax, Params g, Params mom1, Params mom2,
+                                        double lr, int step) {
+        double bc1 = 1 - Math.pow(ReferenceMlp.BETA1, step), bc2 = 1 - Math.pow(ReferenceMlp.BETA2, step);
+        double[][] gt = g.tensors(), mt = mom1.tensors(), vt = mom2.tensors();
+        for (int j = 0; j < gt.length; j++) {
+            double max = 0;
+            for (double x : gt[j]) max = Math.max(max, Math.abs(x));
+            gradTolMax[j] = Math.max(gradTolMax[j], 1e-5 * max);
+            for (int i = 0; i < gt[j].length; i++) {
+                double denom = Math.sqrt(vt[j][i] / bc2) + ReferenceMlp.EPS;
+                double u = Math.abs(mt[j][i] / bc1) / denom;
+                allowance[j][i] += lr * (1e-5 * u + gradTolMax[j] * (1 + u) / denom);
+            }
+        }
+    }
+
+    /** |got − want| ≤ 2e-6·|want| (rounding of w) + 2·allowance (a factor 2 for the clamp's rescaling and second-order effects). */
+    private static void compareParams(Params got, Params want, double[][] allowance, String at) {
+        double[][] a = got.tensors(), b = want.tensors();
+        for (int j = 0; j < a.length; j++)
+            for (int i = 0; i < a[j].length; i++) {
+                double tol = 2e-6 * Math.abs(b[j][i]) + 2 * allowance[j][i];
+                double err = Math.abs(a[j][i] - b[j][i]) / tol;
+                record("parameters: |err| / (2e-6·|w| + 2·Adam allowance)", err);
+                assertTrue(err <= 1, at + " parameters " + Params.NAMES[j] + "[" + i + "]: " + a[j][i] + " vs reference " + b[j][i]
+                        + " (allowance " + tol + ")");
+            }
+    }
+
+    /**
+     * |got − want| ≤ relTol·max|want| over the tensor (for gradients and moments, whose small
+     * entries are sums of cancelling terms) when absTol = 0; else ≤ relTol·|want| + absTol per entry.
+     */
+    private static void compare(Params got, Params want, double relTol, double absTol, String what, String at) {
+        double[][] a = got.tensors(), b = want.tensors();
+        for (int j = 0; j < a.length; j++) {
+            double max = 0;
+            for (double x : b[j]) max = Math.max(max, Math.abs(x));
+            for (int i = 0; i < a[j].length; i++) {
+                double tol = absTol == 0 ? relTol * max : relTol * Math.abs(b[j][i]) + absTol;
+                double err = Math.abs(a[j][i] - b[j][i]) / tol;
+                record(what + (absTol == 0 ? ": |err| / (" + relTol + "·max|·|)" : ": |err| / (1e-6·|w| + 1e-5·lr·step)"), err);
+                assertTrue(err <= 1, at + " " + what + " " + Params.NAMES[j] + "[" + i + "]: " + a[j][i] + " vs reference " + b[j][i]);
+            }
+        }
+    }
+
+    /** Models left out of {@code active} are not touched: weights, gradients and moments stay bit for bit. */
+    @Test
+    void inactiveModelsAreUntouched() {
+        ModularAddition task = new ModularAddition(11, 0.6);
+        int models = 4, n = task.trainSize();
+        Hyper hyper = hyper(models);
+        int[][] pairs = new int[models][];
+        try (CpuBackend be = new CpuBackend(2); MlpPopulation pop = new MlpPopulation(new MlpShape(11, 8, 24), models, n)) {
+            for (int m = 0; m < models; m++) {
+                pop.initialise(m, BASE_KEY, m, 0.05);
+                pairs[m] = task.split(BASE_KEY, m).trainPairs();
+            }
+            double[] loss = new double[models];
+            pop.trainStep(be, new int[]{0, 1, 2, 3}, pairs, hyper, 1, loss);
+            Tensor[][] all = {pop.params, pop.grads, pop.m1, pop.m2};
+            float[][][] before = new float[all.length][][];
+            for (int k = 0; k < all.length; k++) {
+                before[k] = new float[all[k].length * models][];
+                for (int j = 0; j < all[k].length; j++)
+                    for (int m = 0; m < models; m++) before[k][j * models + m] = all[k][j].toArray(m);
+            }
+            int[] active = {0, 2};
+            pop.trainStep(be, active, pairs, hyper, 2, loss);
+            for (int k = 0; k < all.length; k++)
+                for (int j = 0; j < all[k].length; j++)
+                    for (int m : new int[]{1, 3}) {
+                        float[] now = all[k][j].toArray(m), was = before[k][j * models + m];
+                        for (int i = 0; i < now.length; i++)
+                            assertEquals(Float.floatToRawIntBits(was[i]), Float.floatToRawIntBits(now[i]), "slot " + m + " tensor group " + k + "/" + j);
+                    }
+            // and the active ones did move
+            float[] e0 = pop.emb.toArray(0);
+            boolean moved = false;
+            for (int i = 0; i < e0.length; i++) moved |= e0[i] != before[0][0][i];
+            assertTrue(moved, "the active slot 0 was trained");
+        }
+    }
+}
