@@ -36,7 +36,10 @@ public final class ReferenceMlp {
         return x < 0 ? -r : r;
     }
 
-    /** erfc(x) = 1 − erf(x) to about 1e-14 relative for every x (including the far right tail). */
+    /**
+     * erfc(x) = 1 − erf(x), relatively accurate for every x including the far right tail: measured
+     * ≤ 5e-14 relative (the continued fraction at x = 2 is the worst point), ~1e-16 elsewhere.
+     */
     public static double erfc(double x) {
         if (Double.isNaN(x)) return x;
         if (x >= 2) return erfcContinuedFraction(x);

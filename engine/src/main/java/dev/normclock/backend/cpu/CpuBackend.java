@@ -154,11 +154,11 @@ public final class CpuBackend implements Backend {
                 float zy = s[y];
                 FloatVector sum = FloatVector.zero(S);
                 for (int j = 0; j < ld; j += L) {
-                    FloatVector e = FloatVector.fromArray(S, s, j).sub(mx).lanewise(VectorOperators.EXP);
+                    FloatVector e = VecMath.exp(FloatVector.fromArray(S, s, j).sub(mx));
                     e.intoArray(s, j);
                     sum = sum.add(e);
                 }
-                float total = sum.reduceLanes(VectorOperators.ADD);
+                float total = VecMath.sumLanes(sum);
                 rowLoss[model][i] = (float) (Math.log(total) - ((double) zy - mx));
                 if (scale > 0) {
                     float inv = 1f / total, g = scale / tau;
@@ -190,6 +190,7 @@ public final class CpuBackend implements Backend {
         int tensors = params.length;
         float bc1 = (float) (1 - Math.pow(Hyper.BETA1, step)), bc2 = (float) (1 - Math.pow(Hyper.BETA2, step));
         float b1 = (float) Hyper.BETA1, b2 = (float) Hyper.BETA2, eps = (float) Hyper.EPS;
+        float omb1 = (float) (1 - Hyper.BETA1), omb2 = (float) (1 - Hyper.BETA2); // not 1f - 0.999f, which is 1.3e-5 off
         pool.forEach(models.length * tensors, (task, w) -> {
             int model = models[task / tensors], ti = task % tensors;
             Tensor pt = params[ti], gt = grads[ti], mt = m1[ti], vt = m2[ti];
@@ -205,8 +206,8 @@ public final class CpuBackend implements Backend {
                 for (int j = 0; j < pt.ld; j += L) {
                     FloatVector wv = FloatVector.fromMemorySegment(S, pt.seg, (ip + j) * 4L, NO), g = FloatVector.fromMemorySegment(S, gt.seg, (ig + j) * 4L, NO);
                     if (decay && !after) wv = wv.mul(keep);
-                    FloatVector mv = FloatVector.fromMemorySegment(S, mt.seg, (im + j) * 4L, NO).mul(b1).add(g.mul(1f - b1));
-                    FloatVector vv = FloatVector.fromMemorySegment(S, vt.seg, (iv + j) * 4L, NO).mul(b2).add(g.mul(g).mul(1f - b2));
+                    FloatVector mv = FloatVector.fromMemorySegment(S, mt.seg, (im + j) * 4L, NO).mul(b1).add(g.mul(omb1));
+                    FloatVector vv = FloatVector.fromMemorySegment(S, vt.seg, (iv + j) * 4L, NO).mul(b2).add(g.mul(g).mul(omb2));
                     FloatVector upd = mv.div(bc1).div(vv.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
                     wv = wv.sub(upd.mul(lr));
                     if (decay && after) wv = wv.sub(wv.mul(lrWd));
@@ -215,7 +216,7 @@ public final class CpuBackend implements Backend {
                     wv.intoMemorySegment(pt.seg, (ip + j) * 4L, NO);
                     rowSs = wv.fma(wv, rowSs);
                 }
-                ss += rowSs.reduceLanes(VectorOperators.ADD);
+                ss += VecMath.sumLanes(rowSs);
             }
             sumSquares[model][ti] = ss;
         });
@@ -247,7 +248,7 @@ public final class CpuBackend implements Backend {
                     FloatVector v = FloatVector.fromMemorySegment(S, t.seg, (row + j) * 4L, NO);
                     acc = v.fma(v, acc);
                 }
-                ss += acc.reduceLanes(VectorOperators.ADD);
+                ss += VecMath.sumLanes(acc);
             }
             out[model] = ss;
         });

@@ -31,7 +31,7 @@ final class Gelu {
         poly = poly.fma(t, FloatVector.broadcast(S, 0.37409196f));
         poly = poly.fma(t, FloatVector.broadcast(S, 1.00002368f));
         poly = poly.fma(t, FloatVector.broadcast(S, -1.26551223f));
-        FloatVector erfc = t.mul(poly.sub(z.mul(z)).lanewise(VectorOperators.EXP));
+        FloatVector erfc = t.mul(VecMath.exp(poly.sub(z.mul(z))));
         FloatVector half = erfc.mul(0.5f);
         VectorMask<Float> positive = x.compare(VectorOperators.GE, 0f);
         return half.blend(half.neg().add(1f), positive);
@@ -42,7 +42,7 @@ final class Gelu {
     }
 
     static FloatVector derivative(FloatVector x) {
-        FloatVector pdf = x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+        FloatVector pdf = VecMath.exp(x.mul(x).mul(-0.5f)).mul(INV_SQRT_2PI);
         return x.fma(pdf, cdf(x));
     }
 }
