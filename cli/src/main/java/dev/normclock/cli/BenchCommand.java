@@ -27,14 +27,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--p", paramLabel = "P", description = "Modulus. Default: ${DEFAULT-VALUE}.")
-    int p = 59;
-    @Option(names = "--train-frac", paramLabel = "F", description = "Training fraction. Default: ${DEFAULT-VALUE}.")
-    double trainFrac = 0.4;
-    @Option(names = "--width", paramLabel = "D", description = "Embedding width d. Default: ${DEFAULT-VALUE}.")
-    int width = 128;
-    @Option(names = "--hidden", paramLabel = "H", description = "Hidden width H. Default: ${DEFAULT-VALUE}.")
-    int hidden = 256;
+    @CommandLine.Mixin
+    ShapeOptions shape = new ShapeOptions();
     @Option(names = "--models", paramLabel = "B", description = "Population size. Default: ${DEFAULT-VALUE}.")
     int models = 16;
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
@@ -59,7 +53,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         StepBenchmark.Result best = null;
         try (CpuBackend be = new CpuBackend(threads)) {
             for (int r = 0; r < repeats; r++) {
-                StepBenchmark.Result res = StepBenchmark.run(be, p, width, hidden, trainFrac, models, r == 0 ? warmup : 3, seconds);
+                StepBenchmark.Result res = StepBenchmark.run(be, shape.p, shape.width, shape.hidden, shape.trainFrac, models, r == 0 ? warmup : 3, seconds);
                 if (!json) out.printf("  repetition %d: %.1f model-steps/s%n", r + 1, res.modelStepsPerSecond());
                 if (best == null || res.modelStepsPerSecond() > best.modelStepsPerSecond()) best = res;
             }
@@ -68,10 +62,10 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("backend", "cpu");
             o.put("threads", threads);
-            o.put("p", p);
-            o.put("d", width);
-            o.put("hidden", hidden);
-            o.put("train_frac", trainFrac);
+            o.put("p", shape.p);
+            o.put("d", shape.width);
+            o.put("hidden", shape.hidden);
+            o.put("train_frac", shape.trainFrac);
             o.put("models", models);
             o.put("model_steps_per_second", best.modelStepsPerSecond());
             o.put("executed_gflops", best.gflops());
@@ -81,7 +75,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             o.put("seconds_per_repeat", seconds);
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
-            out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, cpu backend, %d threads%n", p, width, hidden, trainFrac, models, threads);
+            out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, cpu backend, %d threads%n", shape.p, shape.width, shape.hidden, shape.trainFrac, models, threads);
             out.printf("  %.1f model-steps/s (best of %d), %.1f GFLOP/s executed (%.1f MFLOP per model-step), %.1f MiB per model%n",
                     best.modelStepsPerSecond(), repeats, best.gflops(), best.flopsPerModelStep() / 1e6, best.bytes() / (double) models / (1 << 20));
         }

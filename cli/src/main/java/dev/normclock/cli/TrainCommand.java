@@ -46,14 +46,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--p", paramLabel = "P", description = "Modulus p (>= 2). Default: ${DEFAULT-VALUE}.")
-    int p = 59;
-    @Option(names = "--train-frac", paramLabel = "F", description = "Training fraction f in (0, 1); round(f*p^2) pairs train. Default: ${DEFAULT-VALUE}.")
-    double trainFrac = 0.4;
-    @Option(names = "--width", paramLabel = "D", description = "Embedding width d. Default: ${DEFAULT-VALUE}.")
-    int width = 128;
-    @Option(names = "--hidden", paramLabel = "H", description = "Hidden width H. Default: ${DEFAULT-VALUE}.")
-    int hidden = 256;
+    @CommandLine.Mixin
+    ShapeOptions shape = new ShapeOptions();
     @Option(names = "--lr", paramLabel = "LR", description = "AdamW learning rate. Default: ${DEFAULT-VALUE}.")
     double lr = 1e-3;
     @Option(names = "--wd", paramLabel = "LAMBDA", description = "Decoupled weight decay on E, W1, W2 (not biases). Default: ${DEFAULT-VALUE}.")
@@ -102,7 +96,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             throw new IllegalArgumentException("--decay-order must be 'before' or 'after', got '" + decayOrder + "'");
         if (!backend.equals("auto") && !backend.equals("cpu"))
             throw new IllegalArgumentException("--backend " + backend + " is not available in this version: use cpu (or auto)");
-        CellSpec cell = new CellSpec(p, trainFrac, width, hidden, lr, wd, decayOrder.equals("after"),
+        CellSpec cell = new CellSpec(shape.p, shape.trainFrac, shape.width, shape.hidden, lr, wd, decayOrder.equals("after"),
                 rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
                 clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd);
         PrintWriter stdout = spec.commandLine().getOut();
@@ -184,24 +178,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("database", store.path().toString());
         root.put("experiment_id", experiment);
-        Map<String, Object> cfg = new LinkedHashMap<>();
-        cfg.put("p", cell.p());
-        cfg.put("train_frac", cell.trainFrac());
-        cfg.put("d", cell.d());
-        cfg.put("hidden", cell.hidden());
-        cfg.put("lr", cell.lr());
-        cfg.put("wd", cell.weightDecay());
-        cfg.put("decay_order", cell.decayOrder());
-        cfg.put("rho", nan(cell.rho()));
-        cfg.put("wc", nan(cell.wc()));
-        cfg.put("clamp_target", nan(cell.clampTarget()));
-        cfg.put("clamp_from", cell.clampFrom());
-        cfg.put("temperature", cell.temperature());
-        cfg.put("steps", cell.maxSteps());
-        cfg.put("eval_grid", cell.evalGrid());
-        cfg.put("retire_window", cell.retireWindow());
-        cfg.put("base_key", cell.baseKey());
-        root.put("config", cfg);
+        root.put("config", cell.config());
         List<Map<String, Object>> seedRows = new ArrayList<>();
         for (int m = 0; m < r.outcomes().length; m++) {
             RunOutcome x = r.outcomes()[m];

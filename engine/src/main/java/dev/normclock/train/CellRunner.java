@@ -1,7 +1,6 @@
 package dev.normclock.train;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -102,29 +101,8 @@ public final class CellRunner {
     }
 
     private RunSpec runSpec(CellSpec spec, int seed) {
-        Map<String, Object> config = new LinkedHashMap<>();
-        config.put("model", "mlp");
-        config.put("task", "modular_addition");
-        config.put("p", spec.p());
-        config.put("train_frac", spec.trainFrac());
-        config.put("d", spec.d());
-        config.put("hidden", spec.hidden());
-        config.put("lr", spec.lr());
-        config.put("weight_decay", spec.weightDecay());
-        config.put("decay_order", spec.decayOrder());
-        config.put("rho", nullIfNaN(spec.rho()));
-        config.put("wc", nullIfNaN(spec.wc()));
-        config.put("clamp_target", nullIfNaN(spec.clampTarget()));
-        config.put("clamp_from", spec.clampFrom());
-        config.put("temperature", spec.temperature());
+        Map<String, Object> config = spec.config();
         config.put("seed", seed);
-        config.put("base_key", spec.baseKey());
-        config.put("max_steps", spec.maxSteps());
-        config.put("eval_grid", spec.evalGrid());
-        config.put("retire_window", spec.retireWindow());
-        config.put("bias_init_std", spec.biasStd());
-        config.put("loss", "ce");
-        config.put("precision", "float32");
         config.put("backend", backend.name());
         config.put("threads", backend.parallelism());
         String json;
@@ -136,9 +114,5 @@ public final class CellRunner {
         return new RunSpec(seed, "mlp", spec.p(), spec.trainFrac(), spec.d(), spec.hidden(), spec.lr(), spec.weightDecay(),
                 spec.decayOrder(), spec.rho(), spec.wc(), spec.clampTarget(), spec.clampFrom(), spec.temperature(),
                 spec.maxSteps(), spec.evalGrid(), backend.name(), Version.VERSION, json);
-    }
-
-    private static Object nullIfNaN(double v) {
-        return Double.isNaN(v) ? null : v;
     }
 }

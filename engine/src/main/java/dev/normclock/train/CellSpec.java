@@ -1,6 +1,8 @@
 package dev.normclock.train;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import dev.normclock.model.MlpShape;
 import dev.normclock.task.ModularAddition;
@@ -60,5 +62,36 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
 
     public String decayOrder() {
         return decayAfter ? "after" : "before";
+    }
+
+    /** The cell's configuration as named values (snake_case, NaN as null), as stored and printed. */
+    public Map<String, Object> config() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("model", "mlp");
+        c.put("task", "modular_addition");
+        c.put("p", p);
+        c.put("train_frac", trainFrac);
+        c.put("d", d);
+        c.put("hidden", hidden);
+        c.put("lr", lr);
+        c.put("weight_decay", weightDecay);
+        c.put("decay_order", decayOrder());
+        c.put("rho", nullIfNaN(rho));
+        c.put("wc", nullIfNaN(wc));
+        c.put("clamp_target", nullIfNaN(clampTarget()));
+        c.put("clamp_from", clampFrom);
+        c.put("temperature", temperature);
+        c.put("loss", "ce");
+        c.put("precision", "float32");
+        c.put("max_steps", maxSteps);
+        c.put("eval_grid", evalGrid);
+        c.put("retire_window", retireWindow);
+        c.put("base_key", baseKey);
+        c.put("bias_init_std", biasStd);
+        return c;
+    }
+
+    private static Object nullIfNaN(double v) {
+        return Double.isNaN(v) ? null : v;
     }
 }
