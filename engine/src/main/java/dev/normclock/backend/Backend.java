@@ -25,15 +25,17 @@ public interface Backend extends AutoCloseable {
 
     /**
      * The MLP's first layer after the exact rewrite: for each example i of model m with pair
-     * (a, b), pre[i] = pa[a] + pb[b] + bias and act[i] = GELU(pre[i]) (exact, erf-based).
+     * (a, b), x = pa[a] + pb[b] + bias, act[i] = GELU(x) (exact, erf-based) and, unless
+     * {@code slope} is null, slope[i] = GELU'(x) — kept for the backward pass, which then needs
+     * neither x nor another evaluation of Φ.
      */
-    void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor pre, Tensor act, int[] models);
+    void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, int[] models);
 
     /**
-     * Backward of {@link #hiddenForward}: dpre = dAct ⊙ GELU'(pre); dPa[a] += dpre, dPb[b] += dpre,
-     * dBias += dpre summed over examples. dPa, dPb and dBias are overwritten.
+     * Backward of {@link #hiddenForward}: dx = dAct ⊙ slope; dPa[a] += dx, dPb[b] += dx,
+     * dBias += dx summed over examples. dPa, dPb and dBias are overwritten.
      */
-    void hiddenBackward(Tensor dAct, Tensor pre, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models);
+    void hiddenBackward(Tensor dAct, Tensor slope, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models);
 
     /**
      * Fused softmax cross-entropy with temperature on z = logits + bias (columns 0..classes-1):

@@ -32,8 +32,8 @@ public final class MlpPopulation implements AutoCloseable {
     final Tensor[] params, grads, m1, m2;
     private static final boolean[] DECAYED = {true, true, false, true, false};
     private final Tensor w1Top, w1Bot, gW1Top, gW1Bot;
-    private final Tensor pa, pb, dPa, dPb, pre, act, logits, w2T, w1TopT, w1BotT;
-    private final Tensor evPre, evAct, evLogits;
+    private final Tensor pa, pb, dPa, dPb, slope, act, logits, w2T, w1TopT, w1BotT;
+    private final Tensor evAct, evLogits;
     private final float[][] rowLoss, evRowLoss;
     private final boolean[][] rowCorrect, evRowCorrect;
     private final double[][] sumSquares;
@@ -65,14 +65,13 @@ public final class MlpPopulation implements AutoCloseable {
         pb = alloc(models, p, h);
         dPa = alloc(models, p, h);
         dPb = alloc(models, p, h);
-        pre = alloc(models, trainSize, h);
+        slope = alloc(models, trainSize, h);
         act = alloc(models, trainSize, h);
         logits = alloc(models, trainSize, p);
         w2T = alloc(models, p, h);
         w1TopT = alloc(models, h, d);
         w1BotT = alloc(models, h, d);
         int block = Math.min(EVAL_BLOCK, p * p);
-        evPre = alloc(models, block, h);
         evAct = alloc(models, block, h);
         evLogits = alloc(models, block, p);
         rowLoss = new float[models][trainSize];
@@ -129,7 +128,7 @@ public final class MlpPopulation implements AutoCloseable {
         int p = shape.p(), d = shape.d();
         be.matmul(emb, false, w1Top, pa, d, false, active);
         be.matmul(emb, false, w1Bot, pb, d, false, active);
-        be.hiddenForward(pa, pb, b1, trainPairs, p, pre, act, active);
+        be.hiddenForward(pa, pb, b1, trainPairs, p, act, slope, active);
         be.matmul(act, false, w2, logits, shape.hidden(), false, active);
         float[] gradScale = new float[models];
         java.util.Arrays.fill(gradScale, 1f / trainSize);
@@ -143,7 +142,7 @@ public final class MlpPopulation implements AutoCloseable {
         be.matmul(act, true, logits, gW2, trainSize, false, active);
         be.transpose(w2, w2T, active);
         be.matmul(logits, false, w2T, act, p, false, active); // act now holds dL/dact
-        be.hiddenBackward(act, pre, trainPairs, p, dPa, dPb, gB1, active);
+        be.hiddenBackward(act, slope, trainPairs, p, dPa, dPb, gB1, active);
         be.matmul(emb, true, dPa, gW1Top, p, false, active);
         be.matmul(emb, true, dPb, gW1Bot, p, false, active);
         be.transpose(w1Top, w1TopT, active);
@@ -181,14 +180,14 @@ public final class MlpPopulation implements AutoCloseable {
         double[] trLoss = new double[models], teLoss = new double[models];
         long[] trOk = new long[models], teOk = new long[models], trN = new long[models];
         float[] noGrad = new float[models];
-        int block = evPre.rows;
+        int block = evAct.rows;
         int[][] blockPairs = new int[models][];
         for (int start = 0; start < pairs; start += block) {
             int len = Math.min(block, pairs - start);
             int[] chunk = new int[len];
             for (int i = 0; i < len; i++) chunk[i] = start + i;
             for (int m : active) blockPairs[m] = chunk;
-            be.hiddenForward(pa, pb, b1, blockPairs, p, evPre, evAct, active);
+            be.hiddenForward(pa, pb, b1, blockPairs, p, evAct, null, active);
             be.matmul(evAct, false, w2, evLogits, shape.hidden(), false, active);
             be.crossEntropy(evLogits, b2, blockPairs, p, hyper.temperature, noGrad, evRowLoss, evRowCorrect, active);
             for (int m : active) {

@@ -298,13 +298,21 @@ public final class ReferenceMlp {
     /** dpre = dAct ⊙ GELU'(pre); dPa[a] = Σ dpre, dPb[b] = Σ dpre, dBias = Σ dpre (all overwritten). */
     public static void hiddenBackward(double[] dAct, double[] pre, int[] pairs, int p, int h,
                                       double[] dPa, double[] dPb, double[] dBias) {
+        double[] slope = new double[pairs.length * h];
+        for (int e = 0; e < slope.length; e++) slope[e] = geluDerivative(pre[e]);
+        scatterBackward(dAct, slope, pairs, p, h, dPa, dPb, dBias);
+    }
+
+    /** dx = dAct ⊙ slope; dPa[a] = Σ dx, dPb[b] = Σ dx, dBias = Σ dx (all overwritten). */
+    public static void scatterBackward(double[] dAct, double[] slope, int[] pairs, int p, int h,
+                                       double[] dPa, double[] dPb, double[] dBias) {
         Arrays.fill(dPa, 0, p * h, 0);
         Arrays.fill(dPb, 0, p * h, 0);
         Arrays.fill(dBias, 0, h, 0);
         for (int i = 0; i < pairs.length; i++) {
             int a = pairs[i] / p, b = pairs[i] % p;
             for (int j = 0; j < h; j++) {
-                double g = dAct[i * h + j] * geluDerivative(pre[i * h + j]);
+                double g = dAct[i * h + j] * slope[i * h + j];
                 dPa[a * h + j] += g;
                 dPb[b * h + j] += g;
                 dBias[j] += g;

@@ -81,8 +81,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor pre, Tensor act, int[] models) {
-        int n = pairs[models[0]].length, ld = pre.ld;
+    public void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, int[] models) {
+        int n = pairs[models[0]].length, ld = act.ld, cols = act.cols;
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
         pool.forEach(models.length * chunks, (task, w) -> {
             int model = models[task / chunks];
@@ -91,34 +91,42 @@ public final class CpuBackend implements Backend {
             long biasRow = bias.rowAt(model, 0);
             for (int i = i0; i < i1; i++) {
                 long ra = pa.rowAt(model, pr[i] / p), rb = pb.rowAt(model, pr[i] % p);
-                long rp = pre.rowAt(model, i), rq = act.rowAt(model, i);
+                long rq = act.rowAt(model, i);
+                long rs = slope == null ? 0 : slope.rowAt(model, i);
                 for (int j = 0; j < ld; j += L) {
-                    FloatVector x = FloatVector.fromMemorySegment(S, pa.seg, (ra + j) * 4L, NO).add(FloatVector.fromMemorySegment(S, pb.seg, (rb + j) * 4L, NO)).add(FloatVector.fromMemorySegment(S, bias.seg, (biasRow + j) * 4L, NO));
-                    x.intoMemorySegment(pre.seg, (rp + j) * 4L, NO);
-                    (Gelu.forward(x)).intoMemorySegment(act.seg, (rq + j) * 4L, NO);
+                    FloatVector x = FloatVector.fromMemorySegment(S, pa.seg, (ra + j) * 4L, NO)
+                            .add(FloatVector.fromMemorySegment(S, pb.seg, (rb + j) * 4L, NO))
+                            .add(FloatVector.fromMemorySegment(S, bias.seg, (biasRow + j) * 4L, NO));
+                    FloatVector cdf = Gelu.cdf(x);
+                    x.mul(cdf).intoMemorySegment(act.seg, (rq + j) * 4L, NO);
+                    if (slope != null) {
+                        FloatVector d = Gelu.derivative(x, cdf);
+                        if (j + L > cols) d = d.blend(0f, S.indexInRange(j, cols).not()); // GELU'(0) = 1/2: keep padding zero
+                        d.intoMemorySegment(slope.seg, (rs + j) * 4L, NO);
+                    }
                 }
             }
         });
     }
 
     @Override
-    public void hiddenBackward(Tensor dAct, Tensor pre, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models) {
-        int vectors = pre.ld / L;
+    public void hiddenBackward(Tensor dAct, Tensor slope, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models) {
+        int vectors = slope.ld / L;
         pool.forEach(models.length * vectors, (task, w) -> {
             int model = models[task / vectors];
             int j = (task % vectors) * L;
             int[] pr = pairs[model];
             for (int t = 0; t < p; t++) {
-                (FloatVector.zero(S)).intoMemorySegment(dPa.seg, (dPa.rowAt(model, t) + j) * 4L, NO);
-                (FloatVector.zero(S)).intoMemorySegment(dPb.seg, (dPb.rowAt(model, t) + j) * 4L, NO);
+                FloatVector.zero(S).intoMemorySegment(dPa.seg, (dPa.rowAt(model, t) + j) * 4L, NO);
+                FloatVector.zero(S).intoMemorySegment(dPb.seg, (dPb.rowAt(model, t) + j) * 4L, NO);
             }
             FloatVector sum = FloatVector.zero(S);
             for (int i = 0; i < pr.length; i++) {
-                FloatVector x = FloatVector.fromMemorySegment(S, pre.seg, (pre.rowAt(model, i) + j) * 4L, NO);
-                FloatVector d = FloatVector.fromMemorySegment(S, dAct.seg, (dAct.rowAt(model, i) + j) * 4L, NO).mul(Gelu.derivative(x));
+                FloatVector d = FloatVector.fromMemorySegment(S, dAct.seg, (dAct.rowAt(model, i) + j) * 4L, NO)
+                        .mul(FloatVector.fromMemorySegment(S, slope.seg, (slope.rowAt(model, i) + j) * 4L, NO));
                 long ia = dPa.rowAt(model, pr[i] / p) + j, ib = dPb.rowAt(model, pr[i] % p) + j;
-                (FloatVector.fromMemorySegment(S, dPa.seg, (ia) * 4L, NO).add(d)).intoMemorySegment(dPa.seg, (ia) * 4L, NO);
-                (FloatVector.fromMemorySegment(S, dPb.seg, (ib) * 4L, NO).add(d)).intoMemorySegment(dPb.seg, (ib) * 4L, NO);
+                FloatVector.fromMemorySegment(S, dPa.seg, ia * 4L, NO).add(d).intoMemorySegment(dPa.seg, ia * 4L, NO);
+                FloatVector.fromMemorySegment(S, dPb.seg, ib * 4L, NO).add(d).intoMemorySegment(dPb.seg, ib * 4L, NO);
                 sum = sum.add(d);
             }
             sum.intoMemorySegment(dBias.seg, (dBias.rowAt(model, 0) + j) * 4L, NO);

@@ -37,12 +37,9 @@ final class Gelu {
         return half.blend(half.neg().add(1f), positive);
     }
 
-    static FloatVector forward(FloatVector x) {
-        return x.mul(cdf(x));
-    }
-
-    static FloatVector derivative(FloatVector x) {
+    /** GELU'(x) = Φ(x) + x·φ(x), given Φ(x). */
+    static FloatVector derivative(FloatVector x, FloatVector cdf) {
         FloatVector pdf = VecMath.exp(x.mul(x).mul(-0.5f)).mul(INV_SQRT_2PI);
-        return x.fma(pdf, cdf(x));
+        return x.fma(pdf, cdf);
     }
 }

@@ -60,8 +60,8 @@ public final class JitIndependenceProbe {
             out.put("matmul", digest(0, c));
             be.transpose(a, tr, all);
             out.put("transpose", digest(0, tr));
-            be.hiddenForward(pa, pb, bias, pairs, p, pre, act, all);
-            out.put("hiddenForward", digest(0, act));
+            be.hiddenForward(pa, pb, bias, pairs, p, act, pre, all);
+            out.put("hiddenForward", digest(digest(0, act), pre));
             be.hiddenBackward(dAct, pre, pairs, p, dPa, dPb, dBias, all);
             out.put("hiddenBackward", digest(digest(digest(0, dPa), dPb), dBias));
             float[][] rowLoss = new float[models][n];
