@@ -9,7 +9,6 @@ import dev.normclock.backend.Hyper;
 import dev.normclock.backend.Tensor;
 import dev.normclock.backend.WorkPool;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -83,28 +82,19 @@ public final class CpuBackend implements Backend {
     @Override
     public void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, int[] models) {
         int n = pairs[models[0]].length, ld = act.ld, cols = act.cols;
+        float[] keep = new float[ld];
+        java.util.Arrays.fill(keep, 0, cols, 1f);
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
         pool.forEach(models.length * chunks, (task, w) -> {
             int model = models[task / chunks];
             int[] pr = pairs[model];
             int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(pr.length, i0 + ROW_CHUNK);
-            long biasRow = bias.rowAt(model, 0);
+            long biasRow = bias.rowAt(model, 0) * 4L;
             for (int i = i0; i < i1; i++) {
-                long ra = pa.rowAt(model, pr[i] / p), rb = pb.rowAt(model, pr[i] % p);
-                long rq = act.rowAt(model, i);
-                long rs = slope == null ? 0 : slope.rowAt(model, i);
-                for (int j = 0; j < ld; j += L) {
-                    FloatVector x = FloatVector.fromMemorySegment(S, pa.seg, (ra + j) * 4L, NO)
-                            .add(FloatVector.fromMemorySegment(S, pb.seg, (rb + j) * 4L, NO))
-                            .add(FloatVector.fromMemorySegment(S, bias.seg, (biasRow + j) * 4L, NO));
-                    FloatVector cdf = Gelu.cdf(x);
-                    x.mul(cdf).intoMemorySegment(act.seg, (rq + j) * 4L, NO);
-                    if (slope != null) {
-                        FloatVector d = Gelu.derivative(x, cdf);
-                        if (j + L > cols) d = d.blend(0f, S.indexInRange(j, cols).not()); // GELU'(0) = 1/2: keep padding zero
-                        d.intoMemorySegment(slope.seg, (rs + j) * 4L, NO);
-                    }
-                }
+                long ra = pa.rowAt(model, pr[i] / p) * 4L, rb = pb.rowAt(model, pr[i] % p) * 4L, rq = act.rowAt(model, i) * 4L;
+                if (slope == null) RowKernels.gelu(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, ld);
+                else RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, slope.seg,
+                        slope.rowAt(model, i) * 4L, keep, ld);
             }
         });
     }
@@ -137,6 +127,8 @@ public final class CpuBackend implements Backend {
     public void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
                              float[][] rowLoss, boolean[][] rowCorrect, int[] models) {
         int n = pairs[models[0]].length, classes = logits.cols, ld = logits.ld;
+        float[] padding = new float[ld]; // −∞ on the padding columns: they get probability exactly 0
+        java.util.Arrays.fill(padding, classes, ld, Float.NEGATIVE_INFINITY);
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
         pool.forEach(models.length * chunks, (task, w) -> {
             int model = models[task / chunks];
@@ -148,32 +140,16 @@ public final class CpuBackend implements Backend {
             for (int i = i0; i < i1; i++) {
                 int pair = pr[i], y = (pair / p + pair % p) % p;
                 long row = logits.rowAt(model, i);
-                FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-                for (int j = 0; j < ld; j += L) {
-                    FloatVector z = FloatVector.fromMemorySegment(S, logits.seg, (row + j) * 4L, NO).add(FloatVector.fromMemorySegment(S, bias.seg, (biasRow + j) * 4L, NO)).div(tau);
-                    z = z.blend(Float.NEGATIVE_INFINITY, S.indexInRange(j, classes).not());
-                    z.intoArray(s, j);
-                    max = max.max(z);
-                }
-                float mx = max.reduceLanes(VectorOperators.MAX);
+                float mx = RowKernels.scaledLogits(logits.seg, row * 4L, bias.seg, biasRow * 4L, tau, padding, s, ld);
                 int argmax = 0;
                 while (s[argmax] != mx && argmax < classes - 1) argmax++; // the first maximum, as torch.argmax
                 rowCorrect[model][i] = argmax == y;
                 float zy = s[y];
-                FloatVector sum = FloatVector.zero(S);
-                for (int j = 0; j < ld; j += L) {
-                    FloatVector e = VecMath.exp(FloatVector.fromArray(S, s, j).sub(mx));
-                    e.intoArray(s, j);
-                    sum = sum.add(e);
-                }
-                float total = VecMath.sumLanes(sum);
+                float total = RowKernels.expShifted(s, mx, ld);
                 rowLoss[model][i] = (float) (Math.log(total) - ((double) zy - mx));
                 if (scale > 0) {
                     float inv = 1f / total, g = scale / tau;
-                    for (int j = 0; j < ld; j += L) {
-                        FloatVector d = FloatVector.fromArray(S, s, j).mul(inv);
-                        (d.mul(g)).intoMemorySegment(logits.seg, (row + j) * 4L, NO);
-                    }
+                    RowKernels.scaledStore(s, inv * g, logits.seg, row * 4L, ld);
                     logits.seg.setAtIndex(F, row + y, (s[y] * inv - 1f) * g);
                 }
             }
@@ -208,24 +184,9 @@ public final class CpuBackend implements Backend {
             float keep = 1f - lr * hyper.weightDecay[model];
             float lrWd = lr * hyper.weightDecay[model];
             double ss = 0;
-            for (int r = 0; r < pt.rows; r++) {
-                long ip = pt.rowAt(model, r), ig = gt.rowAt(model, r), im = mt.rowAt(model, r), iv = vt.rowAt(model, r);
-                FloatVector rowSs = FloatVector.zero(S);
-                for (int j = 0; j < pt.ld; j += L) {
-                    FloatVector wv = FloatVector.fromMemorySegment(S, pt.seg, (ip + j) * 4L, NO), g = FloatVector.fromMemorySegment(S, gt.seg, (ig + j) * 4L, NO);
-                    if (decay && !after) wv = wv.mul(keep);
-                    FloatVector mv = FloatVector.fromMemorySegment(S, mt.seg, (im + j) * 4L, NO).mul(b1).add(g.mul(omb1));
-                    FloatVector vv = FloatVector.fromMemorySegment(S, vt.seg, (iv + j) * 4L, NO).mul(b2).add(g.mul(g).mul(omb2));
-                    FloatVector upd = mv.div(bc1).div(vv.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
-                    wv = wv.sub(upd.mul(lr));
-                    if (decay && after) wv = wv.sub(wv.mul(lrWd));
-                    mv.intoMemorySegment(mt.seg, (im + j) * 4L, NO);
-                    vv.intoMemorySegment(vt.seg, (iv + j) * 4L, NO);
-                    wv.intoMemorySegment(pt.seg, (ip + j) * 4L, NO);
-                    rowSs = wv.fma(wv, rowSs);
-                }
-                ss += VecMath.sumLanes(rowSs);
-            }
+            for (int r = 0; r < pt.rows; r++)
+                ss += RowKernels.adamW(pt.seg, pt.rowAt(model, r) * 4L, gt.seg, gt.rowAt(model, r) * 4L, mt.seg, mt.rowAt(model, r) * 4L,
+                        vt.seg, vt.rowAt(model, r) * 4L, pt.ld, lr, decay && !after, keep, decay && after, lrWd, b1, omb1, b2, omb2, bc1, bc2, eps);
             sumSquares[model][ti] = ss;
         });
     }
@@ -249,15 +210,7 @@ public final class CpuBackend implements Backend {
         pool.forEach(models.length, (task, w) -> {
             int model = models[task];
             double ss = 0;
-            for (int r = 0; r < t.rows; r++) {
-                long row = t.rowAt(model, r);
-                FloatVector acc = FloatVector.zero(S);
-                for (int j = 0; j < t.ld; j += L) {
-                    FloatVector v = FloatVector.fromMemorySegment(S, t.seg, (row + j) * 4L, NO);
-                    acc = v.fma(v, acc);
-                }
-                ss += VecMath.sumLanes(acc);
-            }
+            for (int r = 0; r < t.rows; r++) ss += RowKernels.sumSquares(t.seg, t.rowAt(model, r) * 4L, t.ld);
             out[model] = ss;
         });
     }

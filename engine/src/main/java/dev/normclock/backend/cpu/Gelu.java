@@ -1,8 +1,6 @@
 package dev.normclock.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -33,8 +31,7 @@ final class Gelu {
         poly = poly.fma(t, FloatVector.broadcast(S, -1.26551223f));
         FloatVector erfc = t.mul(VecMath.exp(poly.sub(z.mul(z))));
         FloatVector half = erfc.mul(0.5f);
-        VectorMask<Float> positive = x.compare(VectorOperators.GE, 0f);
-        return half.blend(half.neg().add(1f), positive);
+        return VecMath.whereNegative(x, half, half.neg().add(1f));
     }
 
     /** GELU'(x) = Φ(x) + x·φ(x), given Φ(x). */
