@@ -92,8 +92,7 @@ public final class CpuBackend implements Backend {
             long biasRow = bias.rowAt(model, 0) * 4L;
             for (int i = i0; i < i1; i++) {
                 long ra = pa.rowAt(model, pr[i] / p) * 4L, rb = pb.rowAt(model, pr[i] % p) * 4L, rq = act.rowAt(model, i) * 4L;
-                if (slope == null) RowKernels.gelu(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, ld);
-                else RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, slope.seg,
+                RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, slope.seg,
                         slope.rowAt(model, i) * 4L, keep, ld);
             }
         });
@@ -136,7 +135,7 @@ public final class CpuBackend implements Backend {
             int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(pr.length, i0 + ROW_CHUNK);
             float tau = temperature[model], scale = gradScale[model];
             long biasRow = bias.rowAt(model, 0);
-            float[] s = new float[ld];
+            float[] s = new float[ld], lanes = new float[L];
             for (int i = i0; i < i1; i++) {
                 int pair = pr[i], y = (pair / p + pair % p) % p;
                 long row = logits.rowAt(model, i);
@@ -145,7 +144,7 @@ public final class CpuBackend implements Backend {
                 while (s[argmax] != mx && argmax < classes - 1) argmax++; // the first maximum, as torch.argmax
                 rowCorrect[model][i] = argmax == y;
                 float zy = s[y];
-                float total = RowKernels.expShifted(s, mx, ld);
+                float total = RowKernels.expShifted(s, mx, ld, lanes);
                 rowLoss[model][i] = (float) (Math.log(total) - ((double) zy - mx));
                 if (scale > 0) {
                     float inv = 1f / total, g = scale / tau;
@@ -184,9 +183,10 @@ public final class CpuBackend implements Backend {
             float keep = 1f - lr * hyper.weightDecay[model];
             float lrWd = lr * hyper.weightDecay[model];
             double ss = 0;
+            float[] lanes = new float[L];
             for (int r = 0; r < pt.rows; r++)
                 ss += RowKernels.adamW(pt.seg, pt.rowAt(model, r) * 4L, gt.seg, gt.rowAt(model, r) * 4L, mt.seg, mt.rowAt(model, r) * 4L,
-                        vt.seg, vt.rowAt(model, r) * 4L, pt.ld, lr, decay && !after, keep, decay && after, lrWd, b1, omb1, b2, omb2, bc1, bc2, eps);
+                        vt.seg, vt.rowAt(model, r) * 4L, pt.ld, lr, decay && !after, keep, decay && after, lrWd, b1, omb1, b2, omb2, bc1, bc2, eps, lanes);
             sumSquares[model][ti] = ss;
         });
     }
@@ -210,7 +210,8 @@ public final class CpuBackend implements Backend {
         pool.forEach(models.length, (task, w) -> {
             int model = models[task];
             double ss = 0;
-            for (int r = 0; r < t.rows; r++) ss += RowKernels.sumSquares(t.seg, t.rowAt(model, r) * 4L, t.ld);
+            float[] lanes = new float[L];
+            for (int r = 0; r < t.rows; r++) ss += RowKernels.sumSquares(t.seg, t.rowAt(model, r) * 4L, t.ld, lanes);
             out[model] = ss;
         });
     }

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,36 +14,84 @@ import jdk.incubator.vector.VectorSpecies;
  * vector helpers inlined. Inside a large lambda those helpers hit C2's inlining limits and every
  * vector crossing the call is boxed, which made the GELU kernel several times slower.
  * Offsets are in bytes.
+ *
+ * <p>Every operation here is exactly rounded (add, mul, fma, div, sqrt, conversions), so results
+ * are the same bits interpreted or compiled; that is why exp is written out (Cody–Waite
+ * reduction, a degree-7 Taylor polynomial on |r| ≤ ln2/2, 2^n built in the exponent bits, exactly
+ * 0 where 2^n would be subnormal, below about −87.3) instead of the Vector API's EXP, whose last
+ * bit differs between its intrinsic and its Java fallback.
  */
 final class RowKernels {
     private static final VectorSpecies<Float> S = CpuGemm.S;
     private static final int L = CpuGemm.L;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
+    private static final IntVector SHIFT_31 = IntVector.broadcast(IntVector.SPECIES_PREFERRED, 31),
+            SHIFT_23 = IntVector.broadcast(IntVector.SPECIES_PREFERRED, 23), BIAS_127 = IntVector.broadcast(IntVector.SPECIES_PREFERRED, 127),
+            INT_ZERO = IntVector.zero(IntVector.SPECIES_PREFERRED);
 
     private RowKernels() {
     }
 
-    /** act = GELU(pa + pb + bias) over one row of ld floats. */
-    static void gelu(MemorySegment pa, long ra, MemorySegment pb, long rb, MemorySegment bias, long rbias,
-                     MemorySegment act, long rq, int ld) {
-        for (int j = 0; j < ld; j += L) {
-            long o = j * 4L;
-            FloatVector x = FloatVector.fromMemorySegment(S, pa, ra + o, NO).add(FloatVector.fromMemorySegment(S, pb, rb + o, NO))
-                    .add(FloatVector.fromMemorySegment(S, bias, rbias + o, NO));
-            x.mul(Gelu.cdf(x)).intoMemorySegment(act, rq + o, NO);
-        }
-    }
-
-    /** As {@link #gelu}, and slope = GELU'(x)·keep (keep is 1 on real columns, 0 on padding). */
+    /**
+     * act = GELU(x) and slope = GELU'(x)·keep over one row, x = pa + pb + bias (keep is 1 on real
+     * columns, 0 on padding). GELU is exact: Φ(x) = erfc(−x/√2)/2 with erfc by the Chebyshev fit of
+     * Numerical Recipes (erfcc), whose relative error is below 1.2e-7 for every argument, so the
+     * left tail keeps full float precision (unlike 1 + erf). The whole computation is written out in this one method: with Φ and exp as separate methods C2
+     * compiled them on their own first, then would not inline them here, and every vector crossing
+     * those calls ran in the Vector API's allocating Java fallback.
+     */
     static void geluWithSlope(MemorySegment pa, long ra, MemorySegment pb, long rb, MemorySegment bias, long rbias,
                               MemorySegment act, long rq, MemorySegment slope, long rs, float[] keep, int ld) {
         for (int j = 0; j < ld; j += L) {
             long o = j * 4L;
             FloatVector x = FloatVector.fromMemorySegment(S, pa, ra + o, NO).add(FloatVector.fromMemorySegment(S, pb, rb + o, NO))
                     .add(FloatVector.fromMemorySegment(S, bias, rbias + o, NO));
-            FloatVector cdf = Gelu.cdf(x);
+            FloatVector z = x.abs().mul(0.70710677f);
+            FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
+            FloatVector poly = t.fma(0.17087277f, -0.82215223f);
+            poly = poly.fma(t, FloatVector.broadcast(S, 1.48851587f));
+            poly = poly.fma(t, FloatVector.broadcast(S, -1.13520398f));
+            poly = poly.fma(t, FloatVector.broadcast(S, 0.27886807f));
+            poly = poly.fma(t, FloatVector.broadcast(S, -0.18628806f));
+            poly = poly.fma(t, FloatVector.broadcast(S, 0.09678418f));
+            poly = poly.fma(t, FloatVector.broadcast(S, 0.37409196f));
+            poly = poly.fma(t, FloatVector.broadcast(S, 1.00002368f));
+            poly = poly.fma(t, FloatVector.broadcast(S, -1.26551223f));
+            FloatVector a1 = poly.sub(z.mul(z));
+            FloatVector x1c = a1.max(-88f).min(88.72283f);
+            FloatVector x1n = x1c.mul(1.442695041f).add(12582912f).sub(12582912f);
+            FloatVector x1r = x1n.fma(FloatVector.broadcast(S, -0.693359375f), x1c);
+            x1r = x1n.fma(FloatVector.broadcast(S, 2.12194440e-4f), x1r);
+            FloatVector x1p = x1r.fma(1f / 5040, 1f / 720);
+            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f / 120));
+            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f / 24));
+            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f / 6));
+            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 0.5f));
+            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f));
+            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f));
+            FloatVector e1 = x1p.mul((FloatVector) ((IntVector) x1n.convert(VectorOperators.F2I, 0)).add(BIAS_127).max(INT_ZERO)
+                    .lanewise(VectorOperators.LSHL, SHIFT_23).reinterpretAsFloats());
+            FloatVector half = t.mul(e1).mul(0.5f);
+            IntVector neg = ((IntVector) x.reinterpretAsInts()).lanewise(VectorOperators.ASHR, SHIFT_31);
+            FloatVector cdf = (FloatVector) ((IntVector) half.reinterpretAsInts()).and(neg)
+                    .or(((IntVector) half.neg().add(1f).reinterpretAsInts()).and(neg.not())).reinterpretAsFloats();
             x.mul(cdf).intoMemorySegment(act, rq + o, NO);
-            Gelu.derivative(x, cdf).mul(FloatVector.fromArray(S, keep, j)).intoMemorySegment(slope, rs + o, NO);
+            FloatVector a2 = x.mul(x).mul(-0.5f);
+            FloatVector x2c = a2.max(-88f).min(88.72283f);
+            FloatVector x2n = x2c.mul(1.442695041f).add(12582912f).sub(12582912f);
+            FloatVector x2r = x2n.fma(FloatVector.broadcast(S, -0.693359375f), x2c);
+            x2r = x2n.fma(FloatVector.broadcast(S, 2.12194440e-4f), x2r);
+            FloatVector x2p = x2r.fma(1f / 5040, 1f / 720);
+            x2p = x2p.fma(x2r, FloatVector.broadcast(S, 1f / 120));
+            x2p = x2p.fma(x2r, FloatVector.broadcast(S, 1f / 24));
+            x2p = x2p.fma(x2r, FloatVector.broadcast(S, 1f / 6));
+            x2p = x2p.fma(x2r, FloatVector.broadcast(S, 0.5f));
+            x2p = x2p.fma(x2r, FloatVector.broadcast(S, 1f));
+            x2p = x2p.fma(x2r, FloatVector.broadcast(S, 1f));
+            FloatVector e2 = x2p.mul((FloatVector) ((IntVector) x2n.convert(VectorOperators.F2I, 0)).add(BIAS_127).max(INT_ZERO)
+                    .lanewise(VectorOperators.LSHL, SHIFT_23).reinterpretAsFloats());
+            FloatVector pdf = e2.mul(0.3989423f);
+            x.fma(pdf, cdf).mul(FloatVector.fromArray(S, keep, j)).intoMemorySegment(slope, rs + o, NO);
         }
     }
 
@@ -60,15 +109,29 @@ final class RowKernels {
         return max.reduceLanes(VectorOperators.MAX); // exact in any order
     }
 
-    /** s = exp(s − max); returns Σ s summed in a fixed order. */
-    static float expShifted(float[] s, float max, int ld) {
+    /** s = exp(s − max); returns Σ s summed in a fixed order (lanes is scratch of L floats). */
+    static float expShifted(float[] s, float max, int ld, float[] lanes) {
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < ld; j += L) {
-            FloatVector e = VecMath.exp(FloatVector.fromArray(S, s, j).sub(max));
+            FloatVector a = FloatVector.fromArray(S, s, j).sub(max);
+            FloatVector xc = a.max(-88f).min(88.72283f);
+            FloatVector xn = xc.mul(1.442695041f).add(12582912f).sub(12582912f);
+            FloatVector xr = xn.fma(FloatVector.broadcast(S, -0.693359375f), xc);
+            xr = xn.fma(FloatVector.broadcast(S, 2.12194440e-4f), xr);
+            FloatVector xp = xr.fma(1f / 5040, 1f / 720);
+            xp = xp.fma(xr, FloatVector.broadcast(S, 1f / 120));
+            xp = xp.fma(xr, FloatVector.broadcast(S, 1f / 24));
+            xp = xp.fma(xr, FloatVector.broadcast(S, 1f / 6));
+            xp = xp.fma(xr, FloatVector.broadcast(S, 0.5f));
+            xp = xp.fma(xr, FloatVector.broadcast(S, 1f));
+            xp = xp.fma(xr, FloatVector.broadcast(S, 1f));
+            FloatVector e = xp.mul((FloatVector) ((IntVector) xn.convert(VectorOperators.F2I, 0)).add(BIAS_127).max(INT_ZERO)
+                    .lanewise(VectorOperators.LSHL, SHIFT_23).reinterpretAsFloats());
             e.intoArray(s, j);
             sum = sum.add(e);
         }
-        return VecMath.sumLanes(sum);
+        sum.intoArray(lanes, 0);
+        return sumInOrder(lanes);
     }
 
     /** logits row = s · scale (the softmax times the gradient scale; the label's −1 is added by the caller). */
@@ -82,7 +145,7 @@ final class RowKernels {
      */
     static float adamW(MemorySegment w, long iw, MemorySegment g, long ig, MemorySegment m, long im, MemorySegment v, long iv,
                        int ld, float lr, boolean decayBefore, float keep, boolean decayAfter, float lrWd,
-                       float b1, float omb1, float b2, float omb2, float bc1, float bc2, float eps) {
+                       float b1, float omb1, float b2, float omb2, float bc1, float bc2, float eps, float[] lanes) {
         FloatVector ss = FloatVector.zero(S);
         for (int j = 0; j < ld; j += L) {
             long o = j * 4L;
@@ -98,16 +161,28 @@ final class RowKernels {
             wv.intoMemorySegment(w, iw + o, NO);
             ss = wv.fma(wv, ss);
         }
-        return VecMath.sumLanes(ss);
+        ss.intoArray(lanes, 0);
+        return sumInOrder(lanes);
     }
 
-    /** Σ x² over one row, lanes summed in a fixed order. */
-    static float sumSquares(MemorySegment x, long row, int ld) {
+    /** Σ x² over one row, lanes summed in a fixed order (lanes is scratch of L floats). */
+    static float sumSquares(MemorySegment x, long row, int ld, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < ld; j += L) {
             FloatVector v = FloatVector.fromMemorySegment(S, x, row + j * 4L, NO);
             acc = v.fma(v, acc);
         }
-        return VecMath.sumLanes(acc);
+        acc.intoArray(lanes, 0);
+        return sumInOrder(lanes);
+    }
+
+    /**
+     * Lanes summed first to last. reduceLanes(ADD) leaves the order open, and the interpreter and
+     * compiled code do use different orders, which would make results depend on JIT timing.
+     */
+    private static float sumInOrder(float[] lanes) {
+        float s = 0;
+        for (int i = 0; i < L; i++) s += lanes[i];
+        return s;
     }
 }
