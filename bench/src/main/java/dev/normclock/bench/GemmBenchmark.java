@@ -50,7 +50,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-XX:-TieredCompilation"})
+        "-XX:-TieredCompilation", "-XX:LoopMaxUnroll=1"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 1)
 public class GemmBenchmark {

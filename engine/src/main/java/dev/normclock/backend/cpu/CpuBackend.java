@@ -104,21 +104,9 @@ public final class CpuBackend implements Backend {
         pool.forEach(models.length * vectors, (task, w) -> {
             int model = models[task / vectors];
             int j = (task % vectors) * L;
-            int[] pr = pairs[model];
-            for (int t = 0; t < p; t++) {
-                FloatVector.zero(S).intoMemorySegment(dPa.seg, (dPa.rowAt(model, t) + j) * 4L, NO);
-                FloatVector.zero(S).intoMemorySegment(dPb.seg, (dPb.rowAt(model, t) + j) * 4L, NO);
-            }
-            FloatVector sum = FloatVector.zero(S);
-            for (int i = 0; i < pr.length; i++) {
-                FloatVector d = FloatVector.fromMemorySegment(S, dAct.seg, (dAct.rowAt(model, i) + j) * 4L, NO)
-                        .mul(FloatVector.fromMemorySegment(S, slope.seg, (slope.rowAt(model, i) + j) * 4L, NO));
-                long ia = dPa.rowAt(model, pr[i] / p) + j, ib = dPb.rowAt(model, pr[i] % p) + j;
-                FloatVector.fromMemorySegment(S, dPa.seg, ia * 4L, NO).add(d).intoMemorySegment(dPa.seg, ia * 4L, NO);
-                FloatVector.fromMemorySegment(S, dPb.seg, ib * 4L, NO).add(d).intoMemorySegment(dPb.seg, ib * 4L, NO);
-                sum = sum.add(d);
-            }
-            sum.intoMemorySegment(dBias.seg, (dBias.rowAt(model, 0) + j) * 4L, NO);
+            RowKernels.scatterColumn(dAct.seg, dAct.rowAt(model, 0) * 4L, slope.seg, slope.rowAt(model, 0) * 4L, slope.ld * 4L,
+                    pairs[model], p, dPa.seg, dPa.rowAt(model, 0) * 4L, dPb.seg, dPb.rowAt(model, 0) * 4L, dPa.ld * 4L,
+                    dBias.seg, dBias.rowAt(model, 0) * 4L, j * 4L);
         });
     }
 
@@ -135,7 +123,7 @@ public final class CpuBackend implements Backend {
             int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(pr.length, i0 + ROW_CHUNK);
             float tau = temperature[model], scale = gradScale[model];
             long biasRow = bias.rowAt(model, 0);
-            float[] s = new float[ld], lanes = new float[L];
+            float[] s = new float[ld];
             for (int i = i0; i < i1; i++) {
                 int pair = pr[i], y = (pair / p + pair % p) % p;
                 long row = logits.rowAt(model, i);
@@ -144,7 +132,7 @@ public final class CpuBackend implements Backend {
                 while (s[argmax] != mx && argmax < classes - 1) argmax++; // the first maximum, as torch.argmax
                 rowCorrect[model][i] = argmax == y;
                 float zy = s[y];
-                float total = RowKernels.expShifted(s, mx, ld, lanes);
+                float total = RowKernels.expShifted(s, mx, ld);
                 rowLoss[model][i] = (float) (Math.log(total) - ((double) zy - mx));
                 if (scale > 0) {
                     float inv = 1f / total, g = scale / tau;

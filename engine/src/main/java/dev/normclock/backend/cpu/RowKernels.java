@@ -95,6 +95,31 @@ final class RowKernels {
         }
     }
 
+    /**
+     * One strip of 16 columns (at byte offset col) of the first layer's backward: dx = dAct ⊙ slope
+     * per example, summed into dPa[a], dPb[b] (p rows each, overwritten) and dBias. Examples are
+     * summed in order, so the sums do not depend on threads.
+     */
+    static void scatterColumn(MemorySegment dAct, long dAct0, MemorySegment slope, long slope0, long rowBytes, int[] pairs, int p,
+                              MemorySegment dPa, long dPa0, MemorySegment dPb, long dPb0, long tokenRowBytes,
+                              MemorySegment dBias, long dBias0, long col) {
+        FloatVector zero = FloatVector.zero(S);
+        for (int t = 0; t < p; t++) {
+            zero.intoMemorySegment(dPa, dPa0 + t * tokenRowBytes + col, NO);
+            zero.intoMemorySegment(dPb, dPb0 + t * tokenRowBytes + col, NO);
+        }
+        FloatVector sum = zero;
+        for (int i = 0; i < pairs.length; i++) {
+            long row = i * rowBytes + col;
+            FloatVector d = FloatVector.fromMemorySegment(S, dAct, dAct0 + row, NO).mul(FloatVector.fromMemorySegment(S, slope, slope0 + row, NO));
+            long ia = dPa0 + (pairs[i] / p) * tokenRowBytes + col, ib = dPb0 + (pairs[i] % p) * tokenRowBytes + col;
+            FloatVector.fromMemorySegment(S, dPa, ia, NO).add(d).intoMemorySegment(dPa, ia, NO);
+            FloatVector.fromMemorySegment(S, dPb, ib, NO).add(d).intoMemorySegment(dPb, ib, NO);
+            sum = sum.add(d);
+        }
+        sum.intoMemorySegment(dBias, dBias0 + col, NO);
+    }
+
     /** s = (logits + bias)/τ + padding (−∞ on padding columns); returns max s. */
     static float scaledLogits(MemorySegment logits, long row, MemorySegment bias, long rbias, float tau, float[] padding,
                               float[] s, int ld) {
@@ -109,9 +134,11 @@ final class RowKernels {
         return max.reduceLanes(VectorOperators.MAX); // exact in any order
     }
 
-    /** s = exp(s − max); returns Σ s summed in a fixed order (lanes is scratch of L floats). */
-    static float expShifted(float[] s, float max, int ld, float[] lanes) {
-        FloatVector sum = FloatVector.zero(S);
+    /**
+     * s = exp(s − max); returns Σ s, summed in column order. (A vector accumulator carried
+     * around this loop was boxed by C2, so the sum is taken from s afterwards.)
+     */
+    static float expShifted(float[] s, float max, int ld) {
         for (int j = 0; j < ld; j += L) {
             FloatVector a = FloatVector.fromArray(S, s, j).sub(max);
             FloatVector xc = a.max(-88f).min(88.72283f);
@@ -128,10 +155,10 @@ final class RowKernels {
             FloatVector e = xp.mul((FloatVector) ((IntVector) xn.convert(VectorOperators.F2I, 0)).add(BIAS_127).max(INT_ZERO)
                     .lanewise(VectorOperators.LSHL, SHIFT_23).reinterpretAsFloats());
             e.intoArray(s, j);
-            sum = sum.add(e);
         }
-        sum.intoArray(lanes, 0);
-        return sumInOrder(lanes);
+        float total = 0;
+        for (int c = 0; c < ld; c++) total += s[c];
+        return total;
     }
 
     /** logits row = s · scale (the softmax times the gradient scale; the label's −1 is added by the caller). */
