@@ -1,7 +1,12 @@
 package dev.normclock.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,16 +17,22 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** `normclock bench`: training throughput of a population on this machine. */
+/** `normclock bench`: training throughput on this machine, alone, against PyTorch, or over a grid. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
         description = {
                 "Measures training throughput in model-steps/s and executed GFLOP/s.",
                 "",
                 "Times full steps (forward, backward, AdamW, clamp) of a population of MLPs after a warm-up. Defaults are",
                 "the paper's cell (p = 59, d = 128, H = 256, f = 0.4) with 16 models. Evaluation is not timed.",
+                "--torch runs a PyTorch implementation of the same population (written the way the papers' code is) on the",
+                "same cores right after, and prints its model-steps/s, the ratio, and the machine's sgemm GFLOP/s.",
+                "--sweep measures every population size in --sweep-models for every p in --sweep-p and writes a table",
+                "(bench-sweep.csv) and a plot (bench-sweep.png) to --out.",
                 ""},
         footer = {"", "Executed FLOPs per model-step count the products the step runs (the first layer in its rewritten",
-                "form E*W1, formed once per step): 2*(3*2*p*d*H + 3*n*H*p) with n = round(f*p^2)."})
+                "form E*W1, formed once per step): 2*(3*2*p*d*H + 3*n*H*p) with n = round(f*p^2).",
+                "Memory per model is the off-heap tensors of the population divided by its size; the process's peak",
+                "resident set is printed too."})
 final class BenchCommand implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Spec
@@ -39,6 +50,23 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     int repeats = 3;
     @Option(names = "--warmup", paramLabel = "STEPS", description = "Untimed warm-up steps (lets the JIT compile the kernels). Default: ${DEFAULT-VALUE}.")
     int warmup = 30;
+    @Option(names = "--torch", description = "Also run the PyTorch implementation side by side (needs python3 with torch).")
+    boolean torch;
+    @Option(names = "--python", paramLabel = "EXE", description = "Python for --torch. Default: /usr/bin/python3 where it exists "
+            + "(Debian's python3-torch is installed for it), else python3 on the PATH.")
+    String python = java.nio.file.Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+    @Option(names = "--torch-script", paramLabel = "FILE", description = "The PyTorch implementation. Default: bench/torch/mlp_population.py of this installation.")
+    Path torchScript;
+    @Option(names = "--torch-threads", paramLabel = "LIST", description = "Thread counts PyTorch tries; its best is kept. Default: ${DEFAULT-VALUE}.")
+    String torchThreads = "1,2";
+    @Option(names = "--sweep", description = "Measure the grid --sweep-models x --sweep-p instead of one configuration.")
+    boolean sweep;
+    @Option(names = "--sweep-models", paramLabel = "LIST", split = ",", description = "Population sizes of the sweep. Default: ${DEFAULT-VALUE}.")
+    int[] sweepModels = {1, 4, 16, 64, 256};
+    @Option(names = "--sweep-p", paramLabel = "LIST", split = ",", description = "Moduli of the sweep. Default: ${DEFAULT-VALUE}.")
+    int[] sweepP = {23, 59, 97, 113};
+    @Option(names = "--out", paramLabel = "DIR", description = "Folder for the sweep's table and plot. Default: ${DEFAULT-VALUE}.")
+    Path out = Path.of("bench-results");
     @Option(names = "--json", description = "Print the figures as one JSON object on stdout.")
     boolean json;
 
@@ -49,36 +77,125 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be positive, got " + seconds);
         if (repeats < 1) throw new IllegalArgumentException("--repeats must be at least 1, got " + repeats);
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be zero or positive, got " + warmup);
-        PrintWriter out = spec.commandLine().getOut();
+        for (int b : sweepModels) if (b < 1) throw new IllegalArgumentException("--sweep-models must be at least 1, got " + b);
+        for (int q : sweepP) if (q < 2) throw new IllegalArgumentException("--sweep-p must be at least 2, got " + q);
+        new dev.normclock.model.MlpShape(shape.p, shape.width, shape.hidden);
+        new dev.normclock.task.ModularAddition(shape.p, shape.trainFrac);
+        return sweep ? runSweep() : runOne();
+    }
+
+    private StepBenchmark.Result best(CpuBackend be, int p, int b, PrintWriter progress) {
         StepBenchmark.Result best = null;
-        try (CpuBackend be = new CpuBackend(threads)) {
-            for (int r = 0; r < repeats; r++) {
-                StepBenchmark.Result res = StepBenchmark.run(be, shape.p, shape.width, shape.hidden, shape.trainFrac, models, r == 0 ? warmup : 3, seconds);
-                if (!json) out.printf("  repetition %d: %.1f model-steps/s%n", r + 1, res.modelStepsPerSecond());
-                if (best == null || res.modelStepsPerSecond() > best.modelStepsPerSecond()) best = res;
-            }
+        for (int r = 0; r < repeats; r++) {
+            StepBenchmark.Result res = StepBenchmark.run(be, p, shape.width, shape.hidden, shape.trainFrac, b, r == 0 ? warmup : 3, seconds);
+            if (progress != null) progress.printf("  repetition %d: %.1f model-steps/s%n", r + 1, res.modelStepsPerSecond());
+            if (best == null || res.modelStepsPerSecond() > best.modelStepsPerSecond()) best = res;
         }
+        return best;
+    }
+
+    private int runOne() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        StepBenchmark.Result best;
+        try (CpuBackend be = new CpuBackend(threads)) {
+            best = best(be, shape.p, models, json ? null : out);
+        }
+        TorchBaseline.Result pt = null;
+        if (torch) {
+            if (!json) out.printf("  PyTorch (threads %s, %.0f s each)...%n", torchThreads, seconds);
+            out.flush();
+            pt = new TorchBaseline(python, torchScript != null ? torchScript : TorchBaseline.defaultScript())
+                    .run(shape.p, shape.width, shape.hidden, shape.trainFrac, models, torchThreads, seconds);
+        }
+        long rss = PeakMemory.residentBytes();
         if (json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("backend", "cpu");
-            o.put("threads", threads);
-            o.put("p", shape.p);
-            o.put("d", shape.width);
-            o.put("hidden", shape.hidden);
-            o.put("train_frac", shape.trainFrac);
-            o.put("models", models);
-            o.put("model_steps_per_second", best.modelStepsPerSecond());
-            o.put("executed_gflops", best.gflops());
-            o.put("flops_per_model_step", best.flopsPerModelStep());
-            o.put("bytes_per_model", best.bytes() / models);
-            o.put("repeats", repeats);
-            o.put("seconds_per_repeat", seconds);
+            Map<String, Object> o = config(shape.p, models);
+            figures(o, best);
+            o.put("peak_resident_bytes", rss < 0 ? null : rss);
+            if (pt != null) {
+                o.put("torch_version", pt.torchVersion());
+                o.put("torch_model_steps_per_second", pt.modelStepsPerSecond());
+                o.put("torch_threads", pt.bestThreads());
+                o.put("ratio_vs_torch", best.modelStepsPerSecond() / pt.modelStepsPerSecond());
+                o.put("sgemm_peak_gflops", pt.sgemmGflops());
+                o.put("gflops_fraction_of_sgemm_peak", best.gflops() / pt.sgemmGflops());
+            }
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
-            out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, cpu backend, %d threads%n", shape.p, shape.width, shape.hidden, shape.trainFrac, models, threads);
+            out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, cpu backend, %d threads%n", shape.p, shape.width, shape.hidden,
+                    shape.trainFrac, models, threads);
             out.printf("  %.1f model-steps/s (best of %d), %.1f GFLOP/s executed (%.1f MFLOP per model-step), %.1f MiB per model%n",
                     best.modelStepsPerSecond(), repeats, best.gflops(), best.flopsPerModelStep() / 1e6, best.bytes() / (double) models / (1 << 20));
+            if (pt != null) {
+                out.printf("  PyTorch %s, same population: %.1f model-steps/s (best with %d threads) -> normclock is %.1fx faster%n",
+                        pt.torchVersion(), pt.modelStepsPerSecond(), pt.bestThreads(), best.modelStepsPerSecond() / pt.modelStepsPerSecond());
+                out.printf("  machine peak: sgemm %.0f GFLOP/s (OpenBLAS through torch.mm, %s threads); the step executes %.0f%% of it%n",
+                        pt.sgemmGflops(), torchThreads.substring(torchThreads.lastIndexOf(',') + 1), 100 * best.gflops() / pt.sgemmGflops());
+            }
+            if (rss > 0) out.printf("  peak resident set of this process: %.0f MiB%n", rss / (double) (1 << 20));
         }
         return 0;
+    }
+
+    private int runSweep() throws IOException {
+        PrintWriter print = spec.commandLine().getOut();
+        Files.createDirectories(out);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        List<StepBenchmark.Result> results = new ArrayList<>();
+        if (!json) print.printf("%5s %6s %16s %10s %14s%n", "p", "models", "model-steps/s", "GFLOP/s", "MiB per model");
+        try (CpuBackend be = new CpuBackend(threads)) {
+            for (int q : sweepP) {
+                for (int b : sweepModels) {
+                    StepBenchmark.Result r = best(be, q, b, null);
+                    results.add(r);
+                    Map<String, Object> row = config(q, b);
+                    figures(row, r);
+                    rows.add(row);
+                    if (!json) print.printf("%5d %6d %16.1f %10.1f %14.2f%n", q, b, r.modelStepsPerSecond(), r.gflops(), r.bytes() / (double) b / (1 << 20));
+                    print.flush();
+                }
+            }
+        }
+        Path csv = out.resolve("bench-sweep.csv"), png = out.resolve("bench-sweep.png");
+        List<String> lines = new ArrayList<>();
+        lines.add("p,models,threads,model_steps_per_second,executed_gflops,bytes_per_model");
+        for (StepBenchmark.Result r : results)
+            lines.add(String.format("%d,%d,%d,%.3f,%.3f,%d", r.p(), r.models(), r.threads(), r.modelStepsPerSecond(), r.gflops(), r.bytes() / r.models()));
+        Files.write(csv, lines);
+        BenchPlot.write(results, png, String.format("normclock cpu, d=%d H=%d f=%.2f, %d threads", shape.width, shape.hidden, shape.trainFrac, threads));
+        long rss = PeakMemory.residentBytes();
+        if (json) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("rows", rows);
+            o.put("peak_resident_bytes", rss < 0 ? null : rss);
+            o.put("csv", csv.toString());
+            o.put("plot", png.toString());
+            print.println(new ObjectMapper().writeValueAsString(o));
+        } else {
+            if (rss > 0) print.printf("peak resident set of this process: %.0f MiB%n", rss / (double) (1 << 20));
+            print.printf("table: %s%nplot: %s%n", csv, png);
+        }
+        return 0;
+    }
+
+    private Map<String, Object> config(int p, int b) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("backend", "cpu");
+        o.put("threads", threads);
+        o.put("p", p);
+        o.put("d", shape.width);
+        o.put("hidden", shape.hidden);
+        o.put("train_frac", shape.trainFrac);
+        o.put("models", b);
+        return o;
+    }
+
+    private void figures(Map<String, Object> o, StepBenchmark.Result r) {
+        o.put("model_steps_per_second", r.modelStepsPerSecond());
+        o.put("executed_gflops", r.gflops());
+        o.put("flops_per_model_step", r.flopsPerModelStep());
+        o.put("bytes_per_model", r.bytes() / r.models());
+        o.put("repeats", repeats);
+        o.put("seconds_per_repeat", seconds);
     }
 }

@@ -141,4 +141,46 @@ class CliTest {
         assertTrue(j.get("model_steps_per_second").asDouble() > 0);
         assertTrue(j.get("executed_gflops").asDouble() > 0);
     }
+
+    @Test
+    void benchSweepWritesTableAndPlot(@TempDir Path dir) throws Exception {
+        Run r = run("bench", "--sweep", "--sweep-models", "1,2", "--sweep-p", "7,11", "--width", "8", "--hidden", "16",
+                "--seconds", "0.02", "--repeats", "1", "--warmup", "1", "--out", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> csv = Files.readAllLines(dir.resolve("bench-sweep.csv"));
+        assertEquals(5, csv.size(), "header and 2 x 2 rows: " + csv);
+        assertTrue(csv.get(1).startsWith("7,1,"), csv.get(1));
+        byte[] png = Files.readAllBytes(dir.resolve("bench-sweep.png"));
+        assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', "a PNG");
+    }
+
+    @Test
+    void torchBaselineWithoutItsScriptIsOneClearLine(@TempDir Path dir) {
+        Run r = run("bench", "--p", "7", "--width", "8", "--hidden", "16", "--models", "1", "--seconds", "0.02", "--repeats", "1",
+                "--warmup", "1", "--torch", "--torch-script", dir.resolve("missing.py").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("missing.py"), r.err());
+    }
+
+    @Test
+    void torchBaselineFigures(@TempDir Path dir) throws Exception {
+        // a stand-in for the PyTorch script: prints what mlp_population.py prints, checks the arguments it is given
+        Path fake = Files.writeString(dir.resolve("fake_torch.py"), """
+                import json, sys
+                args = sys.argv[1:]
+                assert args[args.index("--models") + 1] == "3", args
+                t = int(args[args.index("--threads") + 1])
+                print(json.dumps({"torch_version": "fake", "model_steps_per_second": 10.0 * t, "best_threads": t,
+                                  "by_threads": {str(t): 10.0 * t}, "sgemm_gflops": 100.0 * t, "sgemm_threads": t}))
+                """);
+        Run r = run("bench", "--p", "7", "--width", "8", "--hidden", "16", "--models", "3", "--seconds", "0.05", "--repeats", "1",
+                "--warmup", "1", "--torch", "--torch-script", fake.toString(), "--python", "python3", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(20.0, j.get("torch_model_steps_per_second").asDouble(), "the best of threads 1 and 2");
+        assertEquals(2, j.get("torch_threads").asInt());
+        assertEquals(200.0, j.get("sgemm_peak_gflops").asDouble());
+        assertEquals(j.get("model_steps_per_second").asDouble() / 20.0, j.get("ratio_vs_torch").asDouble(), 1e-9);
+    }
 }
