@@ -126,18 +126,6 @@ public class GemmBenchmark {
         }
     }
 
-    /** GFLOP executed; JMH reports it per second (labelled "ops/s"), i.e. in GFLOP/s. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Flops {
-        public double gflops;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gflops = 0;
-        }
-    }
-
     // ---- CpuBackend.matmul over the population ----
 
     @Benchmark

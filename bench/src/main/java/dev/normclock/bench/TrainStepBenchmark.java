@@ -7,7 +7,6 @@ import dev.normclock.backend.cpu.CpuBackend;
 import dev.normclock.model.MlpPopulation;
 import dev.normclock.model.MlpShape;
 import dev.normclock.task.ModularAddition;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -91,18 +90,6 @@ public class TrainStepBenchmark {
             if (!Double.isFinite(l)) throw new IllegalStateException("training diverged: loss " + l + " after " + step + " steps");
         population.close();
         backend.close();
-    }
-
-    /** GFLOP executed; JMH reports it per second (labelled "ops/s"), i.e. in GFLOP/s. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Flops {
-        public double gflops;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gflops = 0;
-        }
     }
 
     @Benchmark
