@@ -16,6 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class CpuGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
+    private static final int KC = 128;
     private static final ByteOrder NO = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
@@ -32,17 +33,23 @@ public final class CpuGemm {
                             MemorySegment b, long bOff, int ldb,
                             MemorySegment c, long cOff, int ldc,
                             int i0, int i1, int n, int k, boolean accumulate) {
-        int i = i0;
-        for (; i + 4 <= i1; i += 4) {
-            int j = 0;
-            for (; j + 4 * L <= n; j += 4 * L) block4x4(a, aOff + i * sAi, sAi, sAk, b, bOff + j, ldb, c, cOff + (long) i * ldc + j, ldc, k, accumulate);
-            for (; j < n; j += L) block4x1(a, aOff + i * sAi, sAi, sAk, b, bOff + j, ldb, c, cOff + (long) i * ldc + j, ldc, k, accumulate);
+        // K in panels of KC rows of B (32 KiB at 64 columns, so a panel stays in L1 while every row
+        // block of C passes over it). Each panel continues the partial sums stored in C, so every
+        // element still sees the same chain of FMAs in k order: blocking does not change the bits.
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            boolean acc = accumulate || k0 > 0;
+            long a0 = aOff + k0 * sAk, b0 = bOff + (long) k0 * ldb;
+            int i = i0;
+            for (; i + 4 <= i1; i += 4) {
+                int j = 0;
+                for (; j + 4 * L <= n; j += 4 * L) block4x4(a, a0 + i * sAi, sAi, sAk, b, b0 + j, ldb, c, cOff + (long) i * ldc + j, ldc, kc, acc);
+                for (; j < n; j += L) block4x1(a, a0 + i * sAi, sAi, sAk, b, b0 + j, ldb, c, cOff + (long) i * ldc + j, ldc, kc, acc);
+            }
+            for (; i < i1; i++)
+                for (int j = 0; j < n; j += L) block1x1(a, a0 + i * sAi, sAk, b, b0 + j, ldb, c, cOff + (long) i * ldc + j, kc, acc);
         }
-        for (; i < i1; i++)
-            for (int j = 0; j < n; j += L) block1x1(a, aOff + i * sAi, sAk, b, bOff + j, ldb, c, cOff + (long) i * ldc + j, k, accumulate);
     }
-
-
 
     private static void block4x4(MemorySegment a, long a0, long sAi, long sAk, MemorySegment b, long b0, int ldb,
                                  MemorySegment c, long c0, int ldc, int k, boolean acc) {
