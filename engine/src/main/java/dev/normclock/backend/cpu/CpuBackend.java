@@ -71,11 +71,7 @@ public final class CpuBackend implements Backend {
     public void transpose(Tensor src, Tensor dst, int[] models) {
         pool.forEach(models.length, (task, w) -> {
             int model = models[task];
-            for (int r = 0; r < src.rows; r++) {
-                long s = src.rowAt(model, r);
-                for (int col = 0; col < src.cols; col++)
-                    dst.seg.setAtIndex(F, dst.at(model, col, r), src.seg.getAtIndex(F, s + col));
-            }
+            RowKernels.transpose(src.seg, src.rowAt(model, 0), src.ld, src.rows, src.cols, dst.seg, dst.rowAt(model, 0), dst.ld);
         });
     }
 

@@ -1,6 +1,7 @@
 package dev.normclock.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
@@ -118,6 +119,17 @@ final class RowKernels {
             sum = sum.add(d);
         }
         sum.intoMemorySegment(dBias, dBias0 + col, NO);
+    }
+
+    /** dst = srcᵀ (indices in floats), in 16 × 16 tiles so that both sides stay in cache. */
+    static void transpose(MemorySegment src, long s0, int lds, int rows, int cols, MemorySegment dst, long d0, int ldd) {
+        for (int r0 = 0; r0 < rows; r0 += 16)
+            for (int c0 = 0; c0 < cols; c0 += 16) {
+                int r1 = Math.min(rows, r0 + 16), c1 = Math.min(cols, c0 + 16);
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++)
+                        dst.setAtIndex(ValueLayout.JAVA_FLOAT, d0 + (long) c * ldd + r, src.getAtIndex(ValueLayout.JAVA_FLOAT, s0 + (long) r * lds + c));
+            }
     }
 
     /** s = (logits + bias)/τ + padding (−∞ on padding columns); returns max s. */
