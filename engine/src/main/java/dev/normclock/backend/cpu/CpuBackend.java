@@ -43,12 +43,12 @@ public final class CpuBackend implements Backend {
 
 
 
-    /** Splits M rows of each model into enough 4-row-aligned chunks to keep every thread busy. */
+    /** Splits M rows of each model into enough chunks to keep every thread busy, in multiples of 12 (= the 6- and 4-row blocks). */
     private int rowsPerTask(int rows, int models) {
         int wanted = Math.max(1, (4 * pool.threads() + models - 1) / models);
         int per = (rows + wanted - 1) / wanted;
-        per = (per + 3) / 4 * 4;
-        return Math.max(4, Math.min(per, rows));
+        per = (per + 11) / 12 * 12;
+        return Math.max(12, Math.min(per, rows));
     }
 
     @Override

@@ -48,8 +48,11 @@ public final class CpuGemm {
                 for (; j + 4 * L <= n; j += 4 * L) block4x4(a, a0 + i * sAi, sAi, sAk, b, b0 + j, ldb, c, cOff + (long) i * ldc + j, ldc, kc, acc);
                 for (; j < n; j += L) block4x1(a, a0 + i * sAi, sAi, sAk, b, b0 + j, ldb, c, cOff + (long) i * ldc + j, ldc, kc, acc);
             }
-            for (; i < i1; i++)
-                for (int j = 0; j < n; j += L) block1x1(a, a0 + i * sAi, sAk, b, b0 + j, ldb, c, cOff + (long) i * ldc + j, kc, acc);
+            for (; i < i1; i++) {
+                int j = 0;
+                for (; j + 4 * L <= n; j += 4 * L) block1x4(a, a0 + i * sAi, sAk, b, b0 + j, ldb, c, cOff + (long) i * ldc + j, kc, acc);
+                for (; j < n; j += L) block1x1(a, a0 + i * sAi, sAk, b, b0 + j, ldb, c, cOff + (long) i * ldc + j, kc, acc);
+            }
         }
     }
 
@@ -131,6 +134,18 @@ public final class CpuGemm {
             x3 = FloatVector.broadcast(S, a.getAtIndex(F, ar + 3 * sAi)).fma(bv, x3);
         }
         x0.intoMemorySegment(c, (c0) * 4L, NO); x1.intoMemorySegment(c, (c1) * 4L, NO); x2.intoMemorySegment(c, (c2) * 4L, NO); x3.intoMemorySegment(c, (c3) * 4L, NO);
+    }
+
+    private static void block1x4(MemorySegment a, long a0, long sAk, MemorySegment b, long b0, int ldb,
+                                 MemorySegment c, long c0, int k, boolean acc) {
+        FloatVector x0 = (acc ? FloatVector.fromMemorySegment(S, c, (c0 + 0 * L) * 4L, NO) : FloatVector.zero(S)), x1 = (acc ? FloatVector.fromMemorySegment(S, c, (c0 + 1 * L) * 4L, NO) : FloatVector.zero(S)), x2 = (acc ? FloatVector.fromMemorySegment(S, c, (c0 + 2 * L) * 4L, NO) : FloatVector.zero(S)), x3 = (acc ? FloatVector.fromMemorySegment(S, c, (c0 + 3 * L) * 4L, NO) : FloatVector.zero(S));
+        long ar = a0;
+        long br = b0;
+        for (int kk = 0; kk < k; kk++, ar += sAk, br += ldb) {
+            FloatVector s0 = FloatVector.broadcast(S, a.getAtIndex(F, ar));
+            x0 = s0.fma(FloatVector.fromMemorySegment(S, b, (br + 0 * L) * 4L, NO), x0); x1 = s0.fma(FloatVector.fromMemorySegment(S, b, (br + 1 * L) * 4L, NO), x1); x2 = s0.fma(FloatVector.fromMemorySegment(S, b, (br + 2 * L) * 4L, NO), x2); x3 = s0.fma(FloatVector.fromMemorySegment(S, b, (br + 3 * L) * 4L, NO), x3);
+        }
+        x0.intoMemorySegment(c, (c0 + 0 * L) * 4L, NO); x1.intoMemorySegment(c, (c0 + 1 * L) * 4L, NO); x2.intoMemorySegment(c, (c0 + 2 * L) * 4L, NO); x3.intoMemorySegment(c, (c0 + 3 * L) * 4L, NO);
     }
 
     private static void block1x1(MemorySegment a, long a0, long sAk, MemorySegment b, long b0, int ldb,
