@@ -144,6 +144,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         List<StepBenchmark.Result> results = new ArrayList<>();
         if (!json) print.printf("%5s %6s %16s %10s %14s%n", "p", "models", "model-steps/s", "GFLOP/s", "MiB per model");
         try (CpuBackend be = new CpuBackend(threads)) {
+            // Let the JIT compile every kernel before the first measured configuration.
+            StepBenchmark.run(be, shape.p, shape.width, shape.hidden, shape.trainFrac, 4, warmup, Math.max(2, seconds));
             for (int q : sweepP) {
                 for (int b : sweepModels) {
                     StepBenchmark.Result r = best(be, q, b, null);
