@@ -25,8 +25,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * The MLP's first layer after the exact rewrite: for each example i of model m with pair
-     * (a, b), x = pa[a] + pb[b] + bias, act[i] = GELU(x) (exact, erf-based) and slope[i] = GELU'(x),
-     * kept for the backward pass, which then needs neither x nor another evaluation of Φ.
+     * (a, b), x = pa[a] + pb[b] + bias, act[i] = GELU(x) (exact, erf-based) and, unless
+     * {@code slope} is null (evaluation), slope[i] = GELU'(x), kept for the backward pass, which then
+     * needs neither x nor another evaluation of Φ.
      */
     void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, int[] models);
 

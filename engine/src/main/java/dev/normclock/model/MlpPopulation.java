@@ -20,7 +20,7 @@ import dev.normclock.rng.RandomStream;
  */
 public final class MlpPopulation implements AutoCloseable {
     /** Pairs evaluated per block; bounds evaluation memory independently of p. */
-    public static final int EVAL_BLOCK = 512;
+    public static final int EVAL_BLOCK = 256;
 
     public final MlpShape shape;
     public final int models, trainSize;
@@ -33,7 +33,7 @@ public final class MlpPopulation implements AutoCloseable {
     private static final boolean[] DECAYED = {true, true, false, true, false};
     private final Tensor w1Top, w1Bot, gW1Top, gW1Bot;
     private final Tensor pa, pb, dPa, dPb, slope, act, logits, w2T, w1TopT, w1BotT;
-    private final Tensor evAct, evSlope, evLogits;
+    private final Tensor evAct, evLogits;
     private final float[][] rowLoss, evRowLoss;
     private final boolean[][] rowCorrect, evRowCorrect;
     private final double[][] sumSquares;
@@ -73,7 +73,6 @@ public final class MlpPopulation implements AutoCloseable {
         w1BotT = alloc(models, h, d);
         int block = Math.min(EVAL_BLOCK, p * p);
         evAct = alloc(models, block, h);
-        evSlope = alloc(models, block, h);
         evLogits = alloc(models, block, p);
         rowLoss = new float[models][trainSize];
         rowCorrect = new boolean[models][trainSize];
@@ -188,7 +187,7 @@ public final class MlpPopulation implements AutoCloseable {
             int[] chunk = new int[len];
             for (int i = 0; i < len; i++) chunk[i] = start + i;
             for (int m : active) blockPairs[m] = chunk;
-            be.hiddenForward(pa, pb, b1, blockPairs, p, evAct, evSlope, active);
+            be.hiddenForward(pa, pb, b1, blockPairs, p, evAct, null, active);
             be.matmul(evAct, false, w2, evLogits, shape.hidden(), false, active);
             be.crossEntropy(evLogits, b2, blockPairs, p, hyper.temperature, noGrad, evRowLoss, evRowCorrect, active);
             for (int m : active) {

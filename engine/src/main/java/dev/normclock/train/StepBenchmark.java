@@ -9,13 +9,18 @@ import dev.normclock.task.ModularAddition.Split;
 
 /**
  * Times full training steps of a population (forward, backward, AdamW, clamp) after a warm-up,
- * and reports model-steps per second and the GFLOP/s the step executes. Evaluation is not
- * included: it runs on the log grid, a few hundred times per run.
+ * and reports model-steps per second and the GFLOP/s the step executes; then times evaluation
+ * on all p² pairs separately (it runs on the log grid, a few hundred times per run).
  */
 public final class StepBenchmark {
 
     public record Result(int p, int d, int hidden, double trainFrac, int models, int threads, int steps, double seconds,
-                         double modelStepsPerSecond, double gflops, double flopsPerModelStep, long bytes) {
+                         double modelStepsPerSecond, double gflops, double flopsPerModelStep, long bytes,
+                         double evaluationsPerSecond) {
+        /** How many training steps one evaluation on all p² pairs costs. */
+        public double evaluationCostInSteps() {
+            return modelStepsPerSecond / evaluationsPerSecond;
+        }
     }
 
     private StepBenchmark() {
@@ -51,7 +56,21 @@ public final class StepBenchmark {
             } while (seconds < minSeconds);
             double flops = shape.flopsPerStep(task.trainSize());
             double msps = timed * (double) models / seconds;
-            return new Result(p, d, hidden, trainFrac, models, be.parallelism(), timed, seconds, msps, msps * flops / 1e9, flops, pop.bytes());
+            // evaluation on all p² pairs (what the trainer runs on its grid), a quarter of the time
+            boolean[][] isTrain = new boolean[models][];
+            for (int m = 0; m < models; m++) isTrain[m] = task.split(1L, m).isTrain();
+            MlpPopulation.Metrics[] metrics = new MlpPopulation.Metrics[models];
+            pop.evaluate(be, all, isTrain, hyper, metrics);
+            long evalStart = System.nanoTime();
+            int evals = 0;
+            double evalSeconds;
+            do {
+                pop.evaluate(be, all, isTrain, hyper, metrics);
+                evals++;
+                evalSeconds = (System.nanoTime() - evalStart) / 1e9;
+            } while (evalSeconds < minSeconds / 4);
+            return new Result(p, d, hidden, trainFrac, models, be.parallelism(), timed, seconds, msps, msps * flops / 1e9, flops, pop.bytes(),
+                    evals * (double) models / evalSeconds);
         }
     }
 }

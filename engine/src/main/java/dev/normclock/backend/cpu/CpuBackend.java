@@ -88,7 +88,8 @@ public final class CpuBackend implements Backend {
             long biasRow = bias.rowAt(model, 0) * 4L;
             for (int i = i0; i < i1; i++) {
                 long ra = pa.rowAt(model, pr[i] / p) * 4L, rb = pb.rowAt(model, pr[i] % p) * 4L, rq = act.rowAt(model, i) * 4L;
-                RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, slope.seg,
+                if (slope == null) RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, null, 0, keep, ld);
+                else RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, slope.seg,
                         slope.rowAt(model, i) * 4L, keep, ld);
             }
         });

@@ -34,8 +34,8 @@ final class RowKernels {
     }
 
     /**
-     * act = GELU(x) and slope = GELU'(x)·keep over one row, x = pa + pb + bias (keep is 1 on real
-     * columns, 0 on padding). GELU is exact: Φ(x) = erfc(−x/√2)/2 with erfc by the Chebyshev fit of
+     * act = GELU(x) and, unless slope is null, slope = GELU'(x)·keep over one row, x = pa + pb + bias
+     * (keep is 1 on real columns, 0 on padding). GELU is exact: Φ(x) = erfc(−x/√2)/2 with erfc by the Chebyshev fit of
      * Numerical Recipes (erfcc), whose relative error is below 1.2e-7 for every argument, so the
      * left tail keeps full float precision (unlike 1 + erf). The whole computation is written out in this one method: with Φ and exp as separate methods C2
      * compiled them on their own first, then would not inline them here, and every vector crossing
@@ -77,6 +77,7 @@ final class RowKernels {
             FloatVector cdf = (FloatVector) ((IntVector) half.reinterpretAsInts()).and(neg)
                     .or(((IntVector) half.neg().add(1f).reinterpretAsInts()).and(neg.not())).reinterpretAsFloats();
             x.mul(cdf).intoMemorySegment(act, rq + o, NO);
+            if (slope == null) continue; // evaluation needs no slope
             // e^(−x²/2) = e1·e^(−poly): poly lies in [−1.2656, 0] for every t, where a degree-10 Taylor
             // polynomial of e^(−u) about the midpoint is good to 3e-10, so the second exponential costs
             // ten FMAs instead of a range-reduced exp.
