@@ -9,7 +9,6 @@ import dev.normclock.backend.Hyper;
 import dev.normclock.backend.Tensor;
 import dev.normclock.backend.WorkPool;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -40,8 +39,6 @@ public final class CpuBackend implements Backend {
     public int parallelism() {
         return pool.threads();
     }
-
-
 
     /** Splits M rows of each model into enough chunks to keep every thread busy, in multiples of 12 (= the 6- and 4-row blocks). */
     private int rowsPerTask(int rows, int models) {
@@ -88,9 +85,8 @@ public final class CpuBackend implements Backend {
             long biasRow = bias.rowAt(model, 0) * 4L;
             for (int i = i0; i < i1; i++) {
                 long ra = pa.rowAt(model, pr[i] / p) * 4L, rb = pb.rowAt(model, pr[i] % p) * 4L, rq = act.rowAt(model, i) * 4L;
-                if (slope == null) RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, null, 0, keep, ld);
-                else RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq, slope.seg,
-                        slope.rowAt(model, i) * 4L, keep, ld);
+                RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq,
+                        slope == null ? null : slope.seg, slope == null ? 0 : slope.rowAt(model, i) * 4L, keep, ld);
             }
         });
     }
