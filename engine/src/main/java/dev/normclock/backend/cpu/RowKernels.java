@@ -35,11 +35,13 @@ final class RowKernels {
 
     /**
      * act = GELU(x) and, unless slope is null, slope = GELU'(x)·keep over one row, x = pa + pb + bias
-     * (keep is 1 on real columns, 0 on padding). GELU is exact: Φ(x) = erfc(−x/√2)/2 with erfc by the Chebyshev fit of
-     * Numerical Recipes (erfcc), whose relative error is below 1.2e-7 for every argument, so the
-     * left tail keeps full float precision (unlike 1 + erf). The whole computation is written out in this one method: with Φ and exp as separate methods C2
-     * compiled them on their own first, then would not inline them here, and every vector crossing
-     * those calls ran in the Vector API's allocating Java fallback.
+     * (keep is 1 on real columns, 0 on padding). GELU is exact: Φ(x) = erfc(−x/√2)/2 with erfc by
+     * the Chebyshev fit of Numerical Recipes (erfcc), whose relative error is below 1.2e-7 for every
+     * argument, so the left tail keeps full float precision (unlike 1 + erf).
+     *
+     * <p>The whole computation is written out in this one method: with Φ and exp as separate
+     * methods C2 compiled them on their own first, then would not inline them here, and every
+     * vector crossing those calls ran in the Vector API's allocating Java fallback.
      */
     static void geluWithSlope(MemorySegment pa, long ra, MemorySegment pb, long rb, MemorySegment bias, long rbias,
                               MemorySegment act, long rq, MemorySegment slope, long rs, float[] keep, int ld) {
