@@ -37,6 +37,7 @@ public final class MlpPopulation implements AutoCloseable {
     private final float[][] rowLoss, evRowLoss;
     private final boolean[][] rowCorrect, evRowCorrect;
     private final double[][] sumSquares;
+    private final float[] gradScale; // 1/n: the loss is the mean over each model's training pairs
 
     public MlpPopulation(MlpShape shape, int models, int trainSize) {
         this.shape = shape;
@@ -79,6 +80,8 @@ public final class MlpPopulation implements AutoCloseable {
         evRowLoss = new float[models][block];
         evRowCorrect = new boolean[models][block];
         sumSquares = new double[models][params.length];
+        gradScale = new float[models];
+        java.util.Arrays.fill(gradScale, 1f / trainSize);
     }
 
     private Tensor alloc(int models, int rows, int cols) {
@@ -130,8 +133,6 @@ public final class MlpPopulation implements AutoCloseable {
         be.matmul(emb, false, w1Bot, pb, d, false, active);
         be.hiddenForward(pa, pb, b1, trainPairs, p, act, slope, active);
         be.matmul(act, false, w2, logits, shape.hidden(), false, active);
-        float[] gradScale = new float[models];
-        java.util.Arrays.fill(gradScale, 1f / trainSize);
         be.crossEntropy(logits, b2, trainPairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, active);
         for (int m : active) {
             double s = 0;
