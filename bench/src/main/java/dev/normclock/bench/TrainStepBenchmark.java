@@ -58,7 +58,7 @@ public class TrainStepBenchmark {
     private Hyper hyper;
     private int[][] pairs;
     private int[] all;
-    private double[] loss;
+    private double[] loss, acc;
     private int step;
     private double gflopPerStep;
 
@@ -80,6 +80,7 @@ public class TrainStepBenchmark {
             hyper.clampFrom[m] = 1;
         }
         loss = new double[models];
+        acc = new double[models];
         step = 0;
         gflopPerStep = shape.flopsPerStep(task.trainSize()) * models / 1e9;
     }
@@ -94,7 +95,7 @@ public class TrainStepBenchmark {
 
     @Benchmark
     public double trainStep(Flops f) {
-        population.trainStep(backend, all, pairs, hyper, ++step, loss);
+        population.trainStep(backend, all, pairs, hyper, ++step, loss, acc);
         f.gflops += gflopPerStep;
         return loss[0];
     }

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
                 "Measures training throughput in model-steps/s and executed GFLOP/s.",
                 "",
                 "Times full steps (forward, backward, AdamW, clamp) of a population of MLPs after a warm-up. Defaults are",
-                "the paper's cell (p = 59, d = 128, H = 256, f = 0.4) with 16 models. Evaluation on all p^2 pairs is timed apart.",
+                "the paper's cell (p = 59, d = 128, H = 256, f = 0.4) with 16 models. Evaluation is timed apart, as the trainer runs it: the test pairs and the norms (the training-set metrics come from the next step's forward pass).",
                 "--torch runs a PyTorch implementation of the same population (written the way the papers' code is) on the",
                 "same cores right after, and prints its model-steps/s, the ratio, and the machine's sgemm GFLOP/s.",
                 "--sweep measures every population size in --sweep-models for every p in --sweep-p and writes a table",
@@ -132,7 +132,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
                 out.printf("  machine peak: sgemm %.0f GFLOP/s (OpenBLAS through torch.mm, %s threads); the step executes %.0f%% of it%n",
                         pt.sgemmGflops(), torchThreads.substring(torchThreads.lastIndexOf(',') + 1), 100 * best.gflops() / pt.sgemmGflops());
             }
-            out.printf("  evaluation on all p^2 pairs: %.1f model-evaluations/s, %.2f training steps' worth each%n",
+            out.printf("  evaluation (test pairs + norms): %.1f model-evaluations/s, %.2f training steps' worth each%n",
                     best.evaluationsPerSecond(), best.evaluationCostInSteps());
             if (rss > 0) out.printf("  peak resident set of this process: %.0f MiB%n", rss / (double) (1 << 20));
         }

@@ -44,6 +44,15 @@ public final class Tensor {
         return new Tensor(seg, offset + (long) from * ld, models, to - from, cols, ld, modelStride);
     }
 
+    /**
+     * A view in which model slots [first, first + count) of the caller map onto this tensor's models
+     * 0 … count−1. A population keeps its per-step workspace for a few models only and reuses it
+     * for each group of slots, so memory does not grow with the number of models.
+     */
+    public Tensor window(int first) {
+        return new Tensor(seg, offset - first * modelStride, first + models, rows, cols, ld, modelStride);
+    }
+
     /** Index in floats of element (m, r, c). */
     public long at(int m, int r, int c) {
         return offset + m * modelStride + (long) r * ld + c;

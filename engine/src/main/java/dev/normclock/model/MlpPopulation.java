@@ -21,78 +21,96 @@ import dev.normclock.rng.RandomStream;
 public final class MlpPopulation implements AutoCloseable {
     /** Pairs evaluated per block; bounds evaluation memory independently of p. */
     public static final int EVAL_BLOCK = 256;
+    /**
+     * Models whose step runs at once. Activations are by far the largest tensors (n_train × H per
+     * model), so they exist for this many models only and are reused for each group of slots;
+     * parameters and Adam moments are kept for every model. 16 models give both cores enough
+     * independent work per GEMM while 256 models at p = 97 stay well under 1 GiB.
+     */
+    public static final int WORKSPACE_MODELS = 16;
 
     public final MlpShape shape;
     public final int models, trainSize;
+    private final int workspaceModels;
     private final Arena arena = Arena.ofShared();
     private long bytes;
 
     public final Tensor emb, w1, b1, w2, b2;
-    final Tensor gEmb, gW1, gB1, gW2, gB2;
-    final Tensor[] params, grads, m1, m2;
+    final Tensor[] params, m1, m2;
     private static final boolean[] DECAYED = {true, true, false, true, false};
-    private final Tensor w1Top, w1Bot, gW1Top, gW1Bot;
+    private final Tensor w1Top, w1Bot;
+    // workspace, for workspaceModels models; reached through window(first slot of the group)
+    final Tensor[] grads; // tests read slot m of a population within one workspace group
     private final Tensor pa, pb, dPa, dPb, slope, act, logits, w2T, w1TopT, w1BotT;
     private final Tensor evAct, evLogits;
     private final float[][] rowLoss, evRowLoss;
     private final boolean[][] rowCorrect, evRowCorrect;
     private final double[][] sumSquares;
     private final float[] gradScale; // 1/n: the loss is the mean over each model's training pairs
+    private final float[] noGrad;
 
     public MlpPopulation(MlpShape shape, int models, int trainSize) {
         this.shape = shape;
         this.models = models;
         this.trainSize = trainSize;
-        int p = shape.p(), d = shape.d(), h = shape.hidden();
+        this.workspaceModels = Math.min(models, WORKSPACE_MODELS);
+        int p = shape.p(), d = shape.d(), h = shape.hidden(), ws = workspaceModels;
         emb = alloc(models, p, d);
         w1 = alloc(models, 2 * d, h);
         b1 = alloc(models, 1, h);
         w2 = alloc(models, h, p);
         b2 = alloc(models, 1, p);
         params = new Tensor[]{emb, w1, b1, w2, b2};
-        grads = like(params);
-        m1 = like(params);
-        m2 = like(params);
-        gEmb = grads[0];
-        gW1 = grads[1];
-        gB1 = grads[2];
-        gW2 = grads[3];
-        gB2 = grads[4];
+        m1 = like(params, models);
+        m2 = like(params, models);
         w1Top = w1.rowRange(0, d);
         w1Bot = w1.rowRange(d, 2 * d);
-        gW1Top = gW1.rowRange(0, d);
-        gW1Bot = gW1.rowRange(d, 2 * d);
-        pa = alloc(models, p, h);
-        pb = alloc(models, p, h);
-        dPa = alloc(models, p, h);
-        dPb = alloc(models, p, h);
-        slope = alloc(models, trainSize, h);
-        act = alloc(models, trainSize, h);
-        logits = alloc(models, trainSize, p);
-        w2T = alloc(models, p, h);
-        w1TopT = alloc(models, h, d);
-        w1BotT = alloc(models, h, d);
+        grads = like(params, ws);
+        pa = alloc(ws, p, h);
+        pb = alloc(ws, p, h);
+        dPa = alloc(ws, p, h);
+        dPb = alloc(ws, p, h);
+        slope = alloc(ws, trainSize, h);
+        act = alloc(ws, trainSize, h);
+        logits = alloc(ws, trainSize, p);
+        w2T = alloc(ws, p, h);
+        w1TopT = alloc(ws, h, d);
+        w1BotT = alloc(ws, h, d);
         int block = Math.min(EVAL_BLOCK, p * p);
-        evAct = alloc(models, block, h);
-        evLogits = alloc(models, block, p);
-        rowLoss = new float[models][trainSize];
-        rowCorrect = new boolean[models][trainSize];
-        evRowLoss = new float[models][block];
-        evRowCorrect = new boolean[models][block];
+        evAct = alloc(ws, block, h);
+        evLogits = alloc(ws, block, p);
+        // slots of one group are distinct modulo ws, so slot m can use row m % ws
+        rowLoss = shared(new float[ws][trainSize]);
+        evRowLoss = shared(new float[ws][block]);
+        rowCorrect = shared(new boolean[ws][trainSize]);
+        evRowCorrect = shared(new boolean[ws][block]);
         sumSquares = new double[models][params.length];
         gradScale = new float[models];
         java.util.Arrays.fill(gradScale, 1f / trainSize);
+        noGrad = new float[models];
     }
 
-    private Tensor alloc(int models, int rows, int cols) {
-        Tensor t = Tensor.allocate(arena, models, rows, cols);
-        bytes += t.modelStride * models * Float.BYTES;
+    private Tensor alloc(int count, int rows, int cols) {
+        Tensor t = Tensor.allocate(arena, count, rows, cols);
+        bytes += t.modelStride * count * Float.BYTES;
         return t;
     }
 
-    private Tensor[] like(Tensor[] ts) {
+    private Tensor[] like(Tensor[] ts, int count) {
         Tensor[] out = new Tensor[ts.length];
-        for (int i = 0; i < ts.length; i++) out[i] = alloc(models, ts[i].rows, ts[i].cols);
+        for (int i = 0; i < ts.length; i++) out[i] = alloc(count, ts[i].rows, ts[i].cols);
+        return out;
+    }
+
+    private float[][] shared(float[][] rows) {
+        float[][] out = new float[models][];
+        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
+        return out;
+    }
+
+    private boolean[][] shared(boolean[][] rows) {
+        boolean[][] out = new boolean[models][];
+        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
         return out;
     }
 
@@ -122,36 +140,89 @@ public final class MlpPopulation implements AutoCloseable {
         t.fromArray(slot, v);
     }
 
-    /**
-     * One full-batch AdamW step of every listed model on its training pairs, then the norm
-     * projection for models whose clamp is active. {@code step} is 1-based (the Adam step count).
-     * Returns each model's training loss before the update in {@code lossOut}.
-     */
-    public void trainStep(Backend be, int[] active, int[][] trainPairs, Hyper hyper, int step, double[] lossOut) {
-        int p = shape.p(), d = shape.d();
-        be.matmul(emb, false, w1Top, pa, d, false, active);
-        be.matmul(emb, false, w1Bot, pb, d, false, active);
-        be.hiddenForward(pa, pb, b1, trainPairs, p, act, slope, active);
-        be.matmul(act, false, w2, logits, shape.hidden(), false, active);
-        be.crossEntropy(logits, b2, trainPairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, active);
-        for (int m : active) {
-            double s = 0;
-            for (float l : rowLoss[m]) s += l;
-            lossOut[m] = s / trainSize;
+    /** The tensors that make up model state between steps: parameters, then first and second Adam moments. */
+    public Tensor[] state() {
+        Tensor[] out = new Tensor[3 * params.length];
+        for (int i = 0; i < params.length; i++) {
+            out[i] = params[i];
+            out[params.length + i] = m1[i];
+            out[2 * params.length + i] = m2[i];
         }
-        be.columnSums(logits, gB2, active);
-        be.matmul(act, true, logits, gW2, trainSize, false, active);
-        be.transpose(w2, w2T, active);
-        be.matmul(logits, false, w2T, act, p, false, active); // act now holds dL/dact
-        be.hiddenBackward(act, slope, trainPairs, p, dPa, dPb, gB1, active);
-        be.matmul(emb, true, dPa, gW1Top, p, false, active);
-        be.matmul(emb, true, dPb, gW1Bot, p, false, active);
-        be.transpose(w1Top, w1TopT, active);
-        be.transpose(w1Bot, w1BotT, active);
-        be.matmul(dPa, false, w1TopT, gEmb, shape.hidden(), false, active);
-        be.matmul(dPb, false, w1BotT, gEmb, shape.hidden(), true, active);
-        be.adamW(params, grads, m1, m2, DECAYED, hyper, step, sumSquares, active);
-        project(be, active, hyper, step);
+        return out;
+    }
+
+    /**
+     * Splits ascending slots into groups that fit the workspace: each group's slots lie in
+     * [first, first + workspaceModels).
+     */
+    private int groupEnd(int[] active, int from) {
+        int end = from;
+        while (end < active.length && active[end] < active[from] + workspaceModels) end++;
+        return end;
+    }
+
+    private static int[] slice(int[] active, int from, int to) {
+        return from == 0 && to == active.length ? active : java.util.Arrays.copyOfRange(active, from, to);
+    }
+
+    /**
+     * One full-batch AdamW step of every listed model (ascending slots) on its training pairs, then
+     * the norm projection for models whose clamp is active. {@code step} is 1-based (the Adam step
+     * count). Returns each model's training loss and accuracy before the update in
+     * {@code lossOut} and {@code accOut}: the forward pass of a step is the training-set
+     * evaluation of the weights it starts from, so evaluation never repeats it.
+     */
+    public void trainStep(Backend be, int[] active, int[][] trainPairs, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+        for (int from = 0, to; from < active.length; from = to) {
+            to = groupEnd(active, from);
+            trainGroup(be, slice(active, from, to), active[from], trainPairs, hyper, step, lossOut, accOut);
+        }
+    }
+
+    private void trainGroup(Backend be, int[] group, int first, int[][] trainPairs, Hyper hyper, int step,
+                            double[] lossOut, double[] accOut) {
+        int p = shape.p(), d = shape.d(), h = shape.hidden();
+        Tensor pa = this.pa.window(first), pb = this.pb.window(first), dPa = this.dPa.window(first), dPb = this.dPb.window(first);
+        Tensor act = this.act.window(first), slope = this.slope.window(first), logits = this.logits.window(first);
+        Tensor[] grads = new Tensor[this.grads.length];
+        for (int i = 0; i < grads.length; i++) grads[i] = this.grads[i].window(first);
+        Tensor gW1 = grads[1];
+        be.matmul(emb, false, w1Top, pa, d, false, group);
+        be.matmul(emb, false, w1Bot, pb, d, false, group);
+        be.hiddenForward(pa, pb, b1, trainPairs, p, act, slope, group);
+        be.matmul(act, false, w2, logits, h, false, group);
+        be.crossEntropy(logits, b2, trainPairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, group);
+        tally(group, lossOut, accOut);
+        be.columnSums(logits, grads[4], group);
+        be.matmul(act, true, logits, grads[3], trainSize, false, group);
+        Tensor w2T = this.w2T.window(first);
+        be.transpose(w2, w2T, group);
+        be.matmul(logits, false, w2T, act, p, false, group); // act now holds dL/dact
+        be.hiddenBackward(act, slope, trainPairs, p, dPa, dPb, grads[2], group);
+        be.matmul(emb, true, dPa, gW1.rowRange(0, d), p, false, group);
+        be.matmul(emb, true, dPb, gW1.rowRange(d, 2 * d), p, false, group);
+        Tensor w1TopT = this.w1TopT.window(first), w1BotT = this.w1BotT.window(first);
+        be.transpose(w1Top, w1TopT, group);
+        be.transpose(w1Bot, w1BotT, group);
+        be.matmul(dPa, false, w1TopT, grads[0], h, false, group);
+        be.matmul(dPb, false, w1BotT, grads[0], h, true, group);
+        be.adamW(params, grads, m1, m2, DECAYED, hyper, step, sumSquares, group);
+        project(be, group, hyper, step);
+    }
+
+    private void tally(int[] group, double[] lossOut, double[] accOut) {
+        for (int m : group) {
+            double s = 0;
+            int ok = 0;
+            float[] loss = rowLoss[m];
+            boolean[] correct = rowCorrect[m];
+            for (int i = 0; i < trainSize; i++) {
+                s += loss[i];
+                if (correct[i]) ok++;
+            }
+            lossOut[m] = s / trainSize;
+            accOut[m] = (double) ok / trainSize;
+        }
     }
 
     /** The clamp: scale every weight matrix by target/‖W‖ after each step with step ≥ t_int. */
@@ -171,36 +242,59 @@ public final class MlpPopulation implements AutoCloseable {
     }
 
     /**
-     * Loss and accuracy on the training and test pairs (all p² pairs in blocks), and the norms,
-     * of every listed model with its current weights.
+     * Training loss and accuracy of the listed models' current weights without a step: the
+     * forward pass of {@link #trainStep} alone, for an evaluation after the last step.
      */
-    public void evaluate(Backend be, int[] active, boolean[][] isTrain, Hyper hyper, Metrics[] out) {
-        int p = shape.p(), d = shape.d(), pairs = p * p;
-        be.matmul(emb, false, w1Top, pa, d, false, active);
-        be.matmul(emb, false, w1Bot, pb, d, false, active);
-        double[] trLoss = new double[models], teLoss = new double[models];
-        long[] trOk = new long[models], teOk = new long[models], trN = new long[models];
-        float[] noGrad = new float[models];
+    public void measureTrain(Backend be, int[] active, int[][] trainPairs, Hyper hyper, double[] lossOut, double[] accOut) {
+        int p = shape.p(), d = shape.d();
+        for (int from = 0, to; from < active.length; from = to) {
+            to = groupEnd(active, from);
+            int[] group = slice(active, from, to);
+            int first = active[from];
+            Tensor pa = this.pa.window(first), pb = this.pb.window(first), act = this.act.window(first), logits = this.logits.window(first);
+            be.matmul(emb, false, w1Top, pa, d, false, group);
+            be.matmul(emb, false, w1Bot, pb, d, false, group);
+            be.hiddenForward(pa, pb, b1, trainPairs, p, act, null, group);
+            be.matmul(act, false, w2, logits, shape.hidden(), false, group);
+            be.crossEntropy(logits, b2, trainPairs, p, hyper.temperature, noGrad, rowLoss, rowCorrect, group);
+            tally(group, lossOut, accOut);
+        }
+    }
+
+    /**
+     * The test half of an evaluation of the listed models' current weights: loss and accuracy on
+     * each model's test pairs (in blocks) and the norms. The training loss and accuracy are left
+     * NaN: the caller measures them on the same weights (by {@link #trainStep}'s forward pass or
+     * {@link #measureTrain}) and adds them with {@link Metrics#withTrain}.
+     */
+    public void evaluateTest(Backend be, int[] active, int[][] testPairs, Hyper hyper, Metrics[] out) {
+        int p = shape.p(), d = shape.d();
+        double[] teLoss = new double[models];
+        long[] teOk = new long[models];
         int block = evAct.rows;
         int[][] blockPairs = new int[models][];
-        for (int start = 0; start < pairs; start += block) {
-            int len = Math.min(block, pairs - start);
-            int[] chunk = new int[len];
-            for (int i = 0; i < len; i++) chunk[i] = start + i;
-            for (int m : active) blockPairs[m] = chunk;
-            be.hiddenForward(pa, pb, b1, blockPairs, p, evAct, null, active);
-            be.matmul(evAct, false, w2, evLogits, shape.hidden(), false, active);
-            be.crossEntropy(evLogits, b2, blockPairs, p, hyper.temperature, noGrad, evRowLoss, evRowCorrect, active);
-            for (int m : active) {
-                boolean[] train = isTrain[m];
-                for (int i = 0; i < len; i++) {
-                    if (train[start + i]) {
-                        trLoss[m] += evRowLoss[m][i];
-                        if (evRowCorrect[m][i]) trOk[m]++;
-                        trN[m]++;
-                    } else {
-                        teLoss[m] += evRowLoss[m][i];
-                        if (evRowCorrect[m][i]) teOk[m]++;
+        for (int from = 0, to; from < active.length; from = to) {
+            to = groupEnd(active, from);
+            int[] group = slice(active, from, to);
+            int first = active[from];
+            Tensor pa = this.pa.window(first), pb = this.pb.window(first);
+            Tensor evAct = this.evAct.window(first), evLogits = this.evLogits.window(first);
+            be.matmul(emb, false, w1Top, pa, d, false, group);
+            be.matmul(emb, false, w1Bot, pb, d, false, group);
+            int tests = testPairs[group[0]].length;
+            for (int start = 0; start < tests; start += block) {
+                int len = Math.min(block, tests - start);
+                for (int m : group) blockPairs[m] = java.util.Arrays.copyOfRange(testPairs[m], start, start + len);
+                Tensor blockAct = evAct.rowRange(0, len), blockLogits = evLogits.rowRange(0, len);
+                be.hiddenForward(pa, pb, b1, blockPairs, p, blockAct, null, group);
+                be.matmul(blockAct, false, w2, blockLogits, shape.hidden(), false, group);
+                be.crossEntropy(blockLogits, b2, blockPairs, p, hyper.temperature, noGrad, evRowLoss, evRowCorrect, group);
+                for (int m : group) {
+                    float[] loss = evRowLoss[m];
+                    boolean[] correct = evRowCorrect[m];
+                    for (int i = 0; i < len; i++) {
+                        teLoss[m] += loss[i];
+                        if (correct[i]) teOk[m]++;
                     }
                 }
             }
@@ -210,15 +304,27 @@ public final class MlpPopulation implements AutoCloseable {
         be.sumSquares(w1, ssW1, active);
         be.sumSquares(w2, ssW2, active);
         for (int m : active) {
-            long teN = pairs - trN[m];
-            out[m] = new Metrics(trLoss[m] / trN[m], (double) trOk[m] / trN[m], teLoss[m] / teN, (double) teOk[m] / teN,
+            int teN = testPairs[m].length;
+            out[m] = new Metrics(Double.NaN, Double.NaN, teLoss[m] / teN, (double) teOk[m] / teN,
                     Math.sqrt(ssE[m] + ssW1[m] + ssW2[m]), Math.sqrt(ssE[m]), Math.sqrt(ssW1[m]), Math.sqrt(ssW2[m]));
         }
+    }
+
+    /** A whole evaluation without a training step: {@link #evaluateTest} and {@link #measureTrain}. */
+    public void evaluate(Backend be, int[] active, int[][] trainPairs, int[][] testPairs, Hyper hyper, Metrics[] out) {
+        double[] loss = new double[models], acc = new double[models];
+        evaluateTest(be, active, testPairs, hyper, out);
+        measureTrain(be, active, trainPairs, hyper, loss, acc);
+        for (int m : active) out[m] = out[m].withTrain(loss[m], acc[m]);
     }
 
     /** What one evaluation measured for one model. */
     public record Metrics(double trainLoss, double trainAcc, double testLoss, double testAcc,
                           double norm, double normE, double normW1, double normW2) {
+        public Metrics withTrain(double loss, double acc) {
+            return new Metrics(loss, acc, testLoss, testAcc, norm, normE, normW1, normW2);
+        }
+
         public boolean finite() {
             return Double.isFinite(trainLoss) && Double.isFinite(testLoss) && Double.isFinite(norm);
         }

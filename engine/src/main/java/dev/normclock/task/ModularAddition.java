@@ -52,10 +52,12 @@ public record ModularAddition(int p, double trainFrac) {
         java.util.Arrays.sort(train); // a sorted training set makes the per-token scatter sums walk memory in order
         boolean[] isTrain = new boolean[n];
         for (int pair : train) isTrain[pair] = true;
-        return new Split(train, isTrain);
+        int[] test = new int[n - nTrain];
+        for (int pair = 0, k = 0; pair < n; pair++) if (!isTrain[pair]) test[k++] = pair;
+        return new Split(train, test, isTrain);
     }
 
-    /** One seed's training pairs (sorted) and the membership of every pair. */
-    public record Split(int[] trainPairs, boolean[] isTrain) {
+    /** One seed's training and test pairs (each sorted) and the membership of every pair. */
+    public record Split(int[] trainPairs, int[] testPairs, boolean[] isTrain) {
     }
 }

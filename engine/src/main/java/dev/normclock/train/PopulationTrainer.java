@@ -55,11 +55,10 @@ public final class PopulationTrainer {
     /** Trains every slot of the population from its current state; returns each slot's outcome. */
     public RunOutcome[] run(MlpPopulation pop, Hyper hyper, Split[] splits, Settings settings, Listener listener) {
         int b = pop.models;
-        int[][] trainPairs = new int[b][];
-        boolean[][] isTrain = new boolean[b][];
+        int[][] trainPairs = new int[b][], testPairs = new int[b][];
         for (int m = 0; m < b; m++) {
             trainPairs[m] = splits[m].trainPairs();
-            isTrain[m] = splits[m].isTrain();
+            testPairs[m] = splits[m].testPairs();
         }
         int[] tMem = new int[b], tGrok = new int[b], heldSince = new int[b];
         Arrays.fill(tMem, -1);
@@ -68,15 +67,24 @@ public final class PopulationTrainer {
         Metrics[] atGrok = new Metrics[b];
         RunOutcome[] outcome = new RunOutcome[b];
         Metrics[] metrics = new Metrics[b];
-        double[] loss = new double[b];
+        double[] loss = new double[b], acc = new double[b];
         int[] active = new int[b];
         for (int m = 0; m < b; m++) active[m] = m;
         int grokked = 0;
         long start = System.nanoTime();
 
         for (int step = 0; active.length > 0; step++) {
-            if (settings.schedule().contains(step) || step == settings.maxSteps()) {
-                pop.evaluate(backend, active, isTrain, hyper, metrics);
+            boolean stop = listener.stopRequested();
+            boolean evaluate = settings.schedule().contains(step) || step == settings.maxSteps();
+            boolean train = !stop && step < settings.maxSteps();
+            // A step's forward pass measures the training set on the weights it starts from, so an
+            // evaluation computes the test pairs (before the step changes the weights) and reads the
+            // training metrics from the step.
+            if (evaluate) pop.evaluateTest(backend, active, testPairs, hyper, metrics);
+            if (train) pop.trainStep(backend, active, trainPairs, hyper, step + 1, loss, acc);
+            else if (evaluate) pop.measureTrain(backend, active, trainPairs, hyper, loss, acc);
+            if (evaluate) {
+                for (int m : active) metrics[m] = metrics[m].withTrain(loss[m], acc[m]);
                 listener.evaluated(step, active, metrics);
                 for (int m : active) {
                     Metrics x = metrics[m];
@@ -96,19 +104,19 @@ public final class PopulationTrainer {
                     else if (step >= settings.maxSteps())
                         outcome[m] = ended(tGrok[m] >= 0 ? RunStatus.GROKKED : RunStatus.CENSORED, tMem[m], tGrok[m], atGrok[m], step, start);
                 }
-                active = retire(active, outcome, listener);
-                if (active.length == 0) break;
             }
-            if (listener.stopRequested()) {
-                for (int m : active) outcome[m] = ended(RunStatus.INTERRUPTED, tMem[m], tGrok[m], atGrok[m], step, start);
+            if (stop) {
+                for (int m : active)
+                    if (outcome[m] == null) outcome[m] = ended(RunStatus.INTERRUPTED, tMem[m], tGrok[m], atGrok[m], step, start);
                 retire(active, outcome, listener);
                 break;
             }
-            pop.trainStep(backend, active, trainPairs, hyper, step + 1, loss);
-            for (int m : active)
-                if (!Double.isFinite(loss[m])) outcome[m] = ended(RunStatus.DIVERGED, tMem[m], tGrok[m], atGrok[m], step + 1, start);
+            if (train)
+                for (int m : active)
+                    if (outcome[m] == null && !Double.isFinite(loss[m]))
+                        outcome[m] = ended(RunStatus.DIVERGED, tMem[m], tGrok[m], atGrok[m], step + 1, start);
             active = retire(active, outcome, listener);
-            listener.stepped(step + 1, active.length, grokked);
+            if (train) listener.stepped(step + 1, active.length, grokked);
         }
         return outcome;
     }

@@ -10,14 +10,15 @@ import dev.normclock.task.ModularAddition.Split;
 /**
  * Times full training steps of a population (forward, backward, AdamW, clamp) after a warm-up,
  * and reports model-steps per second and the GFLOP/s the step executes; then times evaluation
- * on all p² pairs separately (it runs on the log grid, a few hundred times per run).
+ * separately as the trainer runs it on its log grid, a few hundred times per run: the test pairs
+ * and the norms, the training metrics being read from the next step's forward pass.
  */
 public final class StepBenchmark {
 
     public record Result(int p, int d, int hidden, double trainFrac, int models, int threads, int steps, double seconds,
                          double modelStepsPerSecond, double gflops, double flopsPerModelStep, long bytes,
                          double evaluationsPerSecond) {
-        /** How many training steps one evaluation on all p² pairs costs. */
+        /** How many training steps one evaluation costs. */
         public double evaluationCostInSteps() {
             return modelStepsPerSecond / evaluationsPerSecond;
         }
@@ -43,29 +44,30 @@ public final class StepBenchmark {
                 hyper.clampFrom[m] = 1;
                 all[m] = m;
             }
-            double[] loss = new double[models];
+            double[] loss = new double[models], acc = new double[models];
             int step = 0;
-            for (int i = 0; i < warmupSteps; i++) pop.trainStep(be, all, pairs, hyper, ++step, loss);
+            for (int i = 0; i < warmupSteps; i++) pop.trainStep(be, all, pairs, hyper, ++step, loss, acc);
             long start = System.nanoTime();
             int timed = 0;
             double seconds;
             do {
-                pop.trainStep(be, all, pairs, hyper, ++step, loss);
+                pop.trainStep(be, all, pairs, hyper, ++step, loss, acc);
                 timed++;
                 seconds = (System.nanoTime() - start) / 1e9;
             } while (seconds < minSeconds);
             double flops = shape.flopsPerStep(task.trainSize());
             double msps = timed * (double) models / seconds;
-            // evaluation on all p² pairs (what the trainer runs on its grid), a quarter of the time
-            boolean[][] isTrain = new boolean[models][];
-            for (int m = 0; m < models; m++) isTrain[m] = task.split(1L, m).isTrain();
+            // evaluation as the trainer runs it on its grid (the test pairs and the norms; the
+            // training metrics come from the next step's forward pass), a quarter of the time
+            int[][] testPairs = new int[models][];
+            for (int m = 0; m < models; m++) testPairs[m] = task.split(1L, m).testPairs();
             MlpPopulation.Metrics[] metrics = new MlpPopulation.Metrics[models];
-            pop.evaluate(be, all, isTrain, hyper, metrics);
+            pop.evaluateTest(be, all, testPairs, hyper, metrics);
             long evalStart = System.nanoTime();
             int evals = 0;
             double evalSeconds;
             do {
-                pop.evaluate(be, all, isTrain, hyper, metrics);
+                pop.evaluateTest(be, all, testPairs, hyper, metrics);
                 evals++;
                 evalSeconds = (System.nanoTime() - evalStart) / 1e9;
             } while (evalSeconds < minSeconds / 4);

@@ -52,7 +52,7 @@ class ClampTest {
         ModularAddition task = new ModularAddition(P, 0.6);
         Hyper hyper = new Hyper(models);
         int[][] pairs = new int[models][];
-        boolean[][] isTrain = new boolean[models][];
+        int[][] testPairs = new int[models][];
         int[] active = new int[models];
         try (CpuBackend be = new CpuBackend(2); MlpPopulation pop = new MlpPopulation(new MlpShape(P, D, H), models, task.trainSize())) {
             for (int m = 0; m < models; m++) {
@@ -67,16 +67,16 @@ class ClampTest {
                 pop.initialise(m, BASE_KEY, SEED[m], 1e-6);
                 ModularAddition.Split split = task.split(BASE_KEY, SEED[m]);
                 pairs[m] = split.trainPairs();
-                isTrain[m] = split.isTrain();
+                testPairs[m] = split.testPairs();
             }
             double initNorm = norm(pop, 0);
-            double[] loss = new double[models];
+            double[] loss = new double[models], acc = new double[models];
             MlpPopulation.Metrics[] metrics = new MlpPopulation.Metrics[models];
             for (int step = 1; step <= STEPS; step++) {
                 float[][][] m1Before = new float[models][][];
                 for (int m = 0; m < models; m++) m1Before[m] = snapshot(pop.m1, m);
 
-                pop.trainStep(be, active, pairs, hyper, step, loss);
+                pop.trainStep(be, active, pairs, hyper, step, loss, acc);
 
                 for (int m = 0; m < models; m++) {
                     double n = norm(pop, m);
@@ -119,7 +119,7 @@ class ClampTest {
                         }
                     }
                 }
-                pop.evaluate(be, active, isTrain, hyper, metrics);
+                pop.evaluate(be, active, pairs, testPairs, hyper, metrics);
                 for (int m = 0; m < models; m++) {
                     assertEquals(norm(pop, m), metrics[m].norm(), 1e-6 * metrics[m].norm(), "evaluate() reports the norm");
                     if (!Double.isNaN(TARGET[m]) && step >= FROM[m])

@@ -100,9 +100,9 @@ class MlpStepConformanceTest {
             double[][] gradTolMax = new double[models][5];
             for (int m = 0; m < models; m++)
                 for (int j = 0; j < 5; j++) allowance[m][j] = new double[w[m].tensors()[j].length];
-            double[] loss = new double[models];
+            double[] loss = new double[models], acc = new double[models];
             for (int step = 1; step <= STEPS; step++) {
-                pop.trainStep(be, active, pairs, hyper, step, loss);
+                pop.trainStep(be, active, pairs, hyper, step, loss, acc);
                 for (int m = 0; m < models; m++) {
                     double refLoss = ReferenceMlp.trainStep(w[m], mom1[m], mom2[m], g[m], pairs[m], stepHyper(hyper, m), step);
                     String at = "p=" + p + " model " + m + " step " + step;
@@ -192,8 +192,8 @@ class MlpStepConformanceTest {
                 pop.initialise(m, BASE_KEY, m, 0.05);
                 pairs[m] = task.split(BASE_KEY, m).trainPairs();
             }
-            double[] loss = new double[models];
-            pop.trainStep(be, new int[]{0, 1, 2, 3}, pairs, hyper, 1, loss);
+            double[] loss = new double[models], acc = new double[models];
+            pop.trainStep(be, new int[]{0, 1, 2, 3}, pairs, hyper, 1, loss, acc);
             Tensor[][] all = {pop.params, pop.grads, pop.m1, pop.m2};
             float[][][] before = new float[all.length][][];
             for (int k = 0; k < all.length; k++) {
@@ -202,7 +202,7 @@ class MlpStepConformanceTest {
                     for (int m = 0; m < models; m++) before[k][j * models + m] = all[k][j].toArray(m);
             }
             int[] active = {0, 2};
-            pop.trainStep(be, active, pairs, hyper, 2, loss);
+            pop.trainStep(be, active, pairs, hyper, 2, loss, acc);
             for (int k = 0; k < all.length; k++)
                 for (int j = 0; j < all[k].length; j++)
                     for (int m : new int[]{1, 3}) {

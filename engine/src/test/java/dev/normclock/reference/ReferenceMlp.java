@@ -211,6 +211,32 @@ public final class ReferenceMlp {
         return total / n;
     }
 
+    /** Share of the pairs whose first largest logit is the label. */
+    public static double accuracy(Params w, int[] pairs) {
+        int p = w.p, d = w.d, h = w.h, ok = 0;
+        double[] act = new double[h];
+        for (int pair : pairs) {
+            int a = pair / p, b = pair % p;
+            for (int j = 0; j < h; j++) {
+                double s = w.b1[j];
+                for (int k = 0; k < d; k++) s += w.e[a * d + k] * w.w1[k * h + j] + w.e[b * d + k] * w.w1[(d + k) * h + j];
+                act[j] = gelu(s);
+            }
+            int best = 0;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < p; c++) {
+                double s = w.b2[c];
+                for (int j = 0; j < h; j++) s += act[j] * w.w2[j * p + c];
+                if (s > max) {
+                    max = s;
+                    best = c;
+                }
+            }
+            if (best == label(pair, p)) ok++;
+        }
+        return (double) ok / pairs.length;
+    }
+
     /** Hyperparameters of one model for {@link #trainStep}. */
     public record StepHyper(double lr, double weightDecay, boolean decayAfter, double temperature,
                             double clampTarget, int clampFrom) {
