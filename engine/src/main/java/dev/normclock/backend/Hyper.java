@@ -14,6 +14,7 @@ public final class Hyper {
     public final boolean[] decayAfter;     // false: Paper A's order (decay before the update)
     public final double[] clampTarget;     // NaN: free run
     public final int[] clampFrom;          // t_int: clamp after every step with step + 1 >= t_int
+    public final boolean[] clampOnce;      // true: one rescale at t_int, then free (the one-shot control)
 
     public Hyper(int models) {
         seed = new int[models];
@@ -25,6 +26,13 @@ public final class Hyper {
         clampTarget = new double[models];
         Arrays.fill(clampTarget, Double.NaN);
         clampFrom = new int[models];
+        clampOnce = new boolean[models];
+    }
+
+    /** Whether model m's norm is projected after Adam step {@code step} (1-based). */
+    public boolean clampsAt(int m, int step) {
+        if (Double.isNaN(clampTarget[m])) return false;
+        return clampOnce[m] ? step == clampFrom[m] : step >= clampFrom[m];
     }
 
     public int models() {

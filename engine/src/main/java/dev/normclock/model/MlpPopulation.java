@@ -225,14 +225,17 @@ public final class MlpPopulation implements AutoCloseable {
         }
     }
 
-    /** The clamp: scale every weight matrix by target/‖W‖ after each step with step ≥ t_int. */
+    /**
+     * The clamp: scale every weight matrix by target/‖W‖ after each step with step ≥ t_int (held),
+     * or after step t_int only (one-shot rescale).
+     */
     private void project(Backend be, int[] active, Hyper hyper, int step) {
         float[] factor = null;
         int clamped = 0;
         int[] which = new int[active.length];
         for (int m : active) {
+            if (!hyper.clampsAt(m, step)) continue;
             double target = hyper.clampTarget[m];
-            if (Double.isNaN(target) || step < hyper.clampFrom[m]) continue;
             double norm = Math.sqrt(sumSquares[m][0] + sumSquares[m][1] + sumSquares[m][3]);
             if (factor == null) factor = new float[models];
             factor[m] = (float) (target / norm);

@@ -58,7 +58,7 @@ public final class CellRunner {
                 pop.initialise(m, spec.baseKey(), seed, spec.biasStd());
                 if (store != null) runIds[m] = store.startRun(experimentId, runSpec(spec, seed));
             }
-            PopulationTrainer.Settings settings = new PopulationTrainer.Settings(spec.maxSteps(),
+            PopulationTrainer.Settings settings = PopulationTrainer.Settings.uniform(b, spec.maxSteps(),
                     EvalSchedule.parse(spec.evalGrid(), spec.maxSteps()), spec.retireWindow());
             long[] modelSteps = {0};
             PopulationTrainer.Listener recorder = new PopulationTrainer.Listener() {

@@ -11,21 +11,36 @@ import dev.normclock.results.RunStatus;
 import dev.normclock.task.ModularAddition.Split;
 
 /**
- * Trains a population with full-batch steps, evaluates on the schedule, detects T_mem (train
- * accuracy ≥ 0.99) and T_grok (test accuracy ≥ 0.90), and retires models that have grokked and
- * held it for the window, spent their budget, or diverged, so that they stop costing compute.
+ * Trains a population with full-batch steps, evaluates each model on its own grid, detects T_mem
+ * (train accuracy ≥ 0.99) and T_grok (test accuracy ≥ 0.90), and retires models that have grokked
+ * and held it for the window, spent their budget, or diverged, so that they stop costing compute.
+ * Models of one population may have different budgets (and so different log grids).
  */
 public final class PopulationTrainer {
     public static final double MEMORISED = 0.99, GROKKED = 0.90;
 
     /**
-     * Budget, evaluation grid, and the window: a model is retired once its test accuracy has
-     * stayed at or above 0.90 at every evaluation for that many steps.
+     * Each slot's budget and evaluation grid, and the window: a model is retired once its test
+     * accuracy has stayed at or above 0.90 at every evaluation for that many steps.
      */
-    public record Settings(int maxSteps, EvalSchedule schedule, int retireWindow) {
+    public record Settings(int[] maxSteps, EvalSchedule[] schedules, int retireWindow) {
         public Settings {
-            if (maxSteps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + maxSteps);
+            for (int t : maxSteps) if (t < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + t);
             if (retireWindow < 0) throw new IllegalArgumentException("--retire-window must be at least 0, got " + retireWindow);
+            if (schedules.length != maxSteps.length) throw new IllegalArgumentException("one schedule per slot");
+        }
+
+        /** The same budget and grid for every slot. */
+        public static Settings uniform(int models, int maxSteps, EvalSchedule schedule, int retireWindow) {
+            int[] t = new int[models];
+            Arrays.fill(t, maxSteps);
+            EvalSchedule[] s = new EvalSchedule[models];
+            Arrays.fill(s, schedule);
+            return new Settings(t, s, retireWindow);
+        }
+
+        boolean evaluates(int m, int step) {
+            return schedules[m].contains(step) || step == maxSteps[m];
         }
     }
 
@@ -40,6 +55,13 @@ public final class PopulationTrainer {
         default void stepped(int step, int active, int grokked) {
         }
 
+        /**
+         * Called before each step with the state the population's tensors are in: the moment to
+         * write a checkpoint.
+         */
+        default void between(TrainerState state) {
+        }
+
         /** Polled between steps: true stops training and ends the unfinished models as interrupted. */
         default boolean stopRequested() {
             return false;
@@ -52,79 +74,93 @@ public final class PopulationTrainer {
         this.backend = backend;
     }
 
-    /** Trains every slot of the population from its current state; returns each slot's outcome. */
+    /** Trains every slot of the population from its initial state; returns each slot's outcome. */
     public RunOutcome[] run(MlpPopulation pop, Hyper hyper, Split[] splits, Settings settings, Listener listener) {
+        return run(pop, hyper, splits, settings, new TrainerState(pop.models), listener);
+    }
+
+    /**
+     * Trains from {@code state} (a fresh one, or one restored with the population's tensors from a
+     * checkpoint); returns each slot's outcome, including those retired before.
+     */
+    public RunOutcome[] run(MlpPopulation pop, Hyper hyper, Split[] splits, Settings settings, TrainerState state, Listener listener) {
         int b = pop.models;
         int[][] trainPairs = new int[b][], testPairs = new int[b][];
         for (int m = 0; m < b; m++) {
             trainPairs[m] = splits[m].trainPairs();
             testPairs[m] = splits[m].testPairs();
         }
-        int[] tMem = new int[b], tGrok = new int[b], heldSince = new int[b];
-        Arrays.fill(tMem, -1);
-        Arrays.fill(tGrok, -1);
-        Arrays.fill(heldSince, -1);
-        Metrics[] atGrok = new Metrics[b];
-        RunOutcome[] outcome = new RunOutcome[b];
+        int[] tMem = state.tMem, tGrok = state.tGrok, heldSince = state.heldSince;
+        Metrics[] atGrok = state.atGrok;
+        RunOutcome[] outcome = state.outcome;
         Metrics[] metrics = new Metrics[b];
         double[] loss = new double[b], acc = new double[b];
-        int[] active = new int[b];
-        for (int m = 0; m < b; m++) active[m] = m;
-        int grokked = 0;
-        long start = System.nanoTime();
+        int[] active = state.active();
+        long start = System.nanoTime() - (long) (state.wallBefore * 1e9);
 
-        for (int step = 0; active.length > 0; step++) {
+        for (int t = state.step; active.length > 0; t++) {
+            final int step = t;
+            state.step = step;
+            state.wallBefore = (System.nanoTime() - start) / 1e9;
+            listener.between(state);
             boolean stop = listener.stopRequested();
-            boolean evaluate = settings.schedule().contains(step) || step == settings.maxSteps();
-            boolean train = !stop && step < settings.maxSteps();
+            int[] evaluated = select(active, m -> settings.evaluates(m, step));
+            int[] atBudget = select(active, m -> step >= settings.maxSteps()[m]);
+            int[] training = stop ? new int[0] : select(active, m -> step < settings.maxSteps()[m]);
             // A step's forward pass measures the training set on the weights it starts from, so an
             // evaluation computes the test pairs (before the step changes the weights) and reads the
             // training metrics from the step.
-            if (evaluate) pop.evaluateTest(backend, active, testPairs, hyper, metrics);
-            if (train) pop.trainStep(backend, active, trainPairs, hyper, step + 1, loss, acc);
-            else if (evaluate) pop.measureTrain(backend, active, trainPairs, hyper, loss, acc);
-            if (evaluate) {
-                for (int m : active) metrics[m] = metrics[m].withTrain(loss[m], acc[m]);
-                listener.evaluated(step, active, metrics);
-                for (int m : active) {
+            if (evaluated.length > 0) pop.evaluateTest(backend, evaluated, testPairs, hyper, metrics);
+            if (training.length > 0) pop.trainStep(backend, training, trainPairs, hyper, step + 1, loss, acc);
+            int[] measureOnly = stop ? evaluated : atBudget;
+            if (measureOnly.length > 0) pop.measureTrain(backend, measureOnly, trainPairs, hyper, loss, acc);
+            if (evaluated.length > 0) {
+                for (int m : evaluated) metrics[m] = metrics[m].withTrain(loss[m], acc[m]);
+                listener.evaluated(step, evaluated, metrics);
+                for (int m : evaluated) {
                     Metrics x = metrics[m];
                     if (!x.finite()) {
-                        outcome[m] = ended(RunStatus.DIVERGED, tMem[m], tGrok[m], atGrok[m], step, start);
+                        outcome[m] = ended(RunStatus.DIVERGED, state, m, step, start);
                         continue;
                     }
                     if (tMem[m] < 0 && x.trainAcc() >= MEMORISED) tMem[m] = step;
                     if (tGrok[m] < 0 && x.testAcc() >= GROKKED) {
                         tGrok[m] = step;
                         atGrok[m] = x;
-                        grokked++;
                     }
                     heldSince[m] = x.testAcc() < GROKKED ? -1 : heldSince[m] < 0 ? step : heldSince[m];
                     if (heldSince[m] >= 0 && step - heldSince[m] >= settings.retireWindow())
-                        outcome[m] = ended(RunStatus.GROKKED, tMem[m], tGrok[m], atGrok[m], step, start);
-                    else if (step >= settings.maxSteps())
-                        outcome[m] = ended(tGrok[m] >= 0 ? RunStatus.GROKKED : RunStatus.CENSORED, tMem[m], tGrok[m], atGrok[m], step, start);
+                        outcome[m] = ended(RunStatus.GROKKED, state, m, step, start);
+                    else if (step >= settings.maxSteps()[m])
+                        outcome[m] = ended(tGrok[m] >= 0 ? RunStatus.GROKKED : RunStatus.CENSORED, state, m, step, start);
                 }
             }
             if (stop) {
                 for (int m : active)
-                    if (outcome[m] == null) outcome[m] = ended(RunStatus.INTERRUPTED, tMem[m], tGrok[m], atGrok[m], step, start);
+                    if (outcome[m] == null) outcome[m] = ended(RunStatus.INTERRUPTED, state, m, step, start);
                 retire(active, outcome, listener);
                 break;
             }
-            if (train)
-                for (int m : active)
-                    if (outcome[m] == null && !Double.isFinite(loss[m]))
-                        outcome[m] = ended(RunStatus.DIVERGED, tMem[m], tGrok[m], atGrok[m], step + 1, start);
+            for (int m : training)
+                if (outcome[m] == null && !Double.isFinite(loss[m])) outcome[m] = ended(RunStatus.DIVERGED, state, m, step + 1, start);
             active = retire(active, outcome, listener);
-            if (train) listener.stepped(step + 1, active.length, grokked);
+            if (training.length > 0) listener.stepped(step + 1, active.length, state.grokked());
         }
         return outcome;
     }
 
-    private static RunOutcome ended(RunStatus status, int tMem, int tGrok, Metrics g, int step, long start) {
+    private static int[] select(int[] active, java.util.function.IntPredicate keep) {
+        int n = 0;
+        int[] out = new int[active.length];
+        for (int m : active) if (keep.test(m)) out[n++] = m;
+        return n == active.length ? active : Arrays.copyOf(out, n);
+    }
+
+    private static RunOutcome ended(RunStatus status, TrainerState s, int m, int step, long start) {
         double wall = (System.nanoTime() - start) / 1e9;
-        if (g == null) return new RunOutcome(status, tMem, tGrok, Double.NaN, Double.NaN, Double.NaN, Double.NaN, step, wall);
-        return new RunOutcome(status, tMem, tGrok, g.norm(), g.normE(), g.normW1(), g.normW2(), step, wall);
+        Metrics g = s.atGrok[m];
+        if (g == null) return new RunOutcome(status, s.tMem[m], s.tGrok[m], Double.NaN, Double.NaN, Double.NaN, Double.NaN, step, wall);
+        return new RunOutcome(status, s.tMem[m], s.tGrok[m], g.norm(), g.normE(), g.normW1(), g.normW2(), step, wall);
     }
 
     private static int[] retire(int[] active, RunOutcome[] outcome, Listener listener) {

@@ -51,7 +51,7 @@ class DeterminismTest {
             }
             hyper.clampTarget[1] = 7.0;
             hyper.clampFrom[1] = 10;
-            PopulationTrainer.Settings settings = new PopulationTrainer.Settings(STEPS, EvalSchedule.every(5, STEPS), 1000);
+            PopulationTrainer.Settings settings = PopulationTrainer.Settings.uniform(MODELS, STEPS, EvalSchedule.every(5, STEPS), 1000);
             RunOutcome[] outcomes = new PopulationTrainer(be).run(pop, hyper, splits, settings, new PopulationTrainer.Listener() {
                 @Override
                 public void evaluated(int step, int[] slots, MlpPopulation.Metrics[] metrics) {

@@ -31,7 +31,7 @@ class DivergenceTest {
                 hyper.weightDecay[m] = 1f;
             }
             if (poison) pop.w2.set(1, 2, 3, Float.NaN);
-            PopulationTrainer.Settings s = new PopulationTrainer.Settings(60, EvalSchedule.every(20, 60), 0);
+            PopulationTrainer.Settings s = PopulationTrainer.Settings.uniform(models, 60, EvalSchedule.every(20, 60), 0);
             RunOutcome[] out = new PopulationTrainer(be).run(pop, hyper, splits, s, new PopulationTrainer.Listener() { });
             if (poison) {
                 // the healthy models' weights are finite

@@ -1,0 +1,119 @@
+package dev.normclock.train;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
+
+import dev.normclock.backend.Tensor;
+import dev.normclock.model.MlpPopulation;
+
+/**
+ * A population's complete state between two steps — every model's parameters and Adam moments
+ * and the {@link TrainerState} — in one file. The file carries a fingerprint of what the
+ * population trains (so a checkpoint is never applied to another plan) and a CRC-32C of its
+ * contents; it is written to a temporary file, forced to disk and renamed over the old one, so a
+ * crash at any moment leaves either the previous checkpoint or the new one, never a torn file.
+ */
+public final class PopulationCheckpoint {
+    private static final int MAGIC = 0x4E43_4B50; // "NCKP"
+    private static final int VERSION = 1;
+
+    private PopulationCheckpoint() {
+    }
+
+    /** Thrown for a checkpoint that exists but cannot be used; the message says what to do. */
+    public static final class CorruptCheckpointException extends RuntimeException {
+        public CorruptCheckpointException(String message) {
+            super(message);
+        }
+    }
+
+    public static void write(Path file, String fingerprint, MlpPopulation pop, TrainerState state) throws IOException {
+        ByteArrayOutputStream header = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(header)) {
+            out.writeInt(MAGIC);
+            out.writeInt(VERSION);
+            out.writeUTF(fingerprint);
+            state.write(out);
+        }
+        Tensor[] tensors = pop.state();
+        CRC32C crc = new CRC32C();
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            ByteBuffer head = ByteBuffer.allocate(4).putInt(header.size()).flip();
+            crc.update(head.duplicate());
+            writeFully(ch, head);
+            ByteBuffer body = ByteBuffer.wrap(header.toByteArray());
+            crc.update(body.duplicate());
+            writeFully(ch, body);
+            for (Tensor t : tensors) {
+                ByteBuffer data = t.seg.asByteBuffer();
+                crc.update(data.duplicate());
+                writeFully(ch, data);
+            }
+            writeFully(ch, ByteBuffer.allocate(8).putLong(crc.getValue()).flip());
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    /**
+     * Restores the tensors of {@code pop} and returns the trainer state, or null when there is no
+     * checkpoint. A file that is torn, altered or written for another plan is refused.
+     */
+    public static TrainerState read(Path file, String fingerprint, MlpPopulation pop) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        String fix = "; delete it to train that population again from the start";
+        if (bytes.length < 12) throw new CorruptCheckpointException("checkpoint " + file + " is truncated" + fix);
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length - 8);
+        long stored = ByteBuffer.wrap(bytes, bytes.length - 8, 8).getLong();
+        if (crc.getValue() != stored) throw new CorruptCheckpointException("checkpoint " + file + " fails its checksum (torn or altered)" + fix);
+        ByteBuffer all = ByteBuffer.wrap(bytes, 0, bytes.length - 8);
+        int headerSize = all.getInt();
+        TrainerState state;
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 4, headerSize))) {
+            if (in.readInt() != MAGIC) throw new CorruptCheckpointException(file + " is not a normclock checkpoint" + fix);
+            int version = in.readInt();
+            if (version != VERSION)
+                throw new CorruptCheckpointException("checkpoint " + file + " has format " + version + ", this normclock reads " + VERSION + fix);
+            String found = in.readUTF();
+            if (!found.equals(fingerprint))
+                throw new CorruptCheckpointException("checkpoint " + file + " belongs to a different plan than the one being run" + fix);
+            state = TrainerState.read(in);
+        }
+        if (state.models() != pop.models)
+            throw new CorruptCheckpointException("checkpoint " + file + " holds " + state.models() + " models, the plan " + pop.models + fix);
+        long offset = 4L + headerSize;
+        MemorySegment src = MemorySegment.ofArray(bytes);
+        for (Tensor t : pop.state()) {
+            long size = t.seg.byteSize();
+            if (offset + size > bytes.length - 8) throw new CorruptCheckpointException("checkpoint " + file + " is shorter than its population" + fix);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, offset, t.seg, ValueLayout.JAVA_BYTE, 0, size);
+            offset += size;
+        }
+        if (offset != bytes.length - 8) throw new CorruptCheckpointException("checkpoint " + file + " is longer than its population" + fix);
+        return state;
+    }
+}
