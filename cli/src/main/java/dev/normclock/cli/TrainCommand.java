@@ -6,9 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -105,29 +102,12 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         try (ResultsStore store = ResultsStore.open(out); CpuBackend be = new CpuBackend(threads)) {
             long experiment = store.createExperiment(name, "normclock train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                     baseKey, Version.VERSION);
-            AtomicBoolean stop = new AtomicBoolean();
-            CountDownLatch done = new CountDownLatch(1);
-            Thread hook = new Thread(() -> {
-                stop.set(true);
-                try {
-                    done.await(60, TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "normclock-interrupt");
-            Runtime.getRuntime().addShutdownHook(hook);
+            StopOnSignal signal = new StopOnSignal();
             CellResult result;
-            try (Progress progress = new Progress(!noProgress, cell, stop)) {
+            try (signal; Progress progress = new Progress(!noProgress, cell, signal)) {
                 result = new CellRunner(be).run(cell, store, experiment, progress);
-            } finally {
-                done.countDown();
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook is running: it waits for `done`, which is now counted down
-                }
             }
-            if (stop.get()) {
+            if (signal.requested()) {
                 stderr.println("normclock train: interrupted; finished runs are kept in " + store.path() + ", unfinished ones are marked 'interrupted'");
                 return 130;
             }
@@ -208,12 +188,12 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     /** The progress bar on stderr: step of the budget, grokked/total, model-steps/s and the ETA to the budget. */
     private static final class Progress implements PopulationTrainer.Listener, AutoCloseable {
         private final me.tongfei.progressbar.ProgressBar bar;
-        private final AtomicBoolean stop;
+        private final StopOnSignal stop;
         private final int total;
         private final long start = System.nanoTime();
         private long modelSteps;
 
-        Progress(boolean enabled, CellSpec cell, AtomicBoolean stop) {
+        Progress(boolean enabled, CellSpec cell, StopOnSignal stop) {
             this.stop = stop;
             this.total = cell.seeds().length;
             this.bar = enabled ? new me.tongfei.progressbar.ProgressBarBuilder()
@@ -235,7 +215,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
 
         @Override
         public boolean stopRequested() {
-            return stop.get();
+            return stop.requested();
         }
 
         @Override

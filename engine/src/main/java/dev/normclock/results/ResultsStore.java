@@ -128,6 +128,13 @@ public final class ResultsStore implements AutoCloseable {
         this.conn = conn;
     }
 
+    /** Opens an existing {@code outDir/normclock.db} (for reading results); refuses a folder without one. */
+    public static ResultsStore openExisting(Path outDir) throws ResultsException {
+        if (!Files.exists(outDir.resolve(FILE_NAME)))
+            throw new ResultsException("no results database in " + outDir + " (no " + FILE_NAME + "): give the --out folder of a normclock run");
+        return open(outDir);
+    }
+
     /**
      * Opens {@code outDir/normclock.db}, creating the folder and the database if missing. An existing
      * file must be a normclock database of this or an older schema; anything else is left untouched.
@@ -258,6 +265,38 @@ public final class ResultsStore implements AutoCloseable {
                         throw new ResultsException("no run " + e.getKey() + " in " + path
                                 + " to finish: it was never started there");
                 }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Makes an unfinished run (running or interrupted) resumable from {@code fromStep}: status back
+     * to running, no outcome, and no curve points at or after that step (the resumed training logs
+     * them again). Finished runs are refused: they are kept, never recomputed.
+     */
+    public synchronized void reopenRun(long runId, int fromStep) {
+        inTransaction("reopening a run to resume it", () -> {
+            try (PreparedStatement q = conn.prepareStatement("SELECT status FROM runs WHERE id = ?")) {
+                q.setLong(1, runId);
+                try (ResultSet rs = q.executeQuery()) {
+                    if (!rs.next()) throw new ResultsException("no run " + runId + " in " + path + " to resume");
+                    RunStatus st = RunStatus.fromDb(rs.getString(1));
+                    if (st != RunStatus.RUNNING && st != RunStatus.INTERRUPTED)
+                        throw new ResultsException("run " + runId + " in " + path + " has finished (" + st.dbValue() + ") and is kept as it is");
+                }
+            }
+            try (PreparedStatement ps = conn.prepareStatement("UPDATE runs SET status = ?, t_mem = NULL, t_grok = NULL, "
+                    + "norm_at_grok = NULL, norm_e_at_grok = NULL, norm_w1_at_grok = NULL, norm_w2_at_grok = NULL, "
+                    + "final_step = NULL, wall_seconds = NULL, finished_at = NULL WHERE id = ?")) {
+                ps.setString(1, RunStatus.RUNNING.dbValue());
+                ps.setLong(2, runId);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM curves WHERE run_id = ? AND step >= ?")) {
+                ps.setLong(1, runId);
+                ps.setInt(2, fromStep);
+                ps.executeUpdate();
             }
             return null;
         });

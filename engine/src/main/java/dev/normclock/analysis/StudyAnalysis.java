@@ -1,0 +1,462 @@
+package dev.normclock.analysis;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.normclock.Version;
+import dev.normclock.experiment.AnalysisKind;
+import dev.normclock.experiment.Arm;
+import dev.normclock.experiment.CellPlan;
+import dev.normclock.experiment.ExperimentPlan;
+import dev.normclock.experiment.PopulationPlan;
+import dev.normclock.experiment.ReferenceLookup;
+import dev.normclock.experiment.Reproduction;
+import dev.normclock.experiment.StudyFile;
+import dev.normclock.experiment.StudyPlan;
+import dev.normclock.results.ResultsStore;
+import dev.normclock.results.RunRow;
+import dev.normclock.results.RunStatus;
+
+/**
+ * Analyses a study's results folder: per cell the censored median T_grok with a bootstrap
+ * interval over seeds (seeds that did not grok count as censored, never dropped), the paper's
+ * cell beside it with a rank test; per experiment the laws its analysis kind names; and every
+ * headline number of Paper A the study can speak to, with a verdict and the rule behind it.
+ *
+ * <p>Exclusion rule for fits: a cell whose median T_grok is censored (half or more of its seeds
+ * did not grok within the budget) has no defined ln T and is left out of every fit; it is listed
+ * in the fit's {@code excluded} with its grokked count. A modulus left with fewer than two cells
+ * is excluded from the shared fit the same way.
+ */
+public final class StudyAnalysis {
+    public static final String FILE = "analysis.json";
+    static final double LEVEL = 0.95;
+
+    private final StudyPlan study;
+    private final Map<String, RunRow> runs;
+    private final List<StudyResult.Cell> cells = new ArrayList<>();
+    private final List<StudyResult.Fit> fits = new ArrayList<>();
+    private final List<StudyResult.Claim> claims = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private final Map<CellPlan, CensoredSample> samples = new LinkedHashMap<>();
+
+    private StudyAnalysis(StudyPlan study, Map<String, RunRow> runs) {
+        this.study = study;
+        this.runs = runs;
+    }
+
+    /** Reads DIR/study.yaml and DIR/normclock.db. */
+    public static StudyResult analyze(Path dir) throws IOException {
+        Path file = dir.resolve(Reproduction.STUDY_FILE);
+        if (!Files.exists(file))
+            throw new IllegalArgumentException(dir + " holds no study (no " + Reproduction.STUDY_FILE
+                    + "): give the --out folder of 'normclock reproduce'");
+        StudyPlan study = StudyFile.parse(Files.readString(file), file.toString());
+        Map<String, RunRow> byKey = new LinkedHashMap<>();
+        try (ResultsStore store = ResultsStore.openExisting(dir)) {
+            for (RunRow r : store.allRuns()) {
+                String key = Reproduction.runKey(r);
+                if (key != null) byKey.put(key, r);
+            }
+        }
+        return new StudyAnalysis(study, byKey).run();
+    }
+
+    /** Writes the result as DIR/analysis.json (atomically). */
+    public static Path write(Path dir, StudyResult result) throws IOException {
+        Path out = dir.resolve(FILE), tmp = dir.resolve(FILE + ".tmp");
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), result);
+        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return out;
+    }
+
+    public static StudyResult read(Path dir) throws IOException {
+        return new ObjectMapper().readValue(dir.resolve(FILE).toFile(), StudyResult.class);
+    }
+
+    private StudyResult run() {
+        for (ExperimentPlan e : study.experiments()) {
+            for (CellPlan c : e.cells()) cells.add(cell(e, c));
+            List<CellPlan> ready = e.cells().stream().filter(c -> samples.containsKey(c)).toList();
+            if (ready.isEmpty()) {
+                notes.add(e.name() + ": no finished runs yet");
+                continue;
+            }
+            switch (e.analysis()) {
+                case DELAY_LAW -> delayLaw(e, ready);
+                case SCALING -> scaling(e, ready);
+                case CRITICAL_NORM -> criticalNorm(e, ready);
+                case LEVER -> lever(e, ready);
+                case ONESHOT -> oneShot(e, ready);
+                case NONE -> { }
+            }
+        }
+        return new StudyResult(study.name(), Version.VERSION, List.copyOf(cells), List.copyOf(fits), List.copyOf(claims), List.copyOf(notes));
+    }
+
+    // ---- cells
+
+    private StudyResult.Cell cell(ExperimentPlan e, CellPlan c) {
+        List<RunRow> rows = Arrays.stream(c.seeds())
+                .mapToObj(s -> runs.get(new PopulationPlan.Slot(c, s).runKey(study.name())))
+                .filter(r -> r != null && r.status() != RunStatus.RUNNING && r.status() != RunStatus.INTERRUPTED).toList();
+        int[] tGrok = rows.stream().mapToInt(r -> r.outcome().tGrok()).toArray();
+        int[] tMem = rows.stream().mapToInt(r -> r.outcome().tMem()).toArray();
+        int grokked = (int) Arrays.stream(tGrok).filter(t -> t >= 0).count();
+        int diverged = (int) rows.stream().filter(r -> r.status() == RunStatus.DIVERGED).count();
+        Double wc = rows.isEmpty() ? null : n(rows.getFirst().spec().wc());
+        Double rho = c.arm() == Arm.FREE ? null : c.rho();
+        StudyResult.Reference ref = null;
+        Optional<ReferenceCell> paper = ReferenceLookup.of(e, c);
+        CensoredSample ours = CensoredSample.fromSteps(tGrok);
+        if (paper.isPresent()) {
+            ReferenceCell r = paper.get();
+            CensoredSample theirs = r.tGrok();
+            Interval ci = Bootstrap.medianCi(theirs);
+            Double p = null;
+            String verdict = "no runs of ours yet";
+            if (!rows.isEmpty()) {
+                RankTest.Result t = RankTest.mannWhitney(ours, theirs);
+                p = t.p();
+                verdict = t.p() >= 0.05 ? "consistent (rank test p ≥ 0.05)" : "differs (rank test p < 0.05)";
+            }
+            ref = new StudyResult.Reference(r.cell(), r.size(), theirs.reached(), n(theirs.median()), n(ci.lo()), n(ci.hi()),
+                    n(r.medianNormAtGrok()), p, verdict);
+        }
+        if (rows.isEmpty())
+            return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
+                    rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, 0, 0, 0, null, null, null, null, null, List.of(), ref);
+        samples.put(c, ours);
+        Interval ci = Bootstrap.medianCi(ours);
+        double[] norms = rows.stream().filter(r -> r.outcome().tGrok() >= 0).mapToDouble(r -> r.outcome().normAtGrok()).toArray();
+        return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
+                rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, rows.size(), grokked, diverged, n(ours.median()), n(ci.lo()),
+                n(ci.hi()), n(CensoredSample.fromSteps(tMem).median()), n(norms.length == 0 ? Double.NaN : median(norms)),
+                Arrays.stream(tGrok).boxed().toList(), ref);
+    }
+
+    // ---- the delay law
+
+    /** ln median T_grok against ρ over cells with a defined median; slope α with a bootstrap interval over seeds. */
+    private StudyResult.Fit delayFit(String experiment, String label, List<CellPlan> clamped) {
+        List<CellPlan> sorted = clamped.stream().sorted(Comparator.comparingDouble(CellPlan::rho)).toList();
+        List<CellPlan> in = new ArrayList<>();
+        List<String> excluded = new ArrayList<>();
+        for (CellPlan c : sorted) {
+            CensoredSample s = samples.get(c);
+            if (Double.isNaN(s.median())) excluded.add(String.format(Locale.ROOT, "%s (ρ = %.2f): median censored, %d/%d grokked",
+                    c.id(), c.rho(), s.reached(), s.size()));
+            else in.add(c);
+        }
+        if (in.stream().mapToDouble(CellPlan::rho).distinct().count() < 2) {
+            notes.add(experiment + " " + label + ": fewer than two cells with a defined median T_grok; no delay-law fit"
+                    + (excluded.isEmpty() ? "" : " (excluded: " + String.join("; ", excluded) + ")"));
+            return null;
+        }
+        double[] rho = in.stream().mapToDouble(CellPlan::rho).toArray();
+        List<CensoredSample> cellSamples = in.stream().map(samples::get).toList();
+        LinearFit fit = LinearFit.of(rho, lnMedians(cellSamples));
+        Interval ci = Bootstrap.ci(cellSamples, l -> LinearFit.of(rho, lnMedians(l)).slope());
+        StudyResult.Fit f = new StudyResult.Fit(experiment, "delay_law", label, fit.slope(), fit.intercept(), fit.r2(), n(ci.lo()),
+                n(ci.hi()), in.size(), excluded);
+        fits.add(f);
+        return f;
+    }
+
+    private static double[] lnMedians(List<CensoredSample> l) {
+        return l.stream().mapToDouble(s -> Math.log(s.median())).toArray();
+    }
+
+    private void delayLaw(ExperimentPlan e, List<CellPlan> ready) {
+        List<CellPlan> clamped = ready.stream().filter(c -> c.arm() == Arm.CLAMP).toList();
+        Map<Integer, List<CellPlan>> byP = group(clamped, CellPlan::p);
+        for (var entry : byP.entrySet()) {
+            StudyResult.Fit f = delayFit(e.name(), "p=" + entry.getKey(), entry.getValue());
+            boolean paper = "denserho".equals(e.reference()) && entry.getKey() == 59;
+            if (f != null) {
+                claims.add(intervalClaim(e.name() + ".alpha.p" + entry.getKey(), e.name(),
+                        "delay-law slope α (ln T_grok against ρ) at p = " + entry.getKey(), f.slope(), f.lo(), f.hi(),
+                        paper ? "7.64 [7.47, 7.81] (dense sweep, 16 seeds)" : null, paper ? PaperA.DENSE_ALPHA : Double.NaN,
+                        PaperA.DENSE_ALPHA_LO, PaperA.DENSE_ALPHA_HI));
+                claims.add(thresholdClaim(e.name() + ".r2.p" + entry.getKey(), e.name(), "R² of the delay-law fit at p = " + entry.getKey(),
+                        f.r2(), paper ? "0.994" : null, paper ? PaperA.DENSE_R2 : Double.NaN, 0.95));
+            }
+            aboveWc(e, entry.getValue());
+        }
+    }
+
+    /** ρ > 1 delays grokking rather than preventing it: every such cell groks in most seeds, later than at ρ = 1. */
+    private void aboveWc(ExperimentPlan e, List<CellPlan> clamped) {
+        List<CellPlan> above = clamped.stream().filter(c -> c.rho() > 1 + 1e-9).sorted(Comparator.comparingDouble(CellPlan::rho)).toList();
+        if (above.isEmpty()) return;
+        CellPlan top = above.getLast();
+        CensoredSample s = samples.get(top);
+        Optional<CellPlan> one = clamped.stream().filter(c -> Math.abs(c.rho() - 1) < 1e-9).findFirst();
+        double atOne = one.map(c -> samples.get(c).median()).orElse(Double.NaN);
+        boolean delayed = Double.isNaN(atOne) || s.median() > atOne;
+        boolean grokked = s.fraction() >= 0.5;
+        String verdict = grokked && delayed ? "agrees: delayed, not prevented"
+                : !grokked ? "differs: most seeds did not grok within the budget" : "differs: not later than at ρ = 1";
+        claims.add(new StudyResult.Claim(e.name() + ".above_wc", e.name(), String.format(Locale.ROOT,
+                "held above Wc (ρ = %.2f) the model still groks: share of seeds that grokked within %d steps (median T_grok %s, at ρ = 1: %s)",
+                top.rho(), top.maxSteps(), fmt(s.median()), fmt(atOne)), s.fraction(), null, null,
+                "ρ = 1.30 still groks (12/16 within 30k at lr 1e-3): delayed, not prevented", 0.75, null, null, verdict,
+                "agrees when at least half the seeds grok and their median is later than at ρ = 1"));
+    }
+
+    private void scaling(ExperimentPlan e, List<CellPlan> ready) {
+        List<CellPlan> clamped = ready.stream().filter(c -> c.arm() == Arm.CLAMP).toList();
+        Map<Integer, List<CellPlan>> byP = group(clamped, CellPlan::p);
+        List<SharedSlopeFit.Group> groups = new ArrayList<>();
+        List<List<CellPlan>> groupCells = new ArrayList<>();
+        List<String> excludedP = new ArrayList<>();
+        for (var entry : byP.entrySet()) {
+            int p = entry.getKey();
+            StudyResult.Fit f = delayFit(e.name(), "p=" + p, entry.getValue());
+            List<CellPlan> in = entry.getValue().stream().filter(c -> !Double.isNaN(samples.get(c).median())).toList();
+            if (f == null) {
+                excludedP.add("p=" + p + ": fewer than two cells with a defined median");
+                for (CellPlan c : entry.getValue()) {
+                    CensoredSample s = samples.get(c);
+                    if (Double.isNaN(s.median()) && e.reference() != null && p == 31 && Math.abs(c.rho() - 0.85) < 1e-9)
+                        claims.add(new StudyResult.Claim(e.name() + ".p31", e.name(),
+                                "p = 31 clamped at ρ = 0.85: seeds that grokked (the paper excludes p = 31 for this)", (double) s.reached(),
+                                null, null, "memorises but never groks (0/12)", 0.0, null, null,
+                                s.reached() == 0 ? "agrees" : "differs", "agrees when no seed groks"));
+                }
+                continue;
+            }
+            Double paper = "pscan".equals(e.reference()) ? PaperA.PSCAN_ALPHA.get(p) : null;
+            claims.add(intervalClaim(e.name() + ".alpha.p" + p, e.name(), "delay-law slope α at p = " + p, f.slope(), f.lo(), f.hi(),
+                    paper == null ? null : String.format(Locale.ROOT, "%.2f", paper), paper == null ? Double.NaN : paper, Double.NaN, Double.NaN));
+            groups.add(new SharedSlopeFit.Group("p=" + p, in.stream().mapToDouble(CellPlan::rho).toArray(),
+                    lnMedians(in.stream().map(samples::get).toList())));
+            groupCells.add(in);
+        }
+        if (groups.size() < 2) {
+            notes.add(e.name() + ": fewer than two moduli can be fitted; no shared α");
+            return;
+        }
+        SharedSlopeFit shared = SharedSlopeFit.of(groups);
+        List<CensoredSample> flat = groupCells.stream().flatMap(List::stream).map(samples::get).toList();
+        Interval ci = Bootstrap.ci(flat, l -> {
+            List<SharedSlopeFit.Group> g = new ArrayList<>();
+            int k = 0;
+            for (int i = 0; i < groups.size(); i++) {
+                int size = groupCells.get(i).size();
+                g.add(new SharedSlopeFit.Group(groups.get(i).label(), groups.get(i).x(), lnMedians(l.subList(k, k + size))));
+                k += size;
+            }
+            return SharedSlopeFit.of(g).slope();
+        });
+        fits.add(new StudyResult.Fit(e.name(), "shared_delay_law", String.join(",", groups.stream().map(SharedSlopeFit.Group::label).toList()),
+                shared.slope(), Double.NaN, shared.r2(), n(ci.lo()), n(ci.hi()), shared.n(), excludedP));
+        boolean paper = "pscan".equals(e.reference());
+        claims.add(intervalClaim(e.name() + ".shared_alpha", e.name(), "shared α (one slope, one intercept per p)", shared.slope(),
+                n(ci.lo()), n(ci.hi()), paper ? "7.49 [7.16, 7.69]" : null, paper ? PaperA.SHARED_ALPHA : Double.NaN,
+                PaperA.SHARED_ALPHA_LO, PaperA.SHARED_ALPHA_HI));
+        claims.add(thresholdClaim(e.name() + ".shared_r2", e.name(), "R² of the shared-slope fit", shared.r2(),
+                paper ? "0.996" : null, paper ? PaperA.SHARED_R2 : Double.NaN, 0.95));
+    }
+
+    // ---- the critical norm
+
+    private void criticalNorm(ExperimentPlan e, List<CellPlan> ready) {
+        List<CellPlan> free = ready.stream().filter(c -> c.arm() == Arm.FREE && !Double.isNaN(wc(c))).toList();
+        boolean paper = "grokfss".equals(e.reference());
+        // the power law over p at the most common (f, λ, lr)
+        Map<String, List<CellPlan>> byConfig = group(free, c -> String.format(Locale.ROOT, "f=%.2f λ=%s lr=%s", c.trainFrac(),
+                c.weightDecay(), c.lr()));
+        List<CellPlan> main = byConfig.values().stream().max(Comparator.comparingInt(l -> (int) l.stream().mapToInt(CellPlan::p).distinct().count()))
+                .orElse(List.of());
+        Map<Integer, Double> wcByP = new TreeMap<>();
+        for (CellPlan c : main) wcByP.put(c.p(), wc(c));
+        for (var w : wcByP.entrySet()) {
+            Double pv = paper && Math.abs(main.getFirst().trainFrac() - 0.4) < 1e-9 ? PaperA.WC_BY_P.get(w.getKey()) : null;
+            claims.add(relativeClaim(e.name() + ".wc.p" + w.getKey(), e.name(), "Wc (median ‖W‖ at T_grok, free runs) at p = " + w.getKey()
+                    + " (" + byConfigLabel(main.getFirst()) + ")", w.getValue(), pv, 0.05));
+        }
+        if (wcByP.size() >= 2) {
+            double[] p = wcByP.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+            double[] w = wcByP.values().stream().mapToDouble(Double::doubleValue).toArray();
+            PowerLawFit law = PowerLawFit.of(p, w);
+            Interval ci = law.n() > 2 ? law.betaInterval(LEVEL) : Interval.analytic(Double.NaN, Double.NaN, LEVEL);
+            fits.add(new StudyResult.Fit(e.name(), "critical_norm", byConfigLabel(main.getFirst()), law.beta(), Math.log(law.c()), law.r2(),
+                    n(ci.lo()), n(ci.hi()), law.n(), List.of()));
+            claims.add(intervalClaim(e.name() + ".wc_beta", e.name(), "power law Wc ∝ p^β over p", law.beta(), n(ci.lo()), n(ci.hi()),
+                    paper ? "0.38" : null, paper ? PaperA.WC_BETA : Double.NaN, Double.NaN, Double.NaN));
+        }
+        // stability across f at each p, and across lr at each (p, f, λ)
+        for (var byP : group(free, CellPlan::p).entrySet()) {
+            Map<Double, List<CellPlan>> byF = group(byP.getValue().stream().filter(c -> CellPlanEq.paperLr(c)).toList(), CellPlan::trainFrac);
+            if (byF.size() >= 2) {
+                double[] w = byF.values().stream().mapToDouble(l -> wc(l.getFirst())).toArray();
+                boolean pp = paper && byP.getKey() == 59;
+                claims.add(thresholdBelowClaim(e.name() + ".wc_cv_f.p" + byP.getKey(), e.name(), "coefficient of variation of Wc across f "
+                        + byF.keySet() + " at p = " + byP.getKey(), PaperA.cv(w), pp ? "1–2 % (56.4, 55.9, 54.8, 55.1, 55.7)" : null,
+                        pp ? PaperA.cv(PaperA.WC_ACROSS_F) : Double.NaN, 0.05));
+            }
+        }
+        for (var byCfg : group(free, c -> c.p() + "/" + c.trainFrac() + "/" + c.weightDecay()).entrySet()) {
+            Map<Double, List<CellPlan>> byLr = group(byCfg.getValue(), CellPlan::lr);
+            if (byLr.size() < 2) continue;
+            CellPlan any = byCfg.getValue().getFirst();
+            double[] w = byLr.values().stream().mapToDouble(l -> wc(l.getFirst())).toArray();
+            boolean lambda3 = paper && any.p() == 59 && Math.abs(any.weightDecay() - 3) < 1e-9;
+            claims.add(thresholdBelowClaim(e.name() + ".wc_cv_lr." + byCfg.getKey().replace('/', '_'), e.name(),
+                    String.format(Locale.ROOT, "coefficient of variation of Wc across lr %s at p = %d, f = %.2f, λ = %s", byLr.keySet(), any.p(),
+                            any.trainFrac(), any.weightDecay()), PaperA.cv(w), lambda3 ? "48.9, 48.7, 49.1 (λ = 3)" : null,
+                    lambda3 ? PaperA.cv(PaperA.WC_LAMBDA3_BY_LR.values().stream().mapToDouble(Double::doubleValue).toArray()) : Double.NaN, 0.05));
+        }
+    }
+
+    private static String byConfigLabel(CellPlan c) {
+        return String.format(Locale.ROOT, "f = %.2f, λ = %s, lr = %s", c.trainFrac(), c.weightDecay(), c.lr());
+    }
+
+    private double wc(CellPlan c) {
+        return cells.stream().filter(x -> x.experiment().equals(c.experiment()) && x.cell().equals(c.id())).findFirst()
+                .map(x -> x.medianNormAtGrok() == null ? Double.NaN : x.medianNormAtGrok()).orElse(Double.NaN);
+    }
+
+    // ---- the lever matrix
+
+    private void lever(ExperimentPlan e, List<CellPlan> ready) {
+        List<CellPlan> clamped = ready.stream().filter(c -> c.arm() == Arm.CLAMP).toList();
+        if (clamped.isEmpty()) return;
+        boolean paper = "efflr".equals(e.reference());
+        double lrMin = clamped.stream().mapToDouble(CellPlan::lr).min().orElseThrow();
+        double lrMax = clamped.stream().mapToDouble(CellPlan::lr).max().orElseThrow();
+        double rhoMin = clamped.stream().mapToDouble(CellPlan::rho).min().orElseThrow();
+        double rhoMax = clamped.stream().mapToDouble(CellPlan::rho).max().orElseThrow();
+        for (var byLr : group(clamped, CellPlan::lr).entrySet())
+            delayFit(e.name(), "lr=" + byLr.getKey(), byLr.getValue());
+        ratioClaim(e.name() + ".norm_lever", e.name(), String.format(Locale.ROOT,
+                        "norm lever: T_grok(ρ = %.2f) / T_grok(ρ = %.2f) at lr = %s", rhoMax, rhoMin, lrMin),
+                find(clamped, rhoMax, lrMin), find(clamped, rhoMin, lrMin), paper ? "≈19× (1492 → 27925)" : null,
+                paper ? PaperA.NORM_LEVER : Double.NaN);
+        ratioClaim(e.name() + ".lr_lever_high", e.name(), String.format(Locale.ROOT,
+                        "learning-rate lever: T_grok(lr = %s) / T_grok(lr = %s) at ρ = %.2f", lrMin, lrMax, rhoMax),
+                find(clamped, rhoMax, lrMin), find(clamped, rhoMax, lrMax), paper ? "≈1.7× (27925 → 16893)" : null,
+                paper ? PaperA.LR_LEVER_HIGH : Double.NaN);
+        ratioClaim(e.name() + ".lr_lever_low", e.name(), String.format(Locale.ROOT,
+                        "learning-rate lever: T_grok(lr = %s) / T_grok(lr = %s) at ρ = %.2f", lrMin, lrMax, rhoMin),
+                find(clamped, rhoMin, lrMin), find(clamped, rhoMin, lrMax), paper ? "≈2.5×" : null, paper ? PaperA.LR_LEVER_LOW : Double.NaN);
+    }
+
+    private static CellPlan find(List<CellPlan> cells, double rho, double lr) {
+        return cells.stream().filter(c -> Math.abs(c.rho() - rho) < 1e-9 && Math.abs(c.lr() - lr) < 1e-12).findFirst().orElse(null);
+    }
+
+    private void ratioClaim(String id, String experiment, String statement, CellPlan num, CellPlan den, String paper, double paperValue) {
+        if (num == null || den == null || num == den) return;
+        List<CensoredSample> pair = List.of(samples.get(num), samples.get(den));
+        ToDoubleFunction<List<CensoredSample>> ratio = l -> l.get(0).median() / l.get(1).median();
+        double ours = ratio.applyAsDouble(pair);
+        Interval ci = Bootstrap.ci(pair, ratio);
+        claims.add(intervalClaim(id, experiment, statement, ours, n(ci.lo()), n(ci.hi()), paper, paperValue, Double.NaN, Double.NaN));
+    }
+
+    // ---- one-shot rescale
+
+    private void oneShot(ExperimentPlan e, List<CellPlan> ready) {
+        boolean paper = "normint".equals(e.reference());
+        for (Arm arm : new Arm[]{Arm.RESCALE, Arm.CLAMP}) {
+            List<CellPlan> arms = ready.stream().filter(c -> c.arm() == arm).sorted(Comparator.comparingDouble(CellPlan::rho)).toList();
+            if (arms.size() < 2) continue;
+            CellPlan lo = arms.getFirst(), hi = arms.getLast();
+            boolean rescale = arm == Arm.RESCALE;
+            ratioClaim(e.name() + "." + arm.label() + "_ratio", e.name(), String.format(Locale.ROOT,
+                            "%s: T_grok(ρ = %.2f) / T_grok(ρ = %.2f)", rescale ? "one-shot rescale at t_int" : "norm held from t_int",
+                            hi.rho(), lo.rho()), hi, lo,
+                    paper && rescale ? "≈1.2× (4575 → 5622, near the free control's 5395): a held norm is needed" : null,
+                    paper && rescale ? PaperA.ONESHOT_RATIO : Double.NaN);
+        }
+    }
+
+    // ---- claims and verdicts
+
+    private static StudyResult.Claim intervalClaim(String id, String experiment, String statement, double ours, Double lo, Double hi,
+                                                   String paper, double paperValue, double paperLo, double paperHi) {
+        if (paper == null || Double.isNaN(paperValue))
+            return new StudyResult.Claim(id, experiment, statement, n(ours), lo, hi, null, null, null, null, "no paper value", "");
+        String verdict, rule;
+        if (!Double.isNaN(paperLo)) {
+            boolean overlap = lo != null && hi != null && lo <= paperHi && paperLo <= hi;
+            verdict = overlap ? "agrees" : "differs";
+            rule = "agrees when our 95 % bootstrap interval overlaps the paper's";
+        } else {
+            boolean inside = lo != null && hi != null && lo <= paperValue && paperValue <= hi;
+            boolean close = Math.abs(ours / paperValue - 1) <= 0.25;
+            verdict = inside ? "agrees" : close ? "close" : "differs";
+            rule = "agrees when the paper's value lies in our 95 % interval; close when within 25 %";
+        }
+        return new StudyResult.Claim(id, experiment, statement, n(ours), lo, hi, paper, paperValue, n(paperLo), n(paperHi), verdict, rule);
+    }
+
+    private static StudyResult.Claim relativeClaim(String id, String experiment, String statement, double ours, Double paperValue, double tol) {
+        if (paperValue == null)
+            return new StudyResult.Claim(id, experiment, statement, n(ours), null, null, null, null, null, null, "no paper value", "");
+        boolean ok = Math.abs(ours / paperValue - 1) <= tol;
+        return new StudyResult.Claim(id, experiment, statement, n(ours), null, null, String.format(Locale.ROOT, "%.1f", paperValue), paperValue,
+                null, null, ok ? "agrees" : "differs", String.format(Locale.ROOT, "agrees within %.0f %% of the paper's value", tol * 100));
+    }
+
+    /** Agrees when our value is at least {@code min} (e.g. an R² that says the law is a line). */
+    private static StudyResult.Claim thresholdClaim(String id, String experiment, String statement, double ours, String paper,
+                                                    double paperValue, double min) {
+        return new StudyResult.Claim(id, experiment, statement, n(ours), null, null, paper, n(paperValue), null, null,
+                ours >= min ? "agrees" : "differs", String.format(Locale.ROOT, "agrees when ≥ %.2f", min));
+    }
+
+    /** Agrees when our value is at most {@code max} (e.g. a coefficient of variation that says Wc is stable). */
+    private static StudyResult.Claim thresholdBelowClaim(String id, String experiment, String statement, double ours, String paper,
+                                                         double paperValue, double max) {
+        return new StudyResult.Claim(id, experiment, statement, n(ours), null, null, paper, n(paperValue), null, null,
+                ours <= max ? "agrees" : "differs", String.format(Locale.ROOT, "agrees when ≤ %.0f %%", max * 100));
+    }
+
+    // ---- helpers
+
+    private static <K extends Comparable<K>> Map<K, List<CellPlan>> group(List<CellPlan> cells, java.util.function.Function<CellPlan, K> key) {
+        return cells.stream().collect(Collectors.groupingBy(key, TreeMap::new, Collectors.toList()));
+    }
+
+    static Double n(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    static String fmt(double v) {
+        return Double.isNaN(v) ? "censored" : String.format(Locale.ROOT, "%.0f", v);
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int k = s.length;
+        return k % 2 == 1 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
+    }
+
+    /** Cells whose Wc the paper's f-stability claim uses: lr 1e-3 and λ = 1. */
+    private static final class CellPlanEq {
+        static boolean paperLr(CellPlan c) {
+            return Math.abs(c.lr() - 1e-3) < 1e-12 && Math.abs(c.weightDecay() - 1) < 1e-12;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.normclock.analysis;
+
+import java.util.List;
+
+/**
+ * What {@link StudyAnalysis} found, as written to {@code analysis.json}: every cell beside the
+ * paper's, every fit, and every headline claim with our value, its interval, the paper's value
+ * and a verdict. Absent numbers are null.
+ */
+public record StudyResult(String study, String version, List<Cell> cells, List<Fit> fits, List<Claim> claims, List<String> notes) {
+
+    /** One cell: our seeds' outcome and, where the paper released the same cell, theirs. */
+    public record Cell(String experiment, String cell, String arm, int p, double trainFrac, int d, int hidden, double lr,
+                       double weightDecay, Double rho, Double wc, int tInt, int maxSteps, int seeds, int finished, int grokked,
+                       int diverged, Double medianTGrok, Double ciLo, Double ciHi, Double medianTMem, Double medianNormAtGrok,
+                       List<Integer> tGrok, Reference reference) {
+    }
+
+    /** The paper's cell: its seeds, median with a bootstrap interval, and a rank test of the two T_grok samples. */
+    public record Reference(String cell, int seeds, int grokked, Double medianTGrok, Double ciLo, Double ciHi,
+                            Double medianNormAtGrok, Double rankTestP, String verdict) {
+    }
+
+    /**
+     * A fitted law: ln T_grok = intercept + slope·ρ (delay law, per p or shared), or ln Wc = ln c +
+     * slope·ln p (critical norm). {@code lo}/{@code hi}: the slope's interval.
+     */
+    public record Fit(String experiment, String kind, String label, double slope, double intercept, double r2, Double lo, Double hi,
+                      int points, List<String> excluded) {
+    }
+
+    /** A headline number beside the paper's, with the rule that gave the verdict. */
+    public record Claim(String id, String experiment, String statement, Double ours, Double lo, Double hi, String paper,
+                        Double paperValue, Double paperLo, Double paperHi, String verdict, String rule) {
+    }
+}

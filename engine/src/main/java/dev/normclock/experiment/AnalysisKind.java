@@ -1,0 +1,31 @@
+package dev.normclock.experiment;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** Which of Paper A's analyses an experiment's cells feed. */
+public enum AnalysisKind {
+    /** Free runs: Wc per cell, its spread across f and lr, the power law Wc ∝ p^β. */
+    CRITICAL_NORM,
+    /** Clamp arms over ρ at one p: the delay law ln T = a + α·ρ. */
+    DELAY_LAW,
+    /** Clamp arms over ρ × lr with free controls: the norm lever against the learning-rate lever. */
+    LEVER,
+    /** Clamp arms over ρ at several p: per-p α and the shared α. */
+    SCALING,
+    /** One-shot rescales against the held clamp. */
+    ONESHOT,
+    /** Cells only: medians and the comparison with the paper, no fit. */
+    NONE;
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static AnalysisKind parse(String s) {
+        for (AnalysisKind k : values()) if (k.label().equals(s)) return k;
+        throw new IllegalArgumentException("must be one of "
+                + Arrays.stream(values()).map(AnalysisKind::label).collect(Collectors.joining(", ")) + "; got '" + s + "'");
+    }
+}

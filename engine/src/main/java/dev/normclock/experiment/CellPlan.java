@@ -1,0 +1,82 @@
+package dev.normclock.experiment;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import dev.normclock.model.MlpShape;
+import dev.normclock.task.ModularAddition;
+
+/**
+ * One cell of an experiment, fully resolved from its file: the MLP on (a + b) mod p with one set
+ * of hyperparameters and one arm, trained for each listed seed.
+ *
+ * @param wc     a fixed Wc for the clamp target, or NaN to use the Wc measured by this cell's control
+ * @param wcLr   the learning rate of the control whose Wc is used (NaN: this cell's own lr)
+ * @param tInt   the step from which the clamp holds (or at which the one-shot rescale happens)
+ */
+public record CellPlan(String experiment, String id, Arm arm, int p, double trainFrac, int d, int hidden, double lr,
+                       double weightDecay, boolean decayAfter, double rho, double wc, double wcLr, int tInt, int maxSteps,
+                       int[] seeds, String evalGrid, int retireWindow, double biasStd) {
+
+    public ModularAddition task() {
+        return new ModularAddition(p, trainFrac);
+    }
+
+    public MlpShape shape() {
+        return new MlpShape(p, d, hidden);
+    }
+
+    /** The learning rate of the free control whose Wc this cell multiplies. */
+    public double controlLr() {
+        return Double.isNaN(wcLr) ? lr : wcLr;
+    }
+
+    /** Whether {@code control} is the free cell whose Wc this clamped cell uses. */
+    public boolean isControlOf(CellPlan cell) {
+        return arm == Arm.FREE && cell.arm != Arm.FREE && experiment.equals(cell.experiment) && p == cell.p
+                && same(trainFrac, cell.trainFrac) && d == cell.d && hidden == cell.hidden && same(weightDecay, cell.weightDecay)
+                && decayAfter == cell.decayAfter && same(lr, cell.controlLr());
+    }
+
+    static boolean same(double a, double b) {
+        return Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+    }
+
+    /** The default id: every field that tells cells apart, in a fixed order. */
+    static String defaultId(Arm arm, int p, double f, int d, int h, double lr, double wd, double rho) {
+        String id = String.format(Locale.ROOT, "p%d_f%.2f_d%d_H%d_wd%s_lr%s_%s", p, f, d, h, num(wd), num(lr), arm.label());
+        return arm == Arm.FREE ? id : id + String.format(Locale.ROOT, "_rho%.2f", rho);
+    }
+
+    private static String num(double v) {
+        return String.format(Locale.ROOT, "%.0e", v).replace("e+00", "").replace("e-0", "e-");
+    }
+
+    /** The run's configuration as stored with it (snake_case). */
+    public Map<String, Object> config() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("experiment", experiment);
+        c.put("cell", id);
+        c.put("arm", arm.label());
+        c.put("model", "mlp");
+        c.put("task", "modular_addition");
+        c.put("p", p);
+        c.put("train_frac", trainFrac);
+        c.put("d", d);
+        c.put("hidden", hidden);
+        c.put("lr", lr);
+        c.put("weight_decay", weightDecay);
+        c.put("decay_order", decayAfter ? "after" : "before");
+        c.put("rho", arm == Arm.FREE ? null : rho);
+        c.put("t_int", tInt);
+        c.put("max_steps", maxSteps);
+        c.put("eval_grid", evalGrid);
+        c.put("retire_window", retireWindow);
+        c.put("bias_init_std", biasStd);
+        c.put("temperature", 1.0);
+        c.put("loss", "ce");
+        c.put("precision", "float32");
+        return c;
+    }
+}

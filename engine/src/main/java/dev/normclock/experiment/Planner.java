@@ -1,0 +1,38 @@
+package dev.normclock.experiment;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Groups a study's cells into populations: one per shape (p, f, d, H) and phase, at most
+ * {@link #MAX_MODELS} models each. Phase 1 trains every free control; phase 2 the clamped and
+ * rescaled arms, whose targets need the Wc phase 1 measured.
+ */
+public final class Planner {
+    public static final int MAX_MODELS = 256;
+
+    private Planner() {
+    }
+
+    public static List<PopulationPlan> plan(List<CellPlan> cells, int phase) {
+        Predicate<CellPlan> inPhase = phase == 1 ? c -> c.arm() == Arm.FREE : c -> c.arm() != Arm.FREE;
+        Map<String, List<PopulationPlan.Slot>> byShape = new LinkedHashMap<>();
+        for (CellPlan c : cells) {
+            if (!inPhase.test(c)) continue;
+            String shape = String.format(Locale.ROOT, "p%d-f%.4f-d%d-H%d", c.p(), c.trainFrac(), c.d(), c.hidden());
+            List<PopulationPlan.Slot> slots = byShape.computeIfAbsent(shape, k -> new ArrayList<>());
+            for (int seed : c.seeds()) slots.add(new PopulationPlan.Slot(c, seed));
+        }
+        List<PopulationPlan> out = new ArrayList<>();
+        byShape.forEach((shape, slots) -> {
+            for (int from = 0, part = 0; from < slots.size(); from += MAX_MODELS, part++)
+                out.add(new PopulationPlan("phase" + phase + "-" + shape + "-" + part, phase,
+                        List.copyOf(slots.subList(from, Math.min(slots.size(), from + MAX_MODELS)))));
+        });
+        return out;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.normclock.experiment;
+
+import java.util.Optional;
+
+import dev.normclock.analysis.ReferenceCell;
+import dev.normclock.analysis.ReferenceData;
+
+/** The paper's released cell that one of ours reproduces, when there is one. */
+public final class ReferenceLookup {
+    private ReferenceLookup() {
+    }
+
+    public static Optional<ReferenceCell> of(ExperimentPlan exp, CellPlan c) {
+        if (exp.reference() == null || exp.reference().isBlank() || c.d() != 128 || c.hidden() != 256 || c.decayAfter())
+            return Optional.empty();
+        try {
+            return ReferenceData.find(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.arm().label(), c.rho())
+                    .filter(r -> r.tInt() < 0 || r.tInt() == c.tInt());
+        } catch (IllegalStateException ambiguous) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Steps a model of this cell is expected to train: the paper's median T_grok where it has
+     * the cell, else the budget (a plan's estimate, never a result).
+     */
+    public static double expectedSteps(ExperimentPlan exp, CellPlan c) {
+        double median = of(exp, c).map(r -> r.tGrok().median()).orElse(Double.NaN);
+        double steps = Double.isNaN(median) ? c.maxSteps() : median + c.retireWindow();
+        return Math.min(c.maxSteps(), steps);
+    }
+}

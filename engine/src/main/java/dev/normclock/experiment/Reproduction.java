@@ -1,0 +1,344 @@
+package dev.normclock.experiment;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.normclock.Version;
+import dev.normclock.backend.Backend;
+import dev.normclock.backend.Hyper;
+import dev.normclock.model.MlpPopulation;
+import dev.normclock.model.MlpPopulation.Metrics;
+import dev.normclock.results.CurvePoint;
+import dev.normclock.results.ExperimentRow;
+import dev.normclock.results.ResultsStore;
+import dev.normclock.results.RunOutcome;
+import dev.normclock.results.RunRow;
+import dev.normclock.results.RunSpec;
+import dev.normclock.results.RunStatus;
+import dev.normclock.task.ModularAddition;
+import dev.normclock.task.ModularAddition.Split;
+import dev.normclock.train.EvalSchedule;
+import dev.normclock.train.Medians;
+import dev.normclock.train.PopulationCheckpoint;
+import dev.normclock.train.PopulationTrainer;
+import dev.normclock.train.TrainerState;
+
+/**
+ * Runs a study into a results folder: the free controls first (phase 1), their Wc, then every
+ * clamped or rescaled arm at ρ·Wc (phase 2), each phase as populations of models of one shape.
+ *
+ * <p>Started again on the same folder it resumes: runs that finished are kept and not trained
+ * again; an unfinished population continues from its last checkpoint (weights, Adam moments,
+ * step and trainer state), which gives the same bits as a run never stopped; curve points logged
+ * after that checkpoint are dropped and logged again.
+ */
+public final class Reproduction {
+    public static final String STUDY_FILE = "study.yaml";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Told of the work as it goes; all calls come from the training thread. */
+    public interface Progress {
+        default void population(PopulationPlan pop, int toTrain, int kept) {
+        }
+
+        default void stepped(int activeModels) {
+        }
+
+        default void finished(PopulationPlan.Slot slot, RunOutcome outcome) {
+        }
+
+        default void skipped(CellPlan cell, String reason) {
+        }
+
+        default boolean stopRequested() {
+            return false;
+        }
+    }
+
+    /** What a run of the study did. */
+    public record Summary(int populationsTrained, int runsKept, int runsTrained, List<String> skipped, boolean interrupted,
+                         double wallSeconds) {
+    }
+
+    /** Thrown when the results folder holds another study. */
+    public static final class StudyMismatchException extends IllegalStateException {
+        public StudyMismatchException(String message) {
+            super(message);
+        }
+    }
+
+    private final Backend backend;
+    private final Path out;
+    private final Progress progress;
+    private final double checkpointSeconds;
+
+    public Reproduction(Backend backend, Path out, Progress progress, double checkpointSeconds) {
+        this.backend = backend;
+        this.out = out;
+        this.progress = progress;
+        this.checkpointSeconds = checkpointSeconds;
+    }
+
+    /**
+     * Records the study's file in the folder, or checks that the folder's is the same study: a
+     * resumed run must train what the first one planned.
+     */
+    public static void claimFolder(Path out, StudyPlan study) throws IOException {
+        Files.createDirectories(out);
+        Path file = out.resolve(STUDY_FILE);
+        if (Files.exists(file)) {
+            String existing = Files.readString(file);
+            if (!existing.equals(study.source()))
+                throw new StudyMismatchException(out + " holds results of a different study (its " + STUDY_FILE
+                        + " differs from the one given): use another --out, or the same study file to resume");
+            return;
+        }
+        Path tmp = out.resolve(STUDY_FILE + ".tmp");
+        Files.writeString(tmp, study.source(), StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    public Summary run(StudyPlan study, String command) throws IOException {
+        claimFolder(out, study);
+        long start = System.nanoTime();
+        int[] counts = new int[3]; // populations trained, runs kept, runs trained
+        List<String> skipped = new ArrayList<>();
+        try (ResultsStore store = ResultsStore.open(out)) {
+            Map<String, Long> experimentIds = new HashMap<>();
+            for (ExperimentRow e : store.experiments()) experimentIds.putIfAbsent(e.name(), e.id());
+            for (ExperimentPlan e : study.experiments())
+                experimentIds.computeIfAbsent(study.name() + "/" + e.name(),
+                        n -> store.createExperiment(n, command, study.baseKey(), Version.VERSION));
+            List<CellPlan> all = study.cells().toList();
+            for (PopulationPlan pop : Planner.plan(all, 1))
+                if (!train(study, pop, Map.of(), store, experimentIds, counts)) return summary(counts, skipped, true, start);
+
+            Map<String, RunRow> runs = runsByKey(store);
+            Map<CellPlan, Double> targets = new LinkedHashMap<>();
+            List<CellPlan> armed = new ArrayList<>();
+            for (CellPlan c : all) {
+                if (c.arm() == Arm.FREE) continue;
+                double wc = Double.isNaN(c.wc()) ? measuredWc(study, c, all, runs) : c.wc();
+                if (Double.isNaN(wc)) {
+                    String why = c.experiment() + "/" + c.id() + ": not trained, its control never grokked, so it has no Wc";
+                    skipped.add(why);
+                    progress.skipped(c, why);
+                    continue;
+                }
+                targets.put(c, c.rho() * wc);
+                armed.add(c);
+            }
+            for (PopulationPlan pop : Planner.plan(armed, 2))
+                if (!train(study, pop, targets, store, experimentIds, counts)) return summary(counts, skipped, true, start);
+        }
+        return summary(counts, skipped, false, start);
+    }
+
+    private static Summary summary(int[] counts, List<String> skipped, boolean interrupted, long start) {
+        return new Summary(counts[0], counts[1], counts[2], List.copyOf(skipped), interrupted, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Wc of a clamped cell: the median norm at grok over the grokked seeds of its free control. */
+    static double measuredWc(StudyPlan study, CellPlan cell, List<CellPlan> all, Map<String, RunRow> runs) {
+        CellPlan control = all.stream().filter(c -> c.isControlOf(cell)).findFirst().orElseThrow();
+        double[] norms = Arrays.stream(control.seeds())
+                .mapToObj(s -> runs.get(new PopulationPlan.Slot(control, s).runKey(study.name())))
+                .filter(r -> r != null && r.outcome().tGrok() >= 0)
+                .mapToDouble(r -> r.outcome().normAtGrok()).toArray();
+        return norms.length == 0 ? Double.NaN : Medians.median(norms);
+    }
+
+    static Map<String, RunRow> runsByKey(ResultsStore store) {
+        Map<String, RunRow> byKey = new HashMap<>();
+        for (RunRow r : store.allRuns()) {
+            String key = runKey(r);
+            if (key != null) byKey.put(key, r); // later runs of a key replace earlier ones
+        }
+        return byKey;
+    }
+
+    /** The run key stored in a run's configuration, or null for runs not made by a study. */
+    public static String runKey(RunRow r) {
+        try {
+            JsonNode k = JSON.readTree(r.spec().configJson()).get("run_key");
+            return k == null ? null : k.asText();
+        } catch (JsonProcessingException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static boolean finished(RunRow r) {
+        RunStatus s = r.status();
+        return s != RunStatus.RUNNING && s != RunStatus.INTERRUPTED;
+    }
+
+    /** Trains one population (or confirms it is done); false if it was interrupted. */
+    private boolean train(StudyPlan study, PopulationPlan plan, Map<CellPlan, Double> targets, ResultsStore store,
+                          Map<String, Long> experimentIds, int[] counts) throws IOException {
+        List<PopulationPlan.Slot> slots = plan.slots();
+        int b = slots.size();
+        Map<String, RunRow> runs = runsByKey(store);
+        int kept = 0;
+        for (PopulationPlan.Slot s : slots) {
+            RunRow r = runs.get(s.runKey(study.name()));
+            if (r != null && finished(r)) kept++;
+        }
+        progress.population(plan, b - kept, kept);
+        counts[1] += kept;
+        if (kept == b) return true;
+
+        CellPlan first = plan.first();
+        ModularAddition task = first.task();
+        Hyper hyper = new Hyper(b);
+        Split[] splits = new Split[b];
+        int[] maxSteps = new int[b];
+        EvalSchedule[] schedules = new EvalSchedule[b];
+        String[] configs = new String[b];
+        try (MlpPopulation pop = new MlpPopulation(first.shape(), b, task.trainSize())) {
+            for (int m = 0; m < b; m++) {
+                PopulationPlan.Slot s = slots.get(m);
+                CellPlan c = s.cell();
+                hyper.seed[m] = s.seed();
+                hyper.lr[m] = (float) c.lr();
+                hyper.weightDecay[m] = (float) c.weightDecay();
+                hyper.decayAfter[m] = c.decayAfter();
+                hyper.clampTarget[m] = targets.getOrDefault(c, Double.NaN);
+                hyper.clampFrom[m] = c.tInt();
+                hyper.clampOnce[m] = c.arm() == Arm.RESCALE;
+                splits[m] = task.split(study.baseKey(), s.seed());
+                maxSteps[m] = c.maxSteps();
+                schedules[m] = EvalSchedule.parse(c.evalGrid(), c.maxSteps());
+                pop.initialise(m, study.baseKey(), s.seed(), c.biasStd());
+                configs[m] = config(study, s, hyper.clampTarget[m]);
+            }
+            Path checkpoint = out.resolve("checkpoints").resolve(plan.id() + ".ckpt");
+            Files.createDirectories(checkpoint.getParent());
+            String fingerprint = fingerprint(configs);
+            TrainerState state = PopulationCheckpoint.read(checkpoint, fingerprint, pop);
+            if (state == null) state = new TrainerState(b);
+            long[] runIds = new long[b];
+            for (int m = 0; m < b; m++) {
+                PopulationPlan.Slot s = slots.get(m);
+                RunRow r = runs.get(s.runKey(study.name()));
+                if (r != null && finished(r)) {
+                    runIds[m] = r.id();
+                    if (state.outcome[m] == null) state.outcome[m] = r.outcome(); // kept as it is, not trained again
+                } else if (r != null) {
+                    runIds[m] = r.id();
+                    if (state.outcome[m] != null) store.finishRun(r.id(), state.outcome[m]);
+                    else store.reopenRun(r.id(), state.step);
+                } else {
+                    runIds[m] = store.startRun(experimentIds.get(study.name() + "/" + s.cell().experiment()),
+                            runSpec(s, hyper.clampTarget[m], configs[m]));
+                    if (state.outcome[m] != null) store.finishRun(runIds[m], state.outcome[m]);
+                }
+            }
+            counts[0]++;
+            PopulationTrainer.Settings settings = new PopulationTrainer.Settings(maxSteps, schedules, first.retireWindow());
+            long[] lastSave = {System.nanoTime()};
+            final TrainerState[] latest = {state};
+            PopulationTrainer.Listener listener = new PopulationTrainer.Listener() {
+                @Override
+                public void evaluated(int step, int[] evaluated, Metrics[] metrics) {
+                    List<CurvePoint> points = new ArrayList<>(evaluated.length);
+                    for (int m : evaluated) {
+                        Metrics x = metrics[m];
+                        points.add(new CurvePoint(runIds[m], step, x.trainLoss(), x.trainAcc(), x.testLoss(), x.testAcc(), x.norm(),
+                                x.normE(), x.normW1(), x.normW2()));
+                    }
+                    store.logCurves(points);
+                }
+
+                @Override
+                public void finished(int slot, RunOutcome outcome) {
+                    store.finishRun(runIds[slot], outcome);
+                    if (outcome.status() != RunStatus.INTERRUPTED) counts[2]++;
+                    progress.finished(slots.get(slot), outcome);
+                }
+
+                @Override
+                public void stepped(int step, int active, int grokked) {
+                    progress.stepped(active);
+                }
+
+                @Override
+                public void between(TrainerState s) {
+                    latest[0] = s;
+                    boolean due = (System.nanoTime() - lastSave[0]) / 1e9 >= checkpointSeconds;
+                    if (due || progress.stopRequested()) {
+                        save(checkpoint, fingerprint, pop, s);
+                        lastSave[0] = System.nanoTime();
+                    }
+                }
+
+                @Override
+                public boolean stopRequested() {
+                    return progress.stopRequested();
+                }
+            };
+            RunOutcome[] outcomes = new PopulationTrainer(backend).run(pop, hyper, splits, settings, state, listener);
+            boolean interrupted = Arrays.stream(outcomes).anyMatch(o -> o.status() == RunStatus.INTERRUPTED);
+            if (!interrupted) Files.deleteIfExists(checkpoint);
+            return !interrupted;
+        }
+    }
+
+    private static void save(Path checkpoint, String fingerprint, MlpPopulation pop, TrainerState s) {
+        try {
+            PopulationCheckpoint.write(checkpoint, fingerprint, pop, s);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write checkpoint " + checkpoint + " (" + e.getMessage()
+                    + "): free disk space or choose another --out; finished runs are in the database", e);
+        }
+    }
+
+    private String config(StudyPlan study, PopulationPlan.Slot s, double target) {
+        Map<String, Object> c = s.cell().config();
+        c.put("study", study.name());
+        c.put("seed", s.seed());
+        c.put("base_key", study.baseKey());
+        c.put("wc", Double.isNaN(target) ? null : target / s.cell().rho());
+        c.put("clamp_target", Double.isNaN(target) ? null : target);
+        c.put("run_key", s.runKey(study.name()));
+        c.put("backend", backend.name());
+        try {
+            return JSON.writeValueAsString(c);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String fingerprint(String[] configs) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (String c : configs) md.update((c + "\n").getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private RunSpec runSpec(PopulationPlan.Slot s, double target, String configJson) {
+        CellPlan c = s.cell();
+        return new RunSpec(s.seed(), "mlp", c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
+                c.decayAfter() ? "after" : "before", c.arm() == Arm.FREE ? Double.NaN : c.rho(),
+                Double.isNaN(target) ? Double.NaN : target / c.rho(), target, c.tInt(), 1.0, c.maxSteps(), c.evalGrid(),
+                backend.name(), Version.VERSION, configJson);
+    }
+}

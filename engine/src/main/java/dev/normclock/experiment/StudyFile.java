@@ -1,0 +1,301 @@
+package dev.normclock.experiment;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+import dev.normclock.model.MlpShape;
+import dev.normclock.task.ModularAddition;
+import dev.normclock.train.EvalSchedule;
+
+/**
+ * Reads a study from YAML (or JSON, which is YAML too) and validates every field, naming the field
+ * by its path (e.g. {@code experiments[1].cells[3].rho}) and the values it allows. Cells inherit
+ * the study's {@code defaults}, then their experiment's; a cell field given as a list expands the
+ * cell into one cell per value (several lists: every combination), except {@code seeds}, where a
+ * list names the seed indices and a number counts them from 0.
+ *
+ * <p>Built-in presets are files of this format in the jar ({@code normclock reproduce
+ * --show-preset NAME} prints one to copy and edit).
+ */
+public final class StudyFile {
+    public static final List<String> PRESETS = List.of("quick", "paper", "smoke");
+    private static final YAMLMapper YAML = new YAMLMapper();
+    private static final Set<String> STUDY_FIELDS = Set.of("study", "description", "base_key", "defaults", "experiments");
+    private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
+    static final List<String> CELL_FIELDS = List.of("id", "arm", "p", "train_frac", "d", "hidden", "lr", "weight_decay",
+            "decay_order", "rho", "wc", "wc_lr", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std");
+    /** Paper A's settings, used where neither the cell nor a defaults block says otherwise. */
+    private static final Map<String, Object> BUILT_IN = Map.of("train_frac", 0.4, "d", 128, "hidden", 256, "lr", 1e-3,
+            "weight_decay", 1.0, "decay_order", "before", "t_int", 500, "eval_grid", "log360", "retire_window", 0, "bias_std", 1e-6);
+
+    private StudyFile() {
+    }
+
+    /** Thrown for a study file that cannot be used; the message names the field. */
+    public static final class InvalidStudyException extends IllegalArgumentException {
+        public InvalidStudyException(String message) {
+            super(message);
+        }
+    }
+
+    /** The text of a built-in preset. */
+    public static String presetText(String name) {
+        if (!PRESETS.contains(name)) throw new InvalidStudyException("no preset '" + name + "': the presets are " + String.join(", ", PRESETS)
+                + " (or give the path of a study file)");
+        try (InputStream in = StudyFile.class.getResourceAsStream("/dev/normclock/presets/" + name + ".yaml")) {
+            if (in == null) throw new IllegalStateException("preset " + name + " is missing from the jar");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("reading preset " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A preset by name, or else a study file by path. */
+    public static StudyPlan load(String presetOrPath) {
+        if (PRESETS.contains(presetOrPath)) return parse(presetText(presetOrPath), "preset " + presetOrPath);
+        Path file = Path.of(presetOrPath);
+        try {
+            return parse(Files.readString(file), file.toString());
+        } catch (NoSuchFileException e) {
+            throw new InvalidStudyException("no preset or study file '" + presetOrPath + "': the presets are " + String.join(", ", PRESETS));
+        } catch (IOException e) {
+            throw new InvalidStudyException("cannot read study file " + file + ": " + e.getMessage());
+        }
+    }
+
+    public static StudyPlan parse(String text, String origin) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new InvalidStudyException(origin + " is not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+        }
+        if (root == null || !root.isObject()) throw new InvalidStudyException(origin + ": expected a mapping with study, experiments, …");
+        checkFields(root, STUDY_FIELDS, "", origin);
+        String name = text(root, "study", "", origin, true);
+        String description = text(root, "description", "", origin, false);
+        long baseKey = root.has("base_key") ? integer(root.get("base_key"), "base_key", origin, 0, Long.MAX_VALUE) : 20260613L;
+        ObjectNode defaults = mapping(root, "defaults", "", origin);
+        checkFields(defaults, Set.copyOf(CELL_FIELDS), "defaults.", origin);
+        JsonNode exps = root.get("experiments");
+        if (exps == null || !exps.isArray() || exps.isEmpty())
+            throw new InvalidStudyException(origin + ": experiments: give a list of at least one experiment");
+        List<ExperimentPlan> experiments = new ArrayList<>();
+        Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < exps.size(); i++) {
+            String at = "experiments[" + i + "].";
+            JsonNode e = exps.get(i);
+            if (!e.isObject()) throw new InvalidStudyException(origin + ": " + at.substring(0, at.length() - 1) + ": expected a mapping");
+            checkFields(e, EXPERIMENT_FIELDS, at, origin);
+            String expName = text(e, "name", at, origin, true);
+            if (!expName.matches("[A-Za-z0-9_-]+"))
+                throw new InvalidStudyException(origin + ": " + at + "name: letters, digits, _ and - only; got '" + expName + "'");
+            if (!names.add(expName)) throw new InvalidStudyException(origin + ": " + at + "name: '" + expName + "' names two experiments");
+            AnalysisKind kind;
+            try {
+                kind = e.has("analysis") ? AnalysisKind.parse(e.get("analysis").asText()) : AnalysisKind.NONE;
+            } catch (IllegalArgumentException x) {
+                throw new InvalidStudyException(origin + ": " + at + "analysis: " + x.getMessage());
+            }
+            String reference = e.has("reference") ? e.get("reference").asText() : null;
+            ObjectNode expDefaults = mapping(e, "defaults", at, origin);
+            checkFields(expDefaults, Set.copyOf(CELL_FIELDS), at + "defaults.", origin);
+            JsonNode cells = e.get("cells");
+            if (cells == null || !cells.isArray() || cells.isEmpty())
+                throw new InvalidStudyException(origin + ": " + at + "cells: give a list of at least one cell");
+            List<CellPlan> plans = new ArrayList<>();
+            for (int j = 0; j < cells.size(); j++) {
+                String cat = at + "cells[" + j + "]";
+                JsonNode c = cells.get(j);
+                if (!c.isObject()) throw new InvalidStudyException(origin + ": " + cat + ": expected a mapping");
+                checkFields(c, Set.copyOf(CELL_FIELDS), cat + ".", origin);
+                Map<String, JsonNode> merged = new LinkedHashMap<>();
+                BUILT_IN.forEach((k, v) -> merged.put(k, YAML.valueToTree(v)));
+                defaults.fields().forEachRemaining(f -> merged.put(f.getKey(), f.getValue()));
+                expDefaults.fields().forEachRemaining(f -> merged.put(f.getKey(), f.getValue()));
+                c.fields().forEachRemaining(f -> merged.put(f.getKey(), f.getValue()));
+                for (Map<String, JsonNode> one : expand(merged, cat, origin)) plans.add(cell(expName, one, cat, origin));
+            }
+            Set<String> ids = new java.util.HashSet<>();
+            for (CellPlan cp : plans)
+                if (!ids.add(cp.id())) throw new InvalidStudyException(origin + ": " + at + "cells: two cells are both '" + cp.id()
+                        + "' (give them different settings or ids)");
+            for (int j = 0; j < plans.size(); j++) {
+                CellPlan cp = plans.get(j);
+                if (cp.arm() == Arm.FREE || !Double.isNaN(cp.wc())) continue;
+                if (plans.stream().noneMatch(x -> x.isControlOf(cp)))
+                    throw new InvalidStudyException(origin + ": " + at + "cells: " + cp.arm().label() + " cell " + cp.id()
+                            + " needs the Wc of a free control with p=" + cp.p() + ", train_frac=" + cp.trainFrac() + ", d=" + cp.d()
+                            + ", hidden=" + cp.hidden() + ", weight_decay=" + cp.weightDecay() + ", lr=" + cp.controlLr()
+                            + " in experiment '" + expName + "': add that free cell, or give the cell a fixed wc");
+            }
+            experiments.add(new ExperimentPlan(expName, kind, reference, text(e, "description", at, origin, false), List.copyOf(plans)));
+        }
+        return new StudyPlan(name, description, baseKey, List.copyOf(experiments), text);
+    }
+
+    /** Every combination of the list-valued fields (seeds excepted), in field order. */
+    private static List<Map<String, JsonNode>> expand(Map<String, JsonNode> fields, String at, String origin) {
+        List<Map<String, JsonNode>> out = new ArrayList<>();
+        out.add(new LinkedHashMap<>());
+        boolean expanded = false;
+        for (String key : CELL_FIELDS) {
+            JsonNode v = fields.get(key);
+            if (v == null) continue;
+            if (v.isArray() && !key.equals("seeds")) {
+                if (v.isEmpty()) throw new InvalidStudyException(origin + ": " + at + "." + key + ": an empty list");
+                expanded |= v.size() > 1;
+                List<Map<String, JsonNode>> next = new ArrayList<>();
+                for (Map<String, JsonNode> partial : out)
+                    for (JsonNode item : v) {
+                        Map<String, JsonNode> m = new LinkedHashMap<>(partial);
+                        m.put(key, item);
+                        next.add(m);
+                    }
+                out = next;
+            } else {
+                for (Map<String, JsonNode> partial : out) partial.put(key, v);
+            }
+        }
+        if (expanded && fields.containsKey("id"))
+            throw new InvalidStudyException(origin + ": " + at + ".id: a cell that expands into several cannot have one id");
+        return out;
+    }
+
+    private static CellPlan cell(String experiment, Map<String, JsonNode> f, String at, String origin) {
+        String pre = at + ".";
+        Arm arm;
+        if (!f.containsKey("arm")) throw new InvalidStudyException(origin + ": " + pre + "arm: missing (free, clamp or rescale)");
+        try {
+            arm = Arm.parse(f.get("arm").asText());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidStudyException(origin + ": " + pre + "arm: " + e.getMessage());
+        }
+        int p = (int) integer(required(f, "p", pre, origin), pre + "p", origin, 2, 100_000);
+        double trainFrac = real(f.get("train_frac"), pre + "train_frac", origin, 0, 1, false);
+        int d = (int) integer(f.get("d"), pre + "d", origin, 1, 65_536);
+        int hidden = (int) integer(f.get("hidden"), pre + "hidden", origin, 1, 65_536);
+        double lr = real(f.get("lr"), pre + "lr", origin, 0, Double.MAX_VALUE, false);
+        double wd = real(f.get("weight_decay"), pre + "weight_decay", origin, 0, Double.MAX_VALUE, true);
+        String order = f.get("decay_order").asText();
+        if (!order.equals("before") && !order.equals("after"))
+            throw new InvalidStudyException(origin + ": " + pre + "decay_order: must be before (Paper A) or after (Paper B); got '" + order + "'");
+        double rho = Double.NaN;
+        if (arm == Arm.FREE) {
+            if (f.containsKey("rho") && !f.get("rho").isNull())
+                throw new InvalidStudyException(origin + ": " + pre + "rho: a free cell has no clamp; remove rho or set arm: clamp");
+        } else {
+            rho = real(required(f, "rho", pre, origin), pre + "rho", origin, 0, 100, false);
+        }
+        double wc = f.containsKey("wc") ? real(f.get("wc"), pre + "wc", origin, 0, Double.MAX_VALUE, false) : Double.NaN;
+        double wcLr = f.containsKey("wc_lr") ? real(f.get("wc_lr"), pre + "wc_lr", origin, 0, Double.MAX_VALUE, false) : Double.NaN;
+        int tInt = (int) integer(f.get("t_int"), pre + "t_int", origin, 1, Integer.MAX_VALUE);
+        int maxSteps = (int) integer(required(f, "max_steps", pre, origin), pre + "max_steps", origin, 1, 100_000_000);
+        if (arm != Arm.FREE && maxSteps < tInt)
+            throw new InvalidStudyException(origin + ": " + pre + "max_steps: " + maxSteps + " ends before the clamp starts at t_int=" + tInt);
+        int[] seeds = seeds(f.getOrDefault("seeds", YAML.valueToTree(16)), pre + "seeds", origin);
+        String grid = f.get("eval_grid").asText();
+        try {
+            EvalSchedule.parse(grid, maxSteps);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidStudyException(origin + ": " + pre + "eval_grid: " + e.getMessage());
+        }
+        int window = (int) integer(f.get("retire_window"), pre + "retire_window", origin, 0, Integer.MAX_VALUE);
+        double biasStd = real(f.get("bias_std"), pre + "bias_std", origin, 0, 1e6, true);
+        try {
+            new ModularAddition(p, trainFrac);
+            new MlpShape(p, d, hidden);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidStudyException(origin + ": " + at + ": " + e.getMessage());
+        }
+        String id = f.containsKey("id") ? f.get("id").asText() : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho);
+        if (!id.matches("[A-Za-z0-9_.+-]+"))
+            throw new InvalidStudyException(origin + ": " + pre + "id: letters, digits and _ . + - only; got '" + id + "'");
+        return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, tInt, maxSteps,
+                seeds, grid, window, biasStd);
+    }
+
+    private static int[] seeds(JsonNode v, String at, String origin) {
+        if (v.isArray()) {
+            int[] s = new int[v.size()];
+            for (int i = 0; i < s.length; i++) s[i] = (int) integer(v.get(i), at + "[" + i + "]", origin, 0, Integer.MAX_VALUE);
+            if (s.length == 0) throw new InvalidStudyException(origin + ": " + at + ": list at least one seed");
+            if (java.util.Arrays.stream(s).distinct().count() != s.length)
+                throw new InvalidStudyException(origin + ": " + at + ": a seed is listed twice");
+            return s;
+        }
+        int n = (int) integer(v, at, origin, 1, 100_000);
+        return java.util.stream.IntStream.range(0, n).toArray();
+    }
+
+    private static JsonNode required(Map<String, JsonNode> f, String key, String pre, String origin) {
+        JsonNode v = f.get(key);
+        if (v == null || v.isNull()) throw new InvalidStudyException(origin + ": " + pre + key + ": missing");
+        return v;
+    }
+
+    private static long integer(JsonNode v, String at, String origin, long min, long max) {
+        if (v == null || !v.canConvertToLong() || !(v.isIntegralNumber() || (v.isNumber() && v.asDouble() == Math.rint(v.asDouble()))))
+            throw new InvalidStudyException(origin + ": " + at + ": must be a whole number from " + min + " to " + max + "; got " + show(v));
+        long x = v.asLong();
+        if (x < min || x > max)
+            throw new InvalidStudyException(origin + ": " + at + ": must be a whole number from " + min + " to " + max + "; got " + x);
+        return x;
+    }
+
+    private static double real(JsonNode v, String at, String origin, double lo, double hi, boolean loInclusive) {
+        if (v == null || !v.isNumber())
+            throw new InvalidStudyException(origin + ": " + at + ": must be a number; got " + show(v));
+        double x = v.asDouble();
+        boolean ok = Double.isFinite(x) && (loInclusive ? x >= lo : x > lo) && x < hi;
+        if (!ok) throw new InvalidStudyException(origin + ": " + at + ": must be " + (loInclusive ? "≥ " : "> ") + lo
+                + (hi < 1e300 ? " and < " + hi : "") + "; got " + x);
+        return x;
+    }
+
+    private static String show(JsonNode v) {
+        return v == null ? "nothing" : v.isTextual() ? "'" + v.asText() + "'" : v.toString();
+    }
+
+    private static String text(JsonNode n, String key, String at, String origin, boolean required) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) {
+            if (required) throw new InvalidStudyException(origin + ": " + at + key + ": missing");
+            return "";
+        }
+        if (!v.isValueNode()) throw new InvalidStudyException(origin + ": " + at + key + ": must be text");
+        return v.asText();
+    }
+
+    private static ObjectNode mapping(JsonNode n, String key, String at, String origin) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) return YAML.createObjectNode();
+        if (!v.isObject()) throw new InvalidStudyException(origin + ": " + at + key + ": must be a mapping of cell fields");
+        return (ObjectNode) v;
+    }
+
+    private static void checkFields(JsonNode n, Set<String> allowed, String at, String origin) {
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!allowed.contains(k))
+                throw new InvalidStudyException(origin + ": " + at + k + ": unknown field (allowed: "
+                        + String.join(", ", allowed.stream().sorted().toList()) + ")");
+        }
+    }
+}

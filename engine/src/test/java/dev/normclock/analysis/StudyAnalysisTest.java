@@ -1,0 +1,93 @@
+package dev.normclock.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.experiment.Reproduction;
+import dev.normclock.experiment.StudyFile;
+import dev.normclock.results.ResultsException;
+
+/**
+ * The smoke preset end to end: trained, then analysed. Every cell's median is the censored median
+ * of its seeds in the database; the delay law comes out increasing in ρ; the Wc power law, the
+ * one-shot and held ratios and the claims are there; analysis.json reads back to the same result.
+ */
+class StudyAnalysisTest {
+    static Path dir;
+    static StudyResult result;
+
+    @BeforeAll
+    static void trainSmoke(@TempDir Path tmp) throws IOException {
+        dir = tmp.resolve("smoke");
+        try (CpuBackend be = new CpuBackend(2)) {
+            Reproduction.Summary s = new Reproduction(be, dir, new Reproduction.Progress() { }, 60).run(StudyFile.load("smoke"), "test");
+            assertTrue(!s.interrupted() && s.skipped().isEmpty(), s.toString());
+        }
+        result = StudyAnalysis.analyze(dir);
+    }
+
+    @Test
+    void everyCellIsSummarisedFromItsSeeds() {
+        assertEquals(StudyFile.load("smoke").cells().count(), result.cells().size());
+        for (StudyResult.Cell c : result.cells()) {
+            assertEquals(c.seeds(), c.finished(), c.cell());
+            int[] t = c.tGrok().stream().mapToInt(Integer::intValue).toArray();
+            double median = CensoredSample.fromSteps(t).median();
+            assertEquals(Double.isNaN(median) ? null : median, c.medianTGrok(), c.experiment() + "/" + c.cell());
+            if (c.medianTGrok() != null) assertTrue(c.ciLo() <= c.medianTGrok() && c.medianTGrok() <= c.ciHi(), c.toString());
+            if (!c.arm().equals("free")) assertNotNull(c.wc(), "clamped cells record the Wc they used");
+        }
+    }
+
+    @Test
+    void theDelayLawIncreasesWithRho() {
+        StudyResult.Fit f = result.fits().stream().filter(x -> x.experiment().equals("delay") && x.kind().equals("delay_law")).findFirst()
+                .orElseThrow(() -> new AssertionError("no delay-law fit: " + result.fits() + " " + result.notes()));
+        assertTrue(f.slope() > 0, "T_grok grows with rho: " + f);
+        assertTrue(f.points() >= 2 && f.r2() >= 0 && f.r2() <= 1, f.toString());
+        assertTrue(f.lo() == null || f.lo() <= f.hi(), f.toString());
+        StudyResult.Claim alpha = claim("delay.alpha.p41");
+        assertEquals(f.slope(), alpha.ours());
+        assertEquals("no paper value", alpha.verdict(), "smoke cells are not the paper's");
+    }
+
+    @Test
+    void theCriticalNormAndTheOneShotArmsAreAnalysed() {
+        assertTrue(result.fits().stream().anyMatch(f -> f.kind().equals("critical_norm") && f.points() == 2), result.fits().toString());
+        assertNotNull(claim("wc.wc.p31").ours());
+        assertNotNull(claim("wc.wc.p41").ours());
+        assertNotNull(claim("oneshot.rescale_ratio").ours());
+        assertNotNull(claim("oneshot.clamp_ratio").ours());
+    }
+
+    @Test
+    void analysisJsonReadsBack() throws IOException {
+        StudyAnalysis.write(dir, result);
+        assertEquals(result, StudyAnalysis.read(dir));
+    }
+
+    @Test
+    void aFolderWithoutAStudyIsRefused(@TempDir Path empty) {
+        var e = assertThrows(IllegalArgumentException.class, () -> StudyAnalysis.analyze(empty));
+        assertTrue(e.getMessage().contains("holds no study"), e.getMessage());
+        assertThrows(ResultsException.class, () -> dev.normclock.results.ResultsStore.openExisting(empty));
+    }
+
+    static StudyResult.Claim claim(String id) {
+        List<StudyResult.Claim> found = result.claims().stream().filter(c -> c.id().equals(id)).toList();
+        assertEquals(1, found.size(), id + " in " + Arrays.toString(result.claims().stream().map(StudyResult.Claim::id).toArray()));
+        return found.getFirst();
+    }
+}

@@ -1,0 +1,201 @@
+package dev.normclock.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.results.CurvePoint;
+import dev.normclock.results.ResultsStore;
+import dev.normclock.results.RunOutcome;
+import dev.normclock.results.RunRow;
+import dev.normclock.results.RunStatus;
+import dev.normclock.train.PopulationCheckpoint;
+
+/**
+ * A study stopped part-way — by Ctrl-C, or by a crash that leaves runs marked running and curve
+ * points logged after the last checkpoint — and started again on the same folder gives the same
+ * runs and curves, bit for bit, as one never stopped; runs finished before the stop are kept as
+ * they were, not trained again. A damaged checkpoint is refused with a message saying what to do.
+ */
+class ReproductionResumeTest {
+    /** Two phases, two shapes, a clamp and a rescale arm, budgets that differ per cell. */
+    static final String STUDY = """
+            study: resume
+            base_key: 11
+            defaults: {train_frac: 0.6, d: 16, hidden: 32, lr: 3.0e-3, t_int: 60, seeds: 3, eval_grid: every10}
+            experiments:
+              - name: e
+                analysis: delay_law
+                cells:
+                  - {arm: free, p: [17, 19], max_steps: 700}
+                  - {arm: clamp, p: 17, rho: [0.9, 1.1], max_steps: 900}
+                  - {arm: rescale, p: 17, rho: 1.0, max_steps: 800}
+            """;
+
+    static Path uninterrupted;
+    static Map<String, String> expected;
+
+    @BeforeAll
+    static void runOnce(@TempDir Path dir) throws IOException {
+        uninterrupted = dir.resolve("whole");
+        run(uninterrupted, new Reproduction.Progress() { }, 30);
+        expected = snapshot(uninterrupted);
+    }
+
+    static Reproduction.Summary run(Path out, Reproduction.Progress progress, double checkpointSeconds) throws IOException {
+        try (CpuBackend be = new CpuBackend(2)) {
+            return new Reproduction(be, out, progress, checkpointSeconds).run(StudyFile.parse(STUDY, "test"), "test");
+        }
+    }
+
+    /** Every run's outcome and curve as text with exact bits, keyed by run key (ids and wall times excluded). */
+    static Map<String, String> snapshot(Path out) {
+        Map<String, String> m = new TreeMap<>();
+        try (ResultsStore store = ResultsStore.openExisting(out)) {
+            for (RunRow r : store.allRuns()) {
+                RunOutcome o = r.outcome();
+                StringBuilder b = new StringBuilder(o.status() + " mem " + o.tMem() + " grok " + o.tGrok() + " final " + o.finalStep()
+                        + " norm " + Double.doubleToRawLongBits(o.normAtGrok()) + " wc " + Double.doubleToRawLongBits(r.spec().wc()));
+                for (CurvePoint c : store.curve(r.id()))
+                    b.append('\n').append(c.step()).append(' ').append(Double.doubleToRawLongBits(c.trainLoss())).append(' ')
+                            .append(Double.doubleToRawLongBits(c.testAcc())).append(' ').append(Double.doubleToRawLongBits(c.norm()));
+                m.put(Reproduction.runKey(r), b.toString());
+            }
+        }
+        return m;
+    }
+
+    @Test
+    void theUninterruptedStudyFinishesEveryRun() {
+        assertEquals(5 * 3 + 3, expected.size(), "18 runs: " + expected.keySet());
+        assertTrue(expected.values().stream().noneMatch(s -> s.startsWith("RUNNING") || s.startsWith("INTERRUPTED")));
+        assertTrue(expected.values().stream().filter(s -> s.startsWith("GROKKED")).count() >= 9, "most runs grok: " + expected);
+    }
+
+    @Test
+    void stoppedByCtrlCAndResumedEqualsUninterrupted(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("stopped");
+        // stop in phase 2, after some runs of phase 1 and 2 have finished
+        List<String> finishedBefore = new ArrayList<>();
+        Reproduction.Summary first = run(out, new Reproduction.Progress() {
+            long steps;
+            int phase2;
+
+            @Override
+            public void population(PopulationPlan pop, int toTrain, int kept) {
+                if (pop.phase() == 2) phase2++;
+            }
+
+            @Override
+            public void stepped(int active) {
+                if (phase2 > 0) steps += active;
+            }
+
+            @Override
+            public void finished(PopulationPlan.Slot slot, RunOutcome outcome) {
+                if (outcome.status() != RunStatus.INTERRUPTED) finishedBefore.add(slot.runKey("resume"));
+            }
+
+            @Override
+            public boolean stopRequested() {
+                return steps > 900;
+            }
+        }, 30);
+        assertTrue(first.interrupted());
+        Map<String, String> stopped = snapshot(out);
+        assertTrue(stopped.values().stream().anyMatch(s -> s.startsWith("INTERRUPTED")), "some runs were interrupted");
+        assertTrue(Files.list(out.resolve("checkpoints")).findAny().isPresent(), "the stop wrote a checkpoint");
+        Map<String, String> finishedRows = finishedRows(out);
+
+        Reproduction.Summary second = run(out, new Reproduction.Progress() { }, 30);
+        assertTrue(!second.interrupted());
+        assertEquals(expected, snapshot(out), "resumed = uninterrupted, bit for bit");
+        assertTrue(second.runsKept() >= finishedBefore.size() - 0, "finished runs kept: " + second);
+        Map<String, String> after = finishedRows(out);
+        for (var e : finishedRows.entrySet()) assertEquals(e.getValue(), after.get(e.getKey()), "run kept as it was: " + e.getKey());
+        assertTrue(Files.list(out.resolve("checkpoints")).findAny().isEmpty(), "finished populations leave no checkpoint");
+    }
+
+    /** id and finished_at of every finished run: a run trained again would get new ones. */
+    static Map<String, String> finishedRows(Path out) {
+        Map<String, String> m = new TreeMap<>();
+        try (ResultsStore store = ResultsStore.openExisting(out)) {
+            for (RunRow r : store.allRuns())
+                if (r.status() != RunStatus.RUNNING && r.status() != RunStatus.INTERRUPTED)
+                    m.put(Reproduction.runKey(r), r.id() + " " + r.finishedAt());
+        }
+        return m;
+    }
+
+    /** A crash: the process dies between checkpoints, leaving runs 'running' and curves past the checkpoint. */
+    static final class Crash extends RuntimeException {
+    }
+
+    @Test
+    void killedBetweenCheckpointsAndResumedEqualsUninterrupted(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("killed");
+        assertThrows(Crash.class, () -> run(out, new Reproduction.Progress() {
+            long steps;
+
+            @Override
+            public void stepped(int active) {
+                steps += active;
+                if (steps > 2500) throw new Crash();
+            }
+        }, 0.05));
+        Map<String, String> crashed = snapshot(out);
+        assertTrue(crashed.values().stream().anyMatch(s -> s.startsWith("RUNNING")), "the crash left runs marked running");
+        Reproduction.Summary second = run(out, new Reproduction.Progress() { }, 30);
+        assertTrue(!second.interrupted());
+        assertEquals(expected, snapshot(out), "resumed after a crash = uninterrupted, bit for bit");
+    }
+
+    @Test
+    void aDamagedCheckpointIsRefusedWithWhatToDo(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("damaged");
+        run(out, new Reproduction.Progress() {
+            long steps;
+
+            @Override
+            public void stepped(int active) {
+                steps += active;
+            }
+
+            @Override
+            public boolean stopRequested() {
+                return steps > 1000;
+            }
+        }, 30);
+        Path ckpt = Files.list(out.resolve("checkpoints")).findFirst().orElseThrow();
+        byte[] bytes = Files.readAllBytes(ckpt);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(ckpt, bytes);
+        var e = assertThrows(PopulationCheckpoint.CorruptCheckpointException.class, () -> run(out, new Reproduction.Progress() { }, 30));
+        assertTrue(e.getMessage().contains("fails its checksum") && e.getMessage().contains("delete it"), e.getMessage());
+        Files.delete(ckpt); // as the message says: that population then trains again from the start
+        run(out, new Reproduction.Progress() { }, 30);
+        assertEquals(expected, snapshot(out));
+    }
+
+    @Test
+    void aFolderOfAnotherStudyIsRefused(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("other");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve(Reproduction.STUDY_FILE), "study: something else\n");
+        var e = assertThrows(Reproduction.StudyMismatchException.class, () -> run(out, new Reproduction.Progress() { }, 30));
+        assertTrue(e.getMessage().contains("holds results of a different study"), e.getMessage());
+    }
+}
