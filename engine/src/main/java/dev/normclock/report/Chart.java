@@ -405,5 +405,10 @@ public final class Chart {
         st.setCursorEnabled(false);
         st.setXAxisLogarithmic(logX);
         st.setYAxisLogarithmic(logY);
+        // Log axes label the ticks between decades too (the delay law spans about one decade), as
+        // plain integers. (A custom tick formatter would be nicer, but XChart 3.8.8 then walks a
+        // log axis tick by tick and does not finish.)
+        if (logX) st.setXAxisLogarithmicDecadeOnly(false).setXAxisDecimalPattern("#");
+        if (logY) st.setYAxisLogarithmicDecadeOnly(false).setYAxisDecimalPattern("#");
     }
 }

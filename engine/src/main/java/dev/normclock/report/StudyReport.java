@@ -1,0 +1,233 @@
+package dev.normclock.report;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import dev.normclock.analysis.StudyResult;
+import dev.normclock.experiment.Reproduction;
+import dev.normclock.results.CurvePoint;
+import dev.normclock.results.ResultsStore;
+import dev.normclock.results.RunRow;
+
+/**
+ * The report of a study: report.html (self-contained) and report.md with the figures in
+ * DIR/figures as SVG and PNG. Every number of ours stands beside the paper's: the claims table
+ * first, then per experiment its fits, its figures and the table of its cells.
+ */
+public final class StudyReport {
+
+    /** Where the report went. */
+    public record Files(Path html, Path markdown, Path figures) {
+    }
+
+    private final Path dir, figures;
+    private final StudyResult result;
+    private final Map<String, List<RunRow>> runsByCell;
+    private final ResultsStore store;
+
+    private StudyReport(Path dir, StudyResult result, ResultsStore store) {
+        this.dir = dir;
+        this.figures = dir.resolve("figures");
+        this.result = result;
+        this.store = store;
+        this.runsByCell = new LinkedHashMap<>();
+        for (RunRow r : store.allRuns()) {
+            String key = Reproduction.runKey(r); // study/experiment/cell/seedN
+            if (key == null) continue;
+            String cell = key.substring(key.indexOf('/') + 1, key.lastIndexOf('/'));
+            runsByCell.computeIfAbsent(cell, k -> new ArrayList<>()).add(r);
+        }
+    }
+
+    public static Files write(Path dir, StudyResult result) throws IOException {
+        try (ResultsStore store = ResultsStore.openExisting(dir)) {
+            return new StudyReport(dir, result, store).write();
+        }
+    }
+
+    private Files write() throws IOException {
+        java.nio.file.Files.createDirectories(figures);
+        ReportDocument doc = new ReportDocument().title("normclock report: study " + result.study());
+        doc.paragraph("Made by normclock " + result.version() + " from the results in this folder (`normclock.db`, study file `study.yaml`). "
+                + "Medians of T_grok are over seeds, with seeds that did not grok within their budget counted as censored (never dropped); "
+                + "intervals are 95 % percentile bootstraps over seeds (3000 resamples, fixed seed). The paper's numbers are Paper A's "
+                + "released per-seed results (arXiv 2606.13753) for the same cell. T_mem and T_grok are quantised to each run's "
+                + "evaluation grid (`log360`: round(T^(k/359)) over the budget T, as the paper's).");
+        claims(doc);
+        Map<String, List<StudyResult.Cell>> byExperiment = result.cells().stream()
+                .collect(Collectors.groupingBy(StudyResult.Cell::experiment, LinkedHashMap::new, Collectors.toList()));
+        for (var e : byExperiment.entrySet()) experiment(doc, e.getKey(), e.getValue());
+        if (!result.notes().isEmpty()) {
+            doc.heading(1, "Notes");
+            doc.bullets(result.notes());
+        }
+        Path html = dir.resolve("report.html"), md = dir.resolve("report.md");
+        doc.writeHtml(html);
+        doc.writeMarkdown(md);
+        return new Files(html, md, figures);
+    }
+
+    private void claims(ReportDocument doc) {
+        doc.heading(1, "Headline numbers beside the paper's");
+        if (result.claims().isEmpty()) {
+            doc.paragraph("No claim could be computed yet (no experiment has enough finished runs).");
+            return;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (StudyResult.Claim c : result.claims())
+            rows.add(List.of(c.statement(), range(c.ours(), c.lo(), c.hi(), "%.3g"), c.paper() == null ? "—" : c.paper(), c.verdict(),
+                    c.rule()));
+        doc.table(List.of("claim", "ours [95 % interval]", "paper", "verdict", "rule"), rows);
+    }
+
+    private void experiment(ReportDocument doc, String name, List<StudyResult.Cell> cells) throws IOException {
+        doc.heading(1, "Experiment " + name);
+        List<StudyResult.Fit> fits = result.fits().stream().filter(f -> f.experiment().equals(name)).toList();
+        if (!fits.isEmpty()) {
+            List<List<String>> rows = new ArrayList<>();
+            for (StudyResult.Fit f : fits)
+                rows.add(List.of(f.kind(), f.label(), range(f.slope(), f.lo(), f.hi(), "%.3f"), fmt(f.r2(), "%.3f"), String.valueOf(f.points()),
+                        f.excluded().isEmpty() ? "—" : String.join("; ", f.excluded())));
+            doc.heading(2, "Fits");
+            doc.table(List.of("law", "cells", "slope [95 % interval]", "R²", "points", "excluded (median censored)"), rows);
+        }
+        doc.heading(2, "Figures");
+        List<StudyResult.Cell> clamped = cells.stream().filter(c -> c.rho() != null && c.medianTGrok() != null || c.rho() != null
+                && c.reference() != null).toList();
+        if (fits.stream().anyMatch(f -> f.kind().equals("delay_law")) || !clamped.isEmpty()) delayFigure(doc, name, cells, fits);
+        if (fits.stream().anyMatch(f -> f.kind().equals("critical_norm"))) wcFigure(doc, name, cells, fits);
+        curveFigures(doc, name, cells);
+        doc.heading(2, "Cells");
+        List<List<String>> rows = new ArrayList<>();
+        for (StudyResult.Cell c : cells) {
+            StudyResult.Reference r = c.reference();
+            rows.add(List.of(c.cell(), c.arm(), c.rho() == null ? "—" : fmt(c.rho(), "%.2f"), c.wc() == null ? "—" : fmt(c.wc(), "%.2f"),
+                    c.grokked() + "/" + c.finished(), c.finished() == 0 ? "not run" : c.medianTGrok() == null ? "censored"
+                            : range(c.medianTGrok(), c.ciLo(), c.ciHi(), "%.0f"),
+                    c.medianTMem() == null ? "—" : fmt(c.medianTMem(), "%.0f"), c.medianNormAtGrok() == null ? "—" : fmt(c.medianNormAtGrok(), "%.2f"),
+                    r == null ? "—" : r.grokked() + "/" + r.seeds(),
+                    r == null ? "—" : r.medianTGrok() == null ? "censored" : range(r.medianTGrok(), r.ciLo(), r.ciHi(), "%.0f"),
+                    r == null || r.rankTestP() == null ? "—" : fmt(r.rankTestP(), "%.3f"), r == null ? "—" : r.verdict()));
+        }
+        doc.table(List.of("cell", "arm", "ρ", "Wc used", "grokked", "median T_grok [95 %]", "median T_mem", "‖W‖ at grok",
+                "paper grokked", "paper median T_grok [95 %]", "rank test p", "verdict"), rows);
+    }
+
+    /** T_grok against ρ on a log axis: our medians with intervals per group, the fitted lines, the paper's medians. */
+    private void delayFigure(ReportDocument doc, String experiment, List<StudyResult.Cell> cells, List<StudyResult.Fit> fits) throws IOException {
+        Chart chart = Chart.of("T_grok against ρ (" + experiment + ")", "ρ = held norm / Wc", "median T_grok (steps)").logY();
+        Function<StudyResult.Cell, String> group = c -> (c.arm().equals("clamp") ? "" : c.arm() + " ")
+                + (cells.stream().map(StudyResult.Cell::p).distinct().count() > 1 ? "p=" + c.p() : "")
+                + (cells.stream().map(StudyResult.Cell::lr).distinct().count() > 1 ? " lr=" + c.lr() : "");
+        Map<String, List<StudyResult.Cell>> groups = cells.stream().filter(c -> c.rho() != null)
+                .collect(Collectors.groupingBy(c -> group.apply(c).strip(), TreeMap::new, Collectors.toList()));
+        for (var g : groups.entrySet()) {
+            List<StudyResult.Cell> l = g.getValue().stream().sorted(Comparator.comparingDouble(StudyResult.Cell::rho)).toList();
+            String label = g.getKey().isEmpty() ? "ours" : "ours " + g.getKey();
+            chart.points(label, arr(l, StudyResult.Cell::rho), arr(l, StudyResult.Cell::medianTGrok), arr(l, StudyResult.Cell::ciLo),
+                    arr(l, StudyResult.Cell::ciHi));
+            if (l.stream().anyMatch(c -> c.reference() != null && c.reference().medianTGrok() != null))
+                chart.dashed("paper " + (g.getKey().isEmpty() ? "" : g.getKey()).strip(), arr(l, StudyResult.Cell::rho),
+                        arr(l, c -> c.reference() == null ? null : c.reference().medianTGrok()));
+        }
+        for (StudyResult.Fit f : fits) {
+            if (!f.kind().equals("delay_law")) continue;
+            double[] rho = cells.stream().filter(c -> c.rho() != null && (f.label().equals("p=" + c.p()) || f.label().equals("lr=" + c.lr())))
+                    .mapToDouble(StudyResult.Cell::rho).sorted().toArray();
+            if (rho.length < 2) continue;
+            double[] x = {rho[0], rho[rho.length - 1]};
+            double[] y = {Math.exp(f.intercept() + f.slope() * x[0]), Math.exp(f.intercept() + f.slope() * x[1])};
+            chart.line(String.format(Locale.ROOT, "fit %s: α = %.2f", f.label(), f.slope()), x, y);
+        }
+        for (StudyResult.Cell free : cells.stream().filter(c -> c.arm().equals("free") && c.medianTGrok() != null).limit(3).toList()) {
+            double[] rho = cells.stream().filter(c -> c.rho() != null).mapToDouble(StudyResult.Cell::rho).sorted().toArray();
+            if (rho.length == 0) continue;
+            chart.dashed("free control " + free.cell().replaceAll("_d128_H256|_wd1", ""), new double[]{rho[0], rho[rho.length - 1]},
+                    new double[]{free.medianTGrok(), free.medianTGrok()});
+        }
+        doc.figure(chart.save(figures, experiment + "-delay", "Median T_grok against ρ on a log axis, with 95 % bootstrap intervals over "
+                + "seeds; straight lines are the fitted delay laws ln T = a + α·ρ; dashed: the paper's medians for the same cells "
+                + "and the free control's median."));
+    }
+
+    /** Wc against p on log-log axes with the fitted power law and the paper's values. */
+    private void wcFigure(ReportDocument doc, String experiment, List<StudyResult.Cell> cells, List<StudyResult.Fit> fits) throws IOException {
+        Chart chart = Chart.of("Critical norm Wc against p (" + experiment + ")", "p", "Wc = median ‖W‖ at T_grok").logX().logY();
+        Map<Double, List<StudyResult.Cell>> byF = cells.stream().filter(c -> c.arm().equals("free") && c.medianNormAtGrok() != null)
+                .collect(Collectors.groupingBy(StudyResult.Cell::trainFrac, TreeMap::new, Collectors.toList()));
+        for (var g : byF.entrySet()) {
+            List<StudyResult.Cell> l = g.getValue().stream().filter(c -> c.lr() == 1e-3 || g.getValue().stream().allMatch(x -> x.lr() == c.lr()))
+                    .sorted(Comparator.comparingInt(StudyResult.Cell::p)).toList();
+            if (l.isEmpty()) continue;
+            chart.points(String.format(Locale.ROOT, "ours f=%.2f", g.getKey()), arr(l, c -> (double) c.p()), arr(l, StudyResult.Cell::medianNormAtGrok));
+            if (l.stream().anyMatch(c -> c.reference() != null && c.reference().medianNormAtGrok() != null))
+                chart.dashed(String.format(Locale.ROOT, "paper f=%.2f", g.getKey()), arr(l, c -> (double) c.p()),
+                        arr(l, c -> c.reference() == null ? null : c.reference().medianNormAtGrok()));
+        }
+        for (StudyResult.Fit f : fits) {
+            if (!f.kind().equals("critical_norm")) continue;
+            double[] p = cells.stream().mapToDouble(StudyResult.Cell::p).distinct().sorted().toArray();
+            double[] x = {p[0], p[p.length - 1]};
+            chart.line(String.format(Locale.ROOT, "fit Wc ∝ p^%.2f", f.slope()), x,
+                    new double[]{Math.exp(f.intercept()) * Math.pow(x[0], f.slope()), Math.exp(f.intercept()) * Math.pow(x[1], f.slope())});
+        }
+        doc.figure(chart.save(figures, experiment + "-wc", "Wc (median over grokked seeds of ‖W‖ at T_grok, free runs) against p on "
+                + "log-log axes, per training fraction, with the fitted power law; dashed: the paper's."));
+    }
+
+    /** Train/test accuracy and ‖W‖ against step for the seed nearest its cell's median T_grok, one per cell (at most eight). */
+    private void curveFigures(ReportDocument doc, String experiment, List<StudyResult.Cell> cells) throws IOException {
+        Chart acc = Chart.of("Accuracy against step (" + experiment + ")", "step", "accuracy").logX();
+        Chart norm = Chart.of("Weight norm against step (" + experiment + ")", "step", "‖W‖").logX();
+        int shown = 0;
+        for (StudyResult.Cell c : cells) {
+            if (shown == 8) break;
+            List<RunRow> runs = runsByCell.getOrDefault(experiment + "/" + c.cell(), List.of());
+            if (runs.isEmpty()) continue;
+            double target = c.medianTGrok() == null ? Double.MAX_VALUE : c.medianTGrok();
+            RunRow rep = runs.stream().min(Comparator.comparingDouble(r -> Math.abs((r.outcome().tGrok() < 0 ? Double.MAX_VALUE
+                    : r.outcome().tGrok()) - target))).orElseThrow();
+            List<CurvePoint> curve = store.curve(rep.id()).stream().filter(p -> p.step() > 0).toList();
+            if (curve.size() < 2) continue;
+            String label = (c.rho() == null ? c.arm() : c.arm() + " ρ=" + fmt(c.rho(), "%.2f")) + (cells.stream().map(StudyResult.Cell::p)
+                    .distinct().count() > 1 ? " p=" + c.p() : "") + (cells.stream().map(StudyResult.Cell::lr).distinct().count() > 1 ? " lr=" + c.lr() : "");
+            double[] step = curve.stream().mapToDouble(CurvePoint::step).toArray();
+            acc.line(label + " test", step, curve.stream().mapToDouble(CurvePoint::testAcc).toArray());
+            acc.dashed(label + " train", step, curve.stream().mapToDouble(CurvePoint::trainAcc).toArray());
+            norm.line(label, step, curve.stream().mapToDouble(CurvePoint::norm).toArray());
+            shown++;
+        }
+        if (shown == 0) return;
+        doc.figure(acc.save(figures, experiment + "-accuracy", "Test (solid) and train (dashed) accuracy against step for the seed "
+                + "of each cell whose T_grok is nearest the cell's median."));
+        doc.figure(norm.save(figures, experiment + "-norm", "The weight norm ‖W‖ (E, W1, W2) against step for the same seeds: "
+                + "free runs find their own norm, held arms sit at ρ·Wc from t_int on, one-shot arms are rescaled once and released."));
+    }
+
+    private static double[] arr(List<StudyResult.Cell> l, Function<StudyResult.Cell, Double> f) {
+        return l.stream().mapToDouble(c -> {
+            Double v = f.apply(c);
+            return v == null ? Double.NaN : v;
+        }).toArray();
+    }
+
+    static String fmt(double v, String f) {
+        return String.format(Locale.ROOT, f, v);
+    }
+
+    static String range(Double v, Double lo, Double hi, String f) {
+        if (v == null) return "—";
+        String s = fmt(v, f);
+        return lo == null || hi == null ? s : s + " [" + fmt(lo, f) + ", " + fmt(hi, f) + "]";
+    }
+
+}
