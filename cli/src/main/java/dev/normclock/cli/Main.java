@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 
 import dev.normclock.Version;
 import dev.normclock.results.ResultsException;
+import dev.normclock.train.PopulationCheckpoint;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -47,7 +48,8 @@ public final class Main implements Runnable {
             return BAD_INPUT;
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
-            if (ex instanceof IllegalArgumentException || ex instanceof ResultsException) {
+            if (ex instanceof IllegalArgumentException || ex instanceof ResultsException
+                    || ex instanceof PopulationCheckpoint.CorruptCheckpointException || ex instanceof java.io.UncheckedIOException) {
                 err.println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
                 return BAD_INPUT;
             }

@@ -77,7 +77,7 @@ public final class Reproduction {
     }
 
     /** Thrown when the results folder holds another study. */
-    public static final class StudyMismatchException extends IllegalStateException {
+    public static final class StudyMismatchException extends IllegalArgumentException {
         public StudyMismatchException(String message) {
             super(message);
         }

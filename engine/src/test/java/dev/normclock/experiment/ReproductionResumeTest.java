@@ -35,14 +35,14 @@ class ReproductionResumeTest {
     static final String STUDY = """
             study: resume
             base_key: 11
-            defaults: {train_frac: 0.6, d: 16, hidden: 32, lr: 3.0e-3, t_int: 60, seeds: 3, eval_grid: every10}
+            defaults: {train_frac: 0.6, d: 32, hidden: 64, lr: 3.0e-3, t_int: 150, seeds: 2, eval_grid: every10}
             experiments:
               - name: e
                 analysis: delay_law
                 cells:
-                  - {arm: free, p: [17, 19], max_steps: 700}
-                  - {arm: clamp, p: 17, rho: [0.9, 1.1], max_steps: 900}
-                  - {arm: rescale, p: 17, rho: 1.0, max_steps: 800}
+                  - {arm: free, p: [37, 41], max_steps: 2500}
+                  - {arm: clamp, p: 41, rho: [0.9, 1.1], max_steps: 3000}
+                  - {arm: rescale, p: 41, rho: 1.0, max_steps: 2500}
             """;
 
     static Path uninterrupted;
@@ -80,9 +80,9 @@ class ReproductionResumeTest {
 
     @Test
     void theUninterruptedStudyFinishesEveryRun() {
-        assertEquals(5 * 3 + 3, expected.size(), "18 runs: " + expected.keySet());
+        assertEquals(5 * 2, expected.size(), "10 runs: " + expected.keySet());
         assertTrue(expected.values().stream().noneMatch(s -> s.startsWith("RUNNING") || s.startsWith("INTERRUPTED")));
-        assertTrue(expected.values().stream().filter(s -> s.startsWith("GROKKED")).count() >= 9, "most runs grok: " + expected);
+        assertTrue(expected.values().stream().filter(s -> s.startsWith("GROKKED")).count() >= 8, "most runs grok: " + expected);
     }
 
     @Test
