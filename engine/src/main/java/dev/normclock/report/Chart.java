@@ -176,6 +176,10 @@ public final class Chart {
             drawNothingToShow(chart);
             return chart;
         }
+        // A log axis over more than about a decade and a half is labelled at decades only; a
+        // shorter one (the delay law's T_grok) also between them, or it would have no label.
+        if (logX) chart.getStyler().setXAxisLogarithmicDecadeOnly(Math.log10(bounds.xMax() / bounds.xMin()) > 1.5);
+        if (logY) chart.getStyler().setYAxisLogarithmicDecadeOnly(Math.log10(bounds.yMax() / bounds.yMin()) > 1.5);
         List<String> names = series.stream().map(Series::name).toList();
         Map<String, SeriesPalette.Style> styles = SeriesPalette.assign(names);
         // Intervals first, so that markers and lines are drawn over them.
@@ -405,10 +409,9 @@ public final class Chart {
         st.setCursorEnabled(false);
         st.setXAxisLogarithmic(logX);
         st.setYAxisLogarithmic(logY);
-        // Log axes label the ticks between decades too (the delay law spans about one decade), as
-        // plain integers. (A custom tick formatter would be nicer, but XChart 3.8.8 then walks a
-        // log axis tick by tick and does not finish.)
-        if (logX) st.setXAxisLogarithmicDecadeOnly(false).setXAxisDecimalPattern("#");
-        if (logY) st.setYAxisLogarithmicDecadeOnly(false).setYAxisDecimalPattern("#");
+        // Log-axis labels as plain numbers. (A custom tick formatter would be nicer, but XChart 3.8.8
+        // then walks a log axis tick by tick and does not finish.)
+        if (logX) st.setXAxisDecimalPattern("#.##");
+        if (logY) st.setYAxisDecimalPattern("#.##");
     }
 }
