@@ -64,4 +64,48 @@ class KillTest {
             assertTrue(runs.stream().anyMatch(r -> r.outcome().status() == RunStatus.RUNNING), "the rest were cut off mid-way");
         }
     }
+
+    /**
+     * kill -9 in the middle of a study, after a checkpoint: the same command resumes it, and the
+     * outcome of every run equals that of the same study run in-process without a stop.
+     */
+    @Test
+    void aStudyKilledWithKillNineResumesToTheSameResults(@TempDir Path dir) throws Exception {
+        Path study = dir.resolve("s.yaml"), out = dir.resolve("out"), whole = dir.resolve("whole");
+        Files.writeString(study, ReproduceCliTest.STUDY);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "-XX:-TieredCompilation", "-XX:CompileThresholdScaling=0.1",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "reproduce", "--preset", study.toString(), "--out", out.toString(), "--checkpoint-every", "0.2", "--no-progress",
+                "--no-report", "--threads", "1"));
+        Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile()).start();
+        Path checkpoints = out.resolve("checkpoints");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline && proc.isAlive() && (finishedRuns(out.resolve(ResultsStore.FILE_NAME)) == 0
+                || !Files.isDirectory(checkpoints) || Files.list(checkpoints).noneMatch(p -> p.toString().endsWith(".ckpt"))))
+            Thread.sleep(20);
+        assertTrue(proc.isAlive(), "the study must still be running when killed: " + Files.readString(dir.resolve("log.txt")));
+        proc.destroyForcibly();
+        proc.waitFor(30, TimeUnit.SECONDS);
+
+        CliTest.Run resumed = CliTest.run("reproduce", "--preset", study.toString(), "--out", out.toString(), "--no-progress", "--no-report");
+        assertEquals(0, resumed.code(), resumed.err());
+        CliTest.Run reference = CliTest.run("reproduce", "--preset", study.toString(), "--out", whole.toString(), "--no-progress", "--no-report");
+        assertEquals(0, reference.code(), reference.err());
+        assertEquals(outcomes(whole), outcomes(out), "resumed after kill -9 = uninterrupted");
+    }
+
+    /** Each run's status, T_mem, T_grok, final step and exact norm at grok, and its curve length, by seed and cell. */
+    private static List<String> outcomes(Path out) {
+        List<String> rows = new ArrayList<>();
+        try (ResultsStore store = ResultsStore.open(out)) {
+            for (RunRow r : store.allRuns()) {
+                var o = r.outcome();
+                rows.add(r.spec().configJson().replaceAll(".*\"run_key\":\"([^\"]*)\".*", "$1") + " " + o.status() + " " + o.tMem()
+                        + " " + o.tGrok() + " " + o.finalStep() + " " + Double.doubleToRawLongBits(o.normAtGrok()) + " " + store.curve(r.id()).size());
+            }
+        }
+        rows.sort(null);
+        return rows;
+    }
 }

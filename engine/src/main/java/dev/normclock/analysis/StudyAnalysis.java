@@ -174,7 +174,7 @@ public final class StudyAnalysis {
         LinearFit fit = LinearFit.of(rho, lnMedians(cellSamples));
         Interval ci = Bootstrap.ci(cellSamples, l -> LinearFit.of(rho, lnMedians(l)).slope());
         StudyResult.Fit f = new StudyResult.Fit(experiment, "delay_law", label, fit.slope(), fit.intercept(), fit.r2(), n(ci.lo()),
-                n(ci.hi()), in.size(), excluded);
+                n(ci.hi()), in.size(), excluded, Map.of());
         fits.add(f);
         return f;
     }
@@ -266,7 +266,7 @@ public final class StudyAnalysis {
             return SharedSlopeFit.of(g).slope();
         });
         fits.add(new StudyResult.Fit(e.name(), "shared_delay_law", String.join(",", groups.stream().map(SharedSlopeFit.Group::label).toList()),
-                shared.slope(), Double.NaN, shared.r2(), n(ci.lo()), n(ci.hi()), shared.n(), excludedP));
+                shared.slope(), Double.NaN, shared.r2(), n(ci.lo()), n(ci.hi()), shared.n(), excludedP, shared.intercepts()));
         boolean paper = "pscan".equals(e.reference());
         claims.add(intervalClaim(e.name() + ".shared_alpha", e.name(), "shared α (one slope, one intercept per p)", shared.slope(),
                 n(ci.lo()), n(ci.hi()), paper ? "7.49 [7.16, 7.69]" : null, paper ? PaperA.SHARED_ALPHA : Double.NaN,
@@ -298,7 +298,7 @@ public final class StudyAnalysis {
             PowerLawFit law = PowerLawFit.of(p, w);
             Interval ci = law.n() > 2 ? law.betaInterval(LEVEL) : Interval.analytic(Double.NaN, Double.NaN, LEVEL);
             fits.add(new StudyResult.Fit(e.name(), "critical_norm", byConfigLabel(main.getFirst()), law.beta(), Math.log(law.c()), law.r2(),
-                    n(ci.lo()), n(ci.hi()), law.n(), List.of()));
+                    n(ci.lo()), n(ci.hi()), law.n(), List.of(), Map.of()));
             claims.add(intervalClaim(e.name() + ".wc_beta", e.name(), "power law Wc ∝ p^β over p", law.beta(), n(ci.lo()), n(ci.hi()),
                     paper ? "0.38" : null, paper ? PaperA.WC_BETA : Double.NaN, Double.NaN, Double.NaN));
         }

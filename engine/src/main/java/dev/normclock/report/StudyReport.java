@@ -148,6 +148,17 @@ public final class StudyReport {
             double[] y = {Math.exp(f.intercept() + f.slope() * x[0]), Math.exp(f.intercept() + f.slope() * x[1])};
             chart.line(String.format(Locale.ROOT, "fit %s: α = %.2f", f.label(), f.slope()), x, y);
         }
+        for (StudyResult.Fit f : fits) {
+            if (!f.kind().equals("shared_delay_law")) continue;
+            for (var g : f.intercepts().entrySet()) {
+                double[] rho = cells.stream().filter(c -> c.rho() != null && g.getKey().equals("p=" + c.p())).mapToDouble(StudyResult.Cell::rho)
+                        .sorted().toArray();
+                if (rho.length < 2) continue;
+                double[] x = {rho[0], rho[rho.length - 1]};
+                chart.dashed(String.format(Locale.ROOT, "shared α = %.2f, %s", f.slope(), g.getKey()), x,
+                        new double[]{Math.exp(g.getValue() + f.slope() * x[0]), Math.exp(g.getValue() + f.slope() * x[1])});
+            }
+        }
         for (StudyResult.Cell free : cells.stream().filter(c -> c.arm().equals("free") && c.medianTGrok() != null).limit(3).toList()) {
             double[] rho = cells.stream().filter(c -> c.rho() != null).mapToDouble(StudyResult.Cell::rho).sorted().toArray();
             if (rho.length == 0) continue;
@@ -155,8 +166,8 @@ public final class StudyReport {
                     new double[]{free.medianTGrok(), free.medianTGrok()});
         }
         doc.figure(chart.save(figures, experiment + "-delay", "Median T_grok against ρ on a log axis, with 95 % bootstrap intervals over "
-                + "seeds; straight lines are the fitted delay laws ln T = a + α·ρ; dashed: the paper's medians for the same cells "
-                + "and the free control's median."));
+                + "seeds; straight lines are the fitted delay laws ln T = a + α·ρ (per group; with several p, also the shared slope "
+                + "with one intercept per p); dashed: the paper's medians for the same cells and the free control's median."));
     }
 
     /** Wc against p on log-log axes with the fitted power law and the paper's values. */

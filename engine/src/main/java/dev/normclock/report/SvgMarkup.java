@@ -83,25 +83,9 @@ final class SvgMarkup {
         }
     }
 
+    /** XML-escaped text (the HTML escaping is valid XML and drops the control characters XML 1.0 forbids). */
     static String escape(String text) {
-        StringBuilder out = new StringBuilder(text.length() + 16);
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '&' -> out.append("&amp;");
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '"' -> out.append("&quot;");
-                default -> {
-                    if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-                        out.append(' '); // not allowed in XML 1.0
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.toString();
+        return HtmlWriter.escape(text);
     }
 
     private static String withoutDoctype(String svg) {

@@ -73,6 +73,19 @@ class StudyAnalysisTest {
     }
 
     @Test
+    void theLeverAndTheScalingLawAreAnalysed() {
+        assertNotNull(claim("lever.norm_lever").ours());
+        assertNotNull(claim("lever.lr_lever_high").ours());
+        assertNotNull(claim("lever.lr_lever_low").ours());
+        assertTrue(claim("lever.norm_lever").ours() > 1, "a higher held norm delays grokking");
+        StudyResult.Fit shared = result.fits().stream().filter(f -> f.kind().equals("shared_delay_law")).findFirst()
+                .orElseThrow(() -> new AssertionError("no shared fit: " + result.fits() + " " + result.notes()));
+        assertEquals(2, shared.intercepts().size(), shared.toString());
+        assertTrue(shared.slope() > 0, shared.toString());
+        assertNotNull(claim("scaling.shared_alpha").ours());
+    }
+
+    @Test
     void analysisJsonReadsBack() throws IOException {
         StudyAnalysis.write(dir, result);
         assertEquals(result, StudyAnalysis.read(dir));
