@@ -46,6 +46,14 @@ public interface Backend extends AutoCloseable {
     void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
                       float[][] rowLoss, boolean[][] rowCorrect, int[] models);
 
+    /**
+     * Paper B's squared error on z = logits + bias (columns 0..classes-1): per row
+     * Σ_c (z_c/τ − onehot(y)_c)² and whether argmax z = y. When gradScale[m] > 0 the logits are
+     * overwritten by the gradient 2·(z/τ − onehot(y))·gradScale[m]/τ. Labels as in {@link #crossEntropy}.
+     */
+    void squaredError(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+                      float[][] rowLoss, boolean[][] rowCorrect, int[] models);
+
     /** out[0, :] = Σ_rows x[row, :]. */
     void columnSums(Tensor x, Tensor out, int[] models);
 

@@ -15,6 +15,9 @@ public final class Hyper {
     public final double[] clampTarget;     // NaN: free run
     public final int[] clampFrom;          // t_int: clamp after every step with step + 1 >= t_int
     public final boolean[] clampOnce;      // true: one rescale at t_int, then free (the one-shot control)
+    /** −1: the clamp holds ‖W‖ over every weight matrix; j ≥ 0: only weight matrix j's own norm, the others free. */
+    public final int[] clampGroup;
+    public final boolean[] squaredError;   // true: Paper B's MSE loss Σ_c (z_c/τ − onehot_c)² instead of cross-entropy
 
     public Hyper(int models) {
         seed = new int[models];
@@ -27,6 +30,9 @@ public final class Hyper {
         Arrays.fill(clampTarget, Double.NaN);
         clampFrom = new int[models];
         clampOnce = new boolean[models];
+        clampGroup = new int[models];
+        Arrays.fill(clampGroup, -1);
+        squaredError = new boolean[models];
     }
 
     /** Whether model m's norm is projected after Adam step {@code step} (1-based). */

@@ -191,7 +191,7 @@ public final class MlpPopulation implements AutoCloseable {
         be.matmul(emb, false, w1Bot, pb, d, false, group);
         be.hiddenForward(pa, pb, b1, trainPairs, p, act, slope, group);
         be.matmul(act, false, w2, logits, h, false, group);
-        be.crossEntropy(logits, b2, trainPairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, group);
+        loss(be, logits, b2, trainPairs, p, hyper, gradScale, rowLoss, rowCorrect, group);
         tally(group, lossOut, accOut);
         be.columnSums(logits, grads[4], group);
         be.matmul(act, true, logits, grads[3], trainSize, false, group);
@@ -208,6 +208,25 @@ public final class MlpPopulation implements AutoCloseable {
         be.matmul(dPb, false, w1BotT, grads[0], h, true, group);
         be.adamW(params, grads, m1, m2, DECAYED, hyper, step, sumSquares, group);
         project(be, group, hyper, step);
+    }
+
+    /** The loss of each listed model — cross-entropy, or squared error where the model asks for it — over its pairs. */
+    private static void loss(Backend be, Tensor logits, Tensor bias, int[][] pairs, int p, Hyper hyper, float[] gradScale,
+                             float[][] rowLoss, boolean[][] rowCorrect, int[] group) {
+        int mse = 0;
+        for (int m : group) if (hyper.squaredError[m]) mse++;
+        if (mse == 0) {
+            be.crossEntropy(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, group);
+            return;
+        }
+        int[] sq = new int[mse], ce = new int[group.length - mse];
+        int a = 0, b = 0;
+        for (int m : group) {
+            if (hyper.squaredError[m]) sq[a++] = m;
+            else ce[b++] = m;
+        }
+        if (ce.length > 0) be.crossEntropy(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, ce);
+        be.squaredError(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, sq);
     }
 
     private void tally(int[] group, double[] lossOut, double[] accOut) {
@@ -231,17 +250,21 @@ public final class MlpPopulation implements AutoCloseable {
      */
     private void project(Backend be, int[] active, Hyper hyper, int step) {
         float[] factor = null;
-        int clamped = 0;
-        int[] which = new int[active.length];
+        // slots by what they clamp: index 0 the whole ‖W‖ (E, W1, W2), 1 + j only weight matrix j
+        int[][] which = new int[1 + params.length][active.length];
+        int[] count = new int[1 + params.length];
         for (int m : active) {
             if (!hyper.clampsAt(m, step)) continue;
-            double target = hyper.clampTarget[m];
-            double norm = Math.sqrt(sumSquares[m][0] + sumSquares[m][1] + sumSquares[m][3]);
+            int g = hyper.clampGroup[m];
+            double norm = g < 0 ? Math.sqrt(sumSquares[m][0] + sumSquares[m][1] + sumSquares[m][3]) : Math.sqrt(sumSquares[m][g]);
             if (factor == null) factor = new float[models];
-            factor[m] = (float) (target / norm);
-            which[clamped++] = m;
+            factor[m] = (float) (hyper.clampTarget[m] / norm);
+            which[g + 1][count[g + 1]++] = m;
         }
-        if (clamped > 0) be.scale(new Tensor[]{emb, w1, w2}, factor, java.util.Arrays.copyOf(which, clamped));
+        if (factor == null) return;
+        if (count[0] > 0) be.scale(new Tensor[]{emb, w1, w2}, factor, java.util.Arrays.copyOf(which[0], count[0]));
+        for (int j = 0; j < params.length; j++)
+            if (count[j + 1] > 0) be.scale(new Tensor[]{params[j]}, factor, java.util.Arrays.copyOf(which[j + 1], count[j + 1]));
     }
 
     /**
@@ -259,7 +282,7 @@ public final class MlpPopulation implements AutoCloseable {
             be.matmul(emb, false, w1Bot, pb, d, false, group);
             be.hiddenForward(pa, pb, b1, trainPairs, p, act, null, group);
             be.matmul(act, false, w2, logits, shape.hidden(), false, group);
-            be.crossEntropy(logits, b2, trainPairs, p, hyper.temperature, noGrad, rowLoss, rowCorrect, group);
+            loss(be, logits, b2, trainPairs, p, hyper, noGrad, rowLoss, rowCorrect, group);
             tally(group, lossOut, accOut);
         }
     }
@@ -291,7 +314,7 @@ public final class MlpPopulation implements AutoCloseable {
                 Tensor blockAct = evAct.rowRange(0, len), blockLogits = evLogits.rowRange(0, len);
                 be.hiddenForward(pa, pb, b1, blockPairs, p, blockAct, null, group);
                 be.matmul(blockAct, false, w2, blockLogits, shape.hidden(), false, group);
-                be.crossEntropy(blockLogits, b2, blockPairs, p, hyper.temperature, noGrad, evRowLoss, evRowCorrect, group);
+                loss(be, blockLogits, b2, blockPairs, p, hyper, noGrad, evRowLoss, evRowCorrect, group);
                 for (int m : group) {
                     float[] loss = evRowLoss[m];
                     boolean[] correct = evRowCorrect[m];

@@ -41,7 +41,10 @@ class MlpStepConformanceTest {
         WORST.merge(what, err, Math::max);
     }
 
-    /** Model slot settings: lr, λ, decay after?, τ, clamp target (NaN: free), clamp from. */
+    /**
+     * Model slot settings: lr, λ, decay after?, τ, clamp target (NaN: free), clamp from, the clamped
+     * group (slot 2 holds only ‖W2‖) and the loss (slot 3: Paper B's squared error).
+     */
     static Hyper hyper(int models) {
         Hyper h = new Hyper(models);
         float[] lr = {1e-2f, 3e-3f, 1e-3f, 5e-3f};
@@ -50,7 +53,11 @@ class MlpStepConformanceTest {
         float[] tau = {1f, 1.3f, 1f, 0.7f};
         double[] target = {Double.NaN, 5.0, 8.0, Double.NaN};
         int[] from = {1, 2, 1, 1};
+        int[] group = {-1, -1, 3, -1};
+        boolean[] mse = {false, false, false, true};
         for (int m = 0; m < models; m++) {
+            h.clampGroup[m] = group[m % 4];
+            h.squaredError[m] = mse[m % 4];
             h.seed[m] = m;
             h.lr[m] = lr[m % 4];
             h.weightDecay[m] = wd[m % 4];
@@ -74,7 +81,8 @@ class MlpStepConformanceTest {
     }
 
     static StepHyper stepHyper(Hyper h, int m) {
-        return new StepHyper(h.lr[m], h.weightDecay[m], h.decayAfter[m], h.temperature[m], h.clampTarget[m], h.clampFrom[m]);
+        return new StepHyper(h.lr[m], h.weightDecay[m], h.decayAfter[m], h.temperature[m], h.clampTarget[m], h.clampFrom[m],
+                h.squaredError[m], h.clampGroup[m]);
     }
 
     @ParameterizedTest(name = "p={0} d={1} H={2} f={3}")
@@ -118,9 +126,12 @@ class MlpStepConformanceTest {
                     compareParams(readParams(pop, pop.params, m), w[m], allowance[m], at);
                 }
             }
-            for (int m = 0; m < models; m++)
-                if (!Double.isNaN(hyper.clampTarget[m]))
-                    assertEquals(hyper.clampTarget[m], readParams(pop, pop.params, m).weightNorm(), 1e-5 * hyper.clampTarget[m], "clamped norm");
+            for (int m = 0; m < models; m++) {
+                if (Double.isNaN(hyper.clampTarget[m])) continue;
+                Params got = readParams(pop, pop.params, m);
+                double norm = hyper.clampGroup[m] < 0 ? got.weightNorm() : Math.sqrt(ReferenceMlp.sumSquares(got.tensors()[hyper.clampGroup[m]]));
+                assertEquals(hyper.clampTarget[m], norm, 1e-5 * hyper.clampTarget[m], "clamped norm of slot " + m);
+            }
         }
     }
 

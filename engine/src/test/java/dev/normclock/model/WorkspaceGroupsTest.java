@@ -46,6 +46,8 @@ class WorkspaceGroupsTest {
                 one.temperature[0] = hyper.temperature[m];
                 one.clampTarget[0] = hyper.clampTarget[m];
                 one.clampFrom[0] = hyper.clampFrom[m];
+                one.clampGroup[0] = hyper.clampGroup[m];
+                one.squaredError[0] = hyper.squaredError[m];
                 try (MlpPopulation alone = new MlpPopulation(new MlpShape(P, D, H), 1, n)) {
                     alone.initialise(0, BASE_KEY, m, 0.05);
                     double[] l = new double[1], a = new double[1];

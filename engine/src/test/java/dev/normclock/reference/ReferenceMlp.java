@@ -156,6 +156,14 @@ public final class ReferenceMlp {
      * gradient with respect to every parameter (overwritten).
      */
     public static double lossAndGradient(Params w, int[] pairs, double tau, Params grad) {
+        return lossAndGradient(w, pairs, tau, false, grad);
+    }
+
+    /**
+     * The mean loss over the pairs — cross-entropy of z/τ, or with {@code mse} Paper B's squared
+     * error Σ_c (z_c/τ − onehot_c)² — and, when {@code grad} is not null, its gradient.
+     */
+    public static double lossAndGradient(Params w, int[] pairs, double tau, boolean mse, Params grad) {
         int p = w.p, d = w.d, h = w.h, n = pairs.length;
         if (grad != null) for (double[] t : grad.tensors()) Arrays.fill(t, 0);
         double[] x = new double[2 * d], pre = new double[h], act = new double[h], z = new double[p];
@@ -176,14 +184,22 @@ public final class ReferenceMlp {
                 for (int j = 0; j < h; j++) s += act[j] * w.w2[j * p + c];
                 z[c] = s;
             }
-            double max = Double.NEGATIVE_INFINITY;
-            for (int c = 0; c < p; c++) max = Math.max(max, z[c] / tau);
-            double sum = 0;
-            for (int c = 0; c < p; c++) sum += Math.exp(z[c] / tau - max);
-            total += Math.log(sum) + max - z[y] / tau;
+            if (mse) {
+                for (int c = 0; c < p; c++) {
+                    double r = z[c] / tau - (c == y ? 1 : 0);
+                    total += r * r;
+                    dz[c] = 2 * r / tau / n;
+                }
+            } else {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < p; c++) max = Math.max(max, z[c] / tau);
+                double sum = 0;
+                for (int c = 0; c < p; c++) sum += Math.exp(z[c] / tau - max);
+                total += Math.log(sum) + max - z[y] / tau;
+                for (int c = 0; c < p; c++) dz[c] = (Math.exp(z[c] / tau - max) / sum - (c == y ? 1 : 0)) / tau / n;
+            }
             if (grad == null) continue;
 
-            for (int c = 0; c < p; c++) dz[c] = (Math.exp(z[c] / tau - max) / sum - (c == y ? 1 : 0)) / tau / n;
             for (int c = 0; c < p; c++) grad.b2[c] += dz[c];
             for (int j = 0; j < h; j++) {
                 double s = 0;
@@ -237,9 +253,16 @@ public final class ReferenceMlp {
         return (double) ok / pairs.length;
     }
 
-    /** Hyperparameters of one model for {@link #trainStep}. */
+    /**
+     * Hyperparameters of one model for {@link #trainStep}. {@code clampGroup}: −1 clamps ‖W‖ (E, W1,
+     * W2 together), else the index of the one weight matrix (in {@link Params#tensors()} order) whose
+     * own norm is held, the others free.
+     */
     public record StepHyper(double lr, double weightDecay, boolean decayAfter, double temperature,
-                            double clampTarget, int clampFrom) {
+                            double clampTarget, int clampFrom, boolean mse, int clampGroup) {
+        public StepHyper(double lr, double weightDecay, boolean decayAfter, double temperature, double clampTarget, int clampFrom) {
+            this(lr, weightDecay, decayAfter, temperature, clampTarget, clampFrom, false, -1);
+        }
     }
 
     /**
@@ -248,11 +271,17 @@ public final class ReferenceMlp {
      * {@code grad} receives the gradient (at the weights before the update).
      */
     public static double trainStep(Params w, Params m, Params v, Params grad, int[] pairs, StepHyper hp, int step) {
-        double loss = lossAndGradient(w, pairs, hp.temperature(), grad);
+        double loss = lossAndGradient(w, pairs, hp.temperature(), hp.mse(), grad);
         double[][] wt = w.tensors(), gt = grad.tensors(), mt = m.tensors(), vt = v.tensors();
         for (int j = 0; j < wt.length; j++)
             adamW(wt[j], gt[j], mt[j], vt[j], hp.lr(), hp.weightDecay(), Params.isWeightMatrix(j), hp.decayAfter(), step);
-        if (!Double.isNaN(hp.clampTarget()) && step >= hp.clampFrom()) clamp(w, hp.clampTarget());
+        if (!Double.isNaN(hp.clampTarget()) && step >= hp.clampFrom()) {
+            if (hp.clampGroup() < 0) clamp(w, hp.clampTarget());
+            else {
+                double[] t = w.tensors()[hp.clampGroup()];
+                scale(t, hp.clampTarget() / Math.sqrt(sumSquares(t)));
+            }
+        }
         return loss;
     }
 
@@ -370,6 +399,29 @@ public final class ReferenceMlp {
             if (gradScale > 0)
                 for (int c = 0; c < classes; c++)
                     logits[i * classes + c] = (Math.exp(z[c] / tau - max) / sum - (c == y ? 1 : 0)) * gradScale / tau;
+        }
+    }
+
+    /**
+     * Paper B's squared error per row, Σ_c ((z_c + b_c)/τ − onehot_c)², whether argmax z = y, and,
+     * when gradScale > 0, the logits replaced by the gradient 2·((z + b)/τ − onehot)·gradScale/τ.
+     */
+    public static void squaredError(double[] logits, double[] bias, int[] pairs, int p, int classes, double tau,
+                                    double gradScale, double[] rowLoss, boolean[] rowCorrect) {
+        for (int i = 0; i < pairs.length; i++) {
+            int y = label(pairs[i], p), argmax = 0;
+            double loss = 0;
+            double[] z = new double[classes];
+            for (int c = 0; c < classes; c++) {
+                z[c] = logits[i * classes + c] + bias[c];
+                if (z[c] > z[argmax]) argmax = c;
+                double r = z[c] / tau - (c == y ? 1 : 0);
+                loss += r * r;
+            }
+            rowLoss[i] = loss;
+            rowCorrect[i] = argmax == y;
+            if (gradScale > 0)
+                for (int c = 0; c < classes; c++) logits[i * classes + c] = 2 * (z[c] / tau - (c == y ? 1 : 0)) * gradScale / tau;
         }
     }
 

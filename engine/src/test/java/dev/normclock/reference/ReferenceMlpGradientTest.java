@@ -40,14 +40,14 @@ class ReferenceMlpGradientTest {
         return java.util.Arrays.copyOf(all, n);
     }
 
-    @ParameterizedTest
-    @ValueSource(doubles = {1.0, 1.3, 0.7})
-    void backwardMatchesCentralDifferences(double tau) {
+    @ParameterizedTest(name = "τ={0} mse={1}")
+    @org.junit.jupiter.params.provider.CsvSource({"1.0, false", "1.3, false", "0.7, false", "1.0, true", "1.3, true"})
+    void backwardMatchesCentralDifferences(double tau, boolean mse) {
         Random rnd = new Random(11 + (long) (tau * 100));
         Params w = randomParams(P, D, H, rnd, 0.3);
         int[] pairs = randomPairs(P, 23, rnd);
         Params g = new Params(P, D, H);
-        ReferenceMlp.lossAndGradient(w, pairs, tau, g);
+        ReferenceMlp.lossAndGradient(w, pairs, tau, mse, g);
 
         double[][] wt = w.tensors(), gt = g.tensors();
         double worst = 0;
@@ -61,9 +61,9 @@ class ReferenceMlpGradientTest {
                 int i = wt[j].length <= 10 ? s : rnd.nextInt(wt[j].length);
                 double old = wt[j][i], step = 1e-5;
                 wt[j][i] = old + step;
-                double up = ReferenceMlp.lossAndGradient(w, pairs, tau, null);
+                double up = ReferenceMlp.lossAndGradient(w, pairs, tau, mse, null);
                 wt[j][i] = old - step;
-                double down = ReferenceMlp.lossAndGradient(w, pairs, tau, null);
+                double down = ReferenceMlp.lossAndGradient(w, pairs, tau, mse, null);
                 wt[j][i] = old;
                 double fd = (up - down) / (2 * step);
                 // relative to the coordinate's own gradient, with a floor of 1e-4 of the tensor's largest
@@ -74,7 +74,8 @@ class ReferenceMlpGradientTest {
                         + " (relative error " + err + ")");
             }
         }
-        System.out.printf("reference gradient vs central differences (τ=%.1f): %d coordinates, max relative error %.2e%n", tau, checked, worst);
+        System.out.printf("reference gradient vs central differences (τ=%.1f, %s): %d coordinates, max relative error %.2e%n", tau,
+                mse ? "squared error" : "cross-entropy", checked, worst);
     }
 
     @ParameterizedTest

@@ -137,6 +137,37 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void squaredError(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+                             float[][] rowLoss, boolean[][] rowCorrect, int[] models) {
+        int n = pairs[models[0]].length, classes = logits.cols;
+        int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+        pool.forEach(models.length * chunks, (task, w) -> {
+            int model = models[task / chunks];
+            int[] pr = pairs[model];
+            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(pr.length, i0 + ROW_CHUNK);
+            float tau = temperature[model], scale = gradScale[model], g = 2 * scale / tau;
+            long biasRow = bias.rowAt(model, 0);
+            for (int i = i0; i < i1; i++) {
+                int pair = pr[i], y = (pair / p + pair % p) % p, argmax = 0;
+                long row = logits.rowAt(model, i);
+                float best = Float.NEGATIVE_INFINITY, loss = 0;
+                for (int c = 0; c < classes; c++) {
+                    float z = logits.seg.getAtIndex(F, row + c) + bias.seg.getAtIndex(F, biasRow + c);
+                    if (z > best) {
+                        best = z;
+                        argmax = c;
+                    }
+                    float r = z / tau - (c == y ? 1f : 0f);
+                    loss = Math.fma(r, r, loss);
+                    if (scale > 0) logits.seg.setAtIndex(F, row + c, r * g);
+                }
+                rowLoss[model][i] = loss;
+                rowCorrect[model][i] = argmax == y;
+            }
+        });
+    }
+
+    @Override
     public void columnSums(Tensor x, Tensor out, int[] models) {
         int vectors = x.ld / L;
         pool.forEach(models.length * vectors, (task, w) -> {

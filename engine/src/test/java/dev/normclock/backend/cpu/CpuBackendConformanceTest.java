@@ -418,6 +418,65 @@ class CpuBackendConformanceTest {
         assertTrue(correct >= n / 2 && correct < 2 * n, "the rows mix right and wrong predictions (" + correct + " of " + 3 * n + ")");
     }
 
+    @Test
+    void squaredErrorWithTemperature() {
+        int p = 23, n = 70;
+        Random rnd = new Random(31);
+        Tensor logits = alloc(n, p), bias = alloc(1, p);
+        int[][] pairs = randomPairs(p, n, rnd);
+        float[] tau = {1.3f, 1f, 1.7f, 0.7f};
+        float[] gradScale = {1f / n, 5f, 0f, 2f};
+        double[][] lv = new double[MODELS][], bv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            float[] z = new float[n * p];
+            for (int i = 0; i < n; i++) {
+                int y = ReferenceMlp.label(pairs[mod][i], p);
+                for (int c = 0; c < p; c++) z[i * p + c] = (float) (rnd.nextGaussian() * 0.5);
+                if (i % 3 == 0) z[i * p + y] += 2;
+            }
+            lv[mod] = fill(logits, mod, z);
+            bv[mod] = fillGaussian(bias, mod, rnd, 0.2);
+        }
+        fillRaw(logits, IDLE, SENTINEL);
+        fillRaw(bias, IDLE, Float.NaN);
+        float[] idle = rawBlock(logits, IDLE), untouched = rawBlock(logits, 2);
+        float[][] rowLoss = new float[MODELS][n];
+        boolean[][] rowCorrect = new boolean[MODELS][n];
+
+        be.squaredError(logits, bias, pairs, p, tau, gradScale, rowLoss, rowCorrect, ACTIVE);
+
+        assertRawEquals(idle, logits, IDLE, "squaredError");
+        assertRawEquals(untouched, logits, 2, "squaredError with gradScale 0");
+        for (int mod : ACTIVE) {
+            double t = tau[mod];
+            double[] ref = lv[mod].clone(), refLoss = new double[n];
+            boolean[] refCorrect = new boolean[n];
+            ReferenceMlp.squaredError(ref, bv[mod], pairs[mod], p, p, t, gradScale[mod], refLoss, refCorrect);
+            double[] got = read(logits, mod);
+            for (int i = 0; i < n; i++) {
+                // every term (z/τ − onehot)² carries a few u of its own size: bound by u·Σ(|z|/τ + 1)²
+                double mag = 0;
+                for (int c = 0; c < p; c++) {
+                    double a = Math.abs(lv[mod][i * p + c] + bv[mod][c]) / t + 1;
+                    mag += a * a;
+                }
+                double errLoss = Math.abs(rowLoss[mod][i] - refLoss[i]) / (U * mag);
+                record("squaredError loss: |err| / (u·Σ(|z|/τ+1)²)", errLoss);
+                assertTrue(errLoss <= 8, "model " + mod + " row " + i + " loss " + rowLoss[mod][i] + " vs " + refLoss[i]);
+                assertEquals(refCorrect[i], rowCorrect[mod][i], "model " + mod + " row " + i + " argmax");
+                if (gradScale[mod] <= 0) continue;
+                for (int c = 0; c < p; c++) {
+                    int e = i * p + c;
+                    double tol = 2 * gradScale[mod] / t * U * (Math.abs(lv[mod][e] + bv[mod][c]) / t + 1) * 4;
+                    double errG = Math.abs(got[e] - ref[e]) / tol;
+                    record("squaredError grad: |err| / (4u·2s/τ·(|z|/τ+1))", errG);
+                    assertTrue(errG <= 1, "model " + mod + " grad[" + i + "][" + c + "]: " + got[e] + " vs " + ref[e]);
+                }
+            }
+            if (gradScale[mod] > 0) assertPaddingZero(logits, mod, "squaredError gradient");
+        }
+    }
+
     // ---------------------------------------------------------------------------- columnSums
 
     @ParameterizedTest(name = "{0}×{1}")
