@@ -65,6 +65,10 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     int clampFrom = 500;
     @Option(names = "--temperature", paramLabel = "TAU", description = "Logit temperature: the loss sees logits/TAU. Default: ${DEFAULT-VALUE}.")
     double temperature = 1.0;
+    @Option(names = "--loss", paramLabel = "LOSS", description = "ce (cross-entropy) or mse (Paper B: sum over classes of (z/TAU - onehot)^2, mean over examples). Default: ${DEFAULT-VALUE}.")
+    String loss = "ce";
+    @Option(names = "--clamp-group", paramLabel = "GROUP", description = "What the clamp holds: all (the norm over E, W1, W2) or one weight matrix, E, W1 or W2, the others free. Default: ${DEFAULT-VALUE}.")
+    String clampGroup = "all";
     @Option(names = "--eval-grid", paramLabel = "GRID", description = "log360 (Paper A: ~360 log-spaced steps up to the budget) or everyK (e.g. every25, Paper B). Default: ${DEFAULT-VALUE}.")
     String evalGrid = "log360";
     @Option(names = "--retire-window", paramLabel = "STEPS", description = "Steps a seed must stay grokked before it stops training. Default: ${DEFAULT-VALUE}.")
@@ -93,9 +97,11 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             throw new IllegalArgumentException("--decay-order must be 'before' or 'after', got '" + decayOrder + "'");
         if (!backend.equals("auto") && !backend.equals("cpu"))
             throw new IllegalArgumentException("--backend " + backend + " is not available in this version: use cpu (or auto)");
+        if (!loss.equals("ce") && !loss.equals("mse")) throw new IllegalArgumentException("--loss must be ce or mse, got '" + loss + "'");
         CellSpec cell = new CellSpec(shape.p, shape.trainFrac, shape.width, shape.hidden, lr, wd, decayOrder.equals("after"),
                 rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
-                clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd);
+                clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd, loss.equals("mse"),
+                CellSpec.clampGroup(clampGroup));
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
@@ -129,8 +135,10 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         String clamp = !Double.isNaN(c.clampNorm()) ? String.format("norm held at %.4g from step %d", c.clampNorm(), c.clampFrom())
                 : !Double.isNaN(c.rho()) ? String.format("norm held at %.3g x Wc %.4g = %.4g from step %d", c.rho(), c.wc(), c.clampTarget(), c.clampFrom())
                 : "free norm";
-        return String.format("p=%d f=%.2f d=%d H=%d lr=%.3g wd=%.3g (decay %s), %s, tau=%.3g, %d seeds, budget %d steps",
-                c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(), clamp, c.temperature(), c.seeds().length, c.maxSteps());
+        if (c.clampGroup() >= 0 && !clamp.equals("free norm")) clamp = clamp.replace("norm held", "norm of " + c.clampGroupName() + " held");
+        return String.format("p=%d f=%.2f d=%d H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
+                c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(), clamp, c.squaredError() ? "mse" : "ce",
+                c.temperature(), c.seeds().length, c.maxSteps());
     }
 
     private void printTable(PrintWriter o, CellSpec cell, CellResult r, ResultsStore store, long experiment) {

@@ -183,4 +183,22 @@ class CliTest {
         assertEquals(200.0, j.get("sgemm_peak_gflops").asDouble());
         assertEquals(j.get("model_steps_per_second").asDouble() / 20.0, j.get("ratio_vs_torch").asDouble(), 1e-9);
     }
+
+    @Test
+    void paperBOptionsReachTheRuns(@TempDir Path dir) throws Exception {
+        Run r = run(tiny(dir, "--loss", "mse", "--temperature", "1.3", "--rho", "1.0", "--wc", "3", "--clamp-from", "5",
+                "--clamp-group", "W2", "--decay-order", "after").toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("norm of W2 held at") && r.out().contains("mse loss"), r.out());
+        try (ResultsStore store = ResultsStore.open(dir)) {
+            String config = store.allRuns().get(0).spec().configJson();
+            assertTrue(config.contains("\"loss\":\"mse\"") && config.contains("\"clamp_group\":\"W2\""), config);
+        }
+        Run bad = run(tiny(dir, "--loss", "hinge").toArray(String[]::new));
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--loss must be ce or mse"), bad.err());
+        Run badGroup = run(tiny(dir, "--clamp-group", "U").toArray(String[]::new));
+        assertEquals(2, badGroup.code());
+        assertTrue(badGroup.err().contains("--clamp-group must be all, E, W1 or W2"), badGroup.err());
+    }
 }

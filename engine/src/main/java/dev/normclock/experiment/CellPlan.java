@@ -14,10 +14,19 @@ import dev.normclock.task.ModularAddition;
  * @param wc     a fixed Wc for the clamp target, or NaN to use the Wc measured by this cell's control
  * @param wcLr   the learning rate of the control whose Wc is used (NaN: this cell's own lr)
  * @param tInt   the step from which the clamp holds (or at which the one-shot rescale happens)
+ * @param temperature τ dividing the logits before the loss (Paper B)
+ * @param squaredError Paper B's MSE loss instead of cross-entropy
+ * @param clampGroup −1: the clamp holds ‖W‖; else the index of the one weight matrix it holds (0 E, 1 W1, 3 W2)
  */
 public record CellPlan(String experiment, String id, Arm arm, int p, double trainFrac, int d, int hidden, double lr,
                        double weightDecay, boolean decayAfter, double rho, double wc, double wcLr, int tInt, int maxSteps,
-                       int[] seeds, String evalGrid, int retireWindow, double biasStd) {
+                       int[] seeds, String evalGrid, int retireWindow, double biasStd, double temperature, boolean squaredError,
+                       int clampGroup) {
+
+    /** Whether the cell is Paper A's MLP setting (cross-entropy, τ = 1, the whole norm clamped). */
+    public boolean paperASetting() {
+        return temperature == 1 && !squaredError && clampGroup < 0;
+    }
 
     public ModularAddition task() {
         return new ModularAddition(p, trainFrac);
@@ -36,7 +45,8 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
     public boolean isControlOf(CellPlan cell) {
         return arm == Arm.FREE && cell.arm != Arm.FREE && experiment.equals(cell.experiment) && p == cell.p
                 && same(trainFrac, cell.trainFrac) && d == cell.d && hidden == cell.hidden && same(weightDecay, cell.weightDecay)
-                && decayAfter == cell.decayAfter && same(lr, cell.controlLr());
+                && decayAfter == cell.decayAfter && same(lr, cell.controlLr()) && same(temperature, cell.temperature)
+                && squaredError == cell.squaredError;
     }
 
     static boolean same(double a, double b) {
@@ -47,6 +57,15 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
     static String defaultId(Arm arm, int p, double f, int d, int h, double lr, double wd, double rho) {
         String id = String.format(Locale.ROOT, "p%d_f%.2f_d%d_H%d_wd%s_lr%s_%s", p, f, d, h, num(wd), num(lr), arm.label());
         return arm == Arm.FREE ? id : id + String.format(Locale.ROOT, "_rho%.2f", rho);
+    }
+
+    /** The default id with what Paper B varies, where it differs from Paper A's setting. */
+    static String defaultId(Arm arm, int p, double f, int d, int h, double lr, double wd, double rho, double tau, boolean mse,
+                            String group) {
+        String id = defaultId(arm, p, f, d, h, lr, wd, rho);
+        if (!group.equals("all") && arm != Arm.FREE) id += "_" + group;
+        if (tau != 1) id += String.format(Locale.ROOT, "_tau%.2f", tau);
+        return mse ? id + "_mse" : id;
     }
 
     private static String num(double v) {
@@ -74,8 +93,10 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         c.put("eval_grid", evalGrid);
         c.put("retire_window", retireWindow);
         c.put("bias_init_std", biasStd);
-        c.put("temperature", 1.0);
-        c.put("loss", "ce");
+        c.put("temperature", temperature);
+        c.put("loss", squaredError ? "mse" : "ce");
+        c.put("clamp_group", dev.normclock.train.CellSpec.CLAMP_GROUPS.entrySet().stream().filter(e -> e.getValue() == clampGroup)
+                .findFirst().orElseThrow().getKey());
         c.put("precision", "float32");
         return c;
     }

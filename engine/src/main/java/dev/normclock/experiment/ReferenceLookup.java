@@ -11,7 +11,8 @@ public final class ReferenceLookup {
     }
 
     public static Optional<ReferenceCell> of(ExperimentPlan exp, CellPlan c) {
-        if (exp.reference() == null || exp.reference().isBlank() || c.d() != 128 || c.hidden() != 256 || c.decayAfter())
+        if (exp.reference() == null || exp.reference().isBlank() || c.d() != 128 || c.hidden() != 256 || c.decayAfter()
+                || !c.paperASetting())
             return Optional.empty();
         try {
             return ReferenceData.find(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.arm().label(), c.rho())

@@ -221,6 +221,9 @@ public final class Reproduction {
                 hyper.clampTarget[m] = targets.getOrDefault(c, Double.NaN);
                 hyper.clampFrom[m] = c.tInt();
                 hyper.clampOnce[m] = c.arm() == Arm.RESCALE;
+                hyper.clampGroup[m] = c.clampGroup();
+                hyper.squaredError[m] = c.squaredError();
+                hyper.temperature[m] = (float) c.temperature();
                 splits[m] = task.split(study.baseKey(), s.seed());
                 maxSteps[m] = c.maxSteps();
                 schedules[m] = EvalSchedule.parse(c.evalGrid(), c.maxSteps());
@@ -338,7 +341,7 @@ public final class Reproduction {
         CellPlan c = s.cell();
         return new RunSpec(s.seed(), "mlp", c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 c.decayAfter() ? "after" : "before", c.arm() == Arm.FREE ? Double.NaN : c.rho(),
-                Double.isNaN(target) ? Double.NaN : target / c.rho(), target, c.tInt(), 1.0, c.maxSteps(), c.evalGrid(),
+                Double.isNaN(target) ? Double.NaN : target / c.rho(), target, c.tInt(), c.temperature(), c.maxSteps(), c.evalGrid(),
                 backend.name(), Version.VERSION, configJson);
     }
 }

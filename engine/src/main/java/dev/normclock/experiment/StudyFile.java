@@ -38,10 +38,13 @@ public final class StudyFile {
     private static final Set<String> STUDY_FIELDS = Set.of("study", "description", "base_key", "defaults", "experiments");
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
     static final List<String> CELL_FIELDS = List.of("id", "arm", "p", "train_frac", "d", "hidden", "lr", "weight_decay",
-            "decay_order", "rho", "wc", "wc_lr", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std");
+            "decay_order", "rho", "wc", "wc_lr", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std", "loss",
+            "temperature", "clamp_group");
     /** Paper A's settings, used where neither the cell nor a defaults block says otherwise. */
-    private static final Map<String, Object> BUILT_IN = Map.of("train_frac", 0.4, "d", 128, "hidden", 256, "lr", 1e-3,
-            "weight_decay", 1.0, "decay_order", "before", "t_int", 500, "eval_grid", "log360", "retire_window", 0, "bias_std", 1e-6);
+    private static final Map<String, Object> BUILT_IN = Map.ofEntries(Map.entry("train_frac", 0.4), Map.entry("d", 128),
+            Map.entry("hidden", 256), Map.entry("lr", 1e-3), Map.entry("weight_decay", 1.0), Map.entry("decay_order", "before"),
+            Map.entry("t_int", 500), Map.entry("eval_grid", "log360"), Map.entry("retire_window", 0), Map.entry("bias_std", 1e-6),
+            Map.entry("loss", "ce"), Map.entry("temperature", 1.0), Map.entry("clamp_group", "all"));
 
     private StudyFile() {
     }
@@ -218,17 +221,25 @@ public final class StudyFile {
         }
         int window = (int) integer(f.get("retire_window"), pre + "retire_window", origin, 0, Integer.MAX_VALUE);
         double biasStd = real(f.get("bias_std"), pre + "bias_std", origin, 0, 1e6, true);
+        double tau = real(f.get("temperature"), pre + "temperature", origin, 0, 1e6, false);
+        String loss = f.get("loss").asText();
+        if (!loss.equals("ce") && !loss.equals("mse"))
+            throw new InvalidStudyException(origin + ": " + pre + "loss: must be ce or mse; got '" + loss + "'");
+        String group = f.get("clamp_group").asText();
+        if (!dev.normclock.train.CellSpec.CLAMP_GROUPS.containsKey(group))
+            throw new InvalidStudyException(origin + ": " + pre + "clamp_group: must be all, E, W1 or W2; got '" + group + "'");
         try {
             new ModularAddition(p, trainFrac);
             new MlpShape(p, d, hidden);
         } catch (IllegalArgumentException e) {
             throw new InvalidStudyException(origin + ": " + at + ": " + e.getMessage());
         }
-        String id = f.containsKey("id") ? f.get("id").asText() : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho);
+        String id = f.containsKey("id") ? f.get("id").asText()
+                : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group);
         if (!id.matches("[A-Za-z0-9_.+-]+"))
             throw new InvalidStudyException(origin + ": " + pre + "id: letters, digits and _ . + - only; got '" + id + "'");
         return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, tInt, maxSteps,
-                seeds, grid, window, biasStd);
+                seeds, grid, window, biasStd, tau, loss.equals("mse"), dev.normclock.train.CellSpec.CLAMP_GROUPS.get(group));
     }
 
     private static int[] seeds(JsonNode v, String at, String origin) {

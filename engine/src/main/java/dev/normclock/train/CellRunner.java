@@ -54,6 +54,8 @@ public final class CellRunner {
                 hyper.temperature[m] = (float) spec.temperature();
                 hyper.clampTarget[m] = spec.clampTarget();
                 hyper.clampFrom[m] = spec.clampFrom();
+                hyper.clampGroup[m] = spec.clampGroup();
+                hyper.squaredError[m] = spec.squaredError();
                 splits[m] = task.split(spec.baseKey(), seed);
                 pop.initialise(m, spec.baseKey(), seed, spec.biasStd());
                 if (store != null) runIds[m] = store.startRun(experimentId, runSpec(spec, seed));

@@ -15,10 +15,35 @@ import dev.normclock.task.ModularAddition;
  * @param decayAfter false: Paper A's order (decay before the Adam update)
  * @param clampNorm  an absolute clamp target, or NaN
  * @param biasStd    standard deviation of the initial biases (Paper A: 1e-6, Paper B: 0)
+ * @param squaredError Paper B's MSE loss instead of cross-entropy
+ * @param clampGroup -1: the clamp holds ‖W‖ (E, W1, W2); else the index of the one weight matrix
+ *                   (0 E, 1 W1, 3 W2) whose norm it holds, the others free
  */
 public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
                        double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
-                       int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd) {
+                       int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd, boolean squaredError,
+                       int clampGroup) {
+
+    /** Weight-matrix names a clamp can hold alone, by their tensor index. */
+    public static final java.util.Map<String, Integer> CLAMP_GROUPS = java.util.Map.of("all", -1, "E", 0, "W1", 1, "W2", 3);
+
+    /** A cell with cross-entropy and the clamp on the whole norm. */
+    public CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
+                    double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
+                    int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd) {
+        this(p, trainFrac, d, hidden, lr, weightDecay, decayAfter, rho, wc, clampNorm, clampFrom, temperature, seeds, maxSteps,
+                evalGrid, retireWindow, baseKey, biasStd, false, -1);
+    }
+
+    public static int clampGroup(String name) {
+        Integer g = CLAMP_GROUPS.get(name);
+        if (g == null) throw new IllegalArgumentException("--clamp-group must be all, E, W1 or W2; got '" + name + "'");
+        return g;
+    }
+
+    public String clampGroupName() {
+        return CLAMP_GROUPS.entrySet().stream().filter(e -> e.getValue() == clampGroup).findFirst().orElseThrow().getKey();
+    }
 
     public CellSpec {
         new ModularAddition(p, trainFrac); // validates p and f
@@ -32,6 +57,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         require(maxSteps >= 1, "--steps must be at least 1, got " + maxSteps);
         require(clampFrom >= 1, "--clamp-from must be at least 1, got " + clampFrom);
         require(biasStd >= 0, "the bias init std must be zero or positive");
+        require(CLAMP_GROUPS.containsValue(clampGroup), "the clamp group must be all, E, W1 or W2");
         require(Double.isNaN(rho) || (rho > 0 && Double.isFinite(rho)), "--rho must be positive, got " + rho);
         require(Double.isNaN(wc) || (wc > 0 && Double.isFinite(wc)), "--wc must be positive, got " + wc);
         require(Double.isNaN(clampNorm) || (clampNorm > 0 && Double.isFinite(clampNorm)), "--norm must be positive, got " + clampNorm);
@@ -81,7 +107,8 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         c.put("clamp_target", nullIfNaN(clampTarget()));
         c.put("clamp_from", clampFrom);
         c.put("temperature", temperature);
-        c.put("loss", "ce");
+        c.put("loss", squaredError ? "mse" : "ce");
+        c.put("clamp_group", clampGroupName());
         c.put("precision", "float32");
         c.put("max_steps", maxSteps);
         c.put("eval_grid", evalGrid);

@@ -60,6 +60,34 @@ class StudyFileTest {
         assertTrue(cells.get(0).isControlOf(cells.get(5)));
     }
 
+    @Test
+    void paperBFieldsReachTheCellAndItsId() {
+        StudyPlan s = StudyFile.parse("""
+                study: b
+                experiments:
+                  - name: mediation
+                    reference: denserho
+                    defaults: {p: 59, max_steps: 1000}
+                    cells:
+                      - {arm: free, temperature: 1.3}
+                      - {arm: clamp, rho: 1.15, temperature: 1.3, clamp_group: W2}
+                      - {arm: free, loss: mse}
+                      - {arm: clamp, rho: 1.15, loss: mse}
+                """, "b.yaml");
+        ExperimentPlan e = s.experiments().getFirst();
+        List<CellPlan> c = e.cells();
+        assertEquals(1.3, c.get(1).temperature());
+        assertEquals(3, c.get(1).clampGroup());
+        assertTrue(c.get(1).id().endsWith("_rho1.15_W2_tau1.30"), c.get(1).id());
+        assertTrue(c.get(3).squaredError() && c.get(3).id().endsWith("_mse"), c.get(3).id());
+        assertTrue(c.get(0).isControlOf(c.get(1)) && !c.get(2).isControlOf(c.get(1)), "a control shares τ and the loss");
+        assertTrue(c.get(2).isControlOf(c.get(3)));
+        assertTrue(ReferenceLookup.of(e, c.get(1)).isEmpty(), "Paper B's settings are not Paper A's cells");
+        var bad = assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.parse(
+                "study: t\nexperiments:\n  - {name: a, cells: [{arm: free, p: 23, max_steps: 5, loss: hinge}]}\n", "f"));
+        assertTrue(bad.getMessage().contains("experiments[0].cells[0].loss: must be ce or mse"), bad.getMessage());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "unknown field | {arm: free, p: 23, max_steps: 10, rhoo: 1} | experiments[0].cells[0].rhoo: unknown field",
