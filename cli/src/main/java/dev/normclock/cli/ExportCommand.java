@@ -60,11 +60,12 @@ final class ExportCommand implements Callable<Integer> {
             }
             long points = 0;
             try (BufferedWriter w = Files.newBufferedWriter(csv.resolve("curves.csv"))) {
-                w.write("run_id,step,train_loss,train_acc,test_loss,test_acc,norm,norm_e,norm_w1,norm_w2\n");
+                w.write("run_id,step,train_loss,train_acc,test_loss,test_acc,norm,norm_e,norm_w1,norm_w2,logit_scale,collapse\n");
                 for (RunRow r : runs)
                     for (CurvePoint c : store.curve(r.id())) {
                         w.write(c.runId() + "," + c.step() + "," + num(c.trainLoss()) + "," + num(c.trainAcc()) + "," + num(c.testLoss()) + ","
-                                + num(c.testAcc()) + "," + num(c.norm()) + "," + num(c.normE()) + "," + num(c.normW1()) + "," + num(c.normW2()) + "\n");
+                                + num(c.testAcc()) + "," + num(c.norm()) + "," + num(c.normE()) + "," + num(c.normW1()) + "," + num(c.normW2()) + ","
+                                + num(c.logitScale()) + "," + num(c.collapse()) + "\n");
                         points++;
                     }
             }

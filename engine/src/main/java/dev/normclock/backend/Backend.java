@@ -41,18 +41,21 @@ public interface Backend extends AutoCloseable {
      * Fused softmax cross-entropy with temperature on z = logits + bias (columns 0..classes-1):
      * per row the loss ln Σ exp(z/τ) − z_y/τ and whether argmax z = y. When gradScale[m] > 0 the
      * logits are overwritten by the gradient (softmax(z/τ) − onehot(y)) · gradScale[m] / τ.
-     * Labels are (a + b) mod p of each row's pair.
+     * Labels are (a + b) mod p of each row's pair. rowScale[m][i] receives ‖z/τ‖₂ of the row (Paper B's
+     * logit scale). A row whose loss is exactly 0 has softmax probability exactly 1 on its label in
+     * float32 (softmax collapse): ln Σ exp = 0 needs every other term to round away.
      */
     void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
-                      float[][] rowLoss, boolean[][] rowCorrect, int[] models);
+                      float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models);
 
     /**
      * Paper B's squared error on z = logits + bias (columns 0..classes-1): per row
      * Σ_c (z_c/τ − onehot(y)_c)² and whether argmax z = y. When gradScale[m] > 0 the logits are
-     * overwritten by the gradient 2·(z/τ − onehot(y))·gradScale[m]/τ. Labels as in {@link #crossEntropy}.
+     * overwritten by the gradient 2·(z/τ − onehot(y))·gradScale[m]/τ. Labels and rowScale as in
+     * {@link #crossEntropy}.
      */
     void squaredError(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
-                      float[][] rowLoss, boolean[][] rowCorrect, int[] models);
+                      float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models);
 
     /** out[0, :] = Σ_rows x[row, :]. */
     void columnSums(Tensor x, Tensor out, int[] models);

@@ -263,7 +263,7 @@ public final class Reproduction {
                     for (int m : evaluated) {
                         Metrics x = metrics[m];
                         points.add(new CurvePoint(runIds[m], step, x.trainLoss(), x.trainAcc(), x.testLoss(), x.testAcc(), x.norm(),
-                                x.normE(), x.normW1(), x.normW2()));
+                                x.normE(), x.normW1(), x.normW2(), x.logitScale(), x.collapse()));
                     }
                     store.logCurves(points);
                 }

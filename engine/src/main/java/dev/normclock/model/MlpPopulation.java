@@ -43,9 +43,11 @@ public final class MlpPopulation implements AutoCloseable {
     final Tensor[] grads; // tests read slot m of a population within one workspace group
     private final Tensor pa, pb, dPa, dPb, slope, act, logits, w2T, w1TopT, w1BotT;
     private final Tensor evAct, evLogits;
-    private final float[][] rowLoss, evRowLoss;
+    private final float[][] rowLoss, evRowLoss, rowScale, evRowScale;
     private final boolean[][] rowCorrect, evRowCorrect;
     private final double[][] sumSquares;
+    // Paper B's metrics of the last training forward pass: mean ‖z/τ‖ and the collapsed share
+    private final double[] trainScale, trainCollapse;
     private final float[] gradScale; // 1/n: the loss is the mean over each model's training pairs
     private final float[] noGrad;
 
@@ -82,9 +84,13 @@ public final class MlpPopulation implements AutoCloseable {
         // slots of one group are distinct modulo ws, so slot m can use row m % ws
         rowLoss = shared(new float[ws][trainSize]);
         evRowLoss = shared(new float[ws][block]);
+        rowScale = shared(new float[ws][trainSize]);
+        evRowScale = shared(new float[ws][block]);
         rowCorrect = shared(new boolean[ws][trainSize]);
         evRowCorrect = shared(new boolean[ws][block]);
         sumSquares = new double[models][params.length];
+        trainScale = new double[models];
+        trainCollapse = new double[models];
         gradScale = new float[models];
         java.util.Arrays.fill(gradScale, 1f / trainSize);
         noGrad = new float[models];
@@ -191,8 +197,8 @@ public final class MlpPopulation implements AutoCloseable {
         be.matmul(emb, false, w1Bot, pb, d, false, group);
         be.hiddenForward(pa, pb, b1, trainPairs, p, act, slope, group);
         be.matmul(act, false, w2, logits, h, false, group);
-        loss(be, logits, b2, trainPairs, p, hyper, gradScale, rowLoss, rowCorrect, group);
-        tally(group, lossOut, accOut);
+        loss(be, logits, b2, trainPairs, p, hyper, gradScale, rowLoss, rowCorrect, rowScale, group);
+        tally(group, hyper, lossOut, accOut);
         be.columnSums(logits, grads[4], group);
         be.matmul(act, true, logits, grads[3], trainSize, false, group);
         Tensor w2T = this.w2T.window(first);
@@ -212,11 +218,11 @@ public final class MlpPopulation implements AutoCloseable {
 
     /** The loss of each listed model — cross-entropy, or squared error where the model asks for it — over its pairs. */
     private static void loss(Backend be, Tensor logits, Tensor bias, int[][] pairs, int p, Hyper hyper, float[] gradScale,
-                             float[][] rowLoss, boolean[][] rowCorrect, int[] group) {
+                             float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] group) {
         int mse = 0;
         for (int m : group) if (hyper.squaredError[m]) mse++;
         if (mse == 0) {
-            be.crossEntropy(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, group);
+            be.crossEntropy(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, group);
             return;
         }
         int[] sq = new int[mse], ce = new int[group.length - mse];
@@ -225,23 +231,39 @@ public final class MlpPopulation implements AutoCloseable {
             if (hyper.squaredError[m]) sq[a++] = m;
             else ce[b++] = m;
         }
-        if (ce.length > 0) be.crossEntropy(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, ce);
-        be.squaredError(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, sq);
+        if (ce.length > 0) be.crossEntropy(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, ce);
+        be.squaredError(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, sq);
     }
 
-    private void tally(int[] group, double[] lossOut, double[] accOut) {
+    private void tally(int[] group, Hyper hyper, double[] lossOut, double[] accOut) {
         for (int m : group) {
-            double s = 0;
-            int ok = 0;
-            float[] loss = rowLoss[m];
+            double s = 0, scale = 0;
+            int ok = 0, collapsed = 0;
+            float[] loss = rowLoss[m], norm = rowScale[m];
             boolean[] correct = rowCorrect[m];
             for (int i = 0; i < trainSize; i++) {
                 s += loss[i];
+                scale += norm[i];
                 if (correct[i]) ok++;
+                if (loss[i] == 0f) collapsed++;
             }
             lossOut[m] = s / trainSize;
             accOut[m] = (double) ok / trainSize;
+            trainScale[m] = scale / trainSize;
+            trainCollapse[m] = hyper.squaredError[m] ? Double.NaN : (double) collapsed / trainSize;
         }
+    }
+
+    /**
+     * Completes model m's evaluation from {@link #evaluateTest} with the training half measured on
+     * the same weights by the last {@link #trainStep} or {@link #measureTrain}: its loss and
+     * accuracy, the logit scale over all pairs, and the collapsed share of the training pairs.
+     */
+    public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
+        int pairs = shape.p() * shape.p(), tests = pairs - trainSize;
+        double scale = (test.logitScale() * tests + trainScale[m] * trainSize) / pairs;
+        return new Metrics(trainLoss, trainAcc, test.testLoss(), test.testAcc(), test.norm(), test.normE(), test.normW1(),
+                test.normW2(), scale, trainCollapse[m]);
     }
 
     /**
@@ -282,20 +304,21 @@ public final class MlpPopulation implements AutoCloseable {
             be.matmul(emb, false, w1Bot, pb, d, false, group);
             be.hiddenForward(pa, pb, b1, trainPairs, p, act, null, group);
             be.matmul(act, false, w2, logits, shape.hidden(), false, group);
-            loss(be, logits, b2, trainPairs, p, hyper, noGrad, rowLoss, rowCorrect, group);
-            tally(group, lossOut, accOut);
+            loss(be, logits, b2, trainPairs, p, hyper, noGrad, rowLoss, rowCorrect, rowScale, group);
+            tally(group, hyper, lossOut, accOut);
         }
     }
 
     /**
      * The test half of an evaluation of the listed models' current weights: loss and accuracy on
      * each model's test pairs (in blocks) and the norms. The training loss and accuracy are left
-     * NaN: the caller measures them on the same weights (by {@link #trainStep}'s forward pass or
-     * {@link #measureTrain}) and adds them with {@link Metrics#withTrain}.
+     * NaN and the logit scale covers the test pairs only: the caller measures the training pairs on the
+     * same weights (by {@link #trainStep}'s forward pass or {@link #measureTrain}) and completes the
+     * metrics with {@link #completed}.
      */
     public void evaluateTest(Backend be, int[] active, int[][] testPairs, Hyper hyper, Metrics[] out) {
         int p = shape.p(), d = shape.d();
-        double[] teLoss = new double[models];
+        double[] teLoss = new double[models], teScale = new double[models];
         long[] teOk = new long[models];
         int block = evAct.rows;
         int[][] blockPairs = new int[models][];
@@ -314,12 +337,13 @@ public final class MlpPopulation implements AutoCloseable {
                 Tensor blockAct = evAct.rowRange(0, len), blockLogits = evLogits.rowRange(0, len);
                 be.hiddenForward(pa, pb, b1, blockPairs, p, blockAct, null, group);
                 be.matmul(blockAct, false, w2, blockLogits, shape.hidden(), false, group);
-                loss(be, blockLogits, b2, blockPairs, p, hyper, noGrad, evRowLoss, evRowCorrect, group);
+                loss(be, blockLogits, b2, blockPairs, p, hyper, noGrad, evRowLoss, evRowCorrect, evRowScale, group);
                 for (int m : group) {
-                    float[] loss = evRowLoss[m];
+                    float[] loss = evRowLoss[m], norm = evRowScale[m];
                     boolean[] correct = evRowCorrect[m];
                     for (int i = 0; i < len; i++) {
                         teLoss[m] += loss[i];
+                        teScale[m] += norm[i];
                         if (correct[i]) teOk[m]++;
                     }
                 }
@@ -332,7 +356,8 @@ public final class MlpPopulation implements AutoCloseable {
         for (int m : active) {
             int teN = testPairs[m].length;
             out[m] = new Metrics(Double.NaN, Double.NaN, teLoss[m] / teN, (double) teOk[m] / teN,
-                    Math.sqrt(ssE[m] + ssW1[m] + ssW2[m]), Math.sqrt(ssE[m]), Math.sqrt(ssW1[m]), Math.sqrt(ssW2[m]));
+                    Math.sqrt(ssE[m] + ssW1[m] + ssW2[m]), Math.sqrt(ssE[m]), Math.sqrt(ssW1[m]), Math.sqrt(ssW2[m]),
+                    teScale[m] / teN, Double.NaN);
         }
     }
 
@@ -341,15 +366,12 @@ public final class MlpPopulation implements AutoCloseable {
         double[] loss = new double[models], acc = new double[models];
         evaluateTest(be, active, testPairs, hyper, out);
         measureTrain(be, active, trainPairs, hyper, loss, acc);
-        for (int m : active) out[m] = out[m].withTrain(loss[m], acc[m]);
+        for (int m : active) out[m] = completed(out[m], m, loss[m], acc[m]);
     }
 
     /** What one evaluation measured for one model. */
     public record Metrics(double trainLoss, double trainAcc, double testLoss, double testAcc,
-                          double norm, double normE, double normW1, double normW2) {
-        public Metrics withTrain(double loss, double acc) {
-            return new Metrics(loss, acc, testLoss, testAcc, norm, normE, normW1, normW2);
-        }
+                          double norm, double normE, double normW1, double normW2, double logitScale, double collapse) {
 
         public boolean finite() {
             return Double.isFinite(trainLoss) && Double.isFinite(testLoss) && Double.isFinite(norm);

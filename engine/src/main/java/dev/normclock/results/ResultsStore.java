@@ -42,7 +42,7 @@ public final class ResultsStore implements AutoCloseable {
     /** {@code PRAGMA application_id} of every normclock database: 'NCLK'. */
     public static final int APPLICATION_ID = 0x4E434C4B;
     /** {@code PRAGMA user_version}; a database with a higher one was written by a newer normclock. */
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = 2;
 
     private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
     // Fixed width so that timestamps sort as text and SQLite's date functions read them.
@@ -109,6 +109,8 @@ public final class ResultsStore implements AutoCloseable {
               norm_e REAL,
               norm_w1 REAL,
               norm_w2 REAL,
+              logit_scale REAL,
+              collapse REAL,
               PRIMARY KEY (run_id, step)) WITHOUT ROWID""");
 
     private static final String SPEC_COLUMNS = "seed, model, p, train_frac, d, hidden, lr, weight_decay, decay_order, "
@@ -117,7 +119,7 @@ public final class ResultsStore implements AutoCloseable {
             + "norm_at_grok, norm_e_at_grok, norm_w1_at_grok, norm_w2_at_grok, final_step, wall_seconds, "
             + "started_at, finished_at";
     private static final String CURVE_COLUMNS =
-            "run_id, step, train_loss, train_acc, test_loss, test_acc, norm, norm_e, norm_w1, norm_w2";
+            "run_id, step, train_loss, train_acc, test_loss, test_acc, norm, norm_e, norm_w1, norm_w2, logit_scale, collapse";
 
     private final Path path;
     private final Connection conn;
@@ -213,7 +215,7 @@ public final class ResultsStore implements AutoCloseable {
         if (points.isEmpty()) return;
         inTransaction("writing learning curves", () -> {
             try (PreparedStatement ps = conn.prepareStatement(
-                    "INSERT INTO curves (" + CURVE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    "INSERT INTO curves (" + CURVE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 for (CurvePoint c : points) {
                     ps.setLong(1, c.runId());
                     ps.setInt(2, c.step());
@@ -225,6 +227,8 @@ public final class ResultsStore implements AutoCloseable {
                     setReal(ps, 8, c.normE());
                     setReal(ps, 9, c.normW1());
                     setReal(ps, 10, c.normW2());
+                    setReal(ps, 11, c.logitScale());
+                    setReal(ps, 12, c.collapse());
                     ps.executeUpdate();
                 }
             }
@@ -336,7 +340,7 @@ public final class ResultsStore implements AutoCloseable {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next())
                         points.add(new CurvePoint(rs.getLong(1), rs.getInt(2), real(rs, 3), real(rs, 4), real(rs, 5),
-                                real(rs, 6), real(rs, 7), real(rs, 8), real(rs, 9), real(rs, 10)));
+                                real(rs, 6), real(rs, 7), real(rs, 8), real(rs, 9), real(rs, 10), real(rs, 11), real(rs, 12)));
                 }
             }
             return points;
@@ -440,10 +444,15 @@ public final class ResultsStore implements AutoCloseable {
 
     private static void initialise(Connection conn) throws SQLException {
         try (Statement st = conn.createStatement()) {
-            if (pragmaInt(st, "user_version") >= SCHEMA_VERSION) return;
+            int version = pragmaInt(st, "user_version");
+            if (version >= SCHEMA_VERSION) return;
             // Schema, identity and version commit together, so a half-made database is never taken for ours.
             conn.setAutoCommit(false);
             try {
+                if (version == 1) { // schema 1 had no Paper B metrics in the curves
+                    st.execute("ALTER TABLE curves ADD COLUMN logit_scale REAL");
+                    st.execute("ALTER TABLE curves ADD COLUMN collapse REAL");
+                }
                 for (String ddl : SCHEMA) st.execute(ddl);
                 st.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '" + SCHEMA_VERSION
                         + "'), ('application', 'normclock')");

@@ -115,7 +115,7 @@ public final class PopulationTrainer {
             int[] measureOnly = stop ? evaluated : atBudget;
             if (measureOnly.length > 0) pop.measureTrain(backend, measureOnly, trainPairs, hyper, loss, acc);
             if (evaluated.length > 0) {
-                for (int m : evaluated) metrics[m] = metrics[m].withTrain(loss[m], acc[m]);
+                for (int m : evaluated) metrics[m] = pop.completed(metrics[m], m, loss[m], acc[m]);
                 listener.evaluated(step, evaluated, metrics);
                 for (int m : evaluated) {
                     Metrics x = metrics[m];

@@ -59,7 +59,8 @@ public final class TrainerState {
             Metrics g = atGrok[m];
             out.writeBoolean(g != null);
             if (g != null)
-                for (double v : new double[]{g.trainLoss(), g.trainAcc(), g.testLoss(), g.testAcc(), g.norm(), g.normE(), g.normW1(), g.normW2()})
+                for (double v : new double[]{g.trainLoss(), g.trainAcc(), g.testLoss(), g.testAcc(), g.norm(), g.normE(), g.normW1(), g.normW2(),
+                        g.logitScale(), g.collapse()})
                     out.writeDouble(v);
             RunOutcome o = outcome[m];
             out.writeBoolean(o != null);
@@ -85,7 +86,7 @@ public final class TrainerState {
             s.heldSince[m] = in.readInt();
             if (in.readBoolean())
                 s.atGrok[m] = new Metrics(in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
-                        in.readDouble(), in.readDouble(), in.readDouble());
+                        in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble());
             if (in.readBoolean())
                 s.outcome[m] = new RunOutcome(RunStatus.valueOf(in.readUTF()), in.readInt(), in.readInt(), in.readDouble(),
                         in.readDouble(), in.readDouble(), in.readDouble(), in.readInt(), in.readDouble());

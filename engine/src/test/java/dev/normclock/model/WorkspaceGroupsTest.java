@@ -105,4 +105,51 @@ class WorkspaceGroupsTest {
             }
         }
     }
+
+    /**
+     * Paper B's metrics: the logit scale is the mean ‖z/τ‖ over all p² pairs (the test half from
+     * the evaluation, the training half from the step); softmax collapse is the share of training
+     * pairs with probability exactly 1 on the label — none at first, many once the logits are
+     * scaled up a thousandfold, never more than the accuracy; undefined under the squared error.
+     */
+    @Test
+    void logitScaleAndSoftmaxCollapse() {
+        ModularAddition task = new ModularAddition(P, 0.5);
+        int models = 4, n = task.trainSize();
+        Hyper hyper = MlpStepConformanceTest.hyper(models); // slot 3: squared error
+        int[][] train = new int[models][], test = new int[models][];
+        int[] active = {0, 1, 2, 3};
+        try (CpuBackend be = new CpuBackend(2); MlpPopulation pop = new MlpPopulation(new MlpShape(P, D, H), models, n)) {
+            for (int m = 0; m < models; m++) {
+                pop.initialise(m, BASE_KEY, m, 0.05);
+                ModularAddition.Split split = task.split(BASE_KEY, m);
+                train[m] = split.trainPairs();
+                test[m] = split.testPairs();
+            }
+            double[] loss = new double[models], acc = new double[models];
+            for (int s = 1; s <= 60; s++) pop.trainStep(be, active, train, hyper, s, loss, acc);
+            MlpPopulation.Metrics[] x = new MlpPopulation.Metrics[models];
+            pop.evaluate(be, active, train, test, hyper, x);
+            int[] all = java.util.stream.IntStream.range(0, P * P).toArray();
+            for (int m : active) {
+                ReferenceMlp.Params w = MlpStepConformanceTest.readParams(pop, pop.params, m);
+                double ref = ReferenceMlp.logitScale(w, all, hyper.temperature[m]);
+                assertEquals(ref, x[m].logitScale(), 1e-5 * ref, "slot " + m + " logit scale over all pairs");
+                if (hyper.squaredError[m]) assertTrue(Double.isNaN(x[m].collapse()), "collapse is a softmax measure");
+                else assertEquals(0.0, x[m].collapse(), "slot " + m + ": no collapse after 60 steps");
+            }
+            for (int m : active) {
+                float[] w2 = pop.w2.toArray(m), b2 = pop.b2.toArray(m);
+                for (int i = 0; i < w2.length; i++) w2[i] *= 1000;
+                for (int i = 0; i < b2.length; i++) b2[i] *= 1000;
+                pop.w2.fromArray(m, w2);
+                pop.b2.fromArray(m, b2);
+            }
+            pop.evaluate(be, active, train, test, hyper, x);
+            for (int m : active) {
+                if (hyper.squaredError[m]) continue;
+                assertTrue(x[m].collapse() > 0.2 && x[m].collapse() <= x[m].trainAcc(), "slot " + m + ": " + x[m]);
+            }
+        }
+    }
 }

@@ -227,6 +227,29 @@ public final class ReferenceMlp {
         return total / n;
     }
 
+    /** Paper B's logit scale: the mean over the pairs of ‖z/τ‖₂ (z including b2). */
+    public static double logitScale(Params w, int[] pairs, double tau) {
+        int p = w.p, d = w.d, h = w.h;
+        double[] act = new double[h];
+        double total = 0;
+        for (int pair : pairs) {
+            int a = pair / p, b = pair % p;
+            for (int j = 0; j < h; j++) {
+                double s = w.b1[j];
+                for (int k = 0; k < d; k++) s += w.e[a * d + k] * w.w1[k * h + j] + w.e[b * d + k] * w.w1[(d + k) * h + j];
+                act[j] = gelu(s);
+            }
+            double ss = 0;
+            for (int c = 0; c < p; c++) {
+                double z = w.b2[c];
+                for (int j = 0; j < h; j++) z += act[j] * w.w2[j * p + c];
+                ss += (z / tau) * (z / tau);
+            }
+            total += Math.sqrt(ss);
+        }
+        return total / pairs.length;
+    }
+
     /** Share of the pairs whose first largest logit is the label. */
     public static double accuracy(Params w, int[] pairs) {
         int p = w.p, d = w.d, h = w.h, ok = 0;

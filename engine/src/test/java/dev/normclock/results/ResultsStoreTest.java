@@ -38,7 +38,7 @@ class ResultsStoreTest {
 
     private static CurvePoint point(long runId, int step) {
         return new CurvePoint(runId, step, 4.5 / (step + 1), step / 1000.0, 5.0, 0.01, 30.0 + step, 10.0, 12.0,
-                Double.NaN);
+                Double.NaN, 20.0 + step, 0.0);
     }
 
     private static Connection raw(Path db) throws SQLException {
@@ -115,7 +115,7 @@ class ResultsStoreTest {
         assertEquals(ResultsStore.APPLICATION_ID, scalar(db, "PRAGMA application_id"));
         assertEquals(ResultsStore.SCHEMA_VERSION, scalar(db, "PRAGMA user_version"));
         assertEquals("wal", scalar(db, "PRAGMA journal_mode"));
-        assertEquals("1", scalar(db, "SELECT value FROM meta WHERE key = 'schema_version'"));
+        assertEquals(String.valueOf(ResultsStore.SCHEMA_VERSION), scalar(db, "SELECT value FROM meta WHERE key = 'schema_version'"));
         assertEquals("normclock", scalar(db, "SELECT value FROM meta WHERE key = 'application'"));
         assertEquals(1, scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'"
                 + " AND sql LIKE '%experiment_id%'"));
@@ -319,9 +319,34 @@ class ResultsStoreTest {
         }
         byte[] before = Files.readAllBytes(db);
         ResultsException e = openFails(tmp);
-        assertTrue(e.getMessage().startsWith(db + " was written by a newer normclock (schema version 2"),
+        assertTrue(e.getMessage().startsWith(db + " was written by a newer normclock (schema version " + (ResultsStore.SCHEMA_VERSION + 1)),
                 e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(db));
+    }
+
+    /** A database of schema 1 (no Paper B columns in the curves) is upgraded in place, its rows kept. */
+    @Test
+    void aSchemaOneDatabaseIsUpgradedKeepingItsRows() throws Exception {
+        long run;
+        try (ResultsStore store = ResultsStore.open(tmp)) {
+            long exp = store.createExperiment("x", "normclock run", 1, "0.1.0");
+            run = store.startRun(exp, spec(0, Double.NaN));
+            store.logCurves(List.of(point(run, 10)));
+        }
+        Path db = tmp.resolve(ResultsStore.FILE_NAME);
+        try (Connection c = raw(db); Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE curves DROP COLUMN logit_scale");
+            st.execute("ALTER TABLE curves DROP COLUMN collapse");
+            st.execute("PRAGMA user_version = 1");
+        }
+        try (ResultsStore store = ResultsStore.open(tmp)) {
+            store.logCurves(List.of(point(run, 20)));
+            List<CurvePoint> curve = store.curve(run);
+            assertEquals(2, curve.size());
+            assertTrue(Double.isNaN(curve.get(0).logitScale()), "the old point has no logit scale");
+            assertEquals(40.0, curve.get(1).logitScale());
+        }
+        assertEquals(ResultsStore.SCHEMA_VERSION, scalar(db, "PRAGMA user_version"));
     }
 
     @Test

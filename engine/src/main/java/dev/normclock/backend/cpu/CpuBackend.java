@@ -105,7 +105,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
-                             float[][] rowLoss, boolean[][] rowCorrect, int[] models) {
+                             float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         int n = pairs[models[0]].length, classes = logits.cols, ld = logits.ld;
         float[] padding = new float[ld]; // −∞ on the padding columns: they get probability exactly 0
         java.util.Arrays.fill(padding, classes, ld, Float.NEGATIVE_INFINITY);
@@ -124,6 +124,9 @@ public final class CpuBackend implements Backend {
                 int argmax = 0;
                 while (s[argmax] != mx && argmax < classes - 1) argmax++; // the first maximum, as torch.argmax
                 rowCorrect[model][i] = argmax == y;
+                float ss = 0;
+                for (int c = 0; c < classes; c++) ss = Math.fma(s[c], s[c], ss);
+                rowScale[model][i] = (float) Math.sqrt(ss);
                 float zy = s[y];
                 float total = RowKernels.expShifted(s, mx, ld);
                 rowLoss[model][i] = (float) (Math.log(total) - ((double) zy - mx));
@@ -138,7 +141,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void squaredError(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
-                             float[][] rowLoss, boolean[][] rowCorrect, int[] models) {
+                             float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         int n = pairs[models[0]].length, classes = logits.cols;
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
         pool.forEach(models.length * chunks, (task, w) -> {
@@ -150,19 +153,21 @@ public final class CpuBackend implements Backend {
             for (int i = i0; i < i1; i++) {
                 int pair = pr[i], y = (pair / p + pair % p) % p, argmax = 0;
                 long row = logits.rowAt(model, i);
-                float best = Float.NEGATIVE_INFINITY, loss = 0;
+                float best = Float.NEGATIVE_INFINITY, loss = 0, ss = 0;
                 for (int c = 0; c < classes; c++) {
                     float z = logits.seg.getAtIndex(F, row + c) + bias.seg.getAtIndex(F, biasRow + c);
                     if (z > best) {
                         best = z;
                         argmax = c;
                     }
-                    float r = z / tau - (c == y ? 1f : 0f);
+                    float zt = z / tau, r = zt - (c == y ? 1f : 0f);
                     loss = Math.fma(r, r, loss);
+                    ss = Math.fma(zt, zt, ss);
                     if (scale > 0) logits.seg.setAtIndex(F, row + c, r * g);
                 }
                 rowLoss[model][i] = loss;
                 rowCorrect[model][i] = argmax == y;
+                rowScale[model][i] = (float) Math.sqrt(ss);
             }
         });
     }

@@ -372,7 +372,8 @@ class CpuBackendConformanceTest {
         Arrays.fill(rowLoss[IDLE], -7f);
         Arrays.fill(rowCorrect[IDLE], true);
 
-        be.crossEntropy(logits, bias, pairs, p, tau, gradScale, rowLoss, rowCorrect, ACTIVE);
+        float[][] rowScale = new float[MODELS][n];
+        be.crossEntropy(logits, bias, pairs, p, tau, gradScale, rowLoss, rowCorrect, rowScale, ACTIVE);
 
         assertRawEquals(idle, logits, IDLE, "crossEntropy");
         assertRawEquals(untouched, logits, 2, "crossEntropy with gradScale 0");
@@ -399,6 +400,7 @@ class CpuBackendConformanceTest {
                 assertTrue(errLoss <= 16, "model " + mod + " row " + i + " loss " + rowLoss[mod][i] + " vs " + refLoss[i]);
                 if (refCorrect[i]) correct++;
                 assertEquals(refCorrect[i], rowCorrect[mod][i], "model " + mod + " row " + i + " argmax");
+                assertScale(lv[mod], bv[mod], i, p, t, rowScale[mod][i], "crossEntropy");
                 if (gradScale[mod] <= 0) continue;
                 // gradient (softmax − onehot)·s/τ: each softmax entry carries the exponent error
                 // u·(1 + max|z|/τ) relative to itself; the label's entry also the rounding of softmax − 1
@@ -416,6 +418,18 @@ class CpuBackendConformanceTest {
             if (gradScale[mod] > 0) assertPaddingZero(logits, mod, "crossEntropy gradient");
         }
         assertTrue(correct >= n / 2 && correct < 2 * n, "the rows mix right and wrong predictions (" + correct + " of " + 3 * n + ")");
+    }
+
+    /** Paper B's logit scale of one row, ‖(z + b)/τ‖₂, against double: a few u relative. */
+    private static void assertScale(double[] z, double[] b, int row, int classes, double tau, float got, String what) {
+        double ss = 0;
+        for (int c = 0; c < classes; c++) {
+            double s = (z[row * classes + c] + b[c]) / tau;
+            ss += s * s;
+        }
+        double ref = Math.sqrt(ss), err = Math.abs(got - ref) / (U * ref);
+        record(what + " logit scale: |err| / (u·‖z/τ‖)", err);
+        assertTrue(err <= 8, what + " row " + row + " logit scale " + got + " vs " + ref);
     }
 
     @Test
@@ -443,7 +457,8 @@ class CpuBackendConformanceTest {
         float[][] rowLoss = new float[MODELS][n];
         boolean[][] rowCorrect = new boolean[MODELS][n];
 
-        be.squaredError(logits, bias, pairs, p, tau, gradScale, rowLoss, rowCorrect, ACTIVE);
+        float[][] rowScale = new float[MODELS][n];
+        be.squaredError(logits, bias, pairs, p, tau, gradScale, rowLoss, rowCorrect, rowScale, ACTIVE);
 
         assertRawEquals(idle, logits, IDLE, "squaredError");
         assertRawEquals(untouched, logits, 2, "squaredError with gradScale 0");
@@ -464,6 +479,7 @@ class CpuBackendConformanceTest {
                 record("squaredError loss: |err| / (u·Σ(|z|/τ+1)²)", errLoss);
                 assertTrue(errLoss <= 8, "model " + mod + " row " + i + " loss " + rowLoss[mod][i] + " vs " + refLoss[i]);
                 assertEquals(refCorrect[i], rowCorrect[mod][i], "model " + mod + " row " + i + " argmax");
+                assertScale(lv[mod], bv[mod], i, p, t, rowScale[mod][i], "squaredError");
                 if (gradScale[mod] <= 0) continue;
                 for (int c = 0; c < p; c++) {
                     int e = i * p + c;

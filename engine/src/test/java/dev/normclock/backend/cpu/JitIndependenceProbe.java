@@ -64,9 +64,11 @@ public final class JitIndependenceProbe {
             out.put("hiddenForward", digest(digest(0, act), pre));
             be.hiddenBackward(dAct, pre, pairs, p, dPa, dPb, dBias, all);
             out.put("hiddenBackward", digest(digest(digest(0, dPa), dPb), dBias));
-            float[][] rowLoss = new float[models][n];
-            be.crossEntropy(c, b2, pairs, p, new float[]{1.3f, 1f}, new float[]{1f / n, 1f / n}, rowLoss, new boolean[models][n], all);
-            out.put("crossEntropy", digest(digest(digest(0, c), rowLoss[0]), rowLoss[1]));
+            float[][] rowLoss = new float[models][n], rowScale = new float[models][n];
+            be.crossEntropy(c, b2, pairs, p, new float[]{1.3f, 1f}, new float[]{1f / n, 1f / n}, rowLoss, new boolean[models][n], rowScale, all);
+            out.put("crossEntropy", digest(digest(digest(digest(0, c), rowLoss[0]), rowLoss[1]), rowScale[0]));
+            be.squaredError(c, b2, pairs, p, new float[]{1.3f, 1f}, new float[]{1f / n, 1f / n}, rowLoss, new boolean[models][n], rowScale, all);
+            out.put("squaredError", digest(digest(digest(digest(0, c), rowLoss[0]), rowLoss[1]), rowScale[1]));
             be.columnSums(act, sums, all);
             out.put("columnSums", digest(0, sums));
             Hyper hyper = new Hyper(models);
