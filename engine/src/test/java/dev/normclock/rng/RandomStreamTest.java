@@ -75,8 +75,9 @@ class RandomStreamTest {
                 RandomStream.of(7L, 3, Purpose.SPLIT, 0),  // another purpose
                 RandomStream.of(7L, 4, Purpose.INIT, 0),   // another seed
                 RandomStream.of(8L, 3, Purpose.INIT, 0),   // another base key
+                RandomStream.of(7L, 3, Purpose.PARITY, 0), // the parity purpose
         };
-        String[] what = {"sub-stream", "purpose", "seed", "base key"};
+        String[] what = {"sub-stream", "purpose", "seed", "base key", "parity purpose"};
         for (int k = 0; k < others.length; k++) {
             double[] o = gaussians(others[k], n);
             int same = 0;
