@@ -18,7 +18,7 @@ import dev.normclock.rng.RandomStream;
  * (p × H, formed once per step), and its gradient flows back through the per-token sums dPa, dPb.
  * The tests check it against the plain per-example algorithm in double precision.
  */
-public final class MlpPopulation implements AutoCloseable {
+public final class MlpPopulation implements Population {
     /** Pairs evaluated per block; bounds evaluation memory independently of p. */
     public static final int EVAL_BLOCK = 256;
     /**
@@ -50,6 +50,7 @@ public final class MlpPopulation implements AutoCloseable {
     private final double[] trainScale, trainCollapse;
     private final float[] gradScale; // 1/n: the loss is the mean over each model's training pairs
     private final float[] noGrad;
+    private final int[][] trainPairs, testPairs; // each slot's split, once assigned
 
     public MlpPopulation(MlpShape shape, int models, int trainSize) {
         this.shape = shape;
@@ -94,6 +95,36 @@ public final class MlpPopulation implements AutoCloseable {
         gradScale = new float[models];
         java.util.Arrays.fill(gradScale, 1f / trainSize);
         noGrad = new float[models];
+        trainPairs = new int[models][];
+        testPairs = new int[models][];
+    }
+
+    /** Gives slot m its training and test pairs (the {@link Population} methods train and evaluate on them). */
+    public void assign(int slot, dev.normclock.task.ModularAddition.Split split) {
+        if (split.trainPairs().length != trainSize)
+            throw new IllegalArgumentException("slot " + slot + ": " + split.trainPairs().length + " training pairs, the population holds " + trainSize);
+        trainPairs[slot] = split.trainPairs();
+        testPairs[slot] = split.testPairs();
+    }
+
+    @Override
+    public int models() {
+        return models;
+    }
+
+    @Override
+    public void trainStep(Backend be, int[] active, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+        trainStep(be, active, trainPairs, hyper, step, lossOut, accOut);
+    }
+
+    @Override
+    public void measureTrain(Backend be, int[] active, Hyper hyper, double[] lossOut, double[] accOut) {
+        measureTrain(be, active, trainPairs, hyper, lossOut, accOut);
+    }
+
+    @Override
+    public void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out) {
+        evaluateTest(be, active, testPairs, hyper, out);
     }
 
     private Tensor alloc(int count, int rows, int cols) {
@@ -121,6 +152,7 @@ public final class MlpPopulation implements AutoCloseable {
     }
 
     /** Bytes of off-heap memory this population holds. */
+    @Override
     public long bytes() {
         return bytes;
     }
@@ -147,6 +179,7 @@ public final class MlpPopulation implements AutoCloseable {
     }
 
     /** The tensors that make up model state between steps: parameters, then first and second Adam moments. */
+    @Override
     public Tensor[] state() {
         Tensor[] out = new Tensor[3 * params.length];
         for (int i = 0; i < params.length; i++) {
@@ -259,6 +292,7 @@ public final class MlpPopulation implements AutoCloseable {
      * the same weights by the last {@link #trainStep} or {@link #measureTrain}: its loss and
      * accuracy, the logit scale over all pairs, and the collapsed share of the training pairs.
      */
+    @Override
     public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
         int pairs = shape.p() * shape.p(), tests = pairs - trainSize;
         double scale = (test.logitScale() * tests + trainScale[m] * trainSize) / pairs;

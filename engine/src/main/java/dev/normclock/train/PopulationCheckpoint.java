@@ -17,7 +17,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 import dev.normclock.backend.Tensor;
-import dev.normclock.model.MlpPopulation;
+import dev.normclock.model.Population;
 
 /**
  * A population's complete state between two steps — every model's parameters and Adam moments
@@ -40,7 +40,7 @@ public final class PopulationCheckpoint {
         }
     }
 
-    public static void write(Path file, String fingerprint, MlpPopulation pop, TrainerState state) throws IOException {
+    public static void write(Path file, String fingerprint, Population pop, TrainerState state) throws IOException {
         ByteArrayOutputStream header = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(header)) {
             out.writeInt(MAGIC);
@@ -77,7 +77,7 @@ public final class PopulationCheckpoint {
      * Restores the tensors of {@code pop} and returns the trainer state, or null when there is no
      * checkpoint. A file that is torn, altered or written for another plan is refused.
      */
-    public static TrainerState read(Path file, String fingerprint, MlpPopulation pop) throws IOException {
+    public static TrainerState read(Path file, String fingerprint, Population pop) throws IOException {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -103,8 +103,8 @@ public final class PopulationCheckpoint {
                 throw new CorruptCheckpointException("checkpoint " + file + " belongs to a different plan than the one being run" + fix);
             state = TrainerState.read(in);
         }
-        if (state.models() != pop.models)
-            throw new CorruptCheckpointException("checkpoint " + file + " holds " + state.models() + " models, the plan " + pop.models + fix);
+        if (state.models() != pop.models())
+            throw new CorruptCheckpointException("checkpoint " + file + " holds " + state.models() + " models, the plan " + pop.models() + fix);
         long offset = 4L + headerSize;
         MemorySegment src = MemorySegment.ofArray(bytes);
         for (Tensor t : pop.state()) {

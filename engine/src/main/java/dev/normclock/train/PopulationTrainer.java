@@ -6,6 +6,7 @@ import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
 import dev.normclock.model.MlpPopulation;
 import dev.normclock.model.MlpPopulation.Metrics;
+import dev.normclock.model.Population;
 import dev.normclock.results.RunOutcome;
 import dev.normclock.results.RunStatus;
 import dev.normclock.task.ModularAddition.Split;
@@ -74,22 +75,23 @@ public final class PopulationTrainer {
         this.backend = backend;
     }
 
-    /** Trains every slot of the population from its initial state; returns each slot's outcome. */
+    /** Trains every slot of the population from its initial state on the given splits; returns each slot's outcome. */
     public RunOutcome[] run(MlpPopulation pop, Hyper hyper, Split[] splits, Settings settings, Listener listener) {
         return run(pop, hyper, splits, settings, new TrainerState(pop.models), listener);
+    }
+
+    /** As {@link #run(Population, Hyper, Settings, TrainerState, Listener)}, assigning the MLP's splits first. */
+    public RunOutcome[] run(MlpPopulation pop, Hyper hyper, Split[] splits, Settings settings, TrainerState state, Listener listener) {
+        for (int m = 0; m < pop.models; m++) pop.assign(m, splits[m]);
+        return run(pop, hyper, settings, state, listener);
     }
 
     /**
      * Trains from {@code state} (a fresh one, or one restored with the population's tensors from a
      * checkpoint); returns each slot's outcome, including those retired before.
      */
-    public RunOutcome[] run(MlpPopulation pop, Hyper hyper, Split[] splits, Settings settings, TrainerState state, Listener listener) {
-        int b = pop.models;
-        int[][] trainPairs = new int[b][], testPairs = new int[b][];
-        for (int m = 0; m < b; m++) {
-            trainPairs[m] = splits[m].trainPairs();
-            testPairs[m] = splits[m].testPairs();
-        }
+    public RunOutcome[] run(Population pop, Hyper hyper, Settings settings, TrainerState state, Listener listener) {
+        int b = pop.models();
         int[] tMem = state.tMem, tGrok = state.tGrok, heldSince = state.heldSince;
         Metrics[] atGrok = state.atGrok;
         RunOutcome[] outcome = state.outcome;
@@ -110,10 +112,10 @@ public final class PopulationTrainer {
             // A step's forward pass measures the training set on the weights it starts from, so an
             // evaluation computes the test pairs (before the step changes the weights) and reads the
             // training metrics from the step.
-            if (evaluated.length > 0) pop.evaluateTest(backend, evaluated, testPairs, hyper, metrics);
-            if (training.length > 0) pop.trainStep(backend, training, trainPairs, hyper, step + 1, loss, acc);
+            if (evaluated.length > 0) pop.evaluateTest(backend, evaluated, hyper, metrics);
+            if (training.length > 0) pop.trainStep(backend, training, hyper, step + 1, loss, acc);
             int[] measureOnly = stop ? evaluated : atBudget;
-            if (measureOnly.length > 0) pop.measureTrain(backend, measureOnly, trainPairs, hyper, loss, acc);
+            if (measureOnly.length > 0) pop.measureTrain(backend, measureOnly, hyper, loss, acc);
             if (evaluated.length > 0) {
                 for (int m : evaluated) metrics[m] = pop.completed(metrics[m], m, loss[m], acc[m]);
                 listener.evaluated(step, evaluated, metrics);
