@@ -104,6 +104,7 @@ public final class StudyAnalysis {
                 case CRITICAL_NORM -> criticalNorm(e, ready);
                 case LEVER -> lever(e, ready);
                 case ONESHOT -> oneShot(e, ready);
+                case FORK -> forks(e, ready);
                 case NONE -> { }
             }
         }
@@ -388,6 +389,62 @@ public final class StudyAnalysis {
                     paper && rescale ? "≈1.2× (4575 → 5622, near the free control's 5395): a held norm is needed" : null,
                     paper && rescale ? PaperA.ONESHOT_RATIO : Double.NaN);
         }
+    }
+
+    // ---- forking arms
+
+    /**
+     * Paper B's forking arms: per ρ·N0 arm, the median delay from the fork (T_grok − t_int) over
+     * the median delay of the N0 arm (ρ = 1), with a bootstrap interval that resamples seeds
+     * jointly — the arms of a seed share everything up to the fork, so they are paired.
+     */
+    private void forks(ExperimentPlan e, List<CellPlan> ready) {
+        List<CellPlan> arms = ready.stream().filter(c -> c.arm() == Arm.FORK).sorted(Comparator.comparingDouble(CellPlan::rho)).toList();
+        CellPlan base = arms.stream().filter(c -> Math.abs(c.rho() - 1) < 1e-9).findFirst().orElse(null);
+        if (base == null) {
+            notes.add(e.name() + ": no forking arm at ρ = 1 (N0) to compare the others with");
+            return;
+        }
+        boolean paper = "samestate".equals(e.reference());
+        for (CellPlan arm : arms) {
+            if (arm == base) continue;
+            int[] seeds = Arrays.stream(arm.seeds()).filter(s -> Arrays.stream(base.seeds()).anyMatch(b -> b == s)).toArray();
+            if (seeds.length < 2) continue;
+            double[] num = delays(arm, seeds), den = delays(base, seeds);
+            ToDoubleFunction<double[]> ratio = idx -> {
+                double[] a = new double[idx.length], b = new double[idx.length];
+                for (int i = 0; i < idx.length; i++) {
+                    a[i] = num[(int) idx[i]];
+                    b[i] = den[(int) idx[i]];
+                }
+                double ma = CensoredSample.of(a, censored(a)).median(), mb = CensoredSample.of(b, censored(b)).median();
+                return ma / mb;
+            };
+            double[] index = java.util.stream.IntStream.range(0, seeds.length).asDoubleStream().toArray();
+            double ours = ratio.applyAsDouble(index);
+            Interval ci = Bootstrap.ci(index, ratio);
+            boolean pp = paper && Math.abs(arm.rho() - 1.15) < 1e-9;
+            claims.add(intervalClaim(e.name() + ".fork_ratio.rho" + String.format(Locale.ROOT, "%.2f", arm.rho()), e.name(),
+                    String.format(Locale.ROOT, "forking arms at t_int = %d: median delay from the fork held at %.2f·N0 over held at N0 "
+                            + "(seeds paired)", arm.tInt(), arm.rho()), ours, n(ci.lo()), n(ci.hi()),
+                    pp ? "3.36 [3.27, 3.43] (Paper B, p = 59)" : null, pp ? 3.36 : Double.NaN, 3.27, 3.43));
+        }
+    }
+
+    /** Each listed seed's T_grok − t_int, +∞ where it did not grok. */
+    private double[] delays(CellPlan c, int[] seeds) {
+        double[] out = new double[seeds.length];
+        for (int i = 0; i < seeds.length; i++) {
+            RunRow r = runs.get(new PopulationPlan.Slot(c, seeds[i]).runKey(study.name()));
+            out[i] = r == null || r.outcome().tGrok() < 0 ? Double.POSITIVE_INFINITY : r.outcome().tGrok() - c.tInt();
+        }
+        return out;
+    }
+
+    private static boolean[] censored(double[] v) {
+        boolean[] c = new boolean[v.length];
+        for (int i = 0; i < v.length; i++) c[i] = Double.isInfinite(v[i]);
+        return c;
     }
 
     // ---- claims and verdicts

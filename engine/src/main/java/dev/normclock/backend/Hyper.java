@@ -18,6 +18,11 @@ public final class Hyper {
     /** −1: the clamp holds ‖W‖ over every weight matrix; j ≥ 0: only weight matrix j's own norm, the others free. */
     public final int[] clampGroup;
     public final boolean[] squaredError;   // true: Paper B's MSE loss Σ_c (z_c/τ − onehot_c)² instead of cross-entropy
+    /**
+     * A forking arm (Paper B): at step t_int the clamp target becomes forkScale × the model's own
+     * norm there (N0), and forkScale turns NaN; every arm of a seed is the same run until t_int. NaN: none.
+     */
+    public final double[] forkScale;
 
     public Hyper(int models) {
         seed = new int[models];
@@ -33,10 +38,13 @@ public final class Hyper {
         clampGroup = new int[models];
         Arrays.fill(clampGroup, -1);
         squaredError = new boolean[models];
+        forkScale = new double[models];
+        Arrays.fill(forkScale, Double.NaN);
     }
 
     /** Whether model m's norm is projected after Adam step {@code step} (1-based). */
     public boolean clampsAt(int m, int step) {
+        if (!Double.isNaN(forkScale[m])) return step == clampFrom[m];
         if (Double.isNaN(clampTarget[m])) return false;
         return clampOnce[m] ? step == clampFrom[m] : step >= clampFrom[m];
     }

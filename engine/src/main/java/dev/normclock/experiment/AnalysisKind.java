@@ -16,6 +16,8 @@ public enum AnalysisKind {
     SCALING,
     /** One-shot rescales against the held clamp. */
     ONESHOT,
+    /** Forking arms: the delay from the fork of each ρ·N0 arm against N0, paired over seeds. */
+    FORK,
     /** Cells only: medians and the comparison with the paper, no fit. */
     NONE;
 

@@ -9,7 +9,13 @@ public enum Arm {
     /** The norm held at ρ·Wc after every step from t_int on. */
     CLAMP,
     /** One rescale to ρ·Wc at t_int, then free (the one-shot control). */
-    RESCALE;
+    RESCALE,
+    /**
+     * Paper B's forking arm: free until t_int, then held at ρ·N0 with N0 its own norm at t_int.
+     * Every arm of a seed is the same run until then (same init, split and settings), so arms
+     * fork from one identical state — weights and Adam moments — bit for bit.
+     */
+    FORK;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);
@@ -17,6 +23,6 @@ public enum Arm {
 
     public static Arm parse(String s) {
         for (Arm a : values()) if (a.label().equals(s)) return a;
-        throw new IllegalArgumentException("must be one of free, clamp, rescale; got '" + s + "'");
+        throw new IllegalArgumentException("must be one of free, clamp, rescale, fork; got '" + s + "'");
     }
 }

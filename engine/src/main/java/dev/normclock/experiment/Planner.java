@@ -9,8 +9,8 @@ import java.util.function.Predicate;
 
 /**
  * Groups a study's cells into populations: one per shape (p, f, d, H) and phase, at most
- * {@link #MAX_MODELS} models each. Phase 1 trains every free control; phase 2 the clamped and
- * rescaled arms, whose targets need the Wc phase 1 measured.
+ * {@link #MAX_MODELS} models each. Phase 1 trains every free control (and the forking arms, which
+ * need no Wc); phase 2 the clamped and rescaled arms, whose targets need the Wc phase 1 measured.
  */
 public final class Planner {
     public static final int MAX_MODELS = 256;
@@ -19,7 +19,9 @@ public final class Planner {
     }
 
     public static List<PopulationPlan> plan(List<CellPlan> cells, int phase) {
-        Predicate<CellPlan> inPhase = phase == 1 ? c -> c.arm() == Arm.FREE : c -> c.arm() != Arm.FREE;
+        // forking arms need no Wc: they train with the free controls
+        Predicate<CellPlan> inPhase = phase == 1 ? c -> c.arm() == Arm.FREE || c.arm() == Arm.FORK
+                : c -> c.arm() == Arm.CLAMP || c.arm() == Arm.RESCALE;
         Map<String, List<PopulationPlan.Slot>> byShape = new LinkedHashMap<>();
         for (CellPlan c : cells) {
             if (!inPhase.test(c)) continue;

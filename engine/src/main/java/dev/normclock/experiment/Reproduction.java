@@ -133,7 +133,7 @@ public final class Reproduction {
             Map<CellPlan, Double> targets = new LinkedHashMap<>();
             List<CellPlan> armed = new ArrayList<>();
             for (CellPlan c : all) {
-                if (c.arm() == Arm.FREE) continue;
+                if (c.arm() == Arm.FREE || c.arm() == Arm.FORK) continue;
                 double wc = Double.isNaN(c.wc()) ? measuredWc(study, c, all, runs) : c.wc();
                 if (Double.isNaN(wc)) {
                     String why = c.experiment() + "/" + c.id() + ": not trained, its control never grokked, so it has no Wc";
@@ -221,6 +221,7 @@ public final class Reproduction {
                 hyper.clampTarget[m] = targets.getOrDefault(c, Double.NaN);
                 hyper.clampFrom[m] = c.tInt();
                 hyper.clampOnce[m] = c.arm() == Arm.RESCALE;
+                if (c.arm() == Arm.FORK) hyper.forkScale[m] = c.rho();
                 hyper.clampGroup[m] = c.clampGroup();
                 hyper.squaredError[m] = c.squaredError();
                 hyper.temperature[m] = (float) c.temperature();
@@ -319,6 +320,7 @@ public final class Reproduction {
         c.put("wc", Double.isNaN(target) ? null : target / s.cell().rho());
         c.put("clamp_target", Double.isNaN(target) ? null : target);
         c.put("run_key", s.runKey(study.name()));
+        if (s.cell().arm() == Arm.FORK) c.put("wc", null); // the target is ρ times the run's own norm at t_int
         c.put("backend", backend.name());
         try {
             return JSON.writeValueAsString(c);

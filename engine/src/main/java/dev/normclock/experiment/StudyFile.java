@@ -141,7 +141,7 @@ public final class StudyFile {
                         + "' (give them different settings or ids)");
             for (int j = 0; j < plans.size(); j++) {
                 CellPlan cp = plans.get(j);
-                if (cp.arm() == Arm.FREE || !Double.isNaN(cp.wc())) continue;
+                if (cp.arm() == Arm.FREE || cp.arm() == Arm.FORK || !Double.isNaN(cp.wc())) continue;
                 if (plans.stream().noneMatch(x -> x.isControlOf(cp)))
                     throw new InvalidStudyException(origin + ": " + at + "cells: " + cp.arm().label() + " cell " + cp.id()
                             + " needs the Wc of a free control with p=" + cp.p() + ", train_frac=" + cp.trainFrac() + ", d=" + cp.d()

@@ -313,6 +313,10 @@ public final class MlpPopulation implements Population {
             if (!hyper.clampsAt(m, step)) continue;
             int g = hyper.clampGroup[m];
             double norm = g < 0 ? Math.sqrt(sumSquares[m][0] + sumSquares[m][1] + sumSquares[m][3]) : Math.sqrt(sumSquares[m][g]);
+            if (!Double.isNaN(hyper.forkScale[m])) { // the fork: hold ρ·N0 from here on, N0 the norm reached now
+                hyper.clampTarget[m] = hyper.forkScale[m] * norm;
+                hyper.forkScale[m] = Double.NaN;
+            }
             if (factor == null) factor = new float[models];
             factor[m] = (float) (hyper.clampTarget[m] / norm);
             which[g + 1][count[g + 1]++] = m;

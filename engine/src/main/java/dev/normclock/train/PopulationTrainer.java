@@ -98,12 +98,18 @@ public final class PopulationTrainer {
         Metrics[] metrics = new Metrics[b];
         double[] loss = new double[b], acc = new double[b];
         int[] active = state.active();
+        if (state.clampTarget != null) { // resumed: targets set at a fork come back with the state
+            System.arraycopy(state.clampTarget, 0, hyper.clampTarget, 0, b);
+            System.arraycopy(state.forkScale, 0, hyper.forkScale, 0, b);
+        }
         long start = System.nanoTime() - (long) (state.wallBefore * 1e9);
 
         for (int t = state.step; active.length > 0; t++) {
             final int step = t;
             state.step = step;
             state.wallBefore = (System.nanoTime() - start) / 1e9;
+            state.clampTarget = hyper.clampTarget.clone();
+            state.forkScale = hyper.forkScale.clone();
             listener.between(state);
             boolean stop = listener.stopRequested();
             int[] evaluated = select(active, m -> settings.evaluates(m, step));

@@ -23,6 +23,11 @@ public final class TrainerState {
     public final RunOutcome[] outcome;
     /** Wall seconds spent before this process picked the state up (resumed runs add it to their time). */
     public double wallBefore;
+    /**
+     * Each slot's clamp target and fork scale when the state was taken: a forking arm sets its
+     * target from its own norm at the fork, so a resumed run must get it back (null: not recorded).
+     */
+    public double[] clampTarget, forkScale;
 
     public TrainerState(int models) {
         tMem = new int[models];
@@ -52,6 +57,12 @@ public final class TrainerState {
         out.writeInt(models());
         out.writeInt(step);
         out.writeDouble(wallBefore);
+        out.writeBoolean(clampTarget != null);
+        if (clampTarget != null)
+            for (int m = 0; m < models(); m++) {
+                out.writeDouble(clampTarget[m]);
+                out.writeDouble(forkScale[m]);
+            }
         for (int m = 0; m < models(); m++) {
             out.writeInt(tMem[m]);
             out.writeInt(tGrok[m]);
@@ -80,6 +91,14 @@ public final class TrainerState {
         TrainerState s = new TrainerState(models);
         s.step = in.readInt();
         s.wallBefore = in.readDouble();
+        if (in.readBoolean()) {
+            s.clampTarget = new double[models];
+            s.forkScale = new double[models];
+            for (int m = 0; m < models; m++) {
+                s.clampTarget[m] = in.readDouble();
+                s.forkScale[m] = in.readDouble();
+            }
+        }
         for (int m = 0; m < models; m++) {
             s.tMem[m] = in.readInt();
             s.tGrok[m] = in.readInt();

@@ -47,7 +47,7 @@ class StudyAnalysisTest {
             double median = CensoredSample.fromSteps(t).median();
             assertEquals(Double.isNaN(median) ? null : median, c.medianTGrok(), c.experiment() + "/" + c.cell());
             if (c.medianTGrok() != null) assertTrue(c.ciLo() <= c.medianTGrok() && c.medianTGrok() <= c.ciHi(), c.toString());
-            if (!c.arm().equals("free")) assertNotNull(c.wc(), "clamped cells record the Wc they used");
+            if (c.arm().equals("clamp") || c.arm().equals("rescale")) assertNotNull(c.wc(), "clamped cells record the Wc they used");
         }
     }
 
@@ -83,6 +83,14 @@ class StudyAnalysisTest {
         assertEquals(2, shared.intercepts().size(), shared.toString());
         assertTrue(shared.slope() > 0, shared.toString());
         assertNotNull(claim("scaling.shared_alpha").ours());
+    }
+
+    @Test
+    void forkingArmsArePairedByTheirSeeds() {
+        StudyResult.Claim c = claim("fork.fork_ratio.rho1.05");
+        assertTrue(c.ours() > 1, "held above its own norm, a fork groks later: " + c);
+        for (StudyResult.Cell cell : result.cells())
+            if (cell.arm().equals("fork")) assertEquals(null, cell.wc(), "a fork's target is its own norm, not a Wc");
     }
 
     @Test

@@ -43,6 +43,10 @@ class ReproductionResumeTest {
                   - {arm: free, p: [37, 41], max_steps: 2500}
                   - {arm: clamp, p: 41, rho: [0.9, 1.1], max_steps: 3000}
                   - {arm: rescale, p: 41, rho: 1.0, max_steps: 2500}
+              - name: f
+                analysis: fork
+                cells:
+                  - {arm: fork, p: 37, rho: [1.0, 1.3], max_steps: 2500}
             """;
 
     static Path uninterrupted;
@@ -80,7 +84,7 @@ class ReproductionResumeTest {
 
     @Test
     void theUninterruptedStudyFinishesEveryRun() {
-        assertEquals(5 * 2, expected.size(), "10 runs: " + expected.keySet());
+        assertEquals(7 * 2, expected.size(), "14 runs: " + expected.keySet());
         assertTrue(expected.values().stream().noneMatch(s -> s.startsWith("RUNNING") || s.startsWith("INTERRUPTED")));
         assertTrue(expected.values().stream().filter(s -> s.startsWith("GROKKED")).count() >= 8, "most runs grok: " + expected);
     }

@@ -1,0 +1,73 @@
+package dev.normclock.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import org.junit.jupiter.api.Test;
+
+import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Tensor;
+import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.task.ModularAddition;
+
+/**
+ * Paper B's forking arms: arms of one seed are the same run until the fork (t_int) — a free
+ * model and its forks hold identical weights and Adam moments there — then each holds ρ·N0, N0
+ * being its own norm at the fork. Identical arms stay identical after it.
+ */
+class ForkTest {
+    static final int P = 11, D = 8, H = 24, FORK = 5, STEPS = 9;
+
+    @Test
+    void armsShareTheStateUntilTheForkThenHoldRhoTimesTheirNorm() {
+        ModularAddition task = new ModularAddition(P, 0.6);
+        int models = 4;
+        Hyper hyper = new Hyper(models);
+        int[][] pairs = new int[models][];
+        double[] rho = {Double.NaN, 1.0, 1.3, 1.3}; // slot 0 free; slots 2 and 3 are identical arms
+        try (CpuBackend be = new CpuBackend(2); MlpPopulation pop = new MlpPopulation(new MlpShape(P, D, H), models, task.trainSize())) {
+            for (int m = 0; m < models; m++) {
+                hyper.lr[m] = 1e-2f;
+                hyper.weightDecay[m] = 1f;
+                hyper.clampFrom[m] = FORK;
+                hyper.forkScale[m] = rho[m];
+                pop.initialise(m, 3L, 0, 1e-6);
+                pairs[m] = task.split(3L, 0).trainPairs();
+            }
+            double[] loss = new double[models], acc = new double[models];
+            double n0 = Double.NaN;
+            for (int step = 1; step <= STEPS; step++) {
+                pop.trainStep(be, new int[]{0, 1, 2, 3}, pairs, hyper, step, loss, acc);
+                if (step < FORK)
+                    for (int m = 1; m < models; m++) assertStateEquals(pop, 0, m, "before the fork, step " + step);
+                if (step == FORK) {
+                    // slot 1 (ρ = 1) was projected onto its own norm: the same weights as the free run to rounding
+                    n0 = norm(pop, 0);
+                    assertEquals(n0, hyper.clampTarget[1], 1e-7 * n0, "N0 is the norm reached at the fork (float sums of squares)");
+                    assertEquals(1.3 * n0, hyper.clampTarget[2], 1.3e-7 * n0);
+                }
+                if (step >= FORK) {
+                    assertEquals(hyper.clampTarget[2], norm(pop, 2), 1e-5 * n0, "held at 1.3·N0, step " + step);
+                    assertEquals(hyper.clampTarget[1], norm(pop, 1), 1e-5 * n0, "held at N0, step " + step);
+                    assertStateEquals(pop, 2, 3, "identical arms stay identical, step " + step);
+                }
+            }
+            assertNotEquals(norm(pop, 0), norm(pop, 1), "the free run moved on from N0");
+        }
+    }
+
+    static double norm(MlpPopulation pop, int m) {
+        double s = 0;
+        for (Tensor t : new Tensor[]{pop.emb, pop.w1, pop.w2})
+            for (float v : t.toArray(m)) s += (double) v * v;
+        return Math.sqrt(s);
+    }
+
+    static void assertStateEquals(MlpPopulation pop, int a, int b, String what) {
+        for (Tensor t : pop.state()) {
+            float[] x = t.toArray(a), y = t.toArray(b);
+            for (int i = 0; i < x.length; i++)
+                assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(y[i]), what + ": slots " + a + " and " + b);
+        }
+    }
+}
