@@ -65,6 +65,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     int clampFrom = 500;
     @Option(names = "--temperature", paramLabel = "TAU", description = "Logit temperature: the loss sees logits/TAU. Default: ${DEFAULT-VALUE}.")
     double temperature = 1.0;
+    @Option(names = "--fork-at", paramLabel = "STEP", description = "Paper B's forking arm: free until STEP, then the norm held at RHO times the run's own norm there (N0). Arms with the same seeds are the same run until STEP.")
+    Integer forkAt;
     @Option(names = "--loss", paramLabel = "LOSS", description = "ce (cross-entropy) or mse (Paper B: sum over classes of (z/TAU - onehot)^2, mean over examples). Default: ${DEFAULT-VALUE}.")
     String loss = "ce";
     @Option(names = "--clamp-group", paramLabel = "GROUP", description = "What the clamp holds: all (the norm over E, W1, W2) or one weight matrix, E, W1 or W2, the others free. Default: ${DEFAULT-VALUE}.")
@@ -98,10 +100,11 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         if (!backend.equals("auto") && !backend.equals("cpu"))
             throw new IllegalArgumentException("--backend " + backend + " is not available in this version: use cpu (or auto)");
         if (!loss.equals("ce") && !loss.equals("mse")) throw new IllegalArgumentException("--loss must be ce or mse, got '" + loss + "'");
+        if (forkAt != null) clampFrom = forkAt;
         CellSpec cell = new CellSpec(shape.p, shape.trainFrac, shape.width, shape.hidden, lr, wd, decayOrder.equals("after"),
                 rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
                 clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd, loss.equals("mse"),
-                CellSpec.clampGroup(clampGroup));
+                CellSpec.clampGroup(clampGroup), forkAt != null);
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
@@ -132,7 +135,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     static String cellLabel(CellSpec c) {
-        String clamp = !Double.isNaN(c.clampNorm()) ? String.format("norm held at %.4g from step %d", c.clampNorm(), c.clampFrom())
+        String clamp = c.fork() ? String.format("forked at step %d: norm held at %.3g x its own norm there", c.clampFrom(), c.rho())
+                : !Double.isNaN(c.clampNorm()) ? String.format("norm held at %.4g from step %d", c.clampNorm(), c.clampFrom())
                 : !Double.isNaN(c.rho()) ? String.format("norm held at %.3g x Wc %.4g = %.4g from step %d", c.rho(), c.wc(), c.clampTarget(), c.clampFrom())
                 : "free norm";
         if (c.clampGroup() >= 0 && !clamp.equals("free norm")) clamp = clamp.replace("norm held", "norm of " + c.clampGroupName() + " held");

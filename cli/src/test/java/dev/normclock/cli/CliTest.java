@@ -197,6 +197,12 @@ class CliTest {
         Run bad = run(tiny(dir, "--loss", "hinge").toArray(String[]::new));
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--loss must be ce or mse"), bad.err());
+        Run fork = run(tiny(dir, "--fork-at", "20", "--rho", "1.2").toArray(String[]::new));
+        assertEquals(0, fork.code(), fork.err());
+        assertTrue(fork.out().contains("forked at step 20: norm held at 1.20 x its own norm there"), fork.out());
+        Run badFork = run(tiny(dir, "--fork-at", "20").toArray(String[]::new));
+        assertEquals(2, badFork.code());
+        assertTrue(badFork.err().contains("--fork-at needs --rho"), badFork.err());
         Run badGroup = run(tiny(dir, "--clamp-group", "U").toArray(String[]::new));
         assertEquals(2, badGroup.code());
         assertTrue(badGroup.err().contains("--clamp-group must be all, E, W1 or W2"), badGroup.err());

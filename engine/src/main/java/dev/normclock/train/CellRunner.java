@@ -56,6 +56,7 @@ public final class CellRunner {
                 hyper.clampFrom[m] = spec.clampFrom();
                 hyper.clampGroup[m] = spec.clampGroup();
                 hyper.squaredError[m] = spec.squaredError();
+                if (spec.fork()) hyper.forkScale[m] = spec.rho();
                 splits[m] = task.split(spec.baseKey(), seed);
                 pop.initialise(m, spec.baseKey(), seed, spec.biasStd());
                 if (store != null) runIds[m] = store.startRun(experimentId, runSpec(spec, seed));

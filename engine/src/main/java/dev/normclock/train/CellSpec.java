@@ -18,11 +18,13 @@ import dev.normclock.task.ModularAddition;
  * @param squaredError Paper B's MSE loss instead of cross-entropy
  * @param clampGroup -1: the clamp holds ‖W‖ (E, W1, W2); else the index of the one weight matrix
  *                   (0 E, 1 W1, 3 W2) whose norm it holds, the others free
+ * @param fork       Paper B's forking arm: from clampFrom the norm is held at ρ times the run's own
+ *                   norm there (no Wc)
  */
 public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
                        double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                        int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd, boolean squaredError,
-                       int clampGroup) {
+                       int clampGroup, boolean fork) {
 
     /** Weight-matrix names a clamp can hold alone, by their tensor index. */
     public static final java.util.Map<String, Integer> CLAMP_GROUPS = java.util.Map.of("all", -1, "E", 0, "W1", 1, "W2", 3);
@@ -32,7 +34,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
                     double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                     int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd) {
         this(p, trainFrac, d, hidden, lr, weightDecay, decayAfter, rho, wc, clampNorm, clampFrom, temperature, seeds, maxSteps,
-                evalGrid, retireWindow, baseKey, biasStd, false, -1);
+                evalGrid, retireWindow, baseKey, biasStd, false, -1, false);
     }
 
     public static int clampGroup(String name) {
@@ -61,7 +63,9 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         require(Double.isNaN(rho) || (rho > 0 && Double.isFinite(rho)), "--rho must be positive, got " + rho);
         require(Double.isNaN(wc) || (wc > 0 && Double.isFinite(wc)), "--wc must be positive, got " + wc);
         require(Double.isNaN(clampNorm) || (clampNorm > 0 && Double.isFinite(clampNorm)), "--norm must be positive, got " + clampNorm);
-        require(Double.isNaN(rho) == Double.isNaN(wc), Double.isNaN(wc)
+        require(!fork || (!Double.isNaN(rho) && Double.isNaN(wc) && Double.isNaN(clampNorm)),
+                "--fork-at needs --rho (the multiple of the run's own norm at the fork) and neither --wc nor --norm");
+        require(fork || Double.isNaN(rho) == Double.isNaN(wc), Double.isNaN(wc)
                 ? "--rho needs --wc, the critical norm it multiplies (or give an absolute target with --norm)"
                 : "--wc needs --rho, the multiple of Wc to hold the norm at");
         require(Double.isNaN(clampNorm) || Double.isNaN(rho), "give either --rho with --wc or --norm, not both");
@@ -82,6 +86,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
 
     /** ρ·Wc, the absolute norm, or NaN for a free run. */
     public double clampTarget() {
+        if (fork) return Double.NaN; // set at the fork from the run's own norm
         if (!Double.isNaN(clampNorm)) return clampNorm;
         return Double.isNaN(rho) ? Double.NaN : rho * wc;
     }
@@ -109,6 +114,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         c.put("temperature", temperature);
         c.put("loss", squaredError ? "mse" : "ce");
         c.put("clamp_group", clampGroupName());
+        c.put("fork", fork);
         c.put("precision", "float32");
         c.put("max_steps", maxSteps);
         c.put("eval_grid", evalGrid);
