@@ -75,6 +75,74 @@ public interface Backend extends AutoCloseable {
     /** out[m] = squared Frobenius norm of model m's tensor, summed in double. */
     void sumSquares(Tensor t, double[] out, int[] models);
 
+    // ------------------------------------------------------------------------------------------
+    // The attention model's primitives (see dev.normclock.model.AttentionPopulation)
+    // ------------------------------------------------------------------------------------------
+
+    /** dst = src per model (same shape). */
+    void copy(Tensor src, Tensor dst, int[] models);
+
+    /** x[i, :] += row[0, :] for every row i of x. */
+    void addRow(Tensor x, Tensor row, int[] models);
+
+    /** x ⊙= y element-wise (same shape): the GELU backward dPre = dAct ⊙ slope. */
+    void multiply(Tensor x, Tensor y, int[] models);
+
+    /**
+     * act = GELU(x) (exact, erf-based, as {@link #hiddenForward}) and, unless slope is null,
+     * slope = GELU'(x). act may be x itself (in place).
+     */
+    void gelu(Tensor x, Tensor act, Tensor slope, int[] models);
+
+    /**
+     * Non-affine LayerNorm of each row: y = (x − mean)/√(var + eps) over the row's cols (var the
+     * biased variance), rstd[i, 0] = 1/√(var + eps). y may be x.
+     */
+    void layerNorm(Tensor x, Tensor y, Tensor rstd, float eps, int[] models);
+
+    /**
+     * Backward of {@link #layerNorm}, in place: g ← rstd·(g − mean(g) − y·mean(g⊙y)) per row, plus
+     * {@code add} (same shape) when it is not null.
+     */
+    void layerNormBackward(Tensor y, Tensor rstd, Tensor g, Tensor add, int[] models);
+
+    /**
+     * The attention model's input rows of the three positions (x = E[token] + pos[t]), one per
+     * (token, position) that occurs: rows 0..p−1 are E[a] + pos[0], rows p..2p−1 E[b] + pos[1],
+     * row 2p E[p] + pos[2] (the "=" token). x is (2p+1) × d, E is (p+1) × d, pos 3 × d.
+     */
+    void tokenRows(Tensor e, Tensor pos, int p, Tensor x, int[] models);
+
+    /**
+     * Backward of {@link #tokenRows}: dE[t] = dx[t] + dx[p + t] (t < p), dE[p] = dx[2p] + extra,
+     * dPos[0] = Σ_t dx[t], dPos[1] = Σ_t dx[p + t], dPos[2] = dx[2p] + extra (extra 1 × d: the
+     * residual's gradient of x₂). dE and dPos are overwritten.
+     */
+    void tokenRowsBackward(Tensor dx, Tensor extra, int p, Tensor dE, Tensor dPos, int[] models);
+
+    /**
+     * The score table of the one query against every key row: scores[r, h] = q_h·keys[r]_h/√dh with
+     * head h the columns h·dh … h·dh + dh − 1, dh = keys.cols / heads. q is 1 × d.
+     */
+    void attentionScores(Tensor q, Tensor keys, int heads, Tensor scores, int[] models);
+
+    /** Backward of {@link #attentionScores}: dq and dKeys (overwritten) from dScores. */
+    void attentionScoresBackward(Tensor q, Tensor keys, Tensor dScores, int heads, Tensor dq, Tensor dKeys, int[] models);
+
+    /**
+     * The 3-token attention of the last position per example: pair (a, b) reads table rows
+     * (a, p + b, 2p) of scores ((2p+1) × heads) and values ((2p+1) × d); per head α = softmax of the
+     * three scores, out_h = Σ_t α_t·values[row_t]_h. att (n × 3·heads) keeps α, head h at 3h.
+     */
+    void attentionForward(Tensor scores, Tensor values, int[][] pairs, int p, int heads, Tensor att, Tensor out, int[] models);
+
+    /**
+     * Backward of {@link #attentionForward}: from dOut (n × d) the table gradients dScores
+     * ((2p+1) × heads) and dValues ((2p+1) × d), overwritten, summed over examples in order.
+     */
+    void attentionBackward(Tensor dOut, Tensor att, Tensor values, int[][] pairs, int p, int heads, Tensor dScores,
+                           Tensor dValues, int[] models);
+
     @Override
     void close();
 }

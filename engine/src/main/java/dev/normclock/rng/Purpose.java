@@ -9,7 +9,8 @@ package dev.normclock.rng;
  * <ul>
  *   <li>{@link #SPLIT}: the modular-addition train/test permutation (sub-stream 0).</li>
  *   <li>{@link #INIT}: initial weights, one sub-stream per tensor in the model's tensor order
- *       (MLP: 0 E, 1 W1, 2 b1, 3 W2, 4 b2).</li>
+ *       (MLP: 0 E, 1 W1, 2 b1, 3 W2, 4 b2; attention model: 0 E, 1 pos, 2 Wq, 3 Wk, 4 Wv, 5 Wo,
+ *       6 Win, 7 Wout, 8 U).</li>
  *   <li>{@link #PARITY}: the sparse-parity data of one seed: sub-stream 0 the relevant bit indices,
  *       1 the training inputs, 2 the test inputs (see {@code dev.normclock.task.SparseParity}).</li>
  * </ul>

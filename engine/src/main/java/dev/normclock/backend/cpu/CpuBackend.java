@@ -233,6 +233,155 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    // ------------------------------------------------------------------------------------------
+    // The attention model's primitives
+    // ------------------------------------------------------------------------------------------
+
+    /** Row chunks of every model as tasks: body(model, firstRow, endRow). */
+    private interface RowTask {
+        void run(int model, int i0, int i1);
+    }
+
+    private void rowChunks(int rows, int[] models, RowTask body) {
+        int chunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
+        pool.forEach(models.length * chunks, (task, w) -> {
+            int model = models[task / chunks];
+            int i0 = (task % chunks) * ROW_CHUNK;
+            body.run(model, i0, Math.min(rows, i0 + ROW_CHUNK));
+        });
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst, int[] models) {
+        if (src.ld != dst.ld || src.rows != dst.rows) throw new IllegalArgumentException("copy needs equal shapes");
+        rowChunks(src.rows, models, (model, i0, i1) -> MemorySegment.copy(src.seg, src.rowAt(model, i0) * 4L, dst.seg,
+                dst.rowAt(model, i0) * 4L, (long) (i1 - i0) * src.ld * 4L));
+    }
+
+    @Override
+    public void addRow(Tensor x, Tensor row, int[] models) {
+        rowChunks(x.rows, models, (model, i0, i1) -> {
+            long r = row.rowAt(model, 0) * 4L;
+            for (int i = i0; i < i1; i++) RowKernels.addInto(x.seg, x.rowAt(model, i) * 4L, row.seg, r, x.ld);
+        });
+    }
+
+    @Override
+    public void multiply(Tensor x, Tensor y, int[] models) {
+        rowChunks(x.rows, models, (model, i0, i1) -> {
+            for (int i = i0; i < i1; i++) RowKernels.multiplyInto(x.seg, x.rowAt(model, i) * 4L, y.seg, y.rowAt(model, i) * 4L, x.ld);
+        });
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor act, Tensor slope, int[] models) {
+        int ld = act.ld;
+        float[] keep = new float[ld];
+        java.util.Arrays.fill(keep, 0, act.cols, 1f);
+        MemorySegment zero = MemorySegment.ofArray(new byte[ld * 4]); // Vector API heap segments must be byte[]
+        rowChunks(x.rows, models, (model, i0, i1) -> {
+            for (int i = i0; i < i1; i++)
+                RowKernels.geluWithSlope(x.seg, x.rowAt(model, i) * 4L, zero, 0, zero, 0, act.seg, act.rowAt(model, i) * 4L,
+                        slope == null ? null : slope.seg, slope == null ? 0 : slope.rowAt(model, i) * 4L, keep, ld);
+        });
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor y, Tensor rstd, float eps, int[] models) {
+        rowChunks(x.rows, models, (model, i0, i1) -> {
+            for (int i = i0; i < i1; i++)
+                rstd.seg.setAtIndex(F, rstd.rowAt(model, i), AttentionKernels.layerNorm(x.seg, x.rowAt(model, i), y.seg, y.rowAt(model, i), x.cols, eps));
+        });
+    }
+
+    @Override
+    public void layerNormBackward(Tensor y, Tensor rstd, Tensor g, Tensor add, int[] models) {
+        rowChunks(y.rows, models, (model, i0, i1) -> {
+            for (int i = i0; i < i1; i++)
+                AttentionKernels.layerNormBackward(y.seg, y.rowAt(model, i), rstd.seg.getAtIndex(F, rstd.rowAt(model, i)), g.seg, g.rowAt(model, i),
+                        add == null ? null : add.seg, add == null ? 0 : add.rowAt(model, i), y.cols);
+        });
+    }
+
+    @Override
+    public void tokenRows(Tensor e, Tensor pos, int p, Tensor x, int[] models) {
+        int d = e.cols;
+        pool.forEach(models.length, (task, w) -> {
+            int model = models[task];
+            for (int r = 0; r <= 2 * p; r++) {
+                int tok = r < p ? r : r < 2 * p ? r - p : p, t = r < p ? 0 : r < 2 * p ? 1 : 2;
+                long ie = e.rowAt(model, tok), ip = pos.rowAt(model, t), ix = x.rowAt(model, r);
+                for (int c = 0; c < d; c++) x.seg.setAtIndex(F, ix + c, e.seg.getAtIndex(F, ie + c) + pos.seg.getAtIndex(F, ip + c));
+            }
+        });
+    }
+
+    @Override
+    public void tokenRowsBackward(Tensor dx, Tensor extra, int p, Tensor dE, Tensor dPos, int[] models) {
+        int d = dE.cols;
+        pool.forEach(models.length, (task, w) -> {
+            int model = models[task];
+            for (int c = 0; c < d; c++) {
+                double s0 = 0, s1 = 0;
+                for (int t = 0; t < p; t++) {
+                    float a = dx.get(model, t, c), b = dx.get(model, p + t, c);
+                    s0 += a;
+                    s1 += b;
+                    dE.set(model, t, c, a + b);
+                }
+                float eq = dx.get(model, 2 * p, c) + extra.get(model, 0, c);
+                dE.set(model, p, c, eq);
+                dPos.set(model, 0, c, (float) s0);
+                dPos.set(model, 1, c, (float) s1);
+                dPos.set(model, 2, c, eq);
+            }
+        });
+    }
+
+    @Override
+    public void attentionScores(Tensor q, Tensor keys, int heads, Tensor scores, int[] models) {
+        int dh = keys.cols / heads;
+        double scale = 1 / Math.sqrt(dh);
+        rowChunks(keys.rows, models, (model, i0, i1) -> AttentionKernels.scores(q.seg, q.rowAt(model, 0), keys.seg, keys.rowAt(model, i0),
+                keys.ld, i1 - i0, heads, dh, scale, scores.seg, scores.rowAt(model, i0), scores.ld));
+    }
+
+    @Override
+    public void attentionScoresBackward(Tensor q, Tensor keys, Tensor dScores, int heads, Tensor dq, Tensor dKeys, int[] models) {
+        int dh = keys.cols / heads;
+        double scale = 1 / Math.sqrt(dh);
+        pool.forEach(models.length, (task, w) -> {
+            int model = models[task];
+            AttentionKernels.scoresBackward(q.seg, q.rowAt(model, 0), keys.seg, keys.rowAt(model, 0), keys.ld, dScores.seg,
+                    dScores.rowAt(model, 0), dScores.ld, keys.rows, heads, dh, scale, dq.seg, dq.rowAt(model, 0), dKeys.seg,
+                    dKeys.rowAt(model, 0), dKeys.ld);
+        });
+    }
+
+    @Override
+    public void attentionForward(Tensor scores, Tensor values, int[][] pairs, int p, int heads, Tensor att, Tensor out, int[] models) {
+        int n = pairs[models[0]].length, dh = values.cols / heads;
+        rowChunks(n, models, (model, i0, i1) -> {
+            int[] pr = pairs[model];
+            long is = scores.rowAt(model, 0), iv = values.rowAt(model, 0);
+            for (int i = i0; i < i1; i++)
+                AttentionKernels.attend(scores.seg, is, scores.ld, values.seg, iv, values.ld, pr[i] / p, p + pr[i] % p, 2 * p, heads, dh,
+                        att.seg, att.rowAt(model, i), out.seg, out.rowAt(model, i));
+        });
+    }
+
+    @Override
+    public void attentionBackward(Tensor dOut, Tensor att, Tensor values, int[][] pairs, int p, int heads, Tensor dScores,
+                                  Tensor dValues, int[] models) {
+        int dh = values.cols / heads;
+        pool.forEach(models.length, (task, w) -> {
+            int model = models[task];
+            AttentionKernels.attendBackward(dOut.seg, dOut.rowAt(model, 0), dOut.ld, att.seg, att.rowAt(model, 0), att.ld,
+                    values.seg, values.rowAt(model, 0), values.ld, pairs[model], p, heads, dh,
+                    dScores.seg, dScores.rowAt(model, 0), dScores.ld, dValues.seg, dValues.rowAt(model, 0), dValues.ld);
+        });
+    }
+
     @Override
     public void close() {
         pool.close();

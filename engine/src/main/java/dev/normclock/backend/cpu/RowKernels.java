@@ -208,6 +208,18 @@ final class RowKernels {
         return sumInOrder(lanes);
     }
 
+    /** x += y over one row of ld floats. */
+    static void addInto(MemorySegment x, long ix, MemorySegment y, long iy, int ld) {
+        for (int j = 0; j < ld; j += L)
+            FloatVector.fromMemorySegment(S, x, ix + j * 4L, NO).add(FloatVector.fromMemorySegment(S, y, iy + j * 4L, NO)).intoMemorySegment(x, ix + j * 4L, NO);
+    }
+
+    /** x ⊙= y over one row of ld floats. */
+    static void multiplyInto(MemorySegment x, long ix, MemorySegment y, long iy, int ld) {
+        for (int j = 0; j < ld; j += L)
+            FloatVector.fromMemorySegment(S, x, ix + j * 4L, NO).mul(FloatVector.fromMemorySegment(S, y, iy + j * 4L, NO)).intoMemorySegment(x, ix + j * 4L, NO);
+    }
+
     /** Σ x² over one row, lanes summed in a fixed order (lanes is scratch of L floats). */
     static float sumSquares(MemorySegment x, long row, int ld, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);

@@ -1,0 +1,496 @@
+package dev.normclock.model;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+
+import dev.normclock.backend.Backend;
+import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Tensor;
+import dev.normclock.model.MlpPopulation.Metrics;
+import dev.normclock.rng.Purpose;
+import dev.normclock.rng.RandomStream;
+import dev.normclock.task.ModularAddition;
+
+/**
+ * B copies of the papers' one-layer attention model (PROTOCOL §2, "un-normalised transformer")
+ * trained in lock-step on modular addition: tokens [a, b, =] with "=" the token p (vocabulary
+ * p + 1), learned positions, one layer of {@code heads} heads in which only the last position
+ * queries, residual, GELU MLP, residual, unembedding to p + 1 classes, no biases; optionally the
+ * LayerNorm control (non-affine, eps 1e-5, before attention, before the MLP and before U).
+ *
+ * <p>Tensors, in {@link #params} order (the order of the tests' {@code ReferenceAttention.Params}):
+ * 0 E (p+1)×d, 1 pos 3×d, 2 Wq, 3 Wk, 4 Wv, 5 Wo d×d, 6 Win d×mlp, 7 Wout mlp×d, 8 U d×(p+1). Every
+ * tensor is a weight: decayed, counted in ‖W‖ and scaled by the clamp.
+ *
+ * <p>Clamp groups ({@link Hyper#clampGroup}, which for this model indexes a group, not a tensor):
+ * −1 the whole ‖W‖ over every tensor; 0 embed (E, pos); 1 attn (Wq, Wk, Wv, Wo); 2 mlp (Win, Wout);
+ * 3 unembed (U). With a group, only that group's tensors are scaled, to make the group's norm the
+ * target.
+ *
+ * <p>Exact rewrites (DESIGN.md): x₂ = E[p] + pos[2] is the same for every example, so the query is
+ * one vector per model and step; the keys and values of positions 0 and 1 depend only on the
+ * (token, position), so the step forms the tables X (2p+1 rows: E[a] + pos[0], E[b] + pos[1], and
+ * the "=" row, or their LayerNorm), K = X·Wk, V = X·Wv, q = X[2p]·Wq, and the score table
+ * S[r, h] = q_h·K[r]_h/√dh once; each example then gathers three scores per head and three value
+ * rows. What remains per example is the softmax over three, the weighted sum, ·Wo, the MLP and
+ * the unembedding (GEMMs over the training rows). The backward runs through the same tables:
+ * dS and dV are summed per table row, then dK = dS·q, dq = Σ dS·K, and the weight gradients are
+ * products with the (2p+1)-row table X instead of the n·3 example rows.
+ */
+public final class AttentionPopulation implements Population {
+    public static final float LN_EPS = 1e-5f;
+    /** Models whose step runs at once (their activations share one workspace), as in {@link MlpPopulation}. */
+    public static final int WORKSPACE_MODELS = 16;
+    /** The clamp groups' tensors, indexed by {@link Hyper#clampGroup}: embed, attn, mlp, unembed. */
+    public static final int[][] GROUPS = {{0, 1}, {2, 3, 4, 5}, {6, 7}, {8}};
+    public static final String[] GROUP_NAMES = {"embed", "attn", "mlp", "unembed"};
+    private static final boolean[] DECAYED = {true, true, true, true, true, true, true, true, true};
+
+    public final int p, d, heads, mlp, models, trainSize;
+    public final boolean layerNorm;
+    private final int workspaceModels, tableRows, classes;
+    private final Arena arena = Arena.ofShared();
+    private long bytes;
+
+    public final Tensor emb, pos, wq, wk, wv, wo, win, wout, u;
+    final Tensor[] params, m1, m2;
+    final Tensor[] grads; // workspace: tests read slot m within one workspace group
+    private final Tensor zeroBias;
+    // workspace, per workspace model
+    private final Tensor xin, nin, rstdIn, kt, vt, q, scores, wqT, wkT, wvT, woT, winT, woutT, uT;
+    private final Tensor att, o, r1, r1n, rstd1, act, slope, r2, r2n, rstd2, logits;
+    private final Tensor dR2, dR1, dO, dScores, dKt, dVt, dq, dNin, dSum;
+    private final float[][] rowLoss, rowScale, evRowLoss, evRowScale;
+    private final boolean[][] rowCorrect, evRowCorrect;
+    private final double[][] sumSquares;
+    private final double[] trainScale, trainCollapse;
+    private final float[] gradScale, noGrad;
+    private final int[][] trainPairs, testPairs;
+
+    public AttentionPopulation(int p, int d, int heads, int mlp, boolean layerNorm, int models, int trainSize) {
+        if (p < 2) throw new IllegalArgumentException("p must be at least 2, got " + p);
+        if (heads < 1 || d < 1 || d % heads != 0) throw new IllegalArgumentException("d=" + d + " is not divisible into " + heads + " heads");
+        if (mlp < 1) throw new IllegalArgumentException("the MLP width must be at least 1, got " + mlp);
+        this.p = p;
+        this.d = d;
+        this.heads = heads;
+        this.mlp = mlp;
+        this.layerNorm = layerNorm;
+        this.models = models;
+        this.trainSize = trainSize;
+        this.workspaceModels = Math.min(models, WORKSPACE_MODELS);
+        this.tableRows = 2 * p + 1;
+        this.classes = p + 1;
+        int ws = workspaceModels, n = trainSize, v = classes;
+        emb = alloc(models, v, d);
+        pos = alloc(models, 3, d);
+        wq = alloc(models, d, d);
+        wk = alloc(models, d, d);
+        wv = alloc(models, d, d);
+        wo = alloc(models, d, d);
+        win = alloc(models, d, mlp);
+        wout = alloc(models, mlp, d);
+        u = alloc(models, d, v);
+        params = new Tensor[]{emb, pos, wq, wk, wv, wo, win, wout, u};
+        m1 = like(params, models);
+        m2 = like(params, models);
+        grads = like(params, ws);
+        zeroBias = alloc(models, 1, v);
+        xin = alloc(ws, tableRows, d);
+        nin = layerNorm ? alloc(ws, tableRows, d) : xin;
+        rstdIn = alloc(ws, tableRows, 1);
+        kt = alloc(ws, tableRows, d);
+        vt = alloc(ws, tableRows, d);
+        q = alloc(ws, 1, d);
+        scores = alloc(ws, tableRows, heads);
+        wqT = alloc(ws, d, d);
+        wkT = alloc(ws, d, d);
+        wvT = alloc(ws, d, d);
+        woT = alloc(ws, d, d);
+        winT = alloc(ws, mlp, d);
+        woutT = alloc(ws, d, mlp);
+        uT = alloc(ws, v, d);
+        att = alloc(ws, n, 3 * heads);
+        o = alloc(ws, n, d);
+        r1 = alloc(ws, n, d);
+        r1n = layerNorm ? alloc(ws, n, d) : r1;
+        rstd1 = alloc(ws, n, 1);
+        act = alloc(ws, n, mlp);
+        slope = alloc(ws, n, mlp);
+        r2 = alloc(ws, n, d);
+        r2n = layerNorm ? alloc(ws, n, d) : r2;
+        rstd2 = alloc(ws, n, 1);
+        logits = alloc(ws, n, v);
+        dR2 = alloc(ws, n, d);
+        dR1 = layerNorm ? alloc(ws, n, d) : dR2;
+        dO = alloc(ws, n, d);
+        dScores = alloc(ws, tableRows, heads);
+        dKt = alloc(ws, tableRows, d);
+        dVt = alloc(ws, tableRows, d);
+        dq = alloc(ws, 1, d);
+        dNin = alloc(ws, tableRows, d);
+        dSum = alloc(ws, 1, d);
+        rowLoss = shared(new float[ws][n]);
+        rowScale = shared(new float[ws][n]);
+        rowCorrect = shared(new boolean[ws][n]);
+        evRowLoss = shared(new float[ws][n]);
+        evRowScale = shared(new float[ws][n]);
+        evRowCorrect = shared(new boolean[ws][n]);
+        sumSquares = new double[models][params.length];
+        trainScale = new double[models];
+        trainCollapse = new double[models];
+        gradScale = new float[models];
+        Arrays.fill(gradScale, 1f / trainSize);
+        noGrad = new float[models];
+        trainPairs = new int[models][];
+        testPairs = new int[models][];
+    }
+
+    private Tensor alloc(int count, int rows, int cols) {
+        Tensor t = Tensor.allocate(arena, count, rows, cols);
+        bytes += t.modelStride * count * Float.BYTES;
+        return t;
+    }
+
+    private Tensor[] like(Tensor[] ts, int count) {
+        Tensor[] out = new Tensor[ts.length];
+        for (int i = 0; i < ts.length; i++) out[i] = alloc(count, ts[i].rows, ts[i].cols);
+        return out;
+    }
+
+    private float[][] shared(float[][] rows) {
+        float[][] out = new float[models][];
+        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
+        return out;
+    }
+
+    private boolean[][] shared(boolean[][] rows) {
+        boolean[][] out = new boolean[models][];
+        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
+        return out;
+    }
+
+    /** Gives slot m its training and test pairs. */
+    public void assign(int slot, ModularAddition.Split split) {
+        if (split.trainPairs().length != trainSize)
+            throw new IllegalArgumentException("slot " + slot + ": " + split.trainPairs().length + " training pairs, the population holds " + trainSize);
+        trainPairs[slot] = split.trainPairs();
+        testPairs[slot] = split.testPairs();
+    }
+
+    /**
+     * Draws model {@code slot}'s initial weights from its seed (PROTOCOL §2): pos ~ N(0, (0.1/√d)²),
+     * Wout ~ N(0, 1/mlp), every other tensor ~ N(0, 1/d) (N(0, 1/fan_in)). Tensor j of
+     * {@link #params} order is drawn from {@code RandomStream.of(baseKey, seed, Purpose.INIT, j)},
+     * row-major. Adam moments start at zero.
+     */
+    public void initialise(int slot, long baseKey, int seed) {
+        for (int j = 0; j < params.length; j++) {
+            double std = j == 1 ? 0.1 / Math.sqrt(d) : j == 7 ? 1 / Math.sqrt(mlp) : 1 / Math.sqrt(d);
+            RandomStream rng = RandomStream.of(baseKey, seed, Purpose.INIT, j);
+            float[] v = new float[params[j].size()];
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * std);
+            params[j].fromArray(slot, v);
+            m1[j].zero(slot);
+            m2[j].zero(slot);
+        }
+    }
+
+    @Override
+    public int models() {
+        return models;
+    }
+
+    @Override
+    public Tensor[] state() {
+        Tensor[] out = new Tensor[3 * params.length];
+        for (int i = 0; i < params.length; i++) {
+            out[i] = params[i];
+            out[params.length + i] = m1[i];
+            out[2 * params.length + i] = m2[i];
+        }
+        return out;
+    }
+
+    @Override
+    public long bytes() {
+        return bytes;
+    }
+
+    private int groupEnd(int[] active, int from) {
+        int end = from;
+        while (end < active.length && active[end] < active[from] + workspaceModels) end++;
+        return end;
+    }
+
+    private static int[] slice(int[] active, int from, int to) {
+        return from == 0 && to == active.length ? active : Arrays.copyOfRange(active, from, to);
+    }
+
+    /** The workspace tensors of one group, viewed for slots starting at {@code first}. */
+    private final class Ws {
+        final Tensor xin, nin, rstdIn, kt, vt, q, scores, att, o, r1, r1n, rstd1, act, slope, r2, r2n, rstd2, logits;
+
+        Ws(int first, int rows) {
+            xin = AttentionPopulation.this.xin.window(first);
+            nin = AttentionPopulation.this.nin.window(first);
+            rstdIn = AttentionPopulation.this.rstdIn.window(first);
+            kt = AttentionPopulation.this.kt.window(first);
+            vt = AttentionPopulation.this.vt.window(first);
+            q = AttentionPopulation.this.q.window(first);
+            scores = AttentionPopulation.this.scores.window(first);
+            att = AttentionPopulation.this.att.window(first).rowRange(0, rows);
+            o = AttentionPopulation.this.o.window(first).rowRange(0, rows);
+            r1 = AttentionPopulation.this.r1.window(first).rowRange(0, rows);
+            r1n = AttentionPopulation.this.r1n.window(first).rowRange(0, rows);
+            rstd1 = AttentionPopulation.this.rstd1.window(first).rowRange(0, rows);
+            act = AttentionPopulation.this.act.window(first).rowRange(0, rows);
+            slope = AttentionPopulation.this.slope.window(first).rowRange(0, rows);
+            r2 = AttentionPopulation.this.r2.window(first).rowRange(0, rows);
+            r2n = AttentionPopulation.this.r2n.window(first).rowRange(0, rows);
+            rstd2 = AttentionPopulation.this.rstd2.window(first).rowRange(0, rows);
+            logits = AttentionPopulation.this.logits.window(first).rowRange(0, rows);
+        }
+    }
+
+    /** The per-step tables: X (or LN(X)), K, V, q and the score table. */
+    private void tables(Backend be, Ws w, int[] group) {
+        be.tokenRows(emb, pos, p, w.xin, group);
+        if (layerNorm) be.layerNorm(w.xin, w.nin, w.rstdIn, LN_EPS, group);
+        be.matmul(w.nin, false, wk, w.kt, d, false, group);
+        be.matmul(w.nin, false, wv, w.vt, d, false, group);
+        be.matmul(w.nin.rowRange(2 * p, 2 * p + 1), false, wq, w.q, d, false, group);
+        be.attentionScores(w.q, w.kt, heads, w.scores, group);
+    }
+
+    /** The per-example forward from the tables to the logits, for the given pairs (slope null: no backward follows). */
+    private void examples(Backend be, Ws w, int[][] pairs, boolean keepSlope, int[] group) {
+        be.attentionForward(w.scores, w.vt, pairs, p, heads, w.att, w.o, group);
+        be.matmul(w.o, false, wo, w.r1, d, false, group);
+        be.addRow(w.r1, w.xin.rowRange(2 * p, 2 * p + 1), group); // the residual on the un-normalised x₂
+        if (layerNorm) be.layerNorm(w.r1, w.r1n, w.rstd1, LN_EPS, group);
+        be.matmul(w.r1n, false, win, w.act, d, false, group);
+        be.gelu(w.act, w.act, keepSlope ? w.slope : null, group);
+        be.copy(w.r1, w.r2, group);
+        be.matmul(w.act, false, wout, w.r2, mlp, true, group);
+        if (layerNorm) be.layerNorm(w.r2, w.r2n, w.rstd2, LN_EPS, group);
+        be.matmul(w.r2n, false, u, w.logits, d, false, group);
+    }
+
+    @Override
+    public void trainStep(Backend be, int[] active, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+        for (int from = 0, to; from < active.length; from = to) {
+            to = groupEnd(active, from);
+            trainGroup(be, slice(active, from, to), active[from], hyper, step, lossOut, accOut);
+        }
+    }
+
+    private void trainGroup(Backend be, int[] group, int first, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+        int n = trainSize;
+        Ws w = new Ws(first, n);
+        Tensor[] g = new Tensor[grads.length];
+        for (int i = 0; i < g.length; i++) g[i] = grads[i].window(first);
+        tables(be, w, group);
+        examples(be, w, trainPairs, true, group);
+        loss(be, w.logits, trainPairs, hyper, gradScale, rowLoss, rowCorrect, rowScale, group);
+        tally(group, hyper, lossOut, accOut);
+        // unembedding: w.logits now holds dL/dz
+        be.matmul(w.r2n, true, w.logits, g[8], n, false, group);
+        Tensor uT = this.uT.window(first), dR2 = this.dR2.window(first), dR1 = this.dR1.window(first), dO = this.dO.window(first);
+        be.transpose(u, uT, group);
+        be.matmul(w.logits, false, uT, dR2, classes, false, group);
+        if (layerNorm) be.layerNormBackward(w.r2n, w.rstd2, dR2, null, group);
+        // MLP: dR2 = dL/dr2
+        be.matmul(w.act, true, dR2, g[7], n, false, group);
+        Tensor woutT = this.woutT.window(first), winT = this.winT.window(first);
+        be.transpose(wout, woutT, group);
+        be.matmul(dR2, false, woutT, w.act, d, false, group); // act now holds dL/dact
+        be.multiply(w.act, w.slope, group);                   // … and now dL/dpre
+        be.matmul(w.r1n, true, w.act, g[6], n, false, group);
+        be.transpose(win, winT, group);
+        if (layerNorm) {
+            be.matmul(w.act, false, winT, dR1, mlp, false, group);
+            be.layerNormBackward(w.r1n, w.rstd1, dR1, dR2, group); // + the residual r2 = r1 + …
+        } else {
+            be.matmul(w.act, false, winT, dR1, mlp, true, group);  // dR1 is dR2: dr1 = dr2 + dpre·Winᵀ
+        }
+        // r1 = x₂ + o·Wo
+        be.matmul(w.o, true, dR1, g[5], n, false, group);
+        Tensor woT = this.woT.window(first);
+        be.transpose(wo, woT, group);
+        be.matmul(dR1, false, woT, dO, d, false, group);
+        // attention through the tables
+        Tensor dScores = this.dScores.window(first), dKt = this.dKt.window(first), dVt = this.dVt.window(first), dq = this.dq.window(first);
+        be.attentionBackward(dO, w.att, w.vt, trainPairs, p, heads, dScores, dVt, group);
+        be.attentionScoresBackward(w.q, w.kt, dScores, heads, dq, dKt, group);
+        Tensor nEq = w.nin.rowRange(2 * p, 2 * p + 1);
+        be.matmul(w.nin, true, dKt, g[3], tableRows, false, group);
+        be.matmul(w.nin, true, dVt, g[4], tableRows, false, group);
+        be.matmul(nEq, true, dq, g[2], 1, false, group);
+        Tensor wqT = this.wqT.window(first), wkT = this.wkT.window(first), wvT = this.wvT.window(first), dNin = this.dNin.window(first);
+        be.transpose(wq, wqT, group);
+        be.transpose(wk, wkT, group);
+        be.transpose(wv, wvT, group);
+        be.matmul(dKt, false, wkT, dNin, d, false, group);
+        be.matmul(dVt, false, wvT, dNin, d, true, group);
+        be.matmul(dq, false, wqT, dNin.rowRange(2 * p, 2 * p + 1), d, true, group);
+        if (layerNorm) be.layerNormBackward(w.nin, w.rstdIn, dNin, null, group);
+        Tensor dSum = this.dSum.window(first);
+        be.columnSums(dR1, dSum, group); // the residual's share of dL/dx₂
+        be.tokenRowsBackward(dNin, dSum, p, g[0], g[1], group);
+        be.adamW(params, g, m1, m2, DECAYED, hyper, step, sumSquares, group);
+        project(be, group, hyper, step);
+    }
+
+    private void loss(Backend be, Tensor logits, int[][] pairs, Hyper hyper, float[] gradScale, float[][] rowLoss,
+                      boolean[][] rowCorrect, float[][] rowScale, int[] group) {
+        int mse = 0;
+        for (int m : group) if (hyper.squaredError[m]) mse++;
+        if (mse == 0) {
+            be.crossEntropy(logits, zeroBias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, group);
+            return;
+        }
+        int[] sq = new int[mse], ce = new int[group.length - mse];
+        int a = 0, b = 0;
+        for (int m : group) {
+            if (hyper.squaredError[m]) sq[a++] = m;
+            else ce[b++] = m;
+        }
+        if (ce.length > 0) be.crossEntropy(logits, zeroBias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, ce);
+        be.squaredError(logits, zeroBias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, sq);
+    }
+
+    private void tally(int[] group, Hyper hyper, double[] lossOut, double[] accOut) {
+        for (int m : group) {
+            double s = 0, scale = 0;
+            int ok = 0, collapsed = 0;
+            float[] loss = rowLoss[m], norm = rowScale[m];
+            boolean[] correct = rowCorrect[m];
+            for (int i = 0; i < trainSize; i++) {
+                s += loss[i];
+                scale += norm[i];
+                if (correct[i]) ok++;
+                if (loss[i] == 0f) collapsed++;
+            }
+            lossOut[m] = s / trainSize;
+            accOut[m] = (double) ok / trainSize;
+            trainScale[m] = scale / trainSize;
+            trainCollapse[m] = hyper.squaredError[m] ? Double.NaN : (double) collapsed / trainSize;
+        }
+    }
+
+    /** The clamp: the whole ‖W‖ (every tensor) or one group's norm (see the class comment). */
+    private void project(Backend be, int[] active, Hyper hyper, int step) {
+        float[] factor = null;
+        int[][] which = new int[1 + GROUPS.length][active.length];
+        int[] count = new int[1 + GROUPS.length];
+        for (int m : active) {
+            if (!hyper.clampsAt(m, step)) continue;
+            int g = hyper.clampGroup[m];
+            if (g >= GROUPS.length) throw new IllegalArgumentException("clamp group " + g + ": the attention model has groups 0.." + (GROUPS.length - 1));
+            double ss = 0;
+            if (g < 0) for (double x : sumSquares[m]) ss += x;
+            else for (int j : GROUPS[g]) ss += sumSquares[m][j];
+            if (factor == null) factor = new float[models];
+            factor[m] = (float) (hyper.clampTarget[m] / Math.sqrt(ss));
+            which[g + 1][count[g + 1]++] = m;
+        }
+        if (factor == null) return;
+        if (count[0] > 0) be.scale(params, factor, Arrays.copyOf(which[0], count[0]));
+        for (int g = 0; g < GROUPS.length; g++) {
+            if (count[g + 1] == 0) continue;
+            Tensor[] ts = new Tensor[GROUPS[g].length];
+            for (int k = 0; k < ts.length; k++) ts[k] = params[GROUPS[g][k]];
+            be.scale(ts, factor, Arrays.copyOf(which[g + 1], count[g + 1]));
+        }
+    }
+
+    @Override
+    public void measureTrain(Backend be, int[] active, Hyper hyper, double[] lossOut, double[] accOut) {
+        for (int from = 0, to; from < active.length; from = to) {
+            to = groupEnd(active, from);
+            int[] group = slice(active, from, to);
+            Ws w = new Ws(active[from], trainSize);
+            tables(be, w, group);
+            examples(be, w, trainPairs, false, group);
+            loss(be, w.logits, trainPairs, hyper, noGrad, rowLoss, rowCorrect, rowScale, group);
+            tally(group, hyper, lossOut, accOut);
+        }
+    }
+
+    /**
+     * The test half of an evaluation (test pairs in blocks of the training set's size, in the
+     * training workspace) and the norms: {@link Metrics#norm} is ‖W‖ over every tensor,
+     * {@link Metrics#normE} the embed group (E, pos), {@link Metrics#normW1} attn and mlp together
+     * (the layer), {@link Metrics#normW2} the unembedding U. {@link #groupNorms} has all four.
+     */
+    @Override
+    public void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out) {
+        double[] teLoss = new double[models], teScale = new double[models];
+        long[] teOk = new long[models];
+        int block = trainSize;
+        int[][] blockPairs = new int[models][];
+        for (int from = 0, to; from < active.length; from = to) {
+            to = groupEnd(active, from);
+            int[] group = slice(active, from, to);
+            int first = active[from];
+            tables(be, new Ws(first, block), group);
+            int tests = testPairs[group[0]].length;
+            for (int start = 0; start < tests; start += block) {
+                int len = Math.min(block, tests - start);
+                for (int m : group) blockPairs[m] = Arrays.copyOfRange(testPairs[m], start, start + len);
+                Ws w = new Ws(first, len);
+                examples(be, w, blockPairs, false, group);
+                loss(be, w.logits, blockPairs, hyper, noGrad, evRowLoss, evRowCorrect, evRowScale, group);
+                for (int m : group) {
+                    float[] loss = evRowLoss[m], norm = evRowScale[m];
+                    boolean[] correct = evRowCorrect[m];
+                    for (int i = 0; i < len; i++) {
+                        teLoss[m] += loss[i];
+                        teScale[m] += norm[i];
+                        if (correct[i]) teOk[m]++;
+                    }
+                }
+            }
+        }
+        double[][] gn = groupSquares(be, active);
+        for (int m : active) {
+            int teN = testPairs[m].length;
+            double[] s = gn[m];
+            out[m] = new Metrics(Double.NaN, Double.NaN, teLoss[m] / teN, (double) teOk[m] / teN,
+                    Math.sqrt(s[0] + s[1] + s[2] + s[3]), Math.sqrt(s[0]), Math.sqrt(s[1] + s[2]), Math.sqrt(s[3]),
+                    teScale[m] / teN, Double.NaN);
+        }
+    }
+
+    /** Squared norms per group (embed, attn, mlp, unembed) of each listed model, indexed [slot][group]. */
+    private double[][] groupSquares(Backend be, int[] active) {
+        double[][] perTensor = new double[params.length][models];
+        for (int j = 0; j < params.length; j++) be.sumSquares(params[j], perTensor[j], active);
+        double[][] out = new double[models][GROUPS.length];
+        for (int m : active)
+            for (int g = 0; g < GROUPS.length; g++)
+                for (int j : GROUPS[g]) out[m][g] += perTensor[j][m];
+        return out;
+    }
+
+    /** The norms of the groups embed, attn, mlp, unembed of each listed model, indexed [slot][group]. */
+    public double[][] groupNorms(Backend be, int[] active) {
+        double[][] s = groupSquares(be, active);
+        for (int m : active) for (int g = 0; g < GROUPS.length; g++) s[m][g] = Math.sqrt(s[m][g]);
+        return s;
+    }
+
+    @Override
+    public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
+        int pairs = p * p, tests = pairs - trainSize;
+        double scale = (test.logitScale() * tests + trainScale[m] * trainSize) / pairs;
+        return new Metrics(trainLoss, trainAcc, test.testLoss(), test.testAcc(), test.norm(), test.normE(), test.normW1(),
+                test.normW2(), scale, trainCollapse[m]);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
