@@ -37,7 +37,7 @@ import dev.normclock.task.ModularAddition;
  * dS and dV are summed per table row, then dK = dS·q, dq = Σ dS·K, and the weight gradients are
  * products with the (2p+1)-row table X instead of the n·3 example rows.
  */
-public final class AttentionPopulation implements Population {
+public final class AttentionPopulation implements ModularPopulation {
     public static final float LN_EPS = 1e-5f;
     /** Models whose step runs at once (their activations share one workspace), as in {@link MlpPopulation}. */
     public static final int WORKSPACE_MODELS = 16;
@@ -171,6 +171,7 @@ public final class AttentionPopulation implements Population {
     }
 
     /** Gives slot m its training and test pairs. */
+    @Override
     public void assign(int slot, ModularAddition.Split split) {
         if (split.trainPairs().length != trainSize)
             throw new IllegalArgumentException("slot " + slot + ": " + split.trainPairs().length + " training pairs, the population holds " + trainSize);
@@ -184,6 +185,12 @@ public final class AttentionPopulation implements Population {
      * {@link #params} order is drawn from {@code RandomStream.of(baseKey, seed, Purpose.INIT, j)},
      * row-major. Adam moments start at zero.
      */
+    /** As {@link #initialise(int, long, int)}: the model has no biases. */
+    @Override
+    public void initialise(int slot, long baseKey, int seed, double biasStd) {
+        initialise(slot, baseKey, seed);
+    }
+
     public void initialise(int slot, long baseKey, int seed) {
         for (int j = 0; j < params.length; j++) {
             double std = j == 1 ? 0.1 / Math.sqrt(d) : j == 7 ? 1 / Math.sqrt(mlp) : 1 / Math.sqrt(d);

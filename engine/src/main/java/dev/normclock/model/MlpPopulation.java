@@ -18,7 +18,7 @@ import dev.normclock.rng.RandomStream;
  * (p × H, formed once per step), and its gradient flows back through the per-token sums dPa, dPb.
  * The tests check it against the plain per-example algorithm in double precision.
  */
-public final class MlpPopulation implements Population {
+public final class MlpPopulation implements ModularPopulation {
     /** Pairs evaluated per block; bounds evaluation memory independently of p. */
     public static final int EVAL_BLOCK = 256;
     /**
@@ -100,6 +100,7 @@ public final class MlpPopulation implements Population {
     }
 
     /** Gives slot m its training and test pairs (the {@link Population} methods train and evaluate on them). */
+    @Override
     public void assign(int slot, dev.normclock.task.ModularAddition.Split split) {
         if (split.trainPairs().length != trainSize)
             throw new IllegalArgumentException("slot " + slot + ": " + split.trainPairs().length + " training pairs, the population holds " + trainSize);
@@ -161,6 +162,7 @@ public final class MlpPopulation implements Population {
      * Draws model {@code slot}'s initial weights from its seed: E, W1, W2 ~ N(0, 1/fan_in) with
      * fan_in = d, 2d, H; biases ~ N(0, biasStd²). Adam moments start at zero.
      */
+    @Override
     public void initialise(int slot, long baseKey, int seed, double biasStd) {
         int d = shape.d(), h = shape.hidden();
         fillNormal(emb, slot, RandomStream.of(baseKey, seed, Purpose.INIT, 0), 1 / Math.sqrt(d));

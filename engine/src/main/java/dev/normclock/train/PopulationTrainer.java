@@ -6,6 +6,7 @@ import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
 import dev.normclock.model.MlpPopulation;
 import dev.normclock.model.MlpPopulation.Metrics;
+import dev.normclock.model.ModularPopulation;
 import dev.normclock.model.Population;
 import dev.normclock.results.RunOutcome;
 import dev.normclock.results.RunStatus;
@@ -76,13 +77,13 @@ public final class PopulationTrainer {
     }
 
     /** Trains every slot of the population from its initial state on the given splits; returns each slot's outcome. */
-    public RunOutcome[] run(MlpPopulation pop, Hyper hyper, Split[] splits, Settings settings, Listener listener) {
-        return run(pop, hyper, splits, settings, new TrainerState(pop.models), listener);
+    public RunOutcome[] run(ModularPopulation pop, Hyper hyper, Split[] splits, Settings settings, Listener listener) {
+        return run(pop, hyper, splits, settings, new TrainerState(pop.models()), listener);
     }
 
-    /** As {@link #run(Population, Hyper, Settings, TrainerState, Listener)}, assigning the MLP's splits first. */
-    public RunOutcome[] run(MlpPopulation pop, Hyper hyper, Split[] splits, Settings settings, TrainerState state, Listener listener) {
-        for (int m = 0; m < pop.models; m++) pop.assign(m, splits[m]);
+    /** As {@link #run(Population, Hyper, Settings, TrainerState, Listener)}, assigning the splits first. */
+    public RunOutcome[] run(ModularPopulation pop, Hyper hyper, Split[] splits, Settings settings, TrainerState state, Listener listener) {
+        for (int m = 0; m < pop.models(); m++) pop.assign(m, splits[m]);
         return run(pop, hyper, settings, state, listener);
     }
 

@@ -1,0 +1,38 @@
+package dev.normclock.model;
+
+import dev.normclock.task.ModularAddition;
+
+/** A population of a model of (a + b) mod p: each slot initialised from its seed and given its split. */
+public interface ModularPopulation extends Population {
+
+    /** Draws slot's initial weights from (baseKey, seed); biases (where the model has them) with std biasStd. */
+    void initialise(int slot, long baseKey, int seed, double biasStd);
+
+    /** Gives the slot its training and test pairs. */
+    void assign(int slot, ModularAddition.Split split);
+
+    /** Which model of the papers, and its shape, a population of modular addition is built for. */
+    record Kind(String model, int p, int d, int hidden, boolean layerNorm) {
+        public static final int HEAD_SIZE = 32;
+
+        public Kind {
+            if (!model.equals("mlp") && !model.equals("attention"))
+                throw new IllegalArgumentException("--model must be mlp or attention (parity-mlp trains sparse parity, not this task); got '" + model + "'");
+            if (layerNorm && !model.equals("attention"))
+                throw new IllegalArgumentException("--layernorm applies to the attention model only");
+            if (model.equals("attention") && (d % HEAD_SIZE != 0 || d < HEAD_SIZE))
+                throw new IllegalArgumentException("the attention model has heads of " + HEAD_SIZE + ": d must be a positive multiple of " + HEAD_SIZE + ", got " + d);
+        }
+
+        /** A population of B models of this kind on trainSize pairs each. */
+        public ModularPopulation create(int models, int trainSize) {
+            if (model.equals("mlp")) return new MlpPopulation(new MlpShape(p, d, hidden), models, trainSize);
+            return new AttentionPopulation(p, d, d / HEAD_SIZE, hidden, layerNorm, models, trainSize);
+        }
+
+        /** The step when the papers start the clamp: 500 for the MLP, 600 for the attention model. */
+        public int paperClampFrom() {
+            return model.equals("mlp") ? 500 : 600;
+        }
+    }
+}
