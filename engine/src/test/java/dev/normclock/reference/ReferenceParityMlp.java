@@ -129,6 +129,24 @@ public final class ReferenceParityMlp {
      * error Σ_c (z_c/τ − onehot_c)² — and, when {@code grad} is not null, its gradient (overwritten).
      */
     public static double lossAndGradient(Params w, float[] inputs, int[] labels, double tau, boolean mse, Params grad) {
+        return lossAndGradient(w, inputs, labels, tau, mse, grad, false);
+    }
+
+    /**
+     * The magnitude of each gradient entry as a sum: Σ over points (and classes) of the absolute
+     * values of the terms whose sum {@link #lossAndGradient} forms (|dz|, |act·dz|, |x·dPre| with
+     * |dPre| = Σ_c |W2·dz|·|GELU'|). Float rounding of a sum is bounded relative to it, so it is
+     * the natural scale of the tolerance for entries that are small because their terms cancel
+     * (with two classes, db2 = Σ (softmax − onehot)/m is such a sum).
+     */
+    public static Params gradientMagnitude(Params w, float[] inputs, int[] labels, double tau, boolean mse) {
+        Params out = new Params(w.n, w.h);
+        lossAndGradient(w, inputs, labels, tau, mse, out, true);
+        return out;
+    }
+
+    private static double lossAndGradient(Params w, float[] inputs, int[] labels, double tau, boolean mse, Params grad,
+                                          boolean magnitude) {
         int n = w.n, h = w.h, rows = count(w, inputs, labels);
         if (grad != null) for (double[] t : grad.tensors()) Arrays.fill(t, 0);
         double[] pre = new double[h], act = new double[h], z = new double[CLASSES], dz = new double[CLASSES];
@@ -153,6 +171,21 @@ public final class ReferenceParityMlp {
             }
             if (grad == null) continue;
 
+            if (magnitude) {
+                for (int c = 0; c < CLASSES; c++) dz[c] = Math.abs(dz[c]);
+                for (int c = 0; c < CLASSES; c++) grad.b2[c] += dz[c];
+                for (int j = 0; j < h; j++) {
+                    double s = 0;
+                    for (int c = 0; c < CLASSES; c++) {
+                        grad.w2[j * CLASSES + c] += Math.abs(act[j]) * dz[c];
+                        s += Math.abs(w.w2[j * CLASSES + c]) * dz[c];
+                    }
+                    double dPre = s * Math.abs(ReferenceMlp.geluDerivative(pre[j]));
+                    grad.b1[j] += dPre;
+                    for (int k = 0; k < n; k++) grad.w1[k * h + j] += Math.abs(inputs[i * n + k]) * dPre;
+                }
+                continue;
+            }
             for (int c = 0; c < CLASSES; c++) grad.b2[c] += dz[c];
             for (int j = 0; j < h; j++) {
                 double s = 0;
