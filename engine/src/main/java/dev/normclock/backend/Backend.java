@@ -38,24 +38,62 @@ public interface Backend extends AutoCloseable {
     void hiddenBackward(Tensor dAct, Tensor slope, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models);
 
     /**
-     * Fused softmax cross-entropy with temperature on z = logits + bias (columns 0..classes-1):
-     * per row the loss ln Σ exp(z/τ) − z_y/τ and whether argmax z = y. When gradScale[m] > 0 the
-     * logits are overwritten by the gradient (softmax(z/τ) − onehot(y)) · gradScale[m] / τ.
-     * Labels are (a + b) mod p of each row's pair. rowScale[m][i] receives ‖z/τ‖₂ of the row (Paper B's
-     * logit scale). A row whose loss is exactly 0 has softmax probability exactly 1 on its label in
-     * float32 (softmax collapse): ln Σ exp = 0 needs every other term to round away.
+     * The dense first layer of a model whose inputs are vectors (the parity MLP): with pre = x·W1
+     * formed by {@link #matmul}, act = GELU(pre + bias) (exact, erf-based, as
+     * {@link #hiddenForward}) and, unless {@code slope} is null (evaluation), slope = GELU'(pre + bias)
+     * for the backward pass ({@link #geluBackward}). {@code act} may be {@code pre} (in place).
      */
-    void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+    void biasGelu(Tensor pre, Tensor bias, Tensor act, Tensor slope, int[] models);
+
+    /** Backward of {@link #biasGelu}: dPre = dAct ⊙ slope, element-wise; {@code dPre} may be {@code dAct}. */
+    void geluBackward(Tensor dAct, Tensor slope, Tensor dPre, int[] models);
+
+    /**
+     * Fused softmax cross-entropy with temperature on z = logits + bias (columns 0..classes-1):
+     * per row the loss ln Σ exp(z/τ) − z_y/τ and whether argmax z = y (the first maximum), with the
+     * label y = labels[m][i] of row i given explicitly. When gradScale[m] > 0 the logits are
+     * overwritten by the gradient (softmax(z/τ) − onehot(y)) · gradScale[m] / τ. rowScale[m][i]
+     * receives ‖z/τ‖₂ of the row (Paper B's logit scale). A row whose loss is exactly 0 has softmax
+     * probability exactly 1 on its label in float32 (softmax collapse): ln Σ exp = 0 needs every
+     * other term to round away.
+     */
+    void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
                       float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models);
+
+    /**
+     * {@link #crossEntropy(Tensor, Tensor, int[][], float[], float[], float[][], boolean[][], float[][], int[])}
+     * for modular addition: the label of row i is (a + b) mod p of its pair a·p + b.
+     */
+    default void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
+        crossEntropy(logits, bias, sumLabels(pairs, p, models), temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
+    }
 
     /**
      * Paper B's squared error on z = logits + bias (columns 0..classes-1): per row
      * Σ_c (z_c/τ − onehot(y)_c)² and whether argmax z = y. When gradScale[m] > 0 the logits are
      * overwritten by the gradient 2·(z/τ − onehot(y))·gradScale[m]/τ. Labels and rowScale as in
-     * {@link #crossEntropy}.
+     * {@link #crossEntropy(Tensor, Tensor, int[][], float[], float[], float[][], boolean[][], float[][], int[])}.
      */
-    void squaredError(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+    void squaredError(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
                       float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models);
+
+    /** The squared error with the labels of modular addition, (a + b) mod p of each row's pair. */
+    default void squaredError(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
+        squaredError(logits, bias, sumLabels(pairs, p, models), temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
+    }
+
+    /** The labels (a + b) mod p of the listed models' pairs a·p + b (other slots null). */
+    static int[][] sumLabels(int[][] pairs, int p, int[] models) {
+        int[][] labels = new int[pairs.length][];
+        for (int m : models) {
+            int[] pr = pairs[m], y = new int[pr.length];
+            for (int i = 0; i < pr.length; i++) y[i] = (pr[i] / p + pr[i] % p) % p;
+            labels[m] = y;
+        }
+        return labels;
+    }
 
     /** out[0, :] = Σ_rows x[row, :]. */
     void columnSums(Tensor x, Tensor out, int[] models);

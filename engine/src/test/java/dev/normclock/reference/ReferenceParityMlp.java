@@ -121,6 +121,32 @@ public final class ReferenceParityMlp {
      * gradient with respect to every parameter (overwritten).
      */
     public static double lossAndGradient(Params w, float[] inputs, int[] labels, double tau, Params grad) {
+        return lossAndGradient(w, inputs, labels, tau, false, grad);
+    }
+
+    /**
+     * The mean loss over the points — cross-entropy of z/τ, or with {@code mse} Paper B's squared
+     * error Σ_c (z_c/τ − onehot_c)² — and, when {@code grad} is not null, its gradient (overwritten).
+     */
+    public static double lossAndGradient(Params w, float[] inputs, int[] labels, double tau, boolean mse, Params grad) {
+        return lossAndGradient(w, inputs, labels, tau, mse, grad, false);
+    }
+
+    /**
+     * The magnitude of each gradient entry as a sum: Σ over points (and classes) of the absolute
+     * values of the terms whose sum {@link #lossAndGradient} forms (|dz|, |act·dz|, |x·dPre| with
+     * |dPre| = Σ_c |W2·dz|·|GELU'|). Float rounding of a sum is bounded relative to it, so it is
+     * the natural scale of the tolerance for entries that are small because their terms cancel
+     * (with two classes, db2 = Σ (softmax − onehot)/m is such a sum).
+     */
+    public static Params gradientMagnitude(Params w, float[] inputs, int[] labels, double tau, boolean mse) {
+        Params out = new Params(w.n, w.h);
+        lossAndGradient(w, inputs, labels, tau, mse, out, true);
+        return out;
+    }
+
+    private static double lossAndGradient(Params w, float[] inputs, int[] labels, double tau, boolean mse, Params grad,
+                                          boolean magnitude) {
         int n = w.n, h = w.h, rows = count(w, inputs, labels);
         if (grad != null) for (double[] t : grad.tensors()) Arrays.fill(t, 0);
         double[] pre = new double[h], act = new double[h], z = new double[CLASSES], dz = new double[CLASSES];
@@ -129,14 +155,37 @@ public final class ReferenceParityMlp {
             int y = labels[i];
             hidden(w, inputs, i, pre, act);
             output(w, act, z);
-            double max = Double.NEGATIVE_INFINITY;
-            for (int c = 0; c < CLASSES; c++) max = Math.max(max, z[c] / tau);
-            double sum = 0;
-            for (int c = 0; c < CLASSES; c++) sum += Math.exp(z[c] / tau - max);
-            total += Math.log(sum) + max - z[y] / tau;
+            if (mse) {
+                for (int c = 0; c < CLASSES; c++) {
+                    double r = z[c] / tau - (c == y ? 1 : 0);
+                    total += r * r;
+                    dz[c] = 2 * r / tau / rows;
+                }
+            } else {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < CLASSES; c++) max = Math.max(max, z[c] / tau);
+                double sum = 0;
+                for (int c = 0; c < CLASSES; c++) sum += Math.exp(z[c] / tau - max);
+                total += Math.log(sum) + max - z[y] / tau;
+                for (int c = 0; c < CLASSES; c++) dz[c] = (Math.exp(z[c] / tau - max) / sum - (c == y ? 1 : 0)) / tau / rows;
+            }
             if (grad == null) continue;
 
-            for (int c = 0; c < CLASSES; c++) dz[c] = (Math.exp(z[c] / tau - max) / sum - (c == y ? 1 : 0)) / tau / rows;
+            if (magnitude) {
+                for (int c = 0; c < CLASSES; c++) dz[c] = Math.abs(dz[c]);
+                for (int c = 0; c < CLASSES; c++) grad.b2[c] += dz[c];
+                for (int j = 0; j < h; j++) {
+                    double s = 0;
+                    for (int c = 0; c < CLASSES; c++) {
+                        grad.w2[j * CLASSES + c] += Math.abs(act[j]) * dz[c];
+                        s += Math.abs(w.w2[j * CLASSES + c]) * dz[c];
+                    }
+                    double dPre = s * Math.abs(ReferenceMlp.geluDerivative(pre[j]));
+                    grad.b1[j] += dPre;
+                    for (int k = 0; k < n; k++) grad.w1[k * h + j] += Math.abs(inputs[i * n + k]) * dPre;
+                }
+                continue;
+            }
             for (int c = 0; c < CLASSES; c++) grad.b2[c] += dz[c];
             for (int j = 0; j < h; j++) {
                 double s = 0;
@@ -148,6 +197,19 @@ public final class ReferenceParityMlp {
                 grad.b1[j] += dPre;
                 for (int k = 0; k < n; k++) grad.w1[k * h + j] += inputs[i * n + k] * dPre;
             }
+        }
+        return total / rows;
+    }
+
+    /** Paper B's logit scale: the mean over the points of ‖z/τ‖₂ (z including b2). */
+    public static double logitScale(Params w, float[] inputs, double tau) {
+        int rows = inputs.length / w.n;
+        double[] z = logits(w, inputs);
+        double total = 0;
+        for (int i = 0; i < rows; i++) {
+            double ss = 0;
+            for (int c = 0; c < CLASSES; c++) ss += (z[i * CLASSES + c] / tau) * (z[i * CLASSES + c] / tau);
+            total += Math.sqrt(ss);
         }
         return total / rows;
     }
@@ -166,18 +228,28 @@ public final class ReferenceParityMlp {
     /**
      * One full-batch AdamW step (1-based {@code step}): {@link ReferenceMlp#adamW} on every tensor,
      * weight decay on W1 and W2 only, before the Adam update (Paper A) or after it when
-     * {@code hp.decayAfter()} (Paper B); then the clamp when {@code step ≥ hp.clampFrom()} and the
-     * target is not NaN. Returns the loss before the update; {@code grad} receives the gradient at
-     * the weights before the update.
+     * {@code hp.decayAfter()} (Paper B); the loss is cross-entropy, or squared error when
+     * {@code hp.mse()}; then the clamp when {@code step ≥ hp.clampFrom()} and the target is not NaN:
+     * of ‖W‖ when {@code hp.clampGroup() < 0}, else of the one weight matrix with that index in
+     * {@link Params#tensors()} order (0 = W1, 2 = W2). Returns the loss before the update;
+     * {@code grad} receives the gradient at the weights before the update.
      */
     public static double trainStep(Params w, Params m, Params v, Params grad, float[] inputs, int[] labels,
                                    StepHyper hp, int step) {
-        double loss = lossAndGradient(w, inputs, labels, hp.temperature(), grad);
+        double loss = lossAndGradient(w, inputs, labels, hp.temperature(), hp.mse(), grad);
         double[][] wt = w.tensors(), gt = grad.tensors(), mt = m.tensors(), vt = v.tensors();
         for (int j = 0; j < wt.length; j++)
             ReferenceMlp.adamW(wt[j], gt[j], mt[j], vt[j], hp.lr(), hp.weightDecay(), Params.isWeightMatrix(j),
                     hp.decayAfter(), step);
-        if (!Double.isNaN(hp.clampTarget()) && step >= hp.clampFrom()) clamp(w, hp.clampTarget());
+        if (!Double.isNaN(hp.clampTarget()) && step >= hp.clampFrom()) {
+            int g = hp.clampGroup();
+            if (g < 0) clamp(w, hp.clampTarget());
+            else {
+                if (!Params.isWeightMatrix(g)) throw new IllegalArgumentException("clamp group " + g + " is not a weight matrix");
+                double[] t = wt[g];
+                ReferenceMlp.scale(t, hp.clampTarget() / Math.sqrt(ReferenceMlp.sumSquares(t)));
+            }
+        }
         return loss;
     }
 

@@ -25,6 +25,8 @@ public final class CpuBackend implements Backend {
     private static final int ROW_CHUNK = 64;
 
     private final WorkPool pool;
+    /** Zeros for {@link #biasGelu}'s second operand, grown on demand (never written). */
+    private volatile MemorySegment zeros = java.lang.foreign.Arena.ofAuto().allocate(64 * 4L, 64);
 
     public CpuBackend(int threads) {
         this.pool = new WorkPool(threads);
@@ -103,22 +105,68 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    /**
+     * The exact GELU row kernel of {@link #hiddenForward}, called with a zero row as its second
+     * operand: x = (pre + 0) + bias = pre + bias exactly (−0 + 0 = +0, and GELU(±0) = 0), so the
+     * dense layer shares the one carefully compiled kernel (see {@link RowKernels#geluWithSlope}).
+     */
     @Override
-    public void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+    public void biasGelu(Tensor pre, Tensor bias, Tensor act, Tensor slope, int[] models) {
+        int n = pre.rows, ld = act.ld, cols = act.cols;
+        if (pre.ld != ld || bias.ld != ld || (slope != null && slope.ld != ld) || act.rows != n)
+            throw new IllegalArgumentException("pre, bias, act and slope must share their padded width and rows");
+        float[] keep = new float[ld];
+        java.util.Arrays.fill(keep, 0, cols, 1f);
+        MemorySegment zero = zeroRow(ld);
+        int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+        pool.forEach(models.length * chunks, (task, w) -> {
+            int model = models[task / chunks];
+            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(n, i0 + ROW_CHUNK);
+            long biasRow = bias.rowAt(model, 0) * 4L;
+            for (int i = i0; i < i1; i++)
+                RowKernels.geluWithSlope(pre.seg, pre.rowAt(model, i) * 4L, zero, 0, bias.seg, biasRow, act.seg, act.rowAt(model, i) * 4L,
+                        slope == null ? null : slope.seg, slope == null ? 0 : slope.rowAt(model, i) * 4L, keep, ld);
+        });
+    }
+
+    /** A native row of at least {@code ld} zeros, shared by every call (it is only read). */
+    private MemorySegment zeroRow(int ld) {
+        MemorySegment z = zeros;
+        if (z.byteSize() < ld * 4L) zeros = z = java.lang.foreign.Arena.ofAuto().allocate(ld * 4L, 64);
+        return z;
+    }
+
+    @Override
+    public void geluBackward(Tensor dAct, Tensor slope, Tensor dPre, int[] models) {
+        int n = dAct.rows, ld = dAct.ld;
+        if (slope.ld != ld || dPre.ld != ld || slope.rows != n || dPre.rows != n)
+            throw new IllegalArgumentException("dAct, slope and dPre must have the same shape");
+        int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+        pool.forEach(models.length * chunks, (task, w) -> {
+            int model = models[task / chunks];
+            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(n, i0 + ROW_CHUNK);
+            for (int i = i0; i < i1; i++)
+                RowKernels.multiply(dAct.seg, dAct.rowAt(model, i) * 4L, slope.seg, slope.rowAt(model, i) * 4L,
+                        dPre.seg, dPre.rowAt(model, i) * 4L, ld);
+        });
+    }
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
-        int n = pairs[models[0]].length, classes = logits.cols, ld = logits.ld;
+        int n = labels[models[0]].length, classes = logits.cols, ld = logits.ld;
         float[] padding = new float[ld]; // −∞ on the padding columns: they get probability exactly 0
         java.util.Arrays.fill(padding, classes, ld, Float.NEGATIVE_INFINITY);
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
         pool.forEach(models.length * chunks, (task, w) -> {
             int model = models[task / chunks];
-            int[] pr = pairs[model];
-            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(pr.length, i0 + ROW_CHUNK);
+            int[] ys = labels[model];
+            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(ys.length, i0 + ROW_CHUNK);
             float tau = temperature[model], scale = gradScale[model];
             long biasRow = bias.rowAt(model, 0);
             float[] s = new float[ld];
             for (int i = i0; i < i1; i++) {
-                int pair = pr[i], y = (pair / p + pair % p) % p;
+                int y = ys[i];
                 long row = logits.rowAt(model, i);
                 float mx = RowKernels.scaledLogits(logits.seg, row * 4L, bias.seg, biasRow * 4L, tau, padding, s, ld);
                 int argmax = 0;
@@ -140,18 +188,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void squaredError(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+    public void squaredError(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
-        int n = pairs[models[0]].length, classes = logits.cols;
+        int n = labels[models[0]].length, classes = logits.cols;
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
         pool.forEach(models.length * chunks, (task, w) -> {
             int model = models[task / chunks];
-            int[] pr = pairs[model];
-            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(pr.length, i0 + ROW_CHUNK);
+            int[] ys = labels[model];
+            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(ys.length, i0 + ROW_CHUNK);
             float tau = temperature[model], scale = gradScale[model], g = 2 * scale / tau;
             long biasRow = bias.rowAt(model, 0);
             for (int i = i0; i < i1; i++) {
-                int pair = pr[i], y = (pair / p + pair % p) % p, argmax = 0;
+                int y = ys[i], argmax = 0;
                 long row = logits.rowAt(model, i);
                 float best = Float.NEGATIVE_INFINITY, loss = 0, ss = 0;
                 for (int c = 0; c < classes; c++) {

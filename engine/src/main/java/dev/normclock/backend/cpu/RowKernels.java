@@ -125,6 +125,14 @@ final class RowKernels {
         sum.intoMemorySegment(dBias, dBias0 + col, NO);
     }
 
+    /** out = a ⊙ b over one row (out may be a or b): one rounding per element. */
+    static void multiply(MemorySegment a, long ia, MemorySegment b, long ib, MemorySegment out, long io, int ld) {
+        for (int j = 0; j < ld; j += L) {
+            long o = j * 4L;
+            FloatVector.fromMemorySegment(S, a, ia + o, NO).mul(FloatVector.fromMemorySegment(S, b, ib + o, NO)).intoMemorySegment(out, io + o, NO);
+        }
+    }
+
     /** dst = srcᵀ (indices in floats), in 16 × 16 tiles so that both sides stay in cache. */
     static void transpose(MemorySegment src, long s0, int lds, int rows, int cols, MemorySegment dst, long d0, int ldd) {
         for (int r0 = 0; r0 < rows; r0 += 16)

@@ -7,6 +7,7 @@ import static dev.normclock.backend.cpu.PopulationArrays.fillGaussian;
 import static dev.normclock.backend.cpu.PopulationArrays.fillRaw;
 import static dev.normclock.backend.cpu.PopulationArrays.rawBlock;
 import static dev.normclock.backend.cpu.PopulationArrays.read;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -491,6 +492,241 @@ class CpuBackendConformanceTest {
             }
             if (gradScale[mod] > 0) assertPaddingZero(logits, mod, "squaredError gradient");
         }
+    }
+
+    // ------------------------------------------------------- losses with explicit labels (parity)
+
+    /**
+     * The rows of a 2-class (parity) or wider problem with labels given explicitly; the double
+     * reference takes pairs, so it gets pair y·classes with p = classes, whose label (y + 0) mod p is y.
+     */
+    static int[][] labelPairs(int[][] labels, int classes) {
+        int[][] pairs = new int[labels.length][];
+        for (int m = 0; m < labels.length; m++) {
+            pairs[m] = new int[labels[m].length];
+            for (int i = 0; i < labels[m].length; i++) pairs[m][i] = labels[m][i] * classes;
+        }
+        return pairs;
+    }
+
+    @ParameterizedTest(name = "classes={0} rows={1}")
+    @CsvSource({"2, 150", "13, 70"})
+    void crossEntropyWithExplicitLabels(int classes, int n) {
+        Random rnd = new Random(53 + classes);
+        Tensor logits = alloc(n, classes), bias = alloc(1, classes), viaPairs = alloc(n, classes);
+        int[][] labels = new int[MODELS][n];
+        for (int[] row : labels) for (int i = 0; i < n; i++) row[i] = rnd.nextInt(classes);
+        float[] tau = {1.3f, 1f, 1f, 0.7f};
+        float[] gradScale = {1f / n, 5f, 0f, 2f};
+        double[][] lv = new double[MODELS][], bv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            float[] z = new float[n * classes];
+            for (int i = 0; i < n; i++) {
+                for (int c = 0; c < classes; c++) z[i * classes + c] = (float) (rnd.nextGaussian() * 3);
+                if (i % 3 == 0) z[i * classes + labels[mod][i]] += 30; // confidently right: collapsed rows (loss exactly 0)
+            }
+            lv[mod] = fill(logits, mod, z);
+            fill(viaPairs, mod, z);
+            bv[mod] = fillGaussian(bias, mod, rnd, 1);
+        }
+        fillRaw(logits, IDLE, SENTINEL);
+        fillRaw(bias, IDLE, Float.NaN);
+        float[] idle = rawBlock(logits, IDLE), untouched = rawBlock(logits, 2);
+        float[][] rowLoss = new float[MODELS][n], rowScale = new float[MODELS][n];
+        boolean[][] rowCorrect = new boolean[MODELS][n];
+        Arrays.fill(rowLoss[IDLE], -7f);
+
+        be.crossEntropy(logits, bias, labels, tau, gradScale, rowLoss, rowCorrect, rowScale, ACTIVE);
+
+        assertRawEquals(idle, logits, IDLE, "crossEntropy (labels)");
+        assertRawEquals(untouched, logits, 2, "crossEntropy (labels) with gradScale 0");
+        for (int i = 0; i < n; i++) assertEquals(-7f, rowLoss[IDLE][i]);
+        int[][] pairs = labelPairs(labels, classes);
+        int collapsed = 0, correct = 0;
+        for (int mod : ACTIVE) {
+            double t = tau[mod];
+            double[] ref = lv[mod].clone(), refLoss = new double[n];
+            boolean[] refCorrect = new boolean[n];
+            ReferenceMlp.crossEntropy(ref, bv[mod], pairs[mod], classes, classes, t, gradScale[mod], refLoss, refCorrect);
+            double[] got = read(logits, mod);
+            for (int i = 0; i < n; i++) {
+                double zMax = 0;
+                for (int c = 0; c < classes; c++) zMax = Math.max(zMax, Math.abs(lv[mod][i * classes + c] + bv[mod][c]));
+                double lossScale = U * (1 + zMax / t); // as crossEntropyWithTemperature
+                double errLoss = Math.abs(rowLoss[mod][i] - refLoss[i]) / lossScale;
+                record("crossEntropy (labels) loss: |err| / (u·(1+max|z|/τ))", errLoss);
+                assertTrue(errLoss <= 16, "model " + mod + " row " + i + " loss " + rowLoss[mod][i] + " vs " + refLoss[i]);
+                if (rowLoss[mod][i] == 0f) collapsed++;
+                if (refCorrect[i]) correct++;
+                assertEquals(refCorrect[i], rowCorrect[mod][i], "model " + mod + " row " + i + " argmax");
+                assertScale(lv[mod], bv[mod], i, classes, t, rowScale[mod][i], "crossEntropy (labels)");
+                if (gradScale[mod] <= 0) continue;
+                double gScale = gradScale[mod] / t;
+                int y = labels[mod][i];
+                for (int c = 0; c < classes; c++) {
+                    int e = i * classes + c;
+                    double softmax = ref[e] / gScale + (c == y ? 1 : 0);
+                    double tol = gScale * (softmax * lossScale + (c == y ? U : 0) + 1e-38);
+                    double errG = Math.abs(got[e] - ref[e]) / tol;
+                    record("crossEntropy (labels) grad: |err| / ((softmax·u(1+max|z|/τ) + u[c=y])·s/τ)", errG);
+                    assertTrue(errG <= 16, "model " + mod + " grad[" + i + "][" + c + "]: " + got[e] + " vs " + ref[e]);
+                }
+            }
+            if (gradScale[mod] > 0) assertPaddingZero(logits, mod, "crossEntropy (labels) gradient");
+        }
+        assertTrue(collapsed > 0, "some rows collapse (loss exactly 0)");
+        assertTrue(correct >= n / 2 && correct < 3 * n, "the rows mix right and wrong predictions (" + correct + " of " + 3 * n + ")");
+
+        // the modular-addition form is the same kernel with labels (a + b) mod p: the same bits
+        float[][] loss2 = new float[MODELS][n], scale2 = new float[MODELS][n];
+        be.crossEntropy(viaPairs, bias, pairs, classes, tau, gradScale, loss2, new boolean[MODELS][n], scale2, ACTIVE);
+        for (int mod : ACTIVE) {
+            assertArrayEquals(rowLoss[mod], loss2[mod], "pairs and labels forms: loss");
+            assertArrayEquals(rowScale[mod], scale2[mod], "pairs and labels forms: scale");
+            assertRawEquals(rawBlock(logits, mod), viaPairs, mod, "pairs and labels forms: gradient");
+        }
+    }
+
+    @Test
+    void squaredErrorWithExplicitLabels() {
+        int classes = 2, n = 150;
+        Random rnd = new Random(59);
+        Tensor logits = alloc(n, classes), bias = alloc(1, classes);
+        int[][] labels = new int[MODELS][n];
+        for (int[] row : labels) for (int i = 0; i < n; i++) row[i] = rnd.nextInt(classes);
+        float[] tau = {1.3f, 1f, 1.7f, 0.7f};
+        float[] gradScale = {1f / n, 5f, 0f, 2f};
+        double[][] lv = new double[MODELS][], bv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            float[] z = new float[n * classes];
+            for (int i = 0; i < n; i++) {
+                for (int c = 0; c < classes; c++) z[i * classes + c] = (float) (rnd.nextGaussian() * 0.5);
+                if (i % 3 == 0) z[i * classes + labels[mod][i]] += 2;
+            }
+            lv[mod] = fill(logits, mod, z);
+            bv[mod] = fillGaussian(bias, mod, rnd, 0.2);
+        }
+        fillRaw(logits, IDLE, SENTINEL);
+        fillRaw(bias, IDLE, Float.NaN);
+        float[] idle = rawBlock(logits, IDLE), untouched = rawBlock(logits, 2);
+        float[][] rowLoss = new float[MODELS][n], rowScale = new float[MODELS][n];
+        boolean[][] rowCorrect = new boolean[MODELS][n];
+
+        be.squaredError(logits, bias, labels, tau, gradScale, rowLoss, rowCorrect, rowScale, ACTIVE);
+
+        assertRawEquals(idle, logits, IDLE, "squaredError (labels)");
+        assertRawEquals(untouched, logits, 2, "squaredError (labels) with gradScale 0");
+        int[][] pairs = labelPairs(labels, classes);
+        for (int mod : ACTIVE) {
+            double t = tau[mod];
+            double[] ref = lv[mod].clone(), refLoss = new double[n];
+            boolean[] refCorrect = new boolean[n];
+            ReferenceMlp.squaredError(ref, bv[mod], pairs[mod], classes, classes, t, gradScale[mod], refLoss, refCorrect);
+            double[] got = read(logits, mod);
+            for (int i = 0; i < n; i++) {
+                double mag = 0;
+                for (int c = 0; c < classes; c++) {
+                    double a = Math.abs(lv[mod][i * classes + c] + bv[mod][c]) / t + 1;
+                    mag += a * a;
+                }
+                double errLoss = Math.abs(rowLoss[mod][i] - refLoss[i]) / (U * mag);
+                record("squaredError (labels) loss: |err| / (u·Σ(|z|/τ+1)²)", errLoss);
+                assertTrue(errLoss <= 8, "model " + mod + " row " + i + " loss " + rowLoss[mod][i] + " vs " + refLoss[i]);
+                assertEquals(refCorrect[i], rowCorrect[mod][i], "model " + mod + " row " + i + " argmax");
+                assertScale(lv[mod], bv[mod], i, classes, t, rowScale[mod][i], "squaredError (labels)");
+                if (gradScale[mod] <= 0) continue;
+                for (int c = 0; c < classes; c++) {
+                    int e = i * classes + c;
+                    double tol = 2 * gradScale[mod] / t * U * (Math.abs(lv[mod][e] + bv[mod][c]) / t + 1) * 4;
+                    double errG = Math.abs(got[e] - ref[e]) / tol;
+                    record("squaredError (labels) grad: |err| / (4u·2s/τ·(|z|/τ+1))", errG);
+                    assertTrue(errG <= 1, "model " + mod + " grad[" + i + "][" + c + "]: " + got[e] + " vs " + ref[e]);
+                }
+            }
+            if (gradScale[mod] > 0) assertPaddingZero(logits, mod, "squaredError (labels) gradient");
+        }
+    }
+
+    // ------------------------------------------------------------- dense bias + GELU (parity)
+
+    /** act = GELU(pre + b), slope = GELU'(pre + b) on a dense pre-activation; then again in place (act = pre) without slope. */
+    @Test
+    void biasGelu() {
+        int n = 150, h = 37;
+        Random rnd = new Random(61);
+        Tensor pre = alloc(n, h), bias = alloc(1, h), act = alloc(n, h), slope = alloc(n, h);
+        double[][] pv = new double[MODELS][], bv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            pv[mod] = fillGaussian(pre, mod, rnd, 2.5 + mod);
+            bv[mod] = fillGaussian(bias, mod, rnd, 0.5);
+            fillGaussian(act, mod, rnd, 1); // garbage: overwritten
+            fillGaussian(slope, mod, rnd, 1);
+        }
+        fillRaw(pre, IDLE, Float.NaN);
+        fillRaw(bias, IDLE, Float.NaN);
+        fillRaw(act, IDLE, SENTINEL);
+        fillRaw(slope, IDLE, -SENTINEL);
+        float[] idleAct = rawBlock(act, IDLE), idleSlope = rawBlock(slope, IDLE), idlePre = rawBlock(pre, IDLE);
+
+        be.biasGelu(pre, bias, act, slope, ACTIVE);
+
+        assertRawEquals(idleAct, act, IDLE, "biasGelu act");
+        assertRawEquals(idleSlope, slope, IDLE, "biasGelu slope");
+        for (int mod : ACTIVE) {
+            double[] gotAct = read(act, mod), gotSlope = read(slope, mod);
+            for (int e = 0; e < n * h; e++) {
+                float x = (float) pv[mod][e] + (float) bv[mod][e % h]; // one float addition
+                double want = ReferenceMlp.gelu(x), err = Math.abs(gotAct[e] - want);
+                record("biasGelu act: |err| / GELU tolerance", err / geluTolerance(x));
+                assertTrue(err <= geluTolerance(x), "model " + mod + " GELU(" + x + ") = " + gotAct[e] + ", want " + want);
+                double wantD = ReferenceMlp.geluDerivative(x), errD = Math.abs(gotSlope[e] - wantD);
+                record("biasGelu slope: |err| / GELU' tolerance", errD / geluDerivativeTolerance(x));
+                assertTrue(errD <= geluDerivativeTolerance(x), "model " + mod + " GELU'(" + x + ") = " + gotSlope[e] + ", want " + wantD);
+            }
+            assertPaddingZero(act, mod, "biasGelu act");
+            assertPaddingZero(slope, mod, "biasGelu slope");
+        }
+        // in place and without slope (evaluation): the same activations, bit for bit
+        be.biasGelu(pre, bias, pre, null, ACTIVE);
+        assertRawEquals(idlePre, pre, IDLE, "biasGelu in place");
+        for (int mod : ACTIVE) {
+            assertRawEquals(rawBlock(act, mod), pre, mod, "biasGelu in place vs out of place");
+            assertPaddingZero(pre, mod, "biasGelu in place");
+        }
+    }
+
+    /** dPre = dAct ⊙ slope: one float multiplication per element, so within u relative; also in place. */
+    @Test
+    void geluBackward() {
+        int n = 150, h = 37;
+        Random rnd = new Random(67);
+        Tensor dAct = alloc(n, h), slope = alloc(n, h), dPre = alloc(n, h);
+        double[][] dv = new double[MODELS][], sv = new double[MODELS][];
+        for (int mod : ACTIVE) {
+            dv[mod] = fillGaussian(dAct, mod, rnd, 1e-3);
+            sv[mod] = fillGaussian(slope, mod, rnd, 1 + mod);
+            fillGaussian(dPre, mod, rnd, 1);
+        }
+        fillRaw(dAct, IDLE, Float.NaN);
+        fillRaw(slope, IDLE, Float.NaN);
+        fillRaw(dPre, IDLE, SENTINEL);
+        float[] idle = rawBlock(dPre, IDLE), idleIn = rawBlock(dAct, IDLE);
+
+        be.geluBackward(dAct, slope, dPre, ACTIVE);
+
+        assertRawEquals(idle, dPre, IDLE, "geluBackward");
+        for (int mod : ACTIVE) {
+            double[] got = read(dPre, mod);
+            for (int e = 0; e < n * h; e++) {
+                double want = dv[mod][e] * sv[mod][e], err = Math.abs(got[e] - want);
+                record("geluBackward: |err| / (u·|dAct·slope|)", err / (U * Math.abs(want)));
+                assertTrue(err <= U * Math.abs(want), "model " + mod + " element " + e + ": " + got[e] + " vs " + want);
+            }
+            assertPaddingZero(dPre, mod, "geluBackward");
+        }
+        be.geluBackward(dAct, slope, dAct, ACTIVE);
+        assertRawEquals(idleIn, dAct, IDLE, "geluBackward in place");
+        for (int mod : ACTIVE) assertRawEquals(rawBlock(dPre, mod), dAct, mod, "geluBackward in place vs out of place");
     }
 
     // ---------------------------------------------------------------------------- columnSums

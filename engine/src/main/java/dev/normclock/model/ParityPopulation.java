@@ -1,0 +1,404 @@
+package dev.normclock.model;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+
+import dev.normclock.backend.Backend;
+import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Tensor;
+import dev.normclock.model.MlpPopulation.Metrics;
+import dev.normclock.rng.Purpose;
+import dev.normclock.rng.RandomStream;
+import dev.normclock.task.SparseParity;
+
+/**
+ * B sparse-parity MLPs (PROTOCOL §1–§3, Paper A §8) trained in lock-step, each slot with its own
+ * seed, data and hyperparameters: x ∈ {±1}ⁿ → pre = x·W1 + b1 (n × H) → exact GELU →
+ * z = act·W2 + b2 (H × 2) → two logits, full-batch mean cross-entropy of z/τ (or Paper B's squared
+ * error Σ_c (z_c/τ − onehot_c)² where {@link Hyper#squaredError} asks for it), hand-written AdamW
+ * with decoupled decay of W1 and W2 only (before or after the Adam update, {@link Hyper#decayAfter}),
+ * then the norm clamp. It exists so that the parity experiment of Paper A (free run groks at
+ * ‖W‖ ≈ 20.6; holding ‖W‖ at 1.3·Wc from t_int = 1000 delays it) runs on the same trainer,
+ * checkpoints and backends as the modular-addition MLP.
+ *
+ * <p>Unlike {@link MlpPopulation} there is no rewrite: the inputs are dense ±1 vectors, so the first
+ * layer is one batched GEMM X·W1 per step and its gradient Xᵀ·dPre. The step, written against the
+ * {@link Backend} primitives: {@code matmul} (X·W1, act·W2, actᵀ·dz, dz·W2ᵀ, Xᵀ·dPre),
+ * {@code biasGelu} (act and the slope GELU'(pre + b1) kept for the backward pass),
+ * {@code crossEntropy}/{@code squaredError} with explicit labels, {@code columnSums} (the bias
+ * gradients), {@code geluBackward} (dPre = dAct ⊙ slope), {@code adamW} and {@code scale}.
+ *
+ * <p>The weight norm is ‖W‖ = √(‖W1‖² + ‖W2‖²); biases are excluded from it, from decay and from
+ * the clamp. The clamp scales W1 and W2 by target/‖W‖ after every Adam step ≥ t_int (t_int = 1000
+ * for parity in the papers), or after step t_int only ({@link Hyper#clampOnce}); with
+ * {@link Hyper#clampGroup} ≥ 0 it holds one matrix's own norm instead, the group being the
+ * tensor index: 0 = W1, 2 = W2. Initialisation draws exactly as the tests' double reference
+ * (W1 ~ N(0, 1/n), W2 ~ N(0, 1/H), biases ~ N(0, biasStd²), one {@link Purpose#INIT} sub-stream
+ * per tensor in the order W1, b1, W2, b2), so the float model and the reference start from the same
+ * weights.
+ *
+ * <p>Evaluation: the test loss and accuracy on each slot's fresh test points, the norms
+ * (Metrics.norm = ‖W‖, normW1, normW2; normE is NaN, there is no embedding), Paper B's logit scale
+ * (mean ‖z/τ‖ over the training and test points) and the collapsed share (training points whose
+ * loss is exactly 0 under cross-entropy; NaN under squared error).
+ */
+public final class ParityPopulation implements Population {
+    /** Test points evaluated per block; bounds evaluation memory independently of the test size. */
+    public static final int EVAL_BLOCK = 512;
+    /** Models whose step runs at once (see {@link MlpPopulation#WORKSPACE_MODELS}): activations exist for this many only. */
+    public static final int WORKSPACE_MODELS = 16;
+    /** Tensor indices of the weight matrices, for {@link Hyper#clampGroup}. */
+    public static final int W1 = 0, W2 = 2;
+
+    public final int n, hidden, models, trainSize, testSize;
+    private final int workspaceModels;
+    private final Arena arena = Arena.ofShared();
+    private long bytes;
+
+    public final Tensor w1, b1, w2, b2;
+    final Tensor[] params, m1, m2;
+    private static final boolean[] DECAYED = {true, false, true, false};
+    // each slot's data, for every slot
+    private final Tensor trainX, testX;
+    private final int[][] trainLabels, testLabels;
+    // workspace, for workspaceModels models; reached through window(first slot of the group)
+    final Tensor[] grads; // tests read slot m of a population within one workspace group
+    private final Tensor act, slope, logits, w2T, evAct, evLogits;
+    private final float[][] rowLoss, evRowLoss, rowScale, evRowScale;
+    private final boolean[][] rowCorrect, evRowCorrect;
+    private final double[][] sumSquares;
+    private final double[] trainScale, trainCollapse;
+    private final float[] gradScale, noGrad;
+
+    /**
+     * @param n         input bits
+     * @param hidden    hidden width H
+     * @param models    slots
+     * @param trainSize training points per slot (every slot the same)
+     * @param testSize  test points per slot (every slot the same)
+     */
+    public ParityPopulation(int n, int hidden, int models, int trainSize, int testSize) {
+        if (n < 1 || hidden < 1 || models < 1 || trainSize < 1 || testSize < 1)
+            throw new IllegalArgumentException("n, H, models, training and test points must be at least 1, got "
+                    + n + ", " + hidden + ", " + models + ", " + trainSize + ", " + testSize);
+        this.n = n;
+        this.hidden = hidden;
+        this.models = models;
+        this.trainSize = trainSize;
+        this.testSize = testSize;
+        this.workspaceModels = Math.min(models, WORKSPACE_MODELS);
+        int h = hidden, c = SparseParity.CLASSES, ws = workspaceModels;
+        w1 = alloc(models, n, h);
+        b1 = alloc(models, 1, h);
+        w2 = alloc(models, h, c);
+        b2 = alloc(models, 1, c);
+        params = new Tensor[]{w1, b1, w2, b2};
+        m1 = like(params, models);
+        m2 = like(params, models);
+        trainX = alloc(models, trainSize, n);
+        testX = alloc(models, testSize, n);
+        trainLabels = new int[models][];
+        testLabels = new int[models][];
+        grads = like(params, ws);
+        act = alloc(ws, trainSize, h);
+        slope = alloc(ws, trainSize, h);
+        logits = alloc(ws, trainSize, c);
+        w2T = alloc(ws, c, h);
+        int block = Math.min(EVAL_BLOCK, testSize);
+        evAct = alloc(ws, block, h);
+        evLogits = alloc(ws, block, c);
+        // slots of one group are distinct modulo ws, so slot m can use row m % ws
+        rowLoss = shared(new float[ws][trainSize]);
+        rowScale = shared(new float[ws][trainSize]);
+        rowCorrect = shared(new boolean[ws][trainSize]);
+        evRowLoss = shared(new float[ws][block]);
+        evRowScale = shared(new float[ws][block]);
+        evRowCorrect = shared(new boolean[ws][block]);
+        sumSquares = new double[models][params.length];
+        trainScale = new double[models];
+        trainCollapse = new double[models];
+        gradScale = new float[models];
+        Arrays.fill(gradScale, 1f / trainSize);
+        noGrad = new float[models];
+    }
+
+    private Tensor alloc(int count, int rows, int cols) {
+        Tensor t = Tensor.allocate(arena, count, rows, cols);
+        bytes += t.modelStride * count * Float.BYTES;
+        return t;
+    }
+
+    private Tensor[] like(Tensor[] ts, int count) {
+        Tensor[] out = new Tensor[ts.length];
+        for (int i = 0; i < ts.length; i++) out[i] = alloc(count, ts[i].rows, ts[i].cols);
+        return out;
+    }
+
+    private float[][] shared(float[][] rows) {
+        float[][] out = new float[models][];
+        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
+        return out;
+    }
+
+    private boolean[][] shared(boolean[][] rows) {
+        boolean[][] out = new boolean[models][];
+        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
+        return out;
+    }
+
+    @Override
+    public int models() {
+        return models;
+    }
+
+    @Override
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Gives slot m its training and test points and labels (the {@link Population} methods train and evaluate on them). */
+    public void assign(int slot, SparseParity.Data data) {
+        if (data.n() != n || data.trainSize() != trainSize || data.testSize() != testSize)
+            throw new IllegalArgumentException("slot " + slot + ": data of n = " + data.n() + " with " + data.trainSize() + " training and "
+                    + data.testSize() + " test points, the population holds n = " + n + ", " + trainSize + " and " + testSize);
+        trainX.fromArray(slot, data.trainInputs());
+        testX.fromArray(slot, data.testInputs());
+        trainLabels[slot] = data.trainLabels();
+        testLabels[slot] = data.testLabels();
+    }
+
+    /**
+     * Draws model {@code slot}'s initial weights from its seed exactly as the double reference does:
+     * W1 ~ N(0, 1/n), b1 ~ N(0, biasStd²), W2 ~ N(0, 1/H), b2 ~ N(0, biasStd²), from
+     * (baseKey, seed, {@link Purpose#INIT}) sub-streams 0, 1, 2, 3. Adam moments start at zero.
+     */
+    public void initialise(int slot, long baseKey, int seed, double biasStd) {
+        double[] std = {1 / Math.sqrt(n), biasStd, 1 / Math.sqrt(hidden), biasStd};
+        for (int j = 0; j < params.length; j++) {
+            RandomStream rng = RandomStream.of(baseKey, seed, Purpose.INIT, j);
+            float[] v = new float[params[j].size()];
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * std[j]);
+            params[j].fromArray(slot, v);
+        }
+        for (Tensor t : m1) t.zero(slot);
+        for (Tensor t : m2) t.zero(slot);
+    }
+
+    /** Parameters (W1, b1, W2, b2), then first and second Adam moments in the same order. */
+    @Override
+    public Tensor[] state() {
+        Tensor[] out = new Tensor[3 * params.length];
+        for (int i = 0; i < params.length; i++) {
+            out[i] = params[i];
+            out[params.length + i] = m1[i];
+            out[2 * params.length + i] = m2[i];
+        }
+        return out;
+    }
+
+    /** Splits ascending slots into groups that fit the workspace: each group's slots lie in [first, first + workspaceModels). */
+    private int groupEnd(int[] active, int from) {
+        int end = from;
+        while (end < active.length && active[end] < active[from] + workspaceModels) end++;
+        return end;
+    }
+
+    private static int[] slice(int[] active, int from, int to) {
+        return from == 0 && to == active.length ? active : Arrays.copyOfRange(active, from, to);
+    }
+
+    private void checkAssigned(int[] active) {
+        for (int m : active)
+            if (trainLabels[m] == null) throw new IllegalStateException("slot " + m + " has no data: call assign first");
+    }
+
+    /**
+     * One full-batch AdamW step of every listed model on its training points, then the clamp where
+     * it applies. {@code step} is 1-based. Returns each model's training loss and accuracy on the
+     * weights before the update.
+     */
+    @Override
+    public void trainStep(Backend be, int[] active, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+        checkAssigned(active);
+        for (int from = 0, to; from < active.length; from = to) {
+            to = groupEnd(active, from);
+            trainGroup(be, slice(active, from, to), active[from], hyper, step, lossOut, accOut);
+        }
+    }
+
+    private void trainGroup(Backend be, int[] group, int first, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+        int h = hidden, c = SparseParity.CLASSES;
+        Tensor act = this.act.window(first), slope = this.slope.window(first), logits = this.logits.window(first);
+        Tensor[] grads = new Tensor[this.grads.length];
+        for (int i = 0; i < grads.length; i++) grads[i] = this.grads[i].window(first);
+        be.matmul(trainX, false, w1, act, n, false, group);                // act holds pre = X·W1
+        be.biasGelu(act, b1, act, slope, group);                            // act = GELU(pre + b1), slope = GELU'
+        be.matmul(act, false, w2, logits, h, false, group);
+        loss(be, logits, trainLabels, hyper, gradScale, rowLoss, rowCorrect, rowScale, group); // logits now hold dL/dz
+        tally(group, hyper, lossOut, accOut);
+        be.columnSums(logits, grads[3], group);                             // db2
+        be.matmul(act, true, logits, grads[2], trainSize, false, group);    // dW2 = actᵀ·dz
+        Tensor w2T = this.w2T.window(first);
+        be.transpose(w2, w2T, group);
+        be.matmul(logits, false, w2T, act, c, false, group);                // act now holds dL/dact = dz·W2ᵀ
+        be.geluBackward(act, slope, act, group);                            // and then dL/dpre
+        be.columnSums(act, grads[1], group);                                // db1
+        be.matmul(trainX, true, act, grads[0], trainSize, false, group);    // dW1 = Xᵀ·dpre
+        be.adamW(params, grads, m1, m2, DECAYED, hyper, step, sumSquares, group);
+        project(be, group, hyper, step);
+    }
+
+    /** The loss of each listed model — cross-entropy, or squared error where the model asks for it. */
+    private static void loss(Backend be, Tensor logits, int[][] labels, Tensor bias, Hyper hyper, float[] gradScale,
+                             float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] group) {
+        int mse = 0;
+        for (int m : group) if (hyper.squaredError[m]) mse++;
+        if (mse == 0) {
+            be.crossEntropy(logits, bias, labels, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, group);
+            return;
+        }
+        int[] sq = new int[mse], ce = new int[group.length - mse];
+        int a = 0, b = 0;
+        for (int m : group) {
+            if (hyper.squaredError[m]) sq[a++] = m;
+            else ce[b++] = m;
+        }
+        if (ce.length > 0) be.crossEntropy(logits, bias, labels, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, ce);
+        be.squaredError(logits, bias, labels, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, sq);
+    }
+
+    private void loss(Backend be, Tensor logits, int[][] labels, Hyper hyper, float[] gradScale,
+                      float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] group) {
+        loss(be, logits, labels, b2, hyper, gradScale, rowLoss, rowCorrect, rowScale, group);
+    }
+
+    private void tally(int[] group, Hyper hyper, double[] lossOut, double[] accOut) {
+        for (int m : group) {
+            double s = 0, scale = 0;
+            int ok = 0, collapsed = 0;
+            float[] loss = rowLoss[m], norm = rowScale[m];
+            boolean[] correct = rowCorrect[m];
+            for (int i = 0; i < trainSize; i++) {
+                s += loss[i];
+                scale += norm[i];
+                if (correct[i]) ok++;
+                if (loss[i] == 0f) collapsed++;
+            }
+            lossOut[m] = s / trainSize;
+            accOut[m] = (double) ok / trainSize;
+            trainScale[m] = scale / trainSize;
+            trainCollapse[m] = hyper.squaredError[m] ? Double.NaN : (double) collapsed / trainSize;
+        }
+    }
+
+    /**
+     * The clamp, as {@link MlpPopulation}'s: scale W1 and W2 by target/‖W‖ (or, with clampGroup
+     * 0 or 2, that one matrix by target over its own norm) after each step the slot clamps at.
+     */
+    private void project(Backend be, int[] active, Hyper hyper, int step) {
+        float[] factor = null;
+        int[] whole = new int[active.length], onlyW1 = new int[active.length], onlyW2 = new int[active.length];
+        int nWhole = 0, nW1 = 0, nW2 = 0;
+        for (int m : active) {
+            if (!hyper.clampsAt(m, step)) continue;
+            int g = hyper.clampGroup[m];
+            if (g >= 0 && g != W1 && g != W2)
+                throw new IllegalArgumentException("slot " + m + ": clamp group " + g + " is not a weight matrix of the parity MLP (0 = W1, 2 = W2)");
+            double norm = g < 0 ? Math.sqrt(sumSquares[m][W1] + sumSquares[m][W2]) : Math.sqrt(sumSquares[m][g]);
+            if (factor == null) factor = new float[models];
+            factor[m] = (float) (hyper.clampTarget[m] / norm);
+            if (g < 0) whole[nWhole++] = m;
+            else if (g == W1) onlyW1[nW1++] = m;
+            else onlyW2[nW2++] = m;
+        }
+        if (factor == null) return;
+        if (nWhole > 0) be.scale(new Tensor[]{w1, w2}, factor, Arrays.copyOf(whole, nWhole));
+        if (nW1 > 0) be.scale(new Tensor[]{w1}, factor, Arrays.copyOf(onlyW1, nW1));
+        if (nW2 > 0) be.scale(new Tensor[]{w2}, factor, Arrays.copyOf(onlyW2, nW2));
+    }
+
+    /** Training loss and accuracy of the listed models' current weights, without a step. */
+    @Override
+    public void measureTrain(Backend be, int[] active, Hyper hyper, double[] lossOut, double[] accOut) {
+        checkAssigned(active);
+        for (int from = 0, to; from < active.length; from = to) {
+            to = groupEnd(active, from);
+            int[] group = slice(active, from, to);
+            int first = active[from];
+            Tensor act = this.act.window(first), logits = this.logits.window(first);
+            be.matmul(trainX, false, w1, act, n, false, group);
+            be.biasGelu(act, b1, act, null, group);
+            be.matmul(act, false, w2, logits, hidden, false, group);
+            loss(be, logits, trainLabels, hyper, noGrad, rowLoss, rowCorrect, rowScale, group);
+            tally(group, hyper, lossOut, accOut);
+        }
+    }
+
+    /**
+     * The test half of an evaluation: loss and accuracy on each model's test points (in blocks of
+     * {@link #EVAL_BLOCK}), the norms, and the logit scale over the test points; the training half
+     * is added by {@link #completed}.
+     */
+    @Override
+    public void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out) {
+        checkAssigned(active);
+        double[] teLoss = new double[models], teScale = new double[models];
+        long[] teOk = new long[models];
+        int block = evAct.rows;
+        int[][] blockLabels = new int[models][];
+        for (int from = 0, to; from < active.length; from = to) {
+            to = groupEnd(active, from);
+            int[] group = slice(active, from, to);
+            int first = active[from];
+            Tensor evAct = this.evAct.window(first), evLogits = this.evLogits.window(first);
+            for (int start = 0; start < testSize; start += block) {
+                int len = Math.min(block, testSize - start);
+                for (int m : group) blockLabels[m] = Arrays.copyOfRange(testLabels[m], start, start + len);
+                Tensor x = testX.rowRange(start, start + len), blockAct = evAct.rowRange(0, len), blockLogits = evLogits.rowRange(0, len);
+                be.matmul(x, false, w1, blockAct, n, false, group);
+                be.biasGelu(blockAct, b1, blockAct, null, group);
+                be.matmul(blockAct, false, w2, blockLogits, hidden, false, group);
+                loss(be, blockLogits, blockLabels, hyper, noGrad, evRowLoss, evRowCorrect, evRowScale, group);
+                for (int m : group) {
+                    float[] loss = evRowLoss[m], norm = evRowScale[m];
+                    boolean[] correct = evRowCorrect[m];
+                    for (int i = 0; i < len; i++) {
+                        teLoss[m] += loss[i];
+                        teScale[m] += norm[i];
+                        if (correct[i]) teOk[m]++;
+                    }
+                }
+            }
+        }
+        double[] ssW1 = new double[models], ssW2 = new double[models];
+        be.sumSquares(w1, ssW1, active);
+        be.sumSquares(w2, ssW2, active);
+        for (int m : active)
+            out[m] = new Metrics(Double.NaN, Double.NaN, teLoss[m] / testSize, (double) teOk[m] / testSize,
+                    Math.sqrt(ssW1[m] + ssW2[m]), Double.NaN, Math.sqrt(ssW1[m]), Math.sqrt(ssW2[m]), teScale[m] / testSize, Double.NaN);
+    }
+
+    /**
+     * Model m's full evaluation: the test half with the training loss and accuracy measured on the
+     * same weights, the logit scale over training and test points, and the collapsed training share.
+     */
+    @Override
+    public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
+        double scale = (test.logitScale() * testSize + trainScale[m] * trainSize) / (trainSize + testSize);
+        return new Metrics(trainLoss, trainAcc, test.testLoss(), test.testAcc(), test.norm(), test.normE(), test.normW1(),
+                test.normW2(), scale, trainCollapse[m]);
+    }
+
+    /** A whole evaluation without a training step: {@link #evaluateTest} and {@link #measureTrain}. */
+    public void evaluate(Backend be, int[] active, Hyper hyper, Metrics[] out) {
+        double[] loss = new double[models], acc = new double[models];
+        evaluateTest(be, active, hyper, out);
+        measureTrain(be, active, hyper, loss, acc);
+        for (int m : active) out[m] = completed(out[m], m, loss[m], acc[m]);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
