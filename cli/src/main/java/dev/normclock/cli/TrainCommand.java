@@ -65,11 +65,15 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     int clampFrom = 500;
     @Option(names = "--temperature", paramLabel = "TAU", description = "Logit temperature: the loss sees logits/TAU. Default: ${DEFAULT-VALUE}.")
     double temperature = 1.0;
+    @Option(names = "--model", paramLabel = "MODEL", description = "mlp (Paper A's MLP) or attention (the one-layer attention model: tokens [a, b, =], heads of 32, --hidden is its MLP width, 512 unless given; clamp from 600 unless given). Default: ${DEFAULT-VALUE}.")
+    String model = "mlp";
+    @Option(names = "--layernorm", description = "The attention model's non-affine LayerNorms before attention, the MLP and the unembedding (the LayerNorm control).")
+    boolean layerNorm;
     @Option(names = "--fork-at", paramLabel = "STEP", description = "Paper B's forking arm: free until STEP, then the norm held at RHO times the run's own norm there (N0). Arms with the same seeds are the same run until STEP.")
     Integer forkAt;
     @Option(names = "--loss", paramLabel = "LOSS", description = "ce (cross-entropy) or mse (Paper B: sum over classes of (z/TAU - onehot)^2, mean over examples). Default: ${DEFAULT-VALUE}.")
     String loss = "ce";
-    @Option(names = "--clamp-group", paramLabel = "GROUP", description = "What the clamp holds: all (the norm over E, W1, W2) or one weight matrix, E, W1 or W2, the others free. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--clamp-group", paramLabel = "GROUP", description = "What the clamp holds: all (the whole norm) or one group, the others free: E, W1 or W2 of the MLP; embed, attn, mlp or unembed of the attention model. Default: ${DEFAULT-VALUE}.")
     String clampGroup = "all";
     @Option(names = "--eval-grid", paramLabel = "GRID", description = "log360 (Paper A: ~360 log-spaced steps up to the budget) or everyK (e.g. every25, Paper B). Default: ${DEFAULT-VALUE}.")
     String evalGrid = "log360";
@@ -101,10 +105,15 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             throw new IllegalArgumentException("--backend " + backend + " is not available in this version: use cpu (or auto)");
         if (!loss.equals("ce") && !loss.equals("mse")) throw new IllegalArgumentException("--loss must be ce or mse, got '" + loss + "'");
         if (forkAt != null) clampFrom = forkAt;
+        var parsed = spec.commandLine().getParseResult();
+        if (model.equals("attention")) { // the papers' attention settings where the user gave none
+            if (!parsed.hasMatchedOption("--hidden")) shape.hidden = 512;
+            if (!parsed.hasMatchedOption("--clamp-from") && forkAt == null) clampFrom = 600;
+        }
         CellSpec cell = new CellSpec(shape.p, shape.trainFrac, shape.width, shape.hidden, lr, wd, decayOrder.equals("after"),
                 rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
                 clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd, loss.equals("mse"),
-                CellSpec.clampGroup(clampGroup), forkAt != null);
+                CellSpec.clampGroup(clampGroup, model), forkAt != null, model, layerNorm);
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
@@ -140,7 +149,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 : !Double.isNaN(c.rho()) ? String.format("norm held at %.3g x Wc %.4g = %.4g from step %d", c.rho(), c.wc(), c.clampTarget(), c.clampFrom())
                 : "free norm";
         if (c.clampGroup() >= 0 && !clamp.equals("free norm")) clamp = clamp.replace("norm held", "norm of " + c.clampGroupName() + " held");
-        return String.format("p=%d f=%.2f d=%d H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
+        return String.format((c.model().equals("mlp") ? "" : c.model() + (c.layerNorm() ? " with LayerNorm" : "") + ": ") + "p=%d f=%.2f d=%d H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
                 c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(), clamp, c.squaredError() ? "mse" : "ce",
                 c.temperature(), c.seeds().length, c.maxSteps());
     }

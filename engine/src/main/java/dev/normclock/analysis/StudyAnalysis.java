@@ -190,6 +190,19 @@ public final class StudyAnalysis {
         for (var entry : byP.entrySet()) {
             StudyResult.Fit f = delayFit(e.name(), "p=" + entry.getKey(), entry.getValue());
             boolean paper = "denserho".equals(e.reference()) && entry.getKey() == 59;
+            if (f != null && "tfnoln_long".equals(e.reference())) {
+                claims.add(intervalClaim(e.name() + ".alpha2", e.name(), "attention model without LayerNorm: delay-law slope α₂ at p = "
+                        + entry.getKey(), f.slope(), f.lo(), f.hi(), "15.45 [14.84, 15.98], R² 0.999", 15.45, 14.84, 15.98));
+                continue;
+            }
+            if (f != null && "tfnormint".equals(e.reference())) {
+                List<CellPlan> held = entry.getValue().stream().sorted(Comparator.comparingDouble(CellPlan::rho)).toList();
+                ratioClaim(e.name() + ".unembed_lever", e.name(), String.format(Locale.ROOT,
+                                "attention model with LayerNorm: T_grok(‖U‖ held at %.2f) / T_grok(at %.2f)", held.getLast().rho(),
+                                held.getFirst().rho()), held.getLast(), held.getFirst(), "≈1.9× (1974 → 3727): the ‖U‖ clamp moves it only ≈2×",
+                        3727.0 / 1974.0);
+                continue;
+            }
             if (f != null) {
                 claims.add(intervalClaim(e.name() + ".alpha.p" + entry.getKey(), e.name(),
                         "delay-law slope α (ln T_grok against ρ) at p = " + entry.getKey(), f.slope(), f.lo(), f.hi(),

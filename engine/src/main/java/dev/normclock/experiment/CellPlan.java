@@ -16,16 +16,29 @@ import dev.normclock.task.ModularAddition;
  * @param tInt   the step from which the clamp holds (or at which the one-shot rescale happens)
  * @param temperature τ dividing the logits before the loss (Paper B)
  * @param squaredError Paper B's MSE loss instead of cross-entropy
- * @param clampGroup −1: the clamp holds ‖W‖; else the index of the one weight matrix it holds (0 E, 1 W1, 3 W2)
+ * @param clampGroup −1: the clamp holds ‖W‖; else the group it holds alone (MLP: 0 E, 1 W1, 3 W2;
+ *                   attention: 0 embed, 1 attn, 2 mlp, 3 unembed)
+ * @param model      mlp or attention (hidden is then its MLP width)
+ * @param layerNorm  the attention model's LayerNorms
  */
 public record CellPlan(String experiment, String id, Arm arm, int p, double trainFrac, int d, int hidden, double lr,
                        double weightDecay, boolean decayAfter, double rho, double wc, double wcLr, int tInt, int maxSteps,
                        int[] seeds, String evalGrid, int retireWindow, double biasStd, double temperature, boolean squaredError,
-                       int clampGroup) {
+                       int clampGroup, String model, boolean layerNorm) {
 
-    /** Whether the cell is Paper A's MLP setting (cross-entropy, τ = 1, the whole norm clamped). */
+    public dev.normclock.model.ModularPopulation.Kind kind() {
+        return new dev.normclock.model.ModularPopulation.Kind(model, p, d, hidden, layerNorm);
+    }
+
+    /** Whether the cell is in Paper A's setting (cross-entropy, τ = 1). */
     public boolean paperASetting() {
-        return temperature == 1 && !squaredError && clampGroup < 0;
+        return temperature == 1 && !squaredError;
+    }
+
+    /** The arm as Paper A's released results name it: clamp, or clamp_GROUP for one group held alone. */
+    public String referenceArm() {
+        if (clampGroup < 0 || arm != Arm.CLAMP) return arm.label();
+        return "clamp_" + dev.normclock.train.CellSpec.clampGroupName(clampGroup, model);
     }
 
     public ModularAddition task() {
@@ -46,7 +59,7 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         return arm == Arm.FREE && cell.arm != Arm.FREE && experiment.equals(cell.experiment) && p == cell.p
                 && same(trainFrac, cell.trainFrac) && d == cell.d && hidden == cell.hidden && same(weightDecay, cell.weightDecay)
                 && decayAfter == cell.decayAfter && same(lr, cell.controlLr()) && same(temperature, cell.temperature)
-                && squaredError == cell.squaredError;
+                && squaredError == cell.squaredError && model.equals(cell.model) && layerNorm == cell.layerNorm;
     }
 
     static boolean same(double a, double b) {
@@ -61,8 +74,8 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
 
     /** The default id with what Paper B varies, where it differs from Paper A's setting. */
     static String defaultId(Arm arm, int p, double f, int d, int h, double lr, double wd, double rho, double tau, boolean mse,
-                            String group) {
-        String id = defaultId(arm, p, f, d, h, lr, wd, rho);
+                            String group, String model, boolean layerNorm) {
+        String id = (model.equals("mlp") ? "" : layerNorm ? "attnln_" : "attn_") + defaultId(arm, p, f, d, h, lr, wd, rho);
         if (!group.equals("all") && arm != Arm.FREE) id += "_" + group;
         if (tau != 1) id += String.format(Locale.ROOT, "_tau%.2f", tau);
         return mse ? id + "_mse" : id;
@@ -78,7 +91,8 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         c.put("experiment", experiment);
         c.put("cell", id);
         c.put("arm", arm.label());
-        c.put("model", "mlp");
+        c.put("model", model);
+        c.put("layer_norm", layerNorm);
         c.put("task", "modular_addition");
         c.put("p", p);
         c.put("train_frac", trainFrac);
@@ -95,8 +109,7 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         c.put("bias_init_std", biasStd);
         c.put("temperature", temperature);
         c.put("loss", squaredError ? "mse" : "ce");
-        c.put("clamp_group", dev.normclock.train.CellSpec.CLAMP_GROUPS.entrySet().stream().filter(e -> e.getValue() == clampGroup)
-                .findFirst().orElseThrow().getKey());
+        c.put("clamp_group", dev.normclock.train.CellSpec.clampGroupName(clampGroup, model));
         c.put("precision", "float32");
         return c;
     }

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * Groups a study's cells into populations: one per shape (p, f, d, H) and phase, at most
+ * Groups a study's cells into populations: one per model and shape (p, f, d, H) and phase, at most
  * {@link #MAX_MODELS} models each. Phase 1 trains every free control (and the forking arms, which
  * need no Wc); phase 2 the clamped and rescaled arms, whose targets need the Wc phase 1 measured.
  */
@@ -25,7 +25,8 @@ public final class Planner {
         Map<String, List<PopulationPlan.Slot>> byShape = new LinkedHashMap<>();
         for (CellPlan c : cells) {
             if (!inPhase.test(c)) continue;
-            String shape = String.format(Locale.ROOT, "p%d-f%.4f-d%d-H%d", c.p(), c.trainFrac(), c.d(), c.hidden());
+            String shape = String.format(Locale.ROOT, "%s%s-p%d-f%.4f-d%d-H%d", c.model(), c.layerNorm() ? "ln" : "", c.p(), c.trainFrac(),
+                    c.d(), c.hidden());
             List<PopulationPlan.Slot> slots = byShape.computeIfAbsent(shape, k -> new ArrayList<>());
             for (int seed : c.seeds()) slots.add(new PopulationPlan.Slot(c, seed));
         }

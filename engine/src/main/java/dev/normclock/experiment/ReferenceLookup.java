@@ -11,12 +11,13 @@ public final class ReferenceLookup {
     }
 
     public static Optional<ReferenceCell> of(ExperimentPlan exp, CellPlan c) {
-        if (exp.reference() == null || exp.reference().isBlank() || c.d() != 128 || c.hidden() != 256 || c.decayAfter()
-                || !c.paperASetting())
+        if (exp.reference() == null || exp.reference().isBlank() || c.decayAfter() || !c.paperASetting())
             return Optional.empty();
+        String model = c.model().equals("mlp") ? "mlp" : c.layerNorm() ? "attention_ln" : "attention";
         try {
-            return ReferenceData.find(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.arm().label(), c.rho())
-                    .filter(r -> r.tInt() < 0 || r.tInt() == c.tInt());
+            return ReferenceData.find(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.referenceArm(), c.rho())
+                    .filter(r -> r.tInt() < 0 || r.tInt() == c.tInt())
+                    .filter(r -> r.d() == c.d() && r.hidden() == c.hidden() && r.model().equals(model));
         } catch (IllegalStateException ambiguous) {
             return Optional.empty();
         }

@@ -22,7 +22,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.normclock.Version;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
-import dev.normclock.model.MlpPopulation;
+import dev.normclock.model.ModularPopulation;
 import dev.normclock.model.MlpPopulation.Metrics;
 import dev.normclock.results.CurvePoint;
 import dev.normclock.results.ExperimentRow;
@@ -154,14 +154,28 @@ public final class Reproduction {
         return new Summary(counts[0], counts[1], counts[2], List.copyOf(skipped), interrupted, (System.nanoTime() - start) / 1e9);
     }
 
-    /** Wc of a clamped cell: the median norm at grok over the grokked seeds of its free control. */
+    /**
+     * Wc of a clamped cell: the median norm at grok over the grokked seeds of its free control — of
+     * the whole weight norm, or of the one group the cell clamps (its own critical norm).
+     */
     static double measuredWc(StudyPlan study, CellPlan cell, List<CellPlan> all, Map<String, RunRow> runs) {
         CellPlan control = all.stream().filter(c -> c.isControlOf(cell)).findFirst().orElseThrow();
         double[] norms = Arrays.stream(control.seeds())
                 .mapToObj(s -> runs.get(new PopulationPlan.Slot(control, s).runKey(study.name())))
                 .filter(r -> r != null && r.outcome().tGrok() >= 0)
-                .mapToDouble(r -> r.outcome().normAtGrok()).toArray();
+                .mapToDouble(r -> groupNormAtGrok(r, cell)).toArray();
         return norms.length == 0 ? Double.NaN : Medians.median(norms);
+    }
+
+    /** The norm at grok that a cell's clamp target multiplies: the whole ‖W‖, or its clamped group's. */
+    private static double groupNormAtGrok(RunRow r, CellPlan cell) {
+        var o = r.outcome();
+        int g = cell.clampGroup();
+        if (g < 0) return o.normAtGrok();
+        if (g == 0) return o.normEAtGrok();                 // E, or the attention model's embed group
+        if (g == 3) return o.normW2AtGrok();                // W2, or the attention model's unembedding U
+        if (cell.model().equals("mlp") && g == 1) return o.normW1AtGrok();
+        throw new IllegalStateException("no norm at grok is recorded for clamp group " + g + " of the " + cell.model() + " model");
     }
 
     static Map<String, RunRow> runsByKey(ResultsStore store) {
@@ -210,7 +224,7 @@ public final class Reproduction {
         int[] maxSteps = new int[b];
         EvalSchedule[] schedules = new EvalSchedule[b];
         String[] configs = new String[b];
-        try (MlpPopulation pop = new MlpPopulation(first.shape(), b, task.trainSize())) {
+        try (ModularPopulation pop = first.kind().create(b, task.trainSize())) {
             for (int m = 0; m < b; m++) {
                 PopulationPlan.Slot s = slots.get(m);
                 CellPlan c = s.cell();
@@ -303,7 +317,7 @@ public final class Reproduction {
         }
     }
 
-    private static void save(Path checkpoint, String fingerprint, MlpPopulation pop, TrainerState s) {
+    private static void save(Path checkpoint, String fingerprint, ModularPopulation pop, TrainerState s) {
         try {
             PopulationCheckpoint.write(checkpoint, fingerprint, pop, s);
         } catch (IOException e) {
@@ -341,7 +355,7 @@ public final class Reproduction {
 
     private RunSpec runSpec(PopulationPlan.Slot s, double target, String configJson) {
         CellPlan c = s.cell();
-        return new RunSpec(s.seed(), "mlp", c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
+        return new RunSpec(s.seed(), c.model() + (c.layerNorm() ? "+layernorm" : ""), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 c.decayAfter() ? "after" : "before", c.arm() == Arm.FREE ? Double.NaN : c.rho(),
                 Double.isNaN(target) ? Double.NaN : target / c.rho(), target, c.tInt(), c.temperature(), c.maxSteps(), c.evalGrid(),
                 backend.name(), Version.VERSION, configJson);

@@ -39,12 +39,13 @@ public final class StudyFile {
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
     static final List<String> CELL_FIELDS = List.of("id", "arm", "p", "train_frac", "d", "hidden", "lr", "weight_decay",
             "decay_order", "rho", "wc", "wc_lr", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std", "loss",
-            "temperature", "clamp_group");
+            "temperature", "clamp_group", "model", "layer_norm");
     /** Paper A's settings, used where neither the cell nor a defaults block says otherwise. */
     private static final Map<String, Object> BUILT_IN = Map.ofEntries(Map.entry("train_frac", 0.4), Map.entry("d", 128),
             Map.entry("hidden", 256), Map.entry("lr", 1e-3), Map.entry("weight_decay", 1.0), Map.entry("decay_order", "before"),
             Map.entry("t_int", 500), Map.entry("eval_grid", "log360"), Map.entry("retire_window", 0), Map.entry("bias_std", 1e-6),
-            Map.entry("loss", "ce"), Map.entry("temperature", 1.0), Map.entry("clamp_group", "all"));
+            Map.entry("loss", "ce"), Map.entry("temperature", 1.0), Map.entry("clamp_group", "all"), Map.entry("model", "mlp"),
+            Map.entry("layer_norm", false));
 
     private StudyFile() {
     }
@@ -207,6 +208,11 @@ public final class StudyFile {
             rho = real(required(f, "rho", pre, origin), pre + "rho", origin, 0, 100, false);
         }
         double wc = f.containsKey("wc") ? real(f.get("wc"), pre + "wc", origin, 0, Double.MAX_VALUE, false) : Double.NaN;
+        if (f.containsKey("clamp_group") && Double.isNaN(wc) && arm != Arm.FREE && arm != Arm.FORK
+                && f.get("model") != null && f.get("model").asText().equals("attention")
+                && (f.get("clamp_group").asText().equals("attn") || f.get("clamp_group").asText().equals("mlp")))
+            throw new InvalidStudyException(origin + ": " + pre + "clamp_group: " + f.get("clamp_group").asText()
+                    + " of the attention model needs a fixed wc: its norm at grok is recorded only with the other layer group's");
         double wcLr = f.containsKey("wc_lr") ? real(f.get("wc_lr"), pre + "wc_lr", origin, 0, Double.MAX_VALUE, false) : Double.NaN;
         int tInt = (int) integer(f.get("t_int"), pre + "t_int", origin, 1, Integer.MAX_VALUE);
         int maxSteps = (int) integer(required(f, "max_steps", pre, origin), pre + "max_steps", origin, 1, 100_000_000);
@@ -225,21 +231,31 @@ public final class StudyFile {
         String loss = f.get("loss").asText();
         if (!loss.equals("ce") && !loss.equals("mse"))
             throw new InvalidStudyException(origin + ": " + pre + "loss: must be ce or mse; got '" + loss + "'");
+        String model = f.get("model").asText();
+        if (!model.equals("mlp") && !model.equals("attention"))
+            throw new InvalidStudyException(origin + ": " + pre + "model: must be mlp or attention; got '" + model + "'");
+        if (!f.get("layer_norm").isBoolean())
+            throw new InvalidStudyException(origin + ": " + pre + "layer_norm: must be true or false; got " + show(f.get("layer_norm")));
+        boolean layerNorm = f.get("layer_norm").asBoolean();
         String group = f.get("clamp_group").asText();
-        if (!dev.normclock.train.CellSpec.CLAMP_GROUPS.containsKey(group))
-            throw new InvalidStudyException(origin + ": " + pre + "clamp_group: must be all, E, W1 or W2; got '" + group + "'");
+        if (!dev.normclock.train.CellSpec.clampGroups(model).containsKey(group))
+            throw new InvalidStudyException(origin + ": " + pre + "clamp_group: must be one of "
+                    + String.join(", ", dev.normclock.train.CellSpec.clampGroups(model).keySet().stream().sorted().toList())
+                    + " for the " + model + " model; got '" + group + "'");
         try {
             new ModularAddition(p, trainFrac);
             new MlpShape(p, d, hidden);
+            new dev.normclock.model.ModularPopulation.Kind(model, p, d, hidden, layerNorm);
         } catch (IllegalArgumentException e) {
             throw new InvalidStudyException(origin + ": " + at + ": " + e.getMessage());
         }
         String id = f.containsKey("id") ? f.get("id").asText()
-                : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group);
+                : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group, model, layerNorm);
         if (!id.matches("[A-Za-z0-9_.+-]+"))
             throw new InvalidStudyException(origin + ": " + pre + "id: letters, digits and _ . + - only; got '" + id + "'");
         return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, tInt, maxSteps,
-                seeds, grid, window, biasStd, tau, loss.equals("mse"), dev.normclock.train.CellSpec.CLAMP_GROUPS.get(group));
+                seeds, grid, window, biasStd, tau, loss.equals("mse"), dev.normclock.train.CellSpec.clampGroups(model).get(group), model,
+                layerNorm);
     }
 
     private static int[] seeds(JsonNode v, String at, String origin) {

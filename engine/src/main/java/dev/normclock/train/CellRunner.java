@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.normclock.Version;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
-import dev.normclock.model.MlpPopulation;
+import dev.normclock.model.ModularPopulation;
 import dev.normclock.model.MlpPopulation.Metrics;
 import dev.normclock.results.CurvePoint;
 import dev.normclock.results.ResultsStore;
@@ -44,7 +44,7 @@ public final class CellRunner {
         Hyper hyper = new Hyper(b);
         Split[] splits = new Split[b];
         long[] runIds = new long[b];
-        try (MlpPopulation pop = new MlpPopulation(spec.shape(), b, task.trainSize())) {
+        try (ModularPopulation pop = spec.kind().create(b, task.trainSize())) {
             for (int m = 0; m < b; m++) {
                 int seed = spec.seeds()[m];
                 hyper.seed[m] = seed;
@@ -114,7 +114,7 @@ public final class CellRunner {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        return new RunSpec(seed, "mlp", spec.p(), spec.trainFrac(), spec.d(), spec.hidden(), spec.lr(), spec.weightDecay(),
+        return new RunSpec(seed, spec.model() + (spec.layerNorm() ? "+layernorm" : ""), spec.p(), spec.trainFrac(), spec.d(), spec.hidden(), spec.lr(), spec.weightDecay(),
                 spec.decayOrder(), spec.rho(), spec.wc(), spec.clampTarget(), spec.clampFrom(), spec.temperature(),
                 spec.maxSteps(), spec.evalGrid(), backend.name(), Version.VERSION, json);
     }

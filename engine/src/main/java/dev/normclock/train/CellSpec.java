@@ -20,36 +20,52 @@ import dev.normclock.task.ModularAddition;
  *                   (0 E, 1 W1, 3 W2) whose norm it holds, the others free
  * @param fork       Paper B's forking arm: from clampFrom the norm is held at ρ times the run's own
  *                   norm there (no Wc)
+ * @param model      mlp (Paper A's MLP) or attention (the one-layer attention model; hidden is its
+ *                   MLP width, heads of 32)
+ * @param layerNorm  the attention model's non-affine LayerNorms (the LayerNorm control)
  */
 public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
                        double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                        int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd, boolean squaredError,
-                       int clampGroup, boolean fork) {
+                       int clampGroup, boolean fork, String model, boolean layerNorm) {
 
-    /** Weight-matrix names a clamp can hold alone, by their tensor index. */
+    /** What a clamp can hold alone, by name: the MLP's weight matrices (by tensor index). */
     public static final java.util.Map<String, Integer> CLAMP_GROUPS = java.util.Map.of("all", -1, "E", 0, "W1", 1, "W2", 3);
+    /** The attention model's parameter groups (PROTOCOL §3: embed, attn, mlp, unembed). */
+    public static final java.util.Map<String, Integer> ATTENTION_GROUPS = java.util.Map.of("all", -1, "embed", 0, "attn", 1, "mlp", 2,
+            "unembed", 3);
+
+    public static java.util.Map<String, Integer> clampGroups(String model) {
+        return model.equals("attention") ? ATTENTION_GROUPS : CLAMP_GROUPS;
+    }
 
     /** A cell with cross-entropy and the clamp on the whole norm. */
     public CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
                     double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                     int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd) {
         this(p, trainFrac, d, hidden, lr, weightDecay, decayAfter, rho, wc, clampNorm, clampFrom, temperature, seeds, maxSteps,
-                evalGrid, retireWindow, baseKey, biasStd, false, -1, false);
+                evalGrid, retireWindow, baseKey, biasStd, false, -1, false, "mlp", false);
     }
 
-    public static int clampGroup(String name) {
-        Integer g = CLAMP_GROUPS.get(name);
-        if (g == null) throw new IllegalArgumentException("--clamp-group must be all, E, W1 or W2; got '" + name + "'");
+    public static int clampGroup(String name, String model) {
+        Integer g = clampGroups(model).get(name);
+        if (g == null) throw new IllegalArgumentException("--clamp-group must be " + (model.equals("attention")
+                ? "all, embed, attn, mlp or unembed" : "all, E, W1 or W2") + " for the " + model + " model; got '" + name + "'");
         return g;
     }
 
+    public static String clampGroupName(int group, String model) {
+        return clampGroups(model).entrySet().stream().filter(e -> e.getValue() == group).findFirst().orElseThrow().getKey();
+    }
+
     public String clampGroupName() {
-        return CLAMP_GROUPS.entrySet().stream().filter(e -> e.getValue() == clampGroup).findFirst().orElseThrow().getKey();
+        return clampGroupName(clampGroup, model);
     }
 
     public CellSpec {
         new ModularAddition(p, trainFrac); // validates p and f
         new MlpShape(p, d, hidden);
+        new dev.normclock.model.ModularPopulation.Kind(model, p, d, hidden, layerNorm); // validates the model and its shape
         require(lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
         require(weightDecay >= 0 && Double.isFinite(weightDecay), "--wd must be zero or positive, got " + weightDecay);
         require(temperature > 0 && Double.isFinite(temperature), "--temperature must be positive, got " + temperature);
@@ -59,7 +75,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         require(maxSteps >= 1, "--steps must be at least 1, got " + maxSteps);
         require(clampFrom >= 1, "--clamp-from must be at least 1, got " + clampFrom);
         require(biasStd >= 0, "the bias init std must be zero or positive");
-        require(CLAMP_GROUPS.containsValue(clampGroup), "the clamp group must be all, E, W1 or W2");
+        require(clampGroups(model).containsValue(clampGroup), "no clamp group " + clampGroup + " in the " + model + " model");
         require(Double.isNaN(rho) || (rho > 0 && Double.isFinite(rho)), "--rho must be positive, got " + rho);
         require(Double.isNaN(wc) || (wc > 0 && Double.isFinite(wc)), "--wc must be positive, got " + wc);
         require(Double.isNaN(clampNorm) || (clampNorm > 0 && Double.isFinite(clampNorm)), "--norm must be positive, got " + clampNorm);
@@ -84,6 +100,10 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         return new MlpShape(p, d, hidden);
     }
 
+    public dev.normclock.model.ModularPopulation.Kind kind() {
+        return new dev.normclock.model.ModularPopulation.Kind(model, p, d, hidden, layerNorm);
+    }
+
     /** ρ·Wc, the absolute norm, or NaN for a free run. */
     public double clampTarget() {
         if (fork) return Double.NaN; // set at the fork from the run's own norm
@@ -98,7 +118,8 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
     /** The cell's configuration as named values (snake_case, NaN as null), as stored and printed. */
     public Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("model", "mlp");
+        c.put("model", model);
+        c.put("layer_norm", layerNorm);
         c.put("task", "modular_addition");
         c.put("p", p);
         c.put("train_frac", trainFrac);

@@ -94,6 +94,16 @@ class StudyAnalysisTest {
     }
 
     @Test
+    void theAttentionModelsUnembeddingClampIsAnalysed() {
+        List<StudyResult.Cell> cells = result.cells().stream().filter(c -> c.experiment().equals("attention")).toList();
+        assertEquals(3, cells.size());
+        for (StudyResult.Cell c : cells) assertTrue(c.grokked() > 0, "the tiny LayerNorm attention model groks: " + c);
+        assertNotNull(cells.get(1).wc(), "held at rho times the control's ||U|| at grok");
+        assertEquals(cells.get(1).wc(), cells.get(2).wc(), "both arms multiply the same Wc of U");
+        assertTrue(cells.get(1).wc() < cells.get(0).medianNormAtGrok(), "||U|| alone is less than the whole norm at grok");
+    }
+
+    @Test
     void analysisJsonReadsBack() throws IOException {
         StudyAnalysis.write(dir, result);
         assertEquals(result, StudyAnalysis.read(dir));

@@ -30,7 +30,8 @@ class StudyFileTest {
     @Test
     void everyCellOfThePaperPresetHasThePapersCell() {
         StudyPlan s = StudyFile.load("paper");
-        assertEquals(List.of("grokfss", "denserho", "efflr", "pscan", "normint"), s.experiments().stream().map(ExperimentPlan::name).toList());
+        assertEquals(List.of("grokfss", "denserho", "efflr", "pscan", "normint", "tfnoln", "tfnormint"),
+                s.experiments().stream().map(ExperimentPlan::name).toList());
         for (ExperimentPlan e : s.experiments())
             for (CellPlan c : e.cells()) {
                 var ref = ReferenceLookup.of(e, c);
@@ -38,7 +39,7 @@ class StudyFileTest {
                 assertEquals(ref.get().size(), c.seeds().length, e.name() + "/" + c.id() + ": seeds as the paper");
                 assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
             }
-        assertEquals(33 + 10 + 20 + 22 + 10, s.cells().count());
+        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5, s.cells().count());
     }
 
     @Test
