@@ -65,8 +65,16 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     int clampFrom = 500;
     @Option(names = "--temperature", paramLabel = "TAU", description = "Logit temperature: the loss sees logits/TAU. Default: ${DEFAULT-VALUE}.")
     double temperature = 1.0;
-    @Option(names = "--model", paramLabel = "MODEL", description = "mlp (Paper A's MLP) or attention (the one-layer attention model: tokens [a, b, =], heads of 32, --hidden is its MLP width, 512 unless given; clamp from 600 unless given). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--model", paramLabel = "MODEL", description = "mlp (Paper A's MLP), attention (the one-layer attention model: tokens [a, b, =], heads of 32, --hidden is its MLP width, 512 unless given; clamp from 600 unless given) or parity-mlp (sparse parity, n -> --hidden GELU -> 2 with biases, 512 unless given; clamp from 1000 unless given). Default: ${DEFAULT-VALUE}.")
     String model = "mlp";
+    @Option(names = "--parity-n", paramLabel = "N", description = "Sparse parity: input bits. Default: ${DEFAULT-VALUE}.")
+    int parityN = 30;
+    @Option(names = "--parity-k", paramLabel = "K", description = "Sparse parity: relevant bits (drawn per seed). Default: ${DEFAULT-VALUE}.")
+    int parityK = 3;
+    @Option(names = "--parity-m", paramLabel = "M", description = "Sparse parity: training points. Default: ${DEFAULT-VALUE}.")
+    int parityM = 1000;
+    @Option(names = "--parity-test", paramLabel = "T", description = "Sparse parity: fresh test points. Default: ${DEFAULT-VALUE}.")
+    int parityTest = 2000;
     @Option(names = "--layernorm", description = "The attention model's non-affine LayerNorms before attention, the MLP and the unembedding (the LayerNorm control).")
     boolean layerNorm;
     @Option(names = "--fork-at", paramLabel = "STEP", description = "Paper B's forking arm: free until STEP, then the norm held at RHO times the run's own norm there (N0). Arms with the same seeds are the same run until STEP.")
@@ -106,14 +114,19 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         if (!loss.equals("ce") && !loss.equals("mse")) throw new IllegalArgumentException("--loss must be ce or mse, got '" + loss + "'");
         if (forkAt != null) clampFrom = forkAt;
         var parsed = spec.commandLine().getParseResult();
-        if (model.equals("attention")) { // the papers' attention settings where the user gave none
+        if (model.equals("attention") || model.equals("parity-mlp")) { // the papers' settings where the user gave none
             if (!parsed.hasMatchedOption("--hidden")) shape.hidden = 512;
-            if (!parsed.hasMatchedOption("--clamp-from") && forkAt == null) clampFrom = 600;
+            if (!parsed.hasMatchedOption("--clamp-from") && forkAt == null) clampFrom = model.equals("attention") ? 600 : 1000;
         }
+        if (!model.equals("parity-mlp"))
+            for (String o : new String[]{"--parity-n", "--parity-k", "--parity-m", "--parity-test"})
+                if (parsed.hasMatchedOption(o)) throw new IllegalArgumentException(o + " applies to --model parity-mlp only");
+        dev.normclock.task.SparseParity parity = model.equals("parity-mlp")
+                ? new dev.normclock.task.SparseParity(parityN, parityK, parityM, parityTest) : null;
         CellSpec cell = new CellSpec(shape.p, shape.trainFrac, shape.width, shape.hidden, lr, wd, decayOrder.equals("after"),
                 rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
                 clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd, loss.equals("mse"),
-                CellSpec.clampGroup(clampGroup, model), forkAt != null, model, layerNorm);
+                CellSpec.clampGroup(clampGroup, model), forkAt != null, model, layerNorm, parity);
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
@@ -149,6 +162,9 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 : !Double.isNaN(c.rho()) ? String.format("norm held at %.3g x Wc %.4g = %.4g from step %d", c.rho(), c.wc(), c.clampTarget(), c.clampFrom())
                 : "free norm";
         if (c.clampGroup() >= 0 && !clamp.equals("free norm")) clamp = clamp.replace("norm held", "norm of " + c.clampGroupName() + " held");
+        if (c.isParity()) return String.format("parity-mlp: n=%d k=%d, %d training and %d test points, H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
+                c.parity().n(), c.parity().k(), c.parity().trainSize(), c.parity().testSize(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(),
+                clamp, c.squaredError() ? "mse" : "ce", c.temperature(), c.seeds().length, c.maxSteps());
         return String.format((c.model().equals("mlp") ? "" : c.model() + (c.layerNorm() ? " with LayerNorm" : "") + ": ") + "p=%d f=%.2f d=%d H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
                 c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(), clamp, c.squaredError() ? "mse" : "ce",
                 c.temperature(), c.seeds().length, c.maxSteps());

@@ -207,4 +207,26 @@ class CliTest {
         assertEquals(2, badGroup.code());
         assertTrue(badGroup.err().contains("--clamp-group must be all, E, W1 or W2"), badGroup.err());
     }
+
+    @Test
+    void theParityModelTrainsAndItsOptionsAreChecked(@TempDir Path dir) throws Exception {
+        Run r = run("train", "--model", "parity-mlp", "--parity-n", "8", "--parity-k", "2", "--parity-m", "60", "--parity-test", "40",
+                "--hidden", "16", "--seeds", "2", "--steps", "30", "--eval-grid", "every10", "--no-progress", "--out", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("parity-mlp: n=8 k=2, 60 training and 40 test points, H=16"), r.out());
+        try (ResultsStore store = ResultsStore.open(dir)) {
+            assertEquals(2, store.allRuns().size());
+            assertTrue(store.allRuns().get(0).spec().configJson().contains("\"task\":\"sparse_parity\""));
+            assertEquals(3, store.curve(store.allRuns().get(0).id()).size()); // steps 10, 20, 30
+        }
+        Run wrong = run(tiny(dir, "--parity-n", "8").toArray(String[]::new));
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("--parity-n applies to --model parity-mlp only"), wrong.err());
+        Run badK = run("train", "--model", "parity-mlp", "--parity-n", "4", "--parity-k", "5", "--no-progress", "--out", dir.toString());
+        assertEquals(2, badK.code());
+        assertTrue(badK.err().contains("relevant bits k must lie in [1, n]"), badK.err());
+        Run badGroup = run("train", "--model", "parity-mlp", "--clamp-group", "E", "--no-progress", "--out", dir.toString());
+        assertEquals(2, badGroup.code());
+        assertTrue(badGroup.err().contains("--clamp-group must be all, W1 or W2 for the parity-mlp model"), badGroup.err());
+    }
 }

@@ -11,6 +11,9 @@ import dev.normclock.Version;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
 import dev.normclock.model.ModularPopulation;
+import dev.normclock.model.ParityPopulation;
+import dev.normclock.model.Population;
+import dev.normclock.task.SparseParity;
 import dev.normclock.model.MlpPopulation.Metrics;
 import dev.normclock.results.CurvePoint;
 import dev.normclock.results.ResultsStore;
@@ -40,11 +43,9 @@ public final class CellRunner {
      */
     public CellResult run(CellSpec spec, ResultsStore store, long experimentId, PopulationTrainer.Listener progress) {
         int b = spec.seeds().length;
-        ModularAddition task = spec.task();
         Hyper hyper = new Hyper(b);
-        Split[] splits = new Split[b];
         long[] runIds = new long[b];
-        try (ModularPopulation pop = spec.kind().create(b, task.trainSize())) {
+        try (Population pop = create(spec)) {
             for (int m = 0; m < b; m++) {
                 int seed = spec.seeds()[m];
                 hyper.seed[m] = seed;
@@ -57,8 +58,14 @@ public final class CellRunner {
                 hyper.clampGroup[m] = spec.clampGroup();
                 hyper.squaredError[m] = spec.squaredError();
                 if (spec.fork()) hyper.forkScale[m] = spec.rho();
-                splits[m] = task.split(spec.baseKey(), seed);
-                pop.initialise(m, spec.baseKey(), seed, spec.biasStd());
+                if (pop instanceof ParityPopulation parity) {
+                    parity.initialise(m, spec.baseKey(), seed, spec.biasStd());
+                    parity.assign(m, spec.parity().data(spec.baseKey(), seed));
+                } else {
+                    ModularPopulation modular = (ModularPopulation) pop;
+                    modular.initialise(m, spec.baseKey(), seed, spec.biasStd());
+                    modular.assign(m, spec.task().split(spec.baseKey(), seed));
+                }
                 if (store != null) runIds[m] = store.startRun(experimentId, runSpec(spec, seed));
             }
             PopulationTrainer.Settings settings = PopulationTrainer.Settings.uniform(b, spec.maxSteps(),
@@ -97,10 +104,19 @@ public final class CellRunner {
                 }
             };
             long start = System.nanoTime();
-            RunOutcome[] outcomes = new PopulationTrainer(backend).run(pop, hyper, splits, settings, recorder);
+            RunOutcome[] outcomes = new PopulationTrainer(backend).run(pop, hyper, settings, new TrainerState(b), recorder);
             double wall = (System.nanoTime() - start) / 1e9;
             return new CellResult(spec, runIds, outcomes, wall, modelSteps[0]);
         }
+    }
+
+    /** The population a cell trains: the modular-addition models of its kind, or the parity MLP. */
+    private static Population create(CellSpec spec) {
+        if (spec.isParity()) {
+            SparseParity t = spec.parity();
+            return new ParityPopulation(t.n(), spec.hidden(), spec.seeds().length, t.trainSize(), t.testSize());
+        }
+        return spec.kind().create(spec.seeds().length, spec.task().trainSize());
     }
 
     private RunSpec runSpec(CellSpec spec, int seed) {
@@ -114,7 +130,8 @@ public final class CellRunner {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        return new RunSpec(seed, spec.model() + (spec.layerNorm() ? "+layernorm" : ""), spec.p(), spec.trainFrac(), spec.d(), spec.hidden(), spec.lr(), spec.weightDecay(),
+        return new RunSpec(seed, spec.model() + (spec.layerNorm() ? "+layernorm" : ""), spec.isParity() ? 0 : spec.p(),
+                spec.isParity() ? Double.NaN : spec.trainFrac(), spec.isParity() ? 0 : spec.d(), spec.hidden(), spec.lr(), spec.weightDecay(),
                 spec.decayOrder(), spec.rho(), spec.wc(), spec.clampTarget(), spec.clampFrom(), spec.temperature(),
                 spec.maxSteps(), spec.evalGrid(), backend.name(), Version.VERSION, json);
     }

@@ -23,11 +23,13 @@ import dev.normclock.task.ModularAddition;
  * @param model      mlp (Paper A's MLP) or attention (the one-layer attention model; hidden is its
  *                   MLP width, heads of 32)
  * @param layerNorm  the attention model's non-affine LayerNorms (the LayerNorm control)
+ * @param parity     for model parity-mlp, the sparse-parity task (p, trainFrac and d then unused);
+ *                   null for modular addition
  */
 public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
                        double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                        int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd, boolean squaredError,
-                       int clampGroup, boolean fork, String model, boolean layerNorm) {
+                       int clampGroup, boolean fork, String model, boolean layerNorm, dev.normclock.task.SparseParity parity) {
 
     /** What a clamp can hold alone, by name: the MLP's weight matrices (by tensor index). */
     public static final java.util.Map<String, Integer> CLAMP_GROUPS = java.util.Map.of("all", -1, "E", 0, "W1", 1, "W2", 3);
@@ -35,8 +37,11 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
     public static final java.util.Map<String, Integer> ATTENTION_GROUPS = java.util.Map.of("all", -1, "embed", 0, "attn", 1, "mlp", 2,
             "unembed", 3);
 
+    /** The parity MLP's weight matrices by tensor index. */
+    public static final java.util.Map<String, Integer> PARITY_GROUPS = java.util.Map.of("all", -1, "W1", 0, "W2", 2);
+
     public static java.util.Map<String, Integer> clampGroups(String model) {
-        return model.equals("attention") ? ATTENTION_GROUPS : CLAMP_GROUPS;
+        return model.equals("attention") ? ATTENTION_GROUPS : model.equals("parity-mlp") ? PARITY_GROUPS : CLAMP_GROUPS;
     }
 
     /** A cell with cross-entropy and the clamp on the whole norm. */
@@ -44,13 +49,14 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
                     double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                     int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd) {
         this(p, trainFrac, d, hidden, lr, weightDecay, decayAfter, rho, wc, clampNorm, clampFrom, temperature, seeds, maxSteps,
-                evalGrid, retireWindow, baseKey, biasStd, false, -1, false, "mlp", false);
+                evalGrid, retireWindow, baseKey, biasStd, false, -1, false, "mlp", false, null);
     }
 
     public static int clampGroup(String name, String model) {
         Integer g = clampGroups(model).get(name);
         if (g == null) throw new IllegalArgumentException("--clamp-group must be " + (model.equals("attention")
-                ? "all, embed, attn, mlp or unembed" : "all, E, W1 or W2") + " for the " + model + " model; got '" + name + "'");
+                ? "all, embed, attn, mlp or unembed" : model.equals("parity-mlp") ? "all, W1 or W2" : "all, E, W1 or W2") + " for the "
+                + model + " model; got '" + name + "'");
         return g;
     }
 
@@ -63,9 +69,14 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
     }
 
     public CellSpec {
-        new ModularAddition(p, trainFrac); // validates p and f
-        new MlpShape(p, d, hidden);
-        new dev.normclock.model.ModularPopulation.Kind(model, p, d, hidden, layerNorm); // validates the model and its shape
+        if (parity == null) {
+            new ModularAddition(p, trainFrac); // validates p and f
+            new MlpShape(p, d, hidden);
+            new dev.normclock.model.ModularPopulation.Kind(model, p, d, hidden, layerNorm); // validates the model and its shape
+        } else {
+            require(model.equals("parity-mlp"), "the sparse-parity task trains the parity-mlp model, not " + model);
+            require(hidden >= 1, "--hidden must be at least 1, got " + hidden);
+        }
         require(lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
         require(weightDecay >= 0 && Double.isFinite(weightDecay), "--wd must be zero or positive, got " + weightDecay);
         require(temperature > 0 && Double.isFinite(temperature), "--temperature must be positive, got " + temperature);
@@ -90,6 +101,10 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
 
     private static void require(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    public boolean isParity() {
+        return parity != null;
     }
 
     public ModularAddition task() {
@@ -120,10 +135,16 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("model", model);
         c.put("layer_norm", layerNorm);
-        c.put("task", "modular_addition");
-        c.put("p", p);
-        c.put("train_frac", trainFrac);
-        c.put("d", d);
+        if (parity != null) {
+            c.put("parity_n", parity.n());
+            c.put("parity_k", parity.k());
+            c.put("parity_m", parity.trainSize());
+            c.put("parity_test", parity.testSize());
+        }
+        c.put("task", parity == null ? "modular_addition" : "sparse_parity");
+        c.put("p", parity == null ? p : null);
+        c.put("train_frac", parity == null ? trainFrac : null);
+        c.put("d", parity == null ? d : null);
         c.put("hidden", hidden);
         c.put("lr", lr);
         c.put("weight_decay", weightDecay);
