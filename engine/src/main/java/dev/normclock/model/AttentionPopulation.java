@@ -1,6 +1,5 @@
 package dev.normclock.model;
 
-import java.lang.foreign.Arena;
 import java.util.Arrays;
 
 import dev.normclock.backend.Backend;
@@ -49,8 +48,7 @@ public final class AttentionPopulation implements ModularPopulation {
     public final int p, d, heads, mlp, models, trainSize;
     public final boolean layerNorm;
     private final int workspaceModels, tableRows, classes;
-    private final Arena arena = Arena.ofShared();
-    private long bytes;
+    private final PopulationMemory memory = new PopulationMemory();
 
     public final Tensor emb, pos, wq, wk, wv, wo, win, wout, u;
     final Tensor[] params, m1, m2;
@@ -60,10 +58,8 @@ public final class AttentionPopulation implements ModularPopulation {
     private final Tensor xin, nin, rstdIn, kt, vt, q, scores, wqT, wkT, wvT, woT, winT, woutT, uT;
     private final Tensor att, o, r1, r1n, rstd1, act, slope, r2, r2n, rstd2, logits;
     private final Tensor dR2, dR1, dO, dScores, dKt, dVt, dq, dNin, dSum;
-    private final float[][] rowLoss, rowScale, evRowLoss, evRowScale;
-    private final boolean[][] rowCorrect, evRowCorrect;
+    private final LossRows rows, evRows; // the training rows and an evaluation block
     private final double[][] sumSquares;
-    private final double[] trainScale, trainCollapse;
     private final float[] gradScale, noGrad;
     private final int[][] trainPairs, testPairs;
 
@@ -130,15 +126,9 @@ public final class AttentionPopulation implements ModularPopulation {
         dq = alloc(ws, 1, d);
         dNin = alloc(ws, tableRows, d);
         dSum = alloc(ws, 1, d);
-        rowLoss = shared(new float[ws][n]);
-        rowScale = shared(new float[ws][n]);
-        rowCorrect = shared(new boolean[ws][n]);
-        evRowLoss = shared(new float[ws][n]);
-        evRowScale = shared(new float[ws][n]);
-        evRowCorrect = shared(new boolean[ws][n]);
+        rows = new LossRows(models, ws, n);
+        evRows = new LossRows(models, ws, n);
         sumSquares = new double[models][params.length];
-        trainScale = new double[models];
-        trainCollapse = new double[models];
         gradScale = new float[models];
         Arrays.fill(gradScale, 1f / trainSize);
         noGrad = new float[models];
@@ -147,27 +137,11 @@ public final class AttentionPopulation implements ModularPopulation {
     }
 
     private Tensor alloc(int count, int rows, int cols) {
-        Tensor t = Tensor.allocate(arena, count, rows, cols);
-        bytes += t.modelStride * count * Float.BYTES;
-        return t;
+        return memory.alloc(count, rows, cols);
     }
 
     private Tensor[] like(Tensor[] ts, int count) {
-        Tensor[] out = new Tensor[ts.length];
-        for (int i = 0; i < ts.length; i++) out[i] = alloc(count, ts[i].rows, ts[i].cols);
-        return out;
-    }
-
-    private float[][] shared(float[][] rows) {
-        float[][] out = new float[models][];
-        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
-        return out;
-    }
-
-    private boolean[][] shared(boolean[][] rows) {
-        boolean[][] out = new boolean[models][];
-        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
-        return out;
+        return memory.like(ts, count);
     }
 
     /** Gives slot m its training and test pairs. */
@@ -221,7 +195,7 @@ public final class AttentionPopulation implements ModularPopulation {
 
     @Override
     public long bytes() {
-        return bytes;
+        return memory.bytes();
     }
 
     private int groupEnd(int[] active, int from) {
@@ -299,8 +273,8 @@ public final class AttentionPopulation implements ModularPopulation {
         for (int i = 0; i < g.length; i++) g[i] = grads[i].window(first);
         tables(be, w, group);
         examples(be, w, trainPairs, true, group);
-        loss(be, w.logits, trainPairs, hyper, gradScale, rowLoss, rowCorrect, rowScale, group);
-        tally(group, hyper, lossOut, accOut);
+        rows.compute(be, w.logits, zeroBias, trainPairs, p, hyper, gradScale, group);
+        rows.tally(group, hyper, trainSize, lossOut, accOut);
         // unembedding: w.logits now holds dL/dz
         be.matmul(w.r2n, true, w.logits, g[8], n, false, group);
         Tensor uT = this.uT.window(first), dR2 = this.dR2.window(first), dR1 = this.dR1.window(first), dO = this.dO.window(first);
@@ -349,43 +323,6 @@ public final class AttentionPopulation implements ModularPopulation {
         project(be, group, hyper, step);
     }
 
-    private void loss(Backend be, Tensor logits, int[][] pairs, Hyper hyper, float[] gradScale, float[][] rowLoss,
-                      boolean[][] rowCorrect, float[][] rowScale, int[] group) {
-        int mse = 0;
-        for (int m : group) if (hyper.squaredError[m]) mse++;
-        if (mse == 0) {
-            be.crossEntropy(logits, zeroBias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, group);
-            return;
-        }
-        int[] sq = new int[mse], ce = new int[group.length - mse];
-        int a = 0, b = 0;
-        for (int m : group) {
-            if (hyper.squaredError[m]) sq[a++] = m;
-            else ce[b++] = m;
-        }
-        if (ce.length > 0) be.crossEntropy(logits, zeroBias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, ce);
-        be.squaredError(logits, zeroBias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, sq);
-    }
-
-    private void tally(int[] group, Hyper hyper, double[] lossOut, double[] accOut) {
-        for (int m : group) {
-            double s = 0, scale = 0;
-            int ok = 0, collapsed = 0;
-            float[] loss = rowLoss[m], norm = rowScale[m];
-            boolean[] correct = rowCorrect[m];
-            for (int i = 0; i < trainSize; i++) {
-                s += loss[i];
-                scale += norm[i];
-                if (correct[i]) ok++;
-                if (loss[i] == 0f) collapsed++;
-            }
-            lossOut[m] = s / trainSize;
-            accOut[m] = (double) ok / trainSize;
-            trainScale[m] = scale / trainSize;
-            trainCollapse[m] = hyper.squaredError[m] ? Double.NaN : (double) collapsed / trainSize;
-        }
-    }
-
     /** The clamp: the whole ‖W‖ (every tensor) or one group's norm (see the class comment). */
     private void project(Backend be, int[] active, Hyper hyper, int step) {
         float[] factor = null;
@@ -420,8 +357,8 @@ public final class AttentionPopulation implements ModularPopulation {
             Ws w = new Ws(active[from], trainSize);
             tables(be, w, group);
             examples(be, w, trainPairs, false, group);
-            loss(be, w.logits, trainPairs, hyper, noGrad, rowLoss, rowCorrect, rowScale, group);
-            tally(group, hyper, lossOut, accOut);
+            rows.compute(be, w.logits, zeroBias, trainPairs, p, hyper, noGrad, group);
+            rows.tally(group, hyper, trainSize, lossOut, accOut);
         }
     }
 
@@ -448,10 +385,10 @@ public final class AttentionPopulation implements ModularPopulation {
                 for (int m : group) blockPairs[m] = Arrays.copyOfRange(testPairs[m], start, start + len);
                 Ws w = new Ws(first, len);
                 examples(be, w, blockPairs, false, group);
-                loss(be, w.logits, blockPairs, hyper, noGrad, evRowLoss, evRowCorrect, evRowScale, group);
+                evRows.compute(be, w.logits, zeroBias, blockPairs, p, hyper, noGrad, group);
                 for (int m : group) {
-                    float[] loss = evRowLoss[m], norm = evRowScale[m];
-                    boolean[] correct = evRowCorrect[m];
+                    float[] loss = evRows.loss[m], norm = evRows.scale[m];
+                    boolean[] correct = evRows.correct[m];
                     for (int i = 0; i < len; i++) {
                         teLoss[m] += loss[i];
                         teScale[m] += norm[i];
@@ -491,13 +428,13 @@ public final class AttentionPopulation implements ModularPopulation {
     @Override
     public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
         int pairs = p * p, tests = pairs - trainSize;
-        double scale = (test.logitScale() * tests + trainScale[m] * trainSize) / pairs;
+        double scale = (test.logitScale() * tests + rows.meanScale[m] * trainSize) / pairs;
         return new Metrics(trainLoss, trainAcc, test.testLoss(), test.testAcc(), test.norm(), test.normE(), test.normW1(),
-                test.normW2(), scale, trainCollapse[m]);
+                test.normW2(), scale, rows.collapse[m]);
     }
 
     @Override
     public void close() {
-        arena.close();
+        memory.close();
     }
 }

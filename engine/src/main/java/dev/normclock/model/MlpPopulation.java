@@ -1,6 +1,5 @@
 package dev.normclock.model;
 
-import java.lang.foreign.Arena;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
@@ -32,8 +31,7 @@ public final class MlpPopulation implements ModularPopulation {
     public final MlpShape shape;
     public final int models, trainSize;
     private final int workspaceModels;
-    private final Arena arena = Arena.ofShared();
-    private long bytes;
+    private final PopulationMemory memory = new PopulationMemory();
 
     public final Tensor emb, w1, b1, w2, b2;
     final Tensor[] params, m1, m2;
@@ -43,11 +41,8 @@ public final class MlpPopulation implements ModularPopulation {
     final Tensor[] grads; // tests read slot m of a population within one workspace group
     private final Tensor pa, pb, dPa, dPb, slope, act, logits, w2T, w1TopT, w1BotT;
     private final Tensor evAct, evLogits;
-    private final float[][] rowLoss, evRowLoss, rowScale, evRowScale;
-    private final boolean[][] rowCorrect, evRowCorrect;
+    private final LossRows rows, evRows; // the training rows and an evaluation block
     private final double[][] sumSquares;
-    // Paper B's metrics of the last training forward pass: mean ‖z/τ‖ and the collapsed share
-    private final double[] trainScale, trainCollapse;
     private final float[] gradScale; // 1/n: the loss is the mean over each model's training pairs
     private final float[] noGrad;
     private final int[][] trainPairs, testPairs; // each slot's split, once assigned
@@ -83,15 +78,9 @@ public final class MlpPopulation implements ModularPopulation {
         evAct = alloc(ws, block, h);
         evLogits = alloc(ws, block, p);
         // slots of one group are distinct modulo ws, so slot m can use row m % ws
-        rowLoss = shared(new float[ws][trainSize]);
-        evRowLoss = shared(new float[ws][block]);
-        rowScale = shared(new float[ws][trainSize]);
-        evRowScale = shared(new float[ws][block]);
-        rowCorrect = shared(new boolean[ws][trainSize]);
-        evRowCorrect = shared(new boolean[ws][block]);
+        rows = new LossRows(models, ws, trainSize);
+        evRows = new LossRows(models, ws, block);
         sumSquares = new double[models][params.length];
-        trainScale = new double[models];
-        trainCollapse = new double[models];
         gradScale = new float[models];
         java.util.Arrays.fill(gradScale, 1f / trainSize);
         noGrad = new float[models];
@@ -129,33 +118,17 @@ public final class MlpPopulation implements ModularPopulation {
     }
 
     private Tensor alloc(int count, int rows, int cols) {
-        Tensor t = Tensor.allocate(arena, count, rows, cols);
-        bytes += t.modelStride * count * Float.BYTES;
-        return t;
+        return memory.alloc(count, rows, cols);
     }
 
     private Tensor[] like(Tensor[] ts, int count) {
-        Tensor[] out = new Tensor[ts.length];
-        for (int i = 0; i < ts.length; i++) out[i] = alloc(count, ts[i].rows, ts[i].cols);
-        return out;
-    }
-
-    private float[][] shared(float[][] rows) {
-        float[][] out = new float[models][];
-        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
-        return out;
-    }
-
-    private boolean[][] shared(boolean[][] rows) {
-        boolean[][] out = new boolean[models][];
-        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
-        return out;
+        return memory.like(ts, count);
     }
 
     /** Bytes of off-heap memory this population holds. */
     @Override
     public long bytes() {
-        return bytes;
+        return memory.bytes();
     }
 
     /**
@@ -232,8 +205,8 @@ public final class MlpPopulation implements ModularPopulation {
         be.matmul(emb, false, w1Bot, pb, d, false, group);
         be.hiddenForward(pa, pb, b1, trainPairs, p, act, slope, group);
         be.matmul(act, false, w2, logits, h, false, group);
-        loss(be, logits, b2, trainPairs, p, hyper, gradScale, rowLoss, rowCorrect, rowScale, group);
-        tally(group, hyper, lossOut, accOut);
+        rows.compute(be, logits, b2, trainPairs, p, hyper, gradScale, group);
+        rows.tally(group, hyper, trainSize, lossOut, accOut);
         be.columnSums(logits, grads[4], group);
         be.matmul(act, true, logits, grads[3], trainSize, false, group);
         Tensor w2T = this.w2T.window(first);
@@ -251,44 +224,6 @@ public final class MlpPopulation implements ModularPopulation {
         project(be, group, hyper, step);
     }
 
-    /** The loss of each listed model — cross-entropy, or squared error where the model asks for it — over its pairs. */
-    private static void loss(Backend be, Tensor logits, Tensor bias, int[][] pairs, int p, Hyper hyper, float[] gradScale,
-                             float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] group) {
-        int mse = 0;
-        for (int m : group) if (hyper.squaredError[m]) mse++;
-        if (mse == 0) {
-            be.crossEntropy(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, group);
-            return;
-        }
-        int[] sq = new int[mse], ce = new int[group.length - mse];
-        int a = 0, b = 0;
-        for (int m : group) {
-            if (hyper.squaredError[m]) sq[a++] = m;
-            else ce[b++] = m;
-        }
-        if (ce.length > 0) be.crossEntropy(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, ce);
-        be.squaredError(logits, bias, pairs, p, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, sq);
-    }
-
-    private void tally(int[] group, Hyper hyper, double[] lossOut, double[] accOut) {
-        for (int m : group) {
-            double s = 0, scale = 0;
-            int ok = 0, collapsed = 0;
-            float[] loss = rowLoss[m], norm = rowScale[m];
-            boolean[] correct = rowCorrect[m];
-            for (int i = 0; i < trainSize; i++) {
-                s += loss[i];
-                scale += norm[i];
-                if (correct[i]) ok++;
-                if (loss[i] == 0f) collapsed++;
-            }
-            lossOut[m] = s / trainSize;
-            accOut[m] = (double) ok / trainSize;
-            trainScale[m] = scale / trainSize;
-            trainCollapse[m] = hyper.squaredError[m] ? Double.NaN : (double) collapsed / trainSize;
-        }
-    }
-
     /**
      * Completes model m's evaluation from {@link #evaluateTest} with the training half measured on
      * the same weights by the last {@link #trainStep} or {@link #measureTrain}: its loss and
@@ -297,9 +232,9 @@ public final class MlpPopulation implements ModularPopulation {
     @Override
     public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
         int pairs = shape.p() * shape.p(), tests = pairs - trainSize;
-        double scale = (test.logitScale() * tests + trainScale[m] * trainSize) / pairs;
+        double scale = (test.logitScale() * tests + rows.meanScale[m] * trainSize) / pairs;
         return new Metrics(trainLoss, trainAcc, test.testLoss(), test.testAcc(), test.norm(), test.normE(), test.normW1(),
-                test.normW2(), scale, trainCollapse[m]);
+                test.normW2(), scale, rows.collapse[m]);
     }
 
     /**
@@ -344,8 +279,8 @@ public final class MlpPopulation implements ModularPopulation {
             be.matmul(emb, false, w1Bot, pb, d, false, group);
             be.hiddenForward(pa, pb, b1, trainPairs, p, act, null, group);
             be.matmul(act, false, w2, logits, shape.hidden(), false, group);
-            loss(be, logits, b2, trainPairs, p, hyper, noGrad, rowLoss, rowCorrect, rowScale, group);
-            tally(group, hyper, lossOut, accOut);
+            rows.compute(be, logits, b2, trainPairs, p, hyper, noGrad, group);
+            rows.tally(group, hyper, trainSize, lossOut, accOut);
         }
     }
 
@@ -377,10 +312,10 @@ public final class MlpPopulation implements ModularPopulation {
                 Tensor blockAct = evAct.rowRange(0, len), blockLogits = evLogits.rowRange(0, len);
                 be.hiddenForward(pa, pb, b1, blockPairs, p, blockAct, null, group);
                 be.matmul(blockAct, false, w2, blockLogits, shape.hidden(), false, group);
-                loss(be, blockLogits, b2, blockPairs, p, hyper, noGrad, evRowLoss, evRowCorrect, evRowScale, group);
+                evRows.compute(be, blockLogits, b2, blockPairs, p, hyper, noGrad, group);
                 for (int m : group) {
-                    float[] loss = evRowLoss[m], norm = evRowScale[m];
-                    boolean[] correct = evRowCorrect[m];
+                    float[] loss = evRows.loss[m], norm = evRows.scale[m];
+                    boolean[] correct = evRows.correct[m];
                     for (int i = 0; i < len; i++) {
                         teLoss[m] += loss[i];
                         teScale[m] += norm[i];
@@ -420,6 +355,6 @@ public final class MlpPopulation implements ModularPopulation {
 
     @Override
     public void close() {
-        arena.close();
+        memory.close();
     }
 }

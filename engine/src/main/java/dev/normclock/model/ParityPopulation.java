@@ -1,6 +1,5 @@
 package dev.normclock.model;
 
-import java.lang.foreign.Arena;
 import java.util.Arrays;
 
 import dev.normclock.backend.Backend;
@@ -52,8 +51,7 @@ public final class ParityPopulation implements Population {
 
     public final int n, hidden, models, trainSize, testSize;
     private final int workspaceModels;
-    private final Arena arena = Arena.ofShared();
-    private long bytes;
+    private final PopulationMemory memory = new PopulationMemory();
 
     public final Tensor w1, b1, w2, b2;
     final Tensor[] params, m1, m2;
@@ -64,10 +62,8 @@ public final class ParityPopulation implements Population {
     // workspace, for workspaceModels models; reached through window(first slot of the group)
     final Tensor[] grads; // tests read slot m of a population within one workspace group
     private final Tensor act, slope, logits, w2T, evAct, evLogits;
-    private final float[][] rowLoss, evRowLoss, rowScale, evRowScale;
-    private final boolean[][] rowCorrect, evRowCorrect;
+    private final LossRows rows, evRows; // the training rows and an evaluation block
     private final double[][] sumSquares;
-    private final double[] trainScale, trainCollapse;
     private final float[] gradScale, noGrad;
 
     /**
@@ -108,42 +104,20 @@ public final class ParityPopulation implements Population {
         evAct = alloc(ws, block, h);
         evLogits = alloc(ws, block, c);
         // slots of one group are distinct modulo ws, so slot m can use row m % ws
-        rowLoss = shared(new float[ws][trainSize]);
-        rowScale = shared(new float[ws][trainSize]);
-        rowCorrect = shared(new boolean[ws][trainSize]);
-        evRowLoss = shared(new float[ws][block]);
-        evRowScale = shared(new float[ws][block]);
-        evRowCorrect = shared(new boolean[ws][block]);
+        rows = new LossRows(models, ws, trainSize);
+        evRows = new LossRows(models, ws, block);
         sumSquares = new double[models][params.length];
-        trainScale = new double[models];
-        trainCollapse = new double[models];
         gradScale = new float[models];
         Arrays.fill(gradScale, 1f / trainSize);
         noGrad = new float[models];
     }
 
     private Tensor alloc(int count, int rows, int cols) {
-        Tensor t = Tensor.allocate(arena, count, rows, cols);
-        bytes += t.modelStride * count * Float.BYTES;
-        return t;
+        return memory.alloc(count, rows, cols);
     }
 
     private Tensor[] like(Tensor[] ts, int count) {
-        Tensor[] out = new Tensor[ts.length];
-        for (int i = 0; i < ts.length; i++) out[i] = alloc(count, ts[i].rows, ts[i].cols);
-        return out;
-    }
-
-    private float[][] shared(float[][] rows) {
-        float[][] out = new float[models][];
-        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
-        return out;
-    }
-
-    private boolean[][] shared(boolean[][] rows) {
-        boolean[][] out = new boolean[models][];
-        for (int m = 0; m < models; m++) out[m] = rows[m % rows.length];
-        return out;
+        return memory.like(ts, count);
     }
 
     @Override
@@ -153,7 +127,7 @@ public final class ParityPopulation implements Population {
 
     @Override
     public long bytes() {
-        return bytes;
+        return memory.bytes();
     }
 
     /** Gives slot m its training and test points and labels (the {@link Population} methods train and evaluate on them). */
@@ -234,8 +208,8 @@ public final class ParityPopulation implements Population {
         be.matmul(trainX, false, w1, act, n, false, group);                // act holds pre = X·W1
         be.biasGelu(act, b1, act, slope, group);                            // act = GELU(pre + b1), slope = GELU'
         be.matmul(act, false, w2, logits, h, false, group);
-        loss(be, logits, trainLabels, hyper, gradScale, rowLoss, rowCorrect, rowScale, group); // logits now hold dL/dz
-        tally(group, hyper, lossOut, accOut);
+        rows.computeLabels(be, logits, b2, trainLabels, hyper, gradScale, group); // logits now hold dL/dz
+        rows.tally(group, hyper, trainSize, lossOut, accOut);
         be.columnSums(logits, grads[3], group);                             // db2
         be.matmul(act, true, logits, grads[2], trainSize, false, group);    // dW2 = actᵀ·dz
         Tensor w2T = this.w2T.window(first);
@@ -246,49 +220,6 @@ public final class ParityPopulation implements Population {
         be.matmul(trainX, true, act, grads[0], trainSize, false, group);    // dW1 = Xᵀ·dpre
         be.adamW(params, grads, m1, m2, DECAYED, hyper, step, sumSquares, group);
         project(be, group, hyper, step);
-    }
-
-    /** The loss of each listed model — cross-entropy, or squared error where the model asks for it. */
-    private static void loss(Backend be, Tensor logits, int[][] labels, Tensor bias, Hyper hyper, float[] gradScale,
-                             float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] group) {
-        int mse = 0;
-        for (int m : group) if (hyper.squaredError[m]) mse++;
-        if (mse == 0) {
-            be.crossEntropy(logits, bias, labels, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, group);
-            return;
-        }
-        int[] sq = new int[mse], ce = new int[group.length - mse];
-        int a = 0, b = 0;
-        for (int m : group) {
-            if (hyper.squaredError[m]) sq[a++] = m;
-            else ce[b++] = m;
-        }
-        if (ce.length > 0) be.crossEntropy(logits, bias, labels, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, ce);
-        be.squaredError(logits, bias, labels, hyper.temperature, gradScale, rowLoss, rowCorrect, rowScale, sq);
-    }
-
-    private void loss(Backend be, Tensor logits, int[][] labels, Hyper hyper, float[] gradScale,
-                      float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] group) {
-        loss(be, logits, labels, b2, hyper, gradScale, rowLoss, rowCorrect, rowScale, group);
-    }
-
-    private void tally(int[] group, Hyper hyper, double[] lossOut, double[] accOut) {
-        for (int m : group) {
-            double s = 0, scale = 0;
-            int ok = 0, collapsed = 0;
-            float[] loss = rowLoss[m], norm = rowScale[m];
-            boolean[] correct = rowCorrect[m];
-            for (int i = 0; i < trainSize; i++) {
-                s += loss[i];
-                scale += norm[i];
-                if (correct[i]) ok++;
-                if (loss[i] == 0f) collapsed++;
-            }
-            lossOut[m] = s / trainSize;
-            accOut[m] = (double) ok / trainSize;
-            trainScale[m] = scale / trainSize;
-            trainCollapse[m] = hyper.squaredError[m] ? Double.NaN : (double) collapsed / trainSize;
-        }
     }
 
     /**
@@ -329,8 +260,8 @@ public final class ParityPopulation implements Population {
             be.matmul(trainX, false, w1, act, n, false, group);
             be.biasGelu(act, b1, act, null, group);
             be.matmul(act, false, w2, logits, hidden, false, group);
-            loss(be, logits, trainLabels, hyper, noGrad, rowLoss, rowCorrect, rowScale, group);
-            tally(group, hyper, lossOut, accOut);
+            rows.computeLabels(be, logits, b2, trainLabels, hyper, noGrad, group);
+            rows.tally(group, hyper, trainSize, lossOut, accOut);
         }
     }
 
@@ -358,10 +289,10 @@ public final class ParityPopulation implements Population {
                 be.matmul(x, false, w1, blockAct, n, false, group);
                 be.biasGelu(blockAct, b1, blockAct, null, group);
                 be.matmul(blockAct, false, w2, blockLogits, hidden, false, group);
-                loss(be, blockLogits, blockLabels, hyper, noGrad, evRowLoss, evRowCorrect, evRowScale, group);
+                evRows.computeLabels(be, blockLogits, b2, blockLabels, hyper, noGrad, group);
                 for (int m : group) {
-                    float[] loss = evRowLoss[m], norm = evRowScale[m];
-                    boolean[] correct = evRowCorrect[m];
+                    float[] loss = evRows.loss[m], norm = evRows.scale[m];
+                    boolean[] correct = evRows.correct[m];
                     for (int i = 0; i < len; i++) {
                         teLoss[m] += loss[i];
                         teScale[m] += norm[i];
@@ -384,9 +315,9 @@ public final class ParityPopulation implements Population {
      */
     @Override
     public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
-        double scale = (test.logitScale() * testSize + trainScale[m] * trainSize) / (trainSize + testSize);
+        double scale = (test.logitScale() * testSize + rows.meanScale[m] * trainSize) / (trainSize + testSize);
         return new Metrics(trainLoss, trainAcc, test.testLoss(), test.testAcc(), test.norm(), test.normE(), test.normW1(),
-                test.normW2(), scale, trainCollapse[m]);
+                test.normW2(), scale, rows.collapse[m]);
     }
 
     /** A whole evaluation without a training step: {@link #evaluateTest} and {@link #measureTrain}. */
@@ -399,6 +330,6 @@ public final class ParityPopulation implements Population {
 
     @Override
     public void close() {
-        arena.close();
+        memory.close();
     }
 }

@@ -1,0 +1,37 @@
+package dev.normclock.model;
+
+import java.lang.foreign.Arena;
+
+import dev.normclock.backend.Tensor;
+
+/**
+ * The off-heap tensors of one population: allocated in one arena, counted, and freed together
+ * when the population closes.
+ */
+final class PopulationMemory implements AutoCloseable {
+    private final Arena arena = Arena.ofShared();
+    private long bytes;
+
+    /** A tensor of {@code count} models × rows × cols. */
+    Tensor alloc(int count, int rows, int cols) {
+        Tensor t = Tensor.allocate(arena, count, rows, cols);
+        bytes += t.modelStride * count * Float.BYTES;
+        return t;
+    }
+
+    /** One tensor of {@code count} models for each given tensor, of the same shape (gradients, Adam moments). */
+    Tensor[] like(Tensor[] ts, int count) {
+        Tensor[] out = new Tensor[ts.length];
+        for (int i = 0; i < ts.length; i++) out[i] = alloc(count, ts[i].rows, ts[i].cols);
+        return out;
+    }
+
+    long bytes() {
+        return bytes;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
