@@ -184,13 +184,7 @@ public final class AttentionPopulation implements ModularPopulation {
 
     @Override
     public Tensor[] state() {
-        Tensor[] out = new Tensor[3 * params.length];
-        for (int i = 0; i < params.length; i++) {
-            out[i] = params[i];
-            out[params.length + i] = m1[i];
-            out[2 * params.length + i] = m2[i];
-        }
-        return out;
+        return WorkspaceGroups.state(params, m1, m2);
     }
 
     @Override
@@ -199,13 +193,11 @@ public final class AttentionPopulation implements ModularPopulation {
     }
 
     private int groupEnd(int[] active, int from) {
-        int end = from;
-        while (end < active.length && active[end] < active[from] + workspaceModels) end++;
-        return end;
+        return WorkspaceGroups.end(active, from, workspaceModels);
     }
 
     private static int[] slice(int[] active, int from, int to) {
-        return from == 0 && to == active.length ? active : Arrays.copyOfRange(active, from, to);
+        return WorkspaceGroups.slice(active, from, to);
     }
 
     /** The workspace tensors of one group, viewed for slots starting at {@code first}. */

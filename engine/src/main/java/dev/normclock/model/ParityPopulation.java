@@ -161,24 +161,16 @@ public final class ParityPopulation implements Population {
     /** Parameters (W1, b1, W2, b2), then first and second Adam moments in the same order. */
     @Override
     public Tensor[] state() {
-        Tensor[] out = new Tensor[3 * params.length];
-        for (int i = 0; i < params.length; i++) {
-            out[i] = params[i];
-            out[params.length + i] = m1[i];
-            out[2 * params.length + i] = m2[i];
-        }
-        return out;
+        return WorkspaceGroups.state(params, m1, m2);
     }
 
     /** Splits ascending slots into groups that fit the workspace: each group's slots lie in [first, first + workspaceModels). */
     private int groupEnd(int[] active, int from) {
-        int end = from;
-        while (end < active.length && active[end] < active[from] + workspaceModels) end++;
-        return end;
+        return WorkspaceGroups.end(active, from, workspaceModels);
     }
 
     private static int[] slice(int[] active, int from, int to) {
-        return from == 0 && to == active.length ? active : Arrays.copyOfRange(active, from, to);
+        return WorkspaceGroups.slice(active, from, to);
     }
 
     private void checkAssigned(int[] active) {
