@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
                 "grows as exp(alpha*rho). normclock trains many seeds at once, records every run in an SQLite database",
                 "(normclock.db in the --out folder) and prints T_mem, T_grok and the norm at grok."},
         subcommands = {TrainCommand.class, ReproduceCommand.class, AnalyzeCommand.class, ReportCommand.class, ExportCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class},
+                BenchCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input (with one line saying what is wrong).",
                 "Run 'normclock help COMMAND' or 'normclock COMMAND --help' for a command's options."})
 public final class Main implements Runnable {

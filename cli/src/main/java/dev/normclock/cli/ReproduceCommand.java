@@ -60,7 +60,7 @@ final class ReproduceCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--backend", paramLabel = "NAME", description = "auto or cpu (cuda is not available in this version). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", paramLabel = "NAME", description = "auto, cpu or cuda. auto uses the CPU in this version (saying so when a GPU is present); cuda is refused with what was found (see 'normclock devices'). Default: ${DEFAULT-VALUE}.")
     String backend = "auto";
     @Option(names = "--checkpoint-every", paramLabel = "SECONDS", description = "Seconds between checkpoints of a training population. Default: ${DEFAULT-VALUE}.")
     double checkpointSeconds = 60;
@@ -85,8 +85,7 @@ final class ReproduceCommand implements Callable<Integer> {
         if (preset == null) throw new IllegalArgumentException("give --preset quick|paper|smoke|FILE (or --show-preset NAME)");
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         if (!(checkpointSeconds > 0)) throw new IllegalArgumentException("--checkpoint-every must be positive, got " + checkpointSeconds);
-        if (!backend.equals("auto") && !backend.equals("cpu"))
-            throw new IllegalArgumentException("--backend " + backend + " is not available in this version: use cpu (or auto)");
+        DevicesCommand.checkBackend(backend, spec.commandLine().getErr());
         StudyPlan study = select(StudyFile.load(preset), only);
         Path dir = out != null ? out : Path.of("reproduce-" + study.name());
         printPlan(stdout, study, dir);

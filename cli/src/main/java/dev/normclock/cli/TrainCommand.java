@@ -97,7 +97,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     Path out = Path.of("results");
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--backend", paramLabel = "NAME", description = "cpu (the only backend of this version; auto picks it). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", paramLabel = "NAME", description = "auto, cpu or cuda. auto uses the CPU in this version (saying so when a GPU is present); cuda is refused with what was found (see 'normclock devices'). Default: ${DEFAULT-VALUE}.")
     String backend = "auto";
     @Option(names = "--json", description = "Print the summary as one JSON object on stdout instead of the table.")
     boolean json;
@@ -109,8 +109,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         if (!decayOrder.equals("before") && !decayOrder.equals("after"))
             throw new IllegalArgumentException("--decay-order must be 'before' or 'after', got '" + decayOrder + "'");
-        if (!backend.equals("auto") && !backend.equals("cpu"))
-            throw new IllegalArgumentException("--backend " + backend + " is not available in this version: use cpu (or auto)");
+        DevicesCommand.checkBackend(backend, spec.commandLine().getErr());
         if (!loss.equals("ce") && !loss.equals("mse")) throw new IllegalArgumentException("--loss must be ce or mse, got '" + loss + "'");
         if (forkAt != null) clampFrom = forkAt;
         var parsed = spec.commandLine().getParseResult();

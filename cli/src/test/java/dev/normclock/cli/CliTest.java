@@ -229,4 +229,20 @@ class CliTest {
         assertEquals(2, badGroup.code());
         assertTrue(badGroup.err().contains("--clamp-group must be all, W1 or W2 for the parity-mlp model"), badGroup.err());
     }
+
+    @Test
+    void devicesListsTheCpuAndSaysWhyThereIsNoGpu(@TempDir Path dir) {
+        Run r = run("devices");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("cpu:") && r.out().contains("Vector API") && r.out().contains("\ncublas: ")
+                && r.out().contains("backends: cpu (used)"), r.out());
+        assertTrue(r.out().contains("\ngpu:    none usable: ") || r.out().contains("\ngpu 0:"), r.out());
+        Run cuda = run(tiny(dir, "--backend", "cuda").toArray(String[]::new));
+        assertEquals(2, cuda.code());
+        assertTrue(cuda.err().contains("--backend cuda: the cuda backend is not in this version"), cuda.err());
+        assertEquals(1, cuda.err().strip().lines().count(), cuda.err());
+        Run bad = run(tiny(dir, "--backend", "tpu").toArray(String[]::new));
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--backend must be auto, cpu or cuda"), bad.err());
+    }
 }
