@@ -120,8 +120,9 @@ class AttentionStepConformanceTest {
                     compare(read(pop, pop.grads, m), g[m], 1e-5, "gradient", at);
                     compare(read(pop, pop.m1, m), mom1[m], 1e-5, "Adam m1", at);
                     compare(read(pop, pop.m2, m), mom2[m], 3e-5, "Adam m2", at); // 1.3e-5 of it: the rounded 1 − β2
-                    updateAllowance(allowance[m], gradTolMax[m], g[m], mom1[m], mom2[m], hyper.lr[m], step);
-                    compareParams(read(pop, pop.params, m), w[m], allowance[m], at);
+                    StepTolerance.raiseGradientTolerance(gradTolMax[m], g[m].tensors());
+                    StepTolerance.addUpdateAllowance(allowance[m], gradTolMax[m], mom1[m].tensors(), mom2[m].tensors(), hyper.lr[m], step);
+                    StepTolerance.compareParams(read(pop, pop.params, m).tensors(), w[m].tensors(), Params.NAMES, allowance[m], at, (k, v) -> record(k, v));
                 }
             }
             for (int m = 0; m < models; m++) {
@@ -146,35 +147,7 @@ class AttentionStepConformanceTest {
         }
     }
 
-    /** As {@link MlpStepConformanceTest}: what float rounding may move a parameter by, accumulated over the steps. */
-    private static void updateAllowance(double[][] allowance, double[] gradTolMax, Params g, Params mom1, Params mom2,
-                                        double lr, int step) {
-        double bc1 = 1 - Math.pow(ReferenceMlp.BETA1, step), bc2 = 1 - Math.pow(ReferenceMlp.BETA2, step);
-        double[][] gt = g.tensors(), mt = mom1.tensors(), vt = mom2.tensors();
-        for (int j = 0; j < gt.length; j++) {
-            double max = 0;
-            for (double x : gt[j]) max = Math.max(max, Math.abs(x));
-            gradTolMax[j] = Math.max(gradTolMax[j], 1e-5 * max);
-            for (int i = 0; i < gt[j].length; i++) {
-                double denom = Math.sqrt(vt[j][i] / bc2) + ReferenceMlp.EPS;
-                double u = Math.abs(mt[j][i] / bc1) / denom;
-                allowance[j][i] += lr * (1e-5 * u + gradTolMax[j] * (1 + u) / denom);
-            }
-        }
-    }
 
-    /** |got − want| ≤ 2e-6·|want| + 2·allowance. */
-    private static void compareParams(Params got, Params want, double[][] allowance, String at) {
-        double[][] a = got.tensors(), b = want.tensors();
-        for (int j = 0; j < a.length; j++)
-            for (int i = 0; i < a[j].length; i++) {
-                double tol = 2e-6 * Math.abs(b[j][i]) + 2 * allowance[j][i];
-                double err = Math.abs(a[j][i] - b[j][i]) / tol;
-                record("parameters: |err| / (2e-6·|w| + 2·Adam allowance)", err);
-                assertTrue(err <= 1, at + " parameters " + Params.NAMES[j] + "[" + i + "]: " + a[j][i] + " vs reference " + b[j][i]
-                        + " (allowance " + tol + ")");
-            }
-    }
 
     /** |got − want| ≤ relTol·max|want| over the tensor. */
     private static void compare(Params got, Params want, double relTol, String what, String at) {

@@ -122,8 +122,10 @@ class MlpStepConformanceTest {
                     // Adam moments: m is a running mean of gradients, v of their squares
                     compare(readParams(pop, pop.m1, m), mom1[m], 1e-5, 0, "Adam m1", at);
                     compare(readParams(pop, pop.m2, m), mom2[m], 3e-5, 0, "Adam m2", at); // 1.3e-5 of it: the rounded 1 − β2
-                    updateAllowance(allowance[m], gradTolMax[m], g[m], mom1[m], mom2[m], hyper.lr[m], step);
-                    compareParams(readParams(pop, pop.params, m), w[m], allowance[m], at);
+                    StepTolerance.raiseGradientTolerance(gradTolMax[m], g[m].tensors());
+                    StepTolerance.addUpdateAllowance(allowance[m], gradTolMax[m], mom1[m].tensors(), mom2[m].tensors(), hyper.lr[m], step);
+                    StepTolerance.compareParams(readParams(pop, pop.params, m).tensors(), w[m].tensors(), Params.NAMES, allowance[m], at,
+                            (k, v) -> record(k, v));
                 }
             }
             for (int m = 0; m < models; m++) {
@@ -133,44 +135,6 @@ class MlpStepConformanceTest {
                 assertEquals(hyper.clampTarget[m], norm, 1e-5 * hyper.clampTarget[m], "clamped norm of slot " + m);
             }
         }
-    }
-
-    /**
-     * What float rounding may move a parameter by, accumulated over the steps. Gradients are
-     * checked to δ = 1e-5·max|g| of their tensor; Adam's m̂ and v̂ are weighted means of the
-     * gradients (and their squares), so m̂ is off by at most δ and √v̂ by about δ, and the update
-     * u = m̂/(√v̂ + ε) by δ·(1 + |u|)/(√v̂ + ε). That is large where a coordinate's gradient is small
-     * next to its tensor's largest or cancels from step to step, which is why a fixed relative
-     * tolerance cannot work for Adam. Plus 1e-5·|u| per step for the float evaluation of the update
-     * itself (CpuBackend's rounded 1 − β2 alone gives 6.5e-6 at step 1). Per step, lr times that.
-     */
-    private static void updateAllowance(double[][] allowance, double[] gradTolMax, Params g, Params mom1, Params mom2,
-                                        double lr, int step) {
-        double bc1 = 1 - Math.pow(ReferenceMlp.BETA1, step), bc2 = 1 - Math.pow(ReferenceMlp.BETA2, step);
-        double[][] gt = g.tensors(), mt = mom1.tensors(), vt = mom2.tensors();
-        for (int j = 0; j < gt.length; j++) {
-            double max = 0;
-            for (double x : gt[j]) max = Math.max(max, Math.abs(x));
-            gradTolMax[j] = Math.max(gradTolMax[j], 1e-5 * max);
-            for (int i = 0; i < gt[j].length; i++) {
-                double denom = Math.sqrt(vt[j][i] / bc2) + ReferenceMlp.EPS;
-                double u = Math.abs(mt[j][i] / bc1) / denom;
-                allowance[j][i] += lr * (1e-5 * u + gradTolMax[j] * (1 + u) / denom);
-            }
-        }
-    }
-
-    /** |got − want| ≤ 2e-6·|want| (rounding of w) + 2·allowance (a factor 2 for the clamp's rescaling and second-order effects). */
-    private static void compareParams(Params got, Params want, double[][] allowance, String at) {
-        double[][] a = got.tensors(), b = want.tensors();
-        for (int j = 0; j < a.length; j++)
-            for (int i = 0; i < a[j].length; i++) {
-                double tol = 2e-6 * Math.abs(b[j][i]) + 2 * allowance[j][i];
-                double err = Math.abs(a[j][i] - b[j][i]) / tol;
-                record("parameters: |err| / (2e-6·|w| + 2·Adam allowance)", err);
-                assertTrue(err <= 1, at + " parameters " + Params.NAMES[j] + "[" + i + "]: " + a[j][i] + " vs reference " + b[j][i]
-                        + " (allowance " + tol + ")");
-            }
     }
 
     /**

@@ -159,8 +159,9 @@ class ParityStepConformanceTest {
                     }
                     compare(readParams(pop, pop.m1, m), mom1[m], tolM, "Adam m1: |err| / (max δ + 1e-5·max|m|)", at);
                     compare(readParams(pop, pop.m2, m), mom2[m], tolV, "Adam m2: |err| / (2·max|g|·max δ + 3e-5·max v)", at);
-                    updateAllowance(allowance[m], gradTolMax[m], mom1[m], mom2[m], hyper.lr[m], step);
-                    compareParams(readParams(pop, pop.params, m), w[m], allowance[m], at);
+                    StepTolerance.addUpdateAllowance(allowance[m], gradTolMax[m], mom1[m].tensors(), mom2[m].tensors(), hyper.lr[m], step);
+                    StepTolerance.compareParams(readParams(pop, pop.params, m).tensors(), w[m].tensors(), Params.NAMES, allowance[m], at,
+                            (k, v) -> record(k, v));
                 }
             }
             for (int m = 0; m < models; m++) {
@@ -232,34 +233,7 @@ class ParityStepConformanceTest {
         return out;
     }
 
-    /**
-     * As MlpStepConformanceTest.updateAllowance: what float rounding may move each weight by,
-     * accumulated over the steps. With δ the running maximum of the gradient tolerance, m̂ is off by
-     * at most δ and √v̂ by about δ, so the update u = m̂/(√v̂ + ε) by δ·(1 + |u|)/(√v̂ + ε); plus
-     * 1e-5·|u| for the float evaluation of the update itself. Per step, lr times that.
-     */
-    private static void updateAllowance(double[][] allowance, double[] gradTolMax, Params mom1, Params mom2, double lr, int step) {
-        double bc1 = 1 - Math.pow(ReferenceMlp.BETA1, step), bc2 = 1 - Math.pow(ReferenceMlp.BETA2, step);
-        double[][] mt = mom1.tensors(), vt = mom2.tensors();
-        for (int j = 0; j < mt.length; j++)
-            for (int i = 0; i < mt[j].length; i++) {
-                double denom = Math.sqrt(vt[j][i] / bc2) + ReferenceMlp.EPS;
-                double u = Math.abs(mt[j][i] / bc1) / denom;
-                allowance[j][i] += lr * (1e-5 * u + gradTolMax[j] * (1 + u) / denom);
-            }
-    }
 
-    private static void compareParams(Params got, Params want, double[][] allowance, String at) {
-        double[][] a = got.tensors(), b = want.tensors();
-        for (int j = 0; j < a.length; j++)
-            for (int i = 0; i < a[j].length; i++) {
-                double tol = 2e-6 * Math.abs(b[j][i]) + 2 * allowance[j][i];
-                double err = Math.abs(a[j][i] - b[j][i]) / tol;
-                record("parameters: |err| / (2e-6·|w| + 2·Adam allowance)", err);
-                assertTrue(err <= 1, at + " parameters " + Params.NAMES[j] + "[" + i + "]: " + a[j][i] + " vs reference " + b[j][i]
-                        + " (allowance " + tol + ")");
-            }
-    }
 
     /** |got − want| ≤ tol[j] for every entry of tensor j. */
     private static void compare(Params got, Params want, double[] tol, String what, String at) {
