@@ -27,9 +27,13 @@ public final class CpuBackend implements Backend {
     private final WorkPool pool;
     /** Zeros for {@link #biasGelu}'s second operand, grown on demand (never written). */
     private volatile MemorySegment zeros = java.lang.foreign.Arena.ofAuto().allocate(64 * 4L, 64);
+    /** Per worker, heap scratch arrays by use: the cross-entropy's blocks, the transpose's copy. */
+    private final float[][][] scratch;
+    private static final int CROSS_ENTROPY_SCRATCH = 0, TRANSPOSE_SCRATCH = 1;
 
     public CpuBackend(int threads) {
         this.pool = new WorkPool(threads);
+        this.scratch = new float[threads][2][];
     }
 
     @Override
@@ -68,9 +72,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void transpose(Tensor src, Tensor dst, int[] models) {
+        int rows = src.rows, lds = src.ld;
+        int[] idx = new int[L];
+        for (int r = 0; r < L; r++) idx[r] = r * lds;
         pool.forEach(models.length, (task, w) -> {
             int model = models[task];
-            RowKernels.transpose(src.seg, src.rowAt(model, 0), src.ld, src.rows, src.cols, dst.seg, dst.rowAt(model, 0), dst.ld);
+            float[] copy = scratch(w, TRANSPOSE_SCRATCH, rows * lds);
+            MemorySegment.copy(src.seg, F, src.rowAt(model, 0) * 4L, copy, 0, rows * lds);
+            RowKernels.transpose(copy, lds, rows, src.cols, idx, dst.seg, dst.rowAt(model, 0), dst.ld);
         });
     }
 
@@ -155,36 +164,56 @@ public final class CpuBackend implements Backend {
     public void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         int n = labels[models[0]].length, classes = logits.cols, ld = logits.ld;
-        float[] padding = new float[ld]; // −∞ on the padding columns: they get probability exactly 0
-        java.util.Arrays.fill(padding, classes, ld, Float.NEGATIVE_INFINITY);
+        int[] idxRows = new int[L], idxCols = new int[L];
+        for (int r = 0; r < L; r++) {
+            idxRows[r] = r * ld;
+            idxCols[r] = r * L;
+        }
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
         pool.forEach(models.length * chunks, (task, w) -> {
             int model = models[task / chunks];
-            int[] ys = labels[model];
-            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(ys.length, i0 + ROW_CHUNK);
-            float tau = temperature[model], scale = gradScale[model];
-            long biasRow = bias.rowAt(model, 0);
-            float[] s = new float[ld];
-            for (int i = i0; i < i1; i++) {
-                int y = ys[i];
-                long row = logits.rowAt(model, i);
-                float mx = RowKernels.scaledLogits(logits.seg, row * 4L, bias.seg, biasRow * 4L, tau, padding, s, ld);
-                int argmax = 0;
-                while (s[argmax] != mx && argmax < classes - 1) argmax++; // the first maximum, as torch.argmax
-                rowCorrect[model][i] = argmax == y;
-                float ss = 0;
-                for (int c = 0; c < classes; c++) ss = Math.fma(s[c], s[c], ss);
-                rowScale[model][i] = (float) Math.sqrt(ss);
-                float zy = s[y];
-                float total = RowKernels.expShifted(s, mx, ld);
-                rowLoss[model][i] = (float) (Math.log(total) - ((double) zy - mx));
-                if (scale > 0) {
-                    float inv = 1f / total, g = scale / tau;
-                    RowKernels.scaledStore(s, inv * g, logits.seg, row * 4L, ld);
-                    logits.seg.setAtIndex(F, row + y, (s[y] * inv - 1f) * g);
-                }
-            }
+            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(n, i0 + ROW_CHUNK);
+            float[] block = scratch(w, CROSS_ENTROPY_SCRATCH, RowKernels.crossEntropyScratchSize(ld));
+            for (int i = i0; i < i1; i += L)
+                crossEntropyBlock(logits, bias, model, i, Math.min(L, i1 - i), labels[model], temperature[model], gradScale[model], classes,
+                        block, idxRows, idxCols, rowLoss[model], rowCorrect[model], rowScale[model]);
         });
+    }
+
+    /**
+     * Rows i0 … i0 + count − 1 of one model, one row per lane (see {@link RowKernels#scaledRows}):
+     * loss, correctness and logit norm per row, and unless scale is 0 the gradient
+     * (softmax − onehot)·scale/τ in place of the logits.
+     */
+    private static void crossEntropyBlock(Tensor logits, Tensor bias, int model, int i0, int count, int[] ys, float tau, float scale,
+                                          int classes, float[] scratch, int[] idxRows, int[] idxCols,
+                                          float[] rowLoss, boolean[] rowCorrect, float[] rowScale) {
+        int ld = logits.ld, lanes = RowKernels.lanesAt(ld), cols = RowKernels.colsAt(ld);
+        long row0 = logits.rowAt(model, i0) * 4L;
+        RowKernels.scaledRows(logits.seg, row0, ld * 4L, count, bias.seg, bias.rowAt(model, 0) * 4L, tau, scratch, ld);
+        RowKernels.columnsMaxSquares(scratch, classes, ld, idxRows);
+        RowKernels.columnsExp(scratch, classes, ld);
+        RowKernels.columnsTotal(scratch, classes, ld);
+        float g = scale / tau;
+        for (int r = 0; r < count; r++) {
+            int i = i0 + r, y = ys[i];
+            float mx = scratch[lanes + RowKernels.MAX * L + r], total = scratch[lanes + RowKernels.TOTAL * L + r];
+            rowCorrect[i] = scratch[lanes + RowKernels.ARGMAX * L + r] == y;
+            rowScale[i] = (float) Math.sqrt(scratch[lanes + RowKernels.SQUARES * L + r]);
+            rowLoss[i] = (float) (Math.log(total) - ((double) scratch[r * ld + y] - mx));
+            if (scale <= 0) continue;
+            float inv = 1f / total;
+            long row = row0 + r * ld * 4L;
+            RowKernels.storeRow(scratch, r, inv * g, ld, idxCols, logits.seg, row);
+            logits.seg.set(F, row + y * 4L, (scratch[cols + y * L + r] * inv - 1f) * g);
+        }
+    }
+
+    /** The worker's scratch array for one use, of at least size floats. */
+    private float[] scratch(int worker, int use, int size) {
+        float[] s = scratch[worker][use];
+        if (s == null || s.length < size) scratch[worker][use] = s = new float[size];
+        return s;
     }
 
     @Override

@@ -51,28 +51,22 @@ final class RowKernels {
                     .add(FloatVector.fromMemorySegment(S, bias, rbias + o, NO));
             FloatVector z = x.abs().mul(0.70710677f);
             FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
-            FloatVector poly = t.fma(0.17087277f, -0.82215223f);
-            poly = poly.fma(t, FloatVector.broadcast(S, 1.48851587f));
-            poly = poly.fma(t, FloatVector.broadcast(S, -1.13520398f));
-            poly = poly.fma(t, FloatVector.broadcast(S, 0.27886807f));
-            poly = poly.fma(t, FloatVector.broadcast(S, -0.18628806f));
-            poly = poly.fma(t, FloatVector.broadcast(S, 0.09678418f));
-            poly = poly.fma(t, FloatVector.broadcast(S, 0.37409196f));
-            poly = poly.fma(t, FloatVector.broadcast(S, 1.00002368f));
-            poly = poly.fma(t, FloatVector.broadcast(S, -1.26551223f));
+            // Estrin's scheme: the same polynomials as Horner's rule in half the dependent steps
+            FloatVector t2 = t.mul(t), t4 = t2.mul(t2), t8 = t4.mul(t4);
+            FloatVector p01 = t.fma(1.00002368f, -1.26551223f), p23 = t.fma(0.09678418f, 0.37409196f),
+                    p45 = t.fma(0.27886807f, -0.18628806f), p67 = t.fma(1.48851587f, -1.13520398f), p89 = t.fma(0.17087277f, -0.82215223f);
+            FloatVector poly = p89.fma(t8, p67.fma(t2, p45).fma(t4, p23.fma(t2, p01)));
             FloatVector a1 = poly.sub(z.mul(z));
-            FloatVector x1c = a1.max(-88f); // a1 ≤ poly ≤ 3e-8: no upper clamp needed
-            FloatVector x1n = x1c.mul(1.442695041f).add(12582912f).sub(12582912f);
+            FloatVector x1c = a1.blend(-88f, a1.compare(VectorOperators.LT, -88f)); // a1 ≤ poly ≤ 3e-8: no upper clamp needed
+            FloatVector x1t = x1c.mul(1.442695041f).add(12582912f), x1n = x1t.sub(12582912f);
             FloatVector x1r = x1n.fma(FloatVector.broadcast(S, -0.693359375f), x1c);
             x1r = x1n.fma(FloatVector.broadcast(S, 2.12194440e-4f), x1r);
-            FloatVector x1p = x1r.fma(1f / 5040, 1f / 720);
-            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f / 120));
-            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f / 24));
-            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f / 6));
-            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 0.5f));
-            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f));
-            x1p = x1p.fma(x1r, FloatVector.broadcast(S, 1f));
-            FloatVector e1 = x1p.mul((FloatVector) ((IntVector) x1n.convert(VectorOperators.F2I, 0)).add(BIAS_127).max(INT_ZERO)
+            FloatVector r2 = x1r.mul(x1r), r4 = r2.mul(r2);
+            FloatVector x1p = x1r.fma(1f / 5040, 1f / 720).fma(r2, x1r.fma(1f / 120, 1f / 24))
+                    .fma(r4, x1r.fma(1f / 6, 0.5f).fma(r2, x1r.add(1f)));
+            // 2^n from the rounding's own bits: x1t = 1.5·2^23 + n, n ≥ −127, and the shift drops the
+            // exponent bits; n = −127 gives exactly 0
+            FloatVector e1 = x1p.mul((FloatVector) ((IntVector) x1t.reinterpretAsInts()).add(BIAS_127)
                     .lanewise(VectorOperators.LSHL, SHIFT_23).reinterpretAsFloats());
             FloatVector half = t.mul(e1).mul(0.5f);
             IntVector neg = ((IntVector) x.reinterpretAsInts()).lanewise(VectorOperators.ASHR, SHIFT_31);
@@ -82,18 +76,13 @@ final class RowKernels {
             if (slope == null) continue; // evaluation needs no slope
             // e^(−x²/2) = e1·e^(−poly): poly lies in [−1.2656, 0] for every t, where a degree-10 Taylor
             // polynomial of e^(−u) about the midpoint is good to 3e-10, so the second exponential costs
-            // ten FMAs instead of a range-reduced exp.
+            // a few FMAs instead of a range-reduced exp.
             FloatVector v = poly.sub(-0.6327511f);
-            FloatVector q = v.fma(5.1884457e-07f, -5.1884457e-06f);
-            q = q.fma(v, FloatVector.broadcast(S, 4.6696012e-05f));
-            q = q.fma(v, FloatVector.broadcast(S, -3.7356809e-04f));
-            q = q.fma(v, FloatVector.broadcast(S, 2.6149766e-03f));
-            q = q.fma(v, FloatVector.broadcast(S, -1.5689860e-02f));
-            q = q.fma(v, FloatVector.broadcast(S, 7.8449299e-02f));
-            q = q.fma(v, FloatVector.broadcast(S, -3.1379720e-01f));
-            q = q.fma(v, FloatVector.broadcast(S, 9.4139159e-01f));
-            q = q.fma(v, FloatVector.broadcast(S, -1.8827832f));
-            q = q.fma(v, FloatVector.broadcast(S, 1.8827832f));
+            FloatVector v2 = v.mul(v), v4 = v2.mul(v2), v8 = v4.mul(v4);
+            FloatVector q0 = v.fma(-3.1379720e-01f, 9.4139159e-01f).fma(v2, v.fma(-1.8827832f, 1.8827832f)),
+                    q1 = v.fma(-3.7356809e-04f, 2.6149766e-03f).fma(v2, v.fma(-1.5689860e-02f, 7.8449299e-02f)),
+                    q2 = v2.fma(FloatVector.broadcast(S, 5.1884457e-07f), v.fma(-5.1884457e-06f, 4.6696012e-05f));
+            FloatVector q = q2.fma(v8, q1.fma(v4, q0));
             FloatVector e2 = e1.mul(q);
             FloatVector pdf = e2.mul(0.3989423f);
             x.fma(pdf, cdf).mul(FloatVector.fromArray(S, keep, j)).intoMemorySegment(slope, rs + o, NO);
@@ -133,39 +122,83 @@ final class RowKernels {
         }
     }
 
-    /** dst = srcᵀ (indices in floats), in 16 × 16 tiles so that both sides stay in cache. */
-    static void transpose(MemorySegment src, long s0, int lds, int rows, int cols, MemorySegment dst, long d0, int ldd) {
-        for (int r0 = 0; r0 < rows; r0 += 16)
-            for (int c0 = 0; c0 < cols; c0 += 16) {
-                int r1 = Math.min(rows, r0 + 16), c1 = Math.min(cols, c0 + 16);
-                for (int r = r0; r < r1; r++)
-                    for (int c = c0; c < c1; c++)
-                        dst.setAtIndex(ValueLayout.JAVA_FLOAT, d0 + (long) c * ldd + r, src.getAtIndex(ValueLayout.JAVA_FLOAT, s0 + (long) r * lds + c));
-            }
-    }
-
-    /** s = (logits + bias)/τ + padding (−∞ on padding columns); returns max s. */
-    static float scaledLogits(MemorySegment logits, long row, MemorySegment bias, long rbias, float tau, float[] padding,
-                              float[] s, int ld) {
-        FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < ld; j += L) {
-            long o = j * 4L;
-            FloatVector z = FloatVector.fromMemorySegment(S, logits, row + o, NO).add(FloatVector.fromMemorySegment(S, bias, rbias + o, NO))
-                    .div(tau).add(FloatVector.fromArray(S, padding, j));
-            z.intoArray(s, j);
-            max = max.max(z);
-        }
-        return max.reduceLanes(VectorOperators.MAX); // exact in any order
-    }
-
     /**
-     * s = exp(s − max); returns Σ s, summed in column order. (A vector accumulator carried
-     * around this loop was boxed by C2, so the sum is taken from s afterwards.)
+     * dst = srcᵀ (dst offset and ldd in floats) from src copied into a heap array (rows of lds
+     * floats): L rows of src at a time, which stay in L1 across the columns, one gather per
+     * destination row; idx must be {0, lds, 2·lds, …}. About 2 cycles an element, a third of
+     * scalar loops over the segments.
      */
-    static float expShifted(float[] s, float max, int ld) {
-        for (int j = 0; j < ld; j += L) {
-            FloatVector a = FloatVector.fromArray(S, s, j).sub(max);
-            FloatVector xc = a.max(-88f); // a = s − max ≤ 0 (or NaN)
+    static void transpose(float[] src, int lds, int rows, int cols, int[] idx, MemorySegment dst, long d0, int ldd) {
+        int full = rows - rows % L;
+        for (int r = 0; r < full; r += L)
+            for (int c = 0; c < cols; c++)
+                FloatVector.fromArray(S, src, r * lds + c, idx, 0).intoMemorySegment(dst, (d0 + (long) c * ldd + r) * 4L, NO);
+        for (int c = 0; c < cols; c++)
+            for (int r = full; r < rows; r++) dst.set(ValueLayout.JAVA_FLOAT, (d0 + (long) c * ldd + r) * 4L, src[r * lds + c]);
+    }
+
+    /*
+     * The softmax cross-entropy, a block of L rows at a time with one row per lane: every reduction
+     * over the classes is then a vertical operation taken in column order, as the scalar definition
+     * sums, with no horizontal step. The block's scratch is one float array: the rows (L·ld floats
+     * from ROWS), the block by columns (ld·L from COLS) and per-lane results (from LANES). Each
+     * pass is a method with one simple loop, and vectors never cross a call: in one large method
+     * C2 boxed the loop-carried vectors of some loops but not others.
+     */
+
+    /** Offsets into the cross-entropy scratch. */
+    static int colsAt(int ld) {
+        return L * ld;
+    }
+
+    static int lanesAt(int ld) {
+        return 2 * L * ld;
+    }
+
+    /** Lanes results: the max, Σ s², the first argmax, Σ exp, 1/Σ exp (in units of L). */
+    static final int MAX = 0, SQUARES = 1, ARGMAX = 2, TOTAL = 3, INVERSE = 4;
+
+    static int crossEntropyScratchSize(int ld) {
+        return 2 * L * ld + 5 * L;
+    }
+
+    /** Rows row0 + r·rowBytes (r < count; later lanes repeat the last row) of (logits + bias)/τ into the scratch. */
+    static void scaledRows(MemorySegment logits, long row0, long rowBytes, int count, MemorySegment bias, long rbias, float tau,
+                           float[] scratch, int ld) {
+        for (int r = 0; r < L; r++) {
+            long row = row0 + Math.min(r, count - 1) * rowBytes;
+            for (int j = 0; j < ld; j += L)
+                FloatVector.fromMemorySegment(S, logits, row + j * 4L, NO).add(FloatVector.fromMemorySegment(S, bias, rbias + j * 4L, NO))
+                        .div(tau).intoArray(scratch, r * ld + j);
+        }
+    }
+
+    /** Columns into the scratch by columns (padding columns 0); per lane the max, its first column and Σ s². */
+    static void columnsMaxSquares(float[] scratch, int classes, int ld, int[] idxRows) {
+        int cols = colsAt(ld), lanes = lanesAt(ld);
+        FloatVector best = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), ss = FloatVector.zero(S), arg = FloatVector.zero(S);
+        for (int c = 0; c < classes; c++) {
+            FloatVector z = FloatVector.fromArray(S, scratch, c, idxRows, 0);
+            z.intoArray(scratch, cols + c * L);
+            var above = z.compare(VectorOperators.GT, best); // strict: the first maximum stays, as torch.argmax
+            best = best.blend(z, above);
+            arg = arg.blend(c, above); // class indices are exact in float
+            ss = z.fma(z, ss);
+        }
+        best.intoArray(scratch, lanes + MAX * L);
+        ss.intoArray(scratch, lanes + SQUARES * L);
+        arg.intoArray(scratch, lanes + ARGMAX * L);
+        FloatVector zero = FloatVector.zero(S);
+        for (int c = classes; c < ld; c++) zero.intoArray(scratch, cols + c * L);
+    }
+
+    /** Each column s ← exp(s − max), in place. */
+    static void columnsExp(float[] scratch, int classes, int ld) {
+        int cols = colsAt(ld);
+        FloatVector best = FloatVector.fromArray(S, scratch, lanesAt(ld) + MAX * L);
+        for (int c = 0; c < classes; c++) {
+            FloatVector a = FloatVector.fromArray(S, scratch, cols + c * L).sub(best);
+            FloatVector xc = a.blend(-88f, a.compare(VectorOperators.LT, -88f)); // a ≤ 0 (or NaN)
             FloatVector xn = xc.mul(1.442695041f).add(12582912f).sub(12582912f);
             FloatVector xr = xn.fma(FloatVector.broadcast(S, -0.693359375f), xc);
             xr = xn.fma(FloatVector.broadcast(S, 2.12194440e-4f), xr);
@@ -176,18 +209,24 @@ final class RowKernels {
             xp = xp.fma(xr, FloatVector.broadcast(S, 0.5f));
             xp = xp.fma(xr, FloatVector.broadcast(S, 1f));
             xp = xp.fma(xr, FloatVector.broadcast(S, 1f));
-            FloatVector e = xp.mul((FloatVector) ((IntVector) xn.convert(VectorOperators.F2I, 0)).add(BIAS_127).max(INT_ZERO)
-                    .lanewise(VectorOperators.LSHL, SHIFT_23).reinterpretAsFloats());
-            e.intoArray(s, j);
+            xp.mul((FloatVector) ((IntVector) xn.convert(VectorOperators.F2I, 0)).add(BIAS_127).max(INT_ZERO)
+                    .lanewise(VectorOperators.LSHL, SHIFT_23).reinterpretAsFloats()).intoArray(scratch, cols + c * L);
         }
-        float total = 0;
-        for (int c = 0; c < ld; c++) total += s[c];
-        return total;
     }
 
-    /** logits row = s · scale (the softmax times the gradient scale; the label's −1 is added by the caller). */
-    static void scaledStore(float[] s, float scale, MemorySegment logits, long row, int ld) {
-        for (int j = 0; j < ld; j += L) FloatVector.fromArray(S, s, j).mul(scale).intoMemorySegment(logits, row + j * 4L, NO);
+    /** Per lane Σ exp over the columns, in column order. */
+    static void columnsTotal(float[] scratch, int classes, int ld) {
+        int cols = colsAt(ld);
+        FloatVector total = FloatVector.zero(S);
+        for (int c = 0; c < classes; c++) total = total.add(FloatVector.fromArray(S, scratch, cols + c * L));
+        total.intoArray(scratch, lanesAt(ld) + TOTAL * L);
+    }
+
+    /** Row r of the block from the scratch by columns, times mul, stored at row (padding columns 0). */
+    static void storeRow(float[] scratch, int r, float mul, int ld, int[] idxCols, MemorySegment logits, long row) {
+        int cols = colsAt(ld);
+        for (int j = 0; j < ld; j += L)
+            FloatVector.fromArray(S, scratch, cols + j * L + r, idxCols, 0).mul(mul).intoMemorySegment(logits, row + j * 4L, NO);
     }
 
     /**
