@@ -38,6 +38,17 @@ public interface Backend extends AutoCloseable {
     void hiddenBackward(Tensor dAct, Tensor slope, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models);
 
     /**
+     * The hidden layer's whole backward from the output gradient: dAct = dLogits · w2T (K = k), then
+     * {@link #hiddenBackward}. dAct is scratch that may be left unwritten: a backend can fuse the
+     * two and keep dAct in cache. The result must be that of the two calls, bit for bit.
+     */
+    default void outputToHiddenBackward(Tensor dLogits, Tensor w2T, int k, Tensor dAct, Tensor slope, int[][] pairs, int p,
+                                        Tensor dPa, Tensor dPb, Tensor dBias, int[] models) {
+        matmul(dLogits, false, w2T, dAct, k, false, models);
+        hiddenBackward(dAct, slope, pairs, p, dPa, dPb, dBias, models);
+    }
+
+    /**
      * The dense first layer of a model whose inputs are vectors (the parity MLP): with pre = x·W1
      * formed by {@link #matmul}, act = GELU(pre + bias) (exact, erf-based, as
      * {@link #hiddenForward}) and, unless {@code slope} is null (evaluation), slope = GELU'(pre + bias)

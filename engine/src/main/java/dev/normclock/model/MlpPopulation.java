@@ -203,8 +203,7 @@ public final class MlpPopulation implements ModularPopulation {
         be.matmul(act, true, logits, grads[3], trainSize, false, group);
         Tensor w2T = this.w2T.window(first);
         be.transpose(w2, w2T, group);
-        be.matmul(logits, false, w2T, act, p, false, group); // act now holds dL/dact
-        be.hiddenBackward(act, slope, trainPairs, p, dPa, dPb, grads[2], group);
+        be.outputToHiddenBackward(logits, w2T, p, act, slope, trainPairs, p, dPa, dPb, grads[2], group); // act: scratch for dL/dact
         be.matmul(emb, true, dPa, gW1.rowRange(0, d), p, false, group);
         be.matmul(emb, true, dPb, gW1.rowRange(d, 2 * d), p, false, group);
         Tensor w1TopT = this.w1TopT.window(first), w1BotT = this.w1BotT.window(first);

@@ -23,6 +23,8 @@ public final class CpuBackend implements Backend {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Rows per task of the row-parallel kernels: fixed, so that partial sums never depend on threads. */
     private static final int ROW_CHUNK = 64;
+    /** Columns per task (with few models) and examples per block of {@link #outputToHiddenBackward}. */
+    private static final int OUT_SLICE = 4 * L, OUT_ROWS = 48;
 
     private final WorkPool pool;
     /** Zeros for {@link #biasGelu}'s second operand, grown on demand (never written). */
@@ -30,10 +32,13 @@ public final class CpuBackend implements Backend {
     /** Per worker, heap scratch arrays by use: the cross-entropy's blocks, the transpose's copy. */
     private final float[][][] scratch;
     private static final int CROSS_ENTROPY_SCRATCH = 0, TRANSPOSE_SCRATCH = 1;
+    /** Per worker, the native block of dAct of {@link #outputToHiddenBackward}. */
+    private final MemorySegment[] outScratch;
 
     public CpuBackend(int threads) {
         this.pool = new WorkPool(threads);
         this.scratch = new float[threads][2][];
+        this.outScratch = new MemorySegment[threads];
     }
 
     @Override
@@ -112,6 +117,48 @@ public final class CpuBackend implements Backend {
                     pairs[model], p, dPa.seg, dPa.rowAt(model, 0) * 4L, dPb.seg, dPb.rowAt(model, 0) * 4L, dPa.ld * 4L,
                     dBias.seg, dBias.rowAt(model, 0) * 4L, j * 4L);
         });
+    }
+
+    /**
+     * Fused: each task takes a slice of hidden columns of one model (whole rows when there are
+     * models enough to keep every thread busy, else OUT_SLICE columns) and walks the examples in
+     * blocks of OUT_ROWS: the block's dAct (a GEMM with the same FMA chain per element as
+     * {@link #matmul}) lands in the worker's small native scratch and is scattered at once, so dAct
+     * never travels to memory and back. Every sum runs over the examples in order, and columns are
+     * independent: the same bits as the two separate calls, for any number of threads.
+     */
+    @Override
+    public void outputToHiddenBackward(Tensor dLogits, Tensor w2T, int k, Tensor dAct, Tensor slope, int[][] pairs, int p,
+                                       Tensor dPa, Tensor dPb, Tensor dBias, int[] models) {
+        int ld = slope.ld;
+        if (w2T.ld != ld || dPa.ld != ld || dPb.ld != ld || dBias.ld != ld)
+            throw new IllegalArgumentException("w2T, slope, dPa, dPb and dBias must share their padded width");
+        // whole rows read slope as one sequential stream, several times faster than 256-byte pieces of each row
+        int width = models.length >= 2 * pool.threads() ? ld : Math.min(ld, OUT_SLICE), slices = (ld + width - 1) / width;
+        pool.forEach(models.length * slices, (task, w) -> {
+            int model = models[task / slices], j0 = (task % slices) * width, cols = Math.min(width, ld - j0);
+            int[] pr = pairs[model];
+            MemorySegment block = outScratch(w, width);
+            long dPa0 = dPa.rowAt(model, 0) * 4L + j0 * 4L, dPb0 = dPb.rowAt(model, 0) * 4L + j0 * 4L, dBias0 = dBias.rowAt(model, 0) * 4L + j0 * 4L;
+            RowKernels.zeroColumns(dPa.seg, dPa0, dPa.ld * 4L, p, cols);
+            RowKernels.zeroColumns(dPb.seg, dPb0, dPb.ld * 4L, p, cols);
+            RowKernels.zeroColumns(dBias.seg, dBias0, 0, 1, cols);
+            for (int i0 = 0; i0 < pr.length; i0 += OUT_ROWS) {
+                int i1 = Math.min(pr.length, i0 + OUT_ROWS);
+                CpuGemm.rows(dLogits.seg, dLogits.rowAt(model, 0), dLogits.ld, 1, w2T.seg, w2T.rowAt(model, 0) + j0, w2T.ld,
+                        block, -(long) i0 * width, width, i0, i1, cols, k, false);
+                RowKernels.scatterRows(block, width * 4L, slope.seg, slope.rowAt(model, i0) * 4L + j0 * 4L, ld * 4L, pr, i0, i1, p,
+                        dPa.seg, dPa0, dPb.seg, dPb0, dPa.ld * 4L, dBias.seg, dBias0, cols);
+            }
+        });
+    }
+
+    /** The worker's native block for {@link #outputToHiddenBackward}, OUT_ROWS rows of width floats. */
+    private MemorySegment outScratch(int worker, int width) {
+        MemorySegment s = outScratch[worker];
+        if (s == null || s.byteSize() < (long) OUT_ROWS * width * 4L)
+            outScratch[worker] = s = java.lang.foreign.Arena.ofAuto().allocate((long) OUT_ROWS * width * 4L, 64);
+        return s;
     }
 
     /**

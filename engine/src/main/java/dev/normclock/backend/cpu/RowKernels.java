@@ -114,6 +114,34 @@ final class RowKernels {
         sum.intoMemorySegment(dBias, dBias0 + col, NO);
     }
 
+    /** Sets width floats (a multiple of L) of each of rows rows to 0. */
+    static void zeroColumns(MemorySegment x, long x0, long rowBytes, int rows, int width) {
+        FloatVector zero = FloatVector.zero(S);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < width; j += L) zero.intoMemorySegment(x, x0 + r * rowBytes + j * 4L, NO);
+    }
+
+    /**
+     * Examples i0 … i1 − 1 of the first layer's backward over width columns: dx = dAct ⊙ slope
+     * (dAct from a block with rows of blockRowBytes, slope from slope0 for example i0), added to
+     * dPa[a], dPb[b] and dBias in example order.
+     */
+    static void scatterRows(MemorySegment block, long blockRowBytes, MemorySegment slope, long slope0, long slopeRowBytes,
+                            int[] pairs, int i0, int i1, int p, MemorySegment dPa, long dPa0, MemorySegment dPb, long dPb0, long tokenRowBytes,
+                            MemorySegment dBias, long dBias0, int width) {
+        for (int i = i0; i < i1; i++) {
+            long rb = (i - i0) * blockRowBytes, rs = slope0 + (i - i0) * slopeRowBytes;
+            long ia = dPa0 + (pairs[i] / p) * tokenRowBytes, ib = dPb0 + (pairs[i] % p) * tokenRowBytes;
+            for (int j = 0; j < width; j += L) {
+                long o = j * 4L;
+                FloatVector d = FloatVector.fromMemorySegment(S, block, rb + o, NO).mul(FloatVector.fromMemorySegment(S, slope, rs + o, NO));
+                FloatVector.fromMemorySegment(S, dPa, ia + o, NO).add(d).intoMemorySegment(dPa, ia + o, NO);
+                FloatVector.fromMemorySegment(S, dPb, ib + o, NO).add(d).intoMemorySegment(dPb, ib + o, NO);
+                FloatVector.fromMemorySegment(S, dBias, dBias0 + o, NO).add(d).intoMemorySegment(dBias, dBias0 + o, NO);
+            }
+        }
+    }
+
     /** out = a ⊙ b over one row (out may be a or b): one rounding per element. */
     static void multiply(MemorySegment a, long ia, MemorySegment b, long ib, MemorySegment out, long io, int ld) {
         for (int j = 0; j < ld; j += L) {

@@ -328,6 +328,43 @@ class CpuBackendConformanceTest {
     }
 
     /**
+     * The fused backward from the output gradient gives the bits of its two-call definition
+     * (dAct = dLogits·w2T, then hiddenBackward) on 1, 2 and 3 threads, both when it splits the hidden
+     * columns between tasks (one model) and when it takes whole rows (five models); widths and
+     * example counts that are not multiples of its slice and block sizes; the idle slot untouched.
+     */
+    @ParameterizedTest
+    @CsvSource({"1", "2", "3"})
+    void outputToHiddenBackwardIsTheTwoCalls(int threads) {
+        int models = 6, p = 41, k = 41, h = 300, n = 101, idle = 4;
+        Random rnd = new Random(29);
+        Tensor dLogits = Tensor.allocate(arena, models, n, p), w2T = Tensor.allocate(arena, models, p, h), slope = Tensor.allocate(arena, models, n, h);
+        Tensor dAct = Tensor.allocate(arena, models, n, h);
+        Tensor[] fused = {Tensor.allocate(arena, models, p, h), Tensor.allocate(arena, models, p, h), Tensor.allocate(arena, models, 1, h)};
+        Tensor[] plain = {Tensor.allocate(arena, models, p, h), Tensor.allocate(arena, models, p, h), Tensor.allocate(arena, models, 1, h)};
+        int[][] pairs = new int[models][];
+        for (int m = 0; m < models; m++) {
+            pairs[m] = randomPairs(p, n, rnd)[0];
+            fillGaussian(dLogits, m, rnd, 1);
+            fillGaussian(w2T, m, rnd, 1);
+            fillGaussian(slope, m, rnd, 1);
+            for (Tensor t : fused) fillRaw(t, m, SENTINEL);
+        }
+        float[][] idleBefore = {rawBlock(fused[0], idle), rawBlock(fused[1], idle), rawBlock(fused[2], idle)};
+        try (CpuBackend backend = new CpuBackend(threads)) {
+            for (int[] active : new int[][]{{2}, {0, 1, 2, 3, 5}}) {
+                backend.matmul(dLogits, false, w2T, dAct, k, false, active);
+                backend.hiddenBackward(dAct, slope, pairs, p, plain[0], plain[1], plain[2], active);
+                backend.outputToHiddenBackward(dLogits, w2T, k, dAct, slope, pairs, p, fused[0], fused[1], fused[2], active);
+                for (int m : active)
+                    for (int t = 0; t < 3; t++)
+                        assertArrayEquals(rawBlock(plain[t], m), rawBlock(fused[t], m), "output " + t + " of model " + m + ", active " + Arrays.toString(active));
+            }
+        }
+        for (int t = 0; t < 3; t++) assertRawEquals(idleBefore[t], fused[t], idle, "outputToHiddenBackward output " + t);
+    }
+
+    /**
      * Each sum's error relative to Σ|dAct·slope| (float products and sums in order), plus TINY per
      * term for terms that underflow in float.
      */
