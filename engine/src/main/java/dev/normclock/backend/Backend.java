@@ -81,6 +81,20 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The MLP's forward from the first layer's tables to the cross-entropy: {@link #hiddenForward},
+     * logits = act · w2 (K = k), then {@link #crossEntropy(Tensor, Tensor, int[][], int, float[], float[], float[][], boolean[][], float[][], int[])}
+     * with labels (a + b) mod p. A backend may fuse the three so that each block of examples stays
+     * in cache from GELU to loss; the result must be that of the three calls, bit for bit.
+     */
+    default void hiddenToCrossEntropy(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, Tensor w2, int k,
+                                      Tensor logits, Tensor outBias, float[] temperature, float[] gradScale,
+                                      float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
+        hiddenForward(pa, pb, bias, pairs, p, act, slope, models);
+        matmul(act, false, w2, logits, k, false, models);
+        crossEntropy(logits, outBias, pairs, p, temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
+    }
+
+    /**
      * Paper B's squared error on z = logits + bias (columns 0..classes-1): per row
      * Σ_c (z_c/τ − onehot(y)_c)² and whether argmax z = y. When gradScale[m] > 0 the logits are
      * overwritten by the gradient 2·(z/τ − onehot(y))·gradScale[m]/τ. Labels and rowScale as in

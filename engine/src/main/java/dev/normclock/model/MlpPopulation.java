@@ -195,9 +195,7 @@ public final class MlpPopulation implements ModularPopulation {
         Tensor gW1 = grads[1];
         be.matmul(emb, false, w1Top, pa, d, false, group);
         be.matmul(emb, false, w1Bot, pb, d, false, group);
-        be.hiddenForward(pa, pb, b1, trainPairs, p, act, slope, group);
-        be.matmul(act, false, w2, logits, h, false, group);
-        rows.compute(be, logits, b2, trainPairs, p, hyper, gradScale, group);
+        hiddenToLoss(be, pa, pb, trainPairs, act, slope, logits, rows, hyper, gradScale, group);
         rows.tally(group, hyper, trainSize, lossOut, accOut);
         be.columnSums(logits, grads[4], group);
         be.matmul(act, true, logits, grads[3], trainSize, false, group);
@@ -213,6 +211,23 @@ public final class MlpPopulation implements ModularPopulation {
         be.matmul(dPb, false, w1BotT, grads[0], h, true, group);
         be.adamW(params, grads, m1, m2, DECAYED, hyper, step, sumSquares, group);
         project(be, group, hyper, step);
+    }
+
+    /**
+     * From the first layer's tables to the loss rows: one fused backend call where every listed
+     * model uses cross-entropy, else GELU, the logits GEMM and the per-model losses.
+     */
+    private void hiddenToLoss(Backend be, Tensor pa, Tensor pb, int[][] pairs, Tensor act, Tensor slope, Tensor logits, LossRows rows,
+                              Hyper hyper, float[] gradScale, int[] group) {
+        int p = shape.p();
+        if (LossRows.byLoss(group, hyper)[1].length == 0) {
+            be.hiddenToCrossEntropy(pa, pb, b1, pairs, p, act, slope, w2, shape.hidden(), logits, b2, hyper.temperature, gradScale,
+                    rows.loss, rows.correct, rows.scale, group);
+            return;
+        }
+        be.hiddenForward(pa, pb, b1, pairs, p, act, slope, group);
+        be.matmul(act, false, w2, logits, shape.hidden(), false, group);
+        rows.compute(be, logits, b2, pairs, p, hyper, gradScale, group);
     }
 
     /**
@@ -268,9 +283,7 @@ public final class MlpPopulation implements ModularPopulation {
             Tensor pa = this.pa.window(first), pb = this.pb.window(first), act = this.act.window(first), logits = this.logits.window(first);
             be.matmul(emb, false, w1Top, pa, d, false, group);
             be.matmul(emb, false, w1Bot, pb, d, false, group);
-            be.hiddenForward(pa, pb, b1, trainPairs, p, act, null, group);
-            be.matmul(act, false, w2, logits, shape.hidden(), false, group);
-            rows.compute(be, logits, b2, trainPairs, p, hyper, noGrad, group);
+            hiddenToLoss(be, pa, pb, trainPairs, act, null, logits, rows, hyper, noGrad, group);
             rows.tally(group, hyper, trainSize, lossOut, accOut);
         }
     }
@@ -301,9 +314,7 @@ public final class MlpPopulation implements ModularPopulation {
                 int len = Math.min(block, tests - start);
                 for (int m : group) blockPairs[m] = java.util.Arrays.copyOfRange(testPairs[m], start, start + len);
                 Tensor blockAct = evAct.rowRange(0, len), blockLogits = evLogits.rowRange(0, len);
-                be.hiddenForward(pa, pb, b1, blockPairs, p, blockAct, null, group);
-                be.matmul(blockAct, false, w2, blockLogits, shape.hidden(), false, group);
-                evRows.compute(be, blockLogits, b2, blockPairs, p, hyper, noGrad, group);
+                hiddenToLoss(be, pa, pb, blockPairs, blockAct, null, blockLogits, evRows, hyper, noGrad, group);
                 for (int m : group) {
                     float[] loss = evRows.loss[m], norm = evRows.scale[m];
                     boolean[] correct = evRows.correct[m];

@@ -23,6 +23,8 @@ public final class CpuBackend implements Backend {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Rows per task of the row-parallel kernels: fixed, so that partial sums never depend on threads. */
     private static final int ROW_CHUNK = 64;
+    /** Examples per task of {@link #hiddenToCrossEntropy}: a multiple of the GEMM's 6-row and the loss's L-row blocks. */
+    private static final int FORWARD_ROWS = 48;
     /** Columns per task (with few models) and examples per block of {@link #outputToHiddenBackward}. */
     private static final int OUT_SLICE = 4 * L, OUT_ROWS = 48;
 
@@ -223,6 +225,43 @@ public final class CpuBackend implements Backend {
             float[] block = scratch(w, CROSS_ENTROPY_SCRATCH, RowKernels.crossEntropyScratchSize(ld));
             for (int i = i0; i < i1; i += L)
                 crossEntropyBlock(logits, bias, model, i, Math.min(L, i1 - i), labels[model], temperature[model], gradScale[model], classes,
+                        block, idxRows, idxCols, rowLoss[model], rowCorrect[model], rowScale[model]);
+        });
+    }
+
+    /**
+     * Fused: a task is one model's block of FORWARD_ROWS examples, taken from GELU through the
+     * logits GEMM to the loss while it is in cache. Each stage computes every element as its own
+     * kernel does, so the bits are those of the three calls.
+     */
+    @Override
+    public void hiddenToCrossEntropy(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, Tensor w2, int k,
+                                     Tensor logits, Tensor outBias, float[] temperature, float[] gradScale,
+                                     float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
+        int n = pairs[models[0]].length, ld = act.ld, cols = act.cols, classes = logits.cols, lld = logits.ld;
+        if (w2.ld != lld || outBias.ld != lld) throw new IllegalArgumentException("w2, logits and their bias must share their padded width");
+        float[] keep = new float[ld];
+        java.util.Arrays.fill(keep, 0, cols, 1f);
+        int[][] labels = Backend.sumLabels(pairs, p, models);
+        int[] idxRows = new int[L], idxCols = new int[L];
+        for (int r = 0; r < L; r++) {
+            idxRows[r] = r * lld;
+            idxCols[r] = r * L;
+        }
+        int blocks = (n + FORWARD_ROWS - 1) / FORWARD_ROWS;
+        pool.forEach(models.length * blocks, (task, w) -> {
+            int model = models[task / blocks];
+            int[] pr = pairs[model];
+            int i0 = (task % blocks) * FORWARD_ROWS, i1 = Math.min(pr.length, i0 + FORWARD_ROWS);
+            long biasRow = bias.rowAt(model, 0) * 4L;
+            for (int i = i0; i < i1; i++)
+                RowKernels.geluWithSlope(pa.seg, pa.rowAt(model, pr[i] / p) * 4L, pb.seg, pb.rowAt(model, pr[i] % p) * 4L, bias.seg, biasRow,
+                        act.seg, act.rowAt(model, i) * 4L, slope == null ? null : slope.seg, slope == null ? 0 : slope.rowAt(model, i) * 4L, keep, ld);
+            CpuGemm.rows(act.seg, act.offset + model * act.modelStride, act.ld, 1, w2.seg, w2.offset + model * w2.modelStride, lld,
+                    logits.seg, logits.offset + model * logits.modelStride, lld, i0, i1, lld, k, false);
+            float[] block = scratch(w, CROSS_ENTROPY_SCRATCH, RowKernels.crossEntropyScratchSize(lld));
+            for (int i = i0; i < i1; i += L)
+                crossEntropyBlock(logits, outBias, model, i, Math.min(L, i1 - i), labels[model], temperature[model], gradScale[model], classes,
                         block, idxRows, idxCols, rowLoss[model], rowCorrect[model], rowScale[model]);
         });
     }

@@ -328,6 +328,54 @@ class CpuBackendConformanceTest {
     }
 
     /**
+     * The fused forward from the first layer's tables to the loss gives the bits of its three-call
+     * definition (hiddenForward, the logits GEMM, crossEntropy) on 1, 2 and 3 threads: with and
+     * without the slope, with a gradient and without one (gradScale 0), example counts that are not
+     * multiples of its blocks, padded widths; the idle slot untouched.
+     */
+    @ParameterizedTest
+    @CsvSource({"1", "2", "3"})
+    void hiddenToCrossEntropyIsTheThreeCalls(int threads) {
+        int models = 6, p = 23, h = 70, n = 101, idle = 4;
+        Random rnd = new Random(31);
+        Tensor pa = Tensor.allocate(arena, models, p, h), pb = Tensor.allocate(arena, models, p, h), b1 = Tensor.allocate(arena, models, 1, h);
+        Tensor w2 = Tensor.allocate(arena, models, h, p), b2 = Tensor.allocate(arena, models, 1, p);
+        Tensor[] plain = {Tensor.allocate(arena, models, n, h), Tensor.allocate(arena, models, n, h), Tensor.allocate(arena, models, n, p)};
+        Tensor[] fused = {Tensor.allocate(arena, models, n, h), Tensor.allocate(arena, models, n, h), Tensor.allocate(arena, models, n, p)};
+        int[][] pairs = new int[models][];
+        float[] tau = new float[models], scale = new float[models];
+        for (int m = 0; m < models; m++) {
+            pairs[m] = randomPairs(p, n, rnd)[0];
+            for (Tensor t : new Tensor[]{pa, pb, b1, w2, b2}) fillGaussian(t, m, rnd, 1.5);
+            tau[m] = 0.5f + m * 0.25f;
+            scale[m] = m == 3 ? 0f : 1f / n;
+            for (Tensor t : fused) fillRaw(t, m, SENTINEL);
+        }
+        float[][] idleBefore = {rawBlock(fused[0], idle), rawBlock(fused[1], idle), rawBlock(fused[2], idle)};
+        try (CpuBackend backend = new CpuBackend(threads)) {
+            for (boolean withSlope : new boolean[]{true, false})
+                for (int[] active : new int[][]{{2}, {0, 1, 2, 3, 5}}) {
+                    float[][] lossA = new float[models][n], lossB = new float[models][n], normA = new float[models][n], normB = new float[models][n];
+                    boolean[][] okA = new boolean[models][n], okB = new boolean[models][n];
+                    backend.hiddenForward(pa, pb, b1, pairs, p, plain[0], withSlope ? plain[1] : null, active);
+                    backend.matmul(plain[0], false, w2, plain[2], h, false, active);
+                    backend.crossEntropy(plain[2], b2, pairs, p, tau, scale, lossA, okA, normA, active);
+                    backend.hiddenToCrossEntropy(pa, pb, b1, pairs, p, fused[0], withSlope ? fused[1] : null, w2, h, fused[2], b2, tau, scale,
+                            lossB, okB, normB, active);
+                    for (int m : active) {
+                        String where = "model " + m + ", slope " + withSlope + ", active " + Arrays.toString(active);
+                        for (int t = 0; t < 3; t++)
+                            if (t != 1 || withSlope) assertArrayEquals(rawBlock(plain[t], m), rawBlock(fused[t], m), "output " + t + " of " + where);
+                        assertArrayEquals(lossA[m], lossB[m], "loss of " + where);
+                        assertArrayEquals(normA[m], normB[m], "logit norm of " + where);
+                        assertArrayEquals(okA[m], okB[m], "correct of " + where);
+                    }
+                }
+        }
+        for (int t = 0; t < 3; t++) assertRawEquals(idleBefore[t], fused[t], idle, "hiddenToCrossEntropy output " + t);
+    }
+
+    /**
      * The fused backward from the output gradient gives the bits of its two-call definition
      * (dAct = dLogits·w2T, then hiddenBackward) on 1, 2 and 3 threads, both when it splits the hidden
      * columns between tasks (one model) and when it takes whole rows (five models); widths and
