@@ -20,7 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  * are the same bits interpreted or compiled; that is why exp is written out (Cody–Waite
  * reduction, a degree-7 Taylor polynomial on |r| ≤ ln2/2, 2^n built in the exponent bits, exactly
  * 0 where 2^n would be subnormal, below about −87.3) instead of the Vector API's EXP, whose last
- * bit differs between its intrinsic and its Java fallback.
+ * bit differs between its intrinsic and its Java fallback. Java's max (NaN and signed-zero rules)
+ * compiles to six instructions, so clamps are a compare and a blend.
  */
 final class RowKernels {
     private static final VectorSpecies<Float> S = CpuGemm.S;
@@ -35,13 +36,16 @@ final class RowKernels {
 
     /**
      * act = GELU(x) and, unless slope is null, slope = GELU'(x)·keep over one row, x = pa + pb + bias
-     * (keep is 1 on real columns, 0 on padding). GELU is exact: Φ(x) = erfc(−x/√2)/2 with erfc by
-     * the Chebyshev fit of Numerical Recipes (erfcc), whose relative error is below 1.2e-7 for every
-     * argument, so the left tail keeps full float precision (unlike 1 + erf).
+     * (keep is 1 on real columns, 0 on padding). GELU is exact: Φ(−|x|) = erfc(z)/2, z = |x|/√2,
+     * with erfc(z) = t·Q(t)·e^(−z²), t = 1/(1 + z/2), where Q is a degree-10 fit of erfcx(z)/t on
+     * t ∈ [0.15, 1] (relative error 4e-9; below t = 0.15, |x| > 13.9, e^(−z²) is already 0 in float).
+     * The left tail thus keeps full float precision (unlike 1 + erf), and e^(−z²) serves the
+     * slope Φ + x·φ too: φ = e^(−z²)/√(2π).
      *
      * <p>The whole computation is written out in this one method: with Φ and exp as separate
      * methods C2 compiled them on their own first, then would not inline them here, and every
-     * vector crossing those calls ran in the Vector API's allocating Java fallback.
+     * vector crossing those calls ran in the Vector API's allocating Java fallback. Polynomials
+     * follow Estrin's scheme, half the dependent steps of Horner's rule.
      */
     static void geluWithSlope(MemorySegment pa, long ra, MemorySegment pb, long rb, MemorySegment bias, long rbias,
                               MemorySegment act, long rq, MemorySegment slope, long rs, float[] keep, int ld) {
@@ -51,41 +55,29 @@ final class RowKernels {
                     .add(FloatVector.fromMemorySegment(S, bias, rbias + o, NO));
             FloatVector z = x.abs().mul(0.70710677f);
             FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
-            // Estrin's scheme: the same polynomials as Horner's rule in half the dependent steps
             FloatVector t2 = t.mul(t), t4 = t2.mul(t2), t8 = t4.mul(t4);
-            FloatVector p01 = t.fma(1.00002368f, -1.26551223f), p23 = t.fma(0.09678418f, 0.37409196f),
-                    p45 = t.fma(0.27886807f, -0.18628806f), p67 = t.fma(1.48851587f, -1.13520398f), p89 = t.fma(0.17087277f, -0.82215223f);
-            FloatVector poly = p89.fma(t8, p67.fma(t2, p45).fma(t4, p23.fma(t2, p01)));
-            FloatVector a1 = poly.sub(z.mul(z));
-            FloatVector x1c = a1.blend(-88f, a1.compare(VectorOperators.LT, -88f)); // a1 ≤ poly ≤ 3e-8: no upper clamp needed
+            FloatVector q = t2.fma(FloatVector.broadcast(S, 3.764652461e-02f), t.fma(-2.021317631e-01f, 4.101262987e-01f))
+                    .fma(t8, t.fma(-3.323203325e-01f, 1.846668310e-02f).fma(t2, t.fma(1.006945688e-02f, 6.550009549e-02f))
+                            .fma(t4, t.fma(1.826616973e-01f, 2.456883788e-01f).fma(t2, t.fma(2.822023332e-01f, 2.820906341e-01f))));
+            // e^(−z²): Cody–Waite reduction, a degree-7 Taylor polynomial on |r| ≤ ln2/2, and 2^n from
+            // the rounding's own bits (x1t = 1.5·2^23 + n, n ≥ −127; n = −127 gives exactly 0)
+            FloatVector a1 = z.mul(z).neg();
+            FloatVector x1c = a1.blend(-88f, a1.compare(VectorOperators.LT, -88f));
             FloatVector x1t = x1c.mul(1.442695041f).add(12582912f), x1n = x1t.sub(12582912f);
             FloatVector x1r = x1n.fma(FloatVector.broadcast(S, -0.693359375f), x1c);
             x1r = x1n.fma(FloatVector.broadcast(S, 2.12194440e-4f), x1r);
             FloatVector r2 = x1r.mul(x1r), r4 = r2.mul(r2);
             FloatVector x1p = x1r.fma(1f / 5040, 1f / 720).fma(r2, x1r.fma(1f / 120, 1f / 24))
                     .fma(r4, x1r.fma(1f / 6, 0.5f).fma(r2, x1r.add(1f)));
-            // 2^n from the rounding's own bits: x1t = 1.5·2^23 + n, n ≥ −127, and the shift drops the
-            // exponent bits; n = −127 gives exactly 0
-            FloatVector e1 = x1p.mul((FloatVector) ((IntVector) x1t.reinterpretAsInts()).add(BIAS_127)
+            FloatVector e = x1p.mul((FloatVector) ((IntVector) x1t.reinterpretAsInts()).add(BIAS_127)
                     .lanewise(VectorOperators.LSHL, SHIFT_23).reinterpretAsFloats());
-            FloatVector half = t.mul(e1).mul(0.5f);
+            FloatVector half = t.mul(q).mul(e).mul(0.5f);
             IntVector neg = ((IntVector) x.reinterpretAsInts()).lanewise(VectorOperators.ASHR, SHIFT_31);
             FloatVector cdf = (FloatVector) ((IntVector) half.reinterpretAsInts()).and(neg)
                     .or(((IntVector) half.neg().add(1f).reinterpretAsInts()).and(neg.not())).reinterpretAsFloats();
             x.mul(cdf).intoMemorySegment(act, rq + o, NO);
             if (slope == null) continue; // evaluation needs no slope
-            // e^(−x²/2) = e1·e^(−poly): poly lies in [−1.2656, 0] for every t, where a degree-10 Taylor
-            // polynomial of e^(−u) about the midpoint is good to 3e-10, so the second exponential costs
-            // a few FMAs instead of a range-reduced exp.
-            FloatVector v = poly.sub(-0.6327511f);
-            FloatVector v2 = v.mul(v), v4 = v2.mul(v2), v8 = v4.mul(v4);
-            FloatVector q0 = v.fma(-3.1379720e-01f, 9.4139159e-01f).fma(v2, v.fma(-1.8827832f, 1.8827832f)),
-                    q1 = v.fma(-3.7356809e-04f, 2.6149766e-03f).fma(v2, v.fma(-1.5689860e-02f, 7.8449299e-02f)),
-                    q2 = v2.fma(FloatVector.broadcast(S, 5.1884457e-07f), v.fma(-5.1884457e-06f, 4.6696012e-05f));
-            FloatVector q = q2.fma(v8, q1.fma(v4, q0));
-            FloatVector e2 = e1.mul(q);
-            FloatVector pdf = e2.mul(0.3989423f);
-            x.fma(pdf, cdf).mul(FloatVector.fromArray(S, keep, j)).intoMemorySegment(slope, rs + o, NO);
+            x.fma(e.mul(0.3989423f), cdf).mul(FloatVector.fromArray(S, keep, j)).intoMemorySegment(slope, rs + o, NO);
         }
     }
 
