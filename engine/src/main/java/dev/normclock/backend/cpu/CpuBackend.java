@@ -25,8 +25,8 @@ public final class CpuBackend implements Backend {
     private static final int ROW_CHUNK = 64;
     /** Examples per task of {@link #hiddenToCrossEntropy}: a multiple of the GEMM's 6-row and the loss's L-row blocks. */
     private static final int FORWARD_ROWS = 48;
-    /** Columns per task (with few models) and examples per block of {@link #outputToHiddenBackward}. */
-    private static final int OUT_SLICE = 4 * L, OUT_ROWS = 48;
+    /** Examples per block of {@link #outputToHiddenBackward}. */
+    private static final int OUT_ROWS = 48;
 
     private final WorkPool pool;
     /** Zeros for {@link #biasGelu}'s second operand, grown on demand (never written). */
@@ -122,12 +122,12 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Fused: each task takes a slice of hidden columns of one model (whole rows when there are
-     * models enough to keep every thread busy, else OUT_SLICE columns) and walks the examples in
-     * blocks of OUT_ROWS: the block's dAct (a GEMM with the same FMA chain per element as
-     * {@link #matmul}) lands in the worker's small native scratch and is scattered at once, so dAct
-     * never travels to memory and back. Every sum runs over the examples in order, and columns are
-     * independent: the same bits as the two separate calls, for any number of threads.
+     * Fused when there are models enough to keep every thread busy (at least two per thread): each
+     * task takes one model and walks its examples in blocks of OUT_ROWS: the block's dAct (a GEMM with
+     * the same FMA chain per element as {@link #matmul}) lands in the worker's small native scratch
+     * and is scattered at once, so dAct never travels to memory and back. Every sum runs over the
+     * examples in order: the same bits as the two separate calls, which fewer models get (split
+     * by columns instead, the fused form read slope in short strided pieces and was slower).
      */
     @Override
     public void outputToHiddenBackward(Tensor dLogits, Tensor w2T, int k, Tensor dAct, Tensor slope, int[][] pairs, int p,
@@ -135,27 +135,29 @@ public final class CpuBackend implements Backend {
         int ld = slope.ld;
         if (w2T.ld != ld || dPa.ld != ld || dPb.ld != ld || dBias.ld != ld)
             throw new IllegalArgumentException("w2T, slope, dPa, dPb and dBias must share their padded width");
-        // whole rows read slope as one sequential stream, several times faster than 256-byte pieces of each row
-        int width = models.length >= 2 * pool.threads() ? ld : Math.min(ld, OUT_SLICE), slices = (ld + width - 1) / width;
-        pool.forEach(models.length * slices, (task, w) -> {
-            int model = models[task / slices], j0 = (task % slices) * width, cols = Math.min(width, ld - j0);
+        if (models.length < 2 * pool.threads()) {
+            Backend.super.outputToHiddenBackward(dLogits, w2T, k, dAct, slope, pairs, p, dPa, dPb, dBias, models);
+            return;
+        }
+        pool.forEach(models.length, (task, w) -> {
+            int model = models[task];
             int[] pr = pairs[model];
-            MemorySegment block = outScratch(w, width);
-            long dPa0 = dPa.rowAt(model, 0) * 4L + j0 * 4L, dPb0 = dPb.rowAt(model, 0) * 4L + j0 * 4L, dBias0 = dBias.rowAt(model, 0) * 4L + j0 * 4L;
-            RowKernels.zeroColumns(dPa.seg, dPa0, dPa.ld * 4L, p, cols);
-            RowKernels.zeroColumns(dPb.seg, dPb0, dPb.ld * 4L, p, cols);
-            RowKernels.zeroColumns(dBias.seg, dBias0, 0, 1, cols);
+            MemorySegment block = outScratch(w, ld);
+            long dPa0 = dPa.rowAt(model, 0) * 4L, dPb0 = dPb.rowAt(model, 0) * 4L, dBias0 = dBias.rowAt(model, 0) * 4L;
+            RowKernels.zeroColumns(dPa.seg, dPa0, dPa.ld * 4L, p, ld);
+            RowKernels.zeroColumns(dPb.seg, dPb0, dPb.ld * 4L, p, ld);
+            RowKernels.zeroColumns(dBias.seg, dBias0, 0, 1, ld);
             for (int i0 = 0; i0 < pr.length; i0 += OUT_ROWS) {
                 int i1 = Math.min(pr.length, i0 + OUT_ROWS);
-                CpuGemm.rows(dLogits.seg, dLogits.rowAt(model, 0), dLogits.ld, 1, w2T.seg, w2T.rowAt(model, 0) + j0, w2T.ld,
-                        block, -(long) i0 * width, width, i0, i1, cols, k, false);
-                RowKernels.scatterRows(block, width * 4L, slope.seg, slope.rowAt(model, i0) * 4L + j0 * 4L, ld * 4L, pr, i0, i1, p,
-                        dPa.seg, dPa0, dPb.seg, dPb0, dPa.ld * 4L, dBias.seg, dBias0, cols);
+                CpuGemm.rows(dLogits.seg, dLogits.rowAt(model, 0), dLogits.ld, 1, w2T.seg, w2T.rowAt(model, 0), ld,
+                        block, -(long) i0 * ld, ld, i0, i1, ld, k, false);
+                RowKernels.scatterRows(block, ld * 4L, slope.seg, slope.rowAt(model, i0) * 4L, ld * 4L, pr, i0, i1, p,
+                        dPa.seg, dPa0, dPb.seg, dPb0, dPa.ld * 4L, dBias.seg, dBias0, ld);
             }
         });
     }
 
-    /** The worker's native block for {@link #outputToHiddenBackward}, OUT_ROWS rows of width floats. */
+    /** The worker's native block for {@link #outputToHiddenBackward}: OUT_ROWS rows of width floats. */
     private MemorySegment outScratch(int worker, int width) {
         MemorySegment s = outScratch[worker];
         if (s == null || s.byteSize() < (long) OUT_ROWS * width * 4L)

@@ -106,7 +106,7 @@ final class RowKernels {
         sum.intoMemorySegment(dBias, dBias0 + col, NO);
     }
 
-    /** Sets width floats (a multiple of L) of each of rows rows to 0. */
+    /** Sets the first width floats (a multiple of L) of each of rows rows to 0. */
     static void zeroColumns(MemorySegment x, long x0, long rowBytes, int rows, int width) {
         FloatVector zero = FloatVector.zero(S);
         for (int r = 0; r < rows; r++)

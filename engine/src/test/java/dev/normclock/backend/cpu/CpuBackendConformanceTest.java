@@ -376,10 +376,10 @@ class CpuBackendConformanceTest {
     }
 
     /**
-     * The fused backward from the output gradient gives the bits of its two-call definition
-     * (dAct = dLogits·w2T, then hiddenBackward) on 1, 2 and 3 threads, both when it splits the hidden
-     * columns between tasks (one model) and when it takes whole rows (five models); widths and
-     * example counts that are not multiples of its slice and block sizes; the idle slot untouched.
+     * The backward from the output gradient gives the bits of its two-call definition (dAct =
+     * dLogits·w2T, then hiddenBackward) on 1, 2 and 3 threads: fused (five models on one or two
+     * threads) and not (one model, or five on three threads); a width and an example count that are
+     * not multiples of its blocks; the idle slot untouched.
      */
     @ParameterizedTest
     @CsvSource({"1", "2", "3"})
