@@ -28,13 +28,15 @@ import picocli.CommandLine.Option;
 /** `normclock reproduce`: plans a study, trains it as populations, then analyses it and writes the report. */
 @Command(name = "reproduce", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
         description = {
-                "Runs a study of Paper A's causal experiments: plans it, trains every cell as populations, fits the laws,",
+                "Runs a study of the papers' causal experiments: plans it, trains every cell as populations, fits the laws,",
                 "compares every number with the paper's released results, and writes analysis.json and a report.",
                 "",
                 "A study is a YAML (or JSON) file of experiments and cells; the presets are such files:",
-                "  quick   the delay law at p = 59 on a CPU (control + 6 rho values, 8 seeds; under 10 minutes on 2 cores)",
-                "  paper   Paper A's five MLP experiments at the papers' sizes (a GPU job; on a CPU it runs, slowly)",
-                "  smoke   a small model through every analysis in seconds (for tests)",
+                "  quick       the delay law at p = 59 on a CPU (control + 6 rho values, 8 seeds; under 10 minutes on 2 cores)",
+                "  mediation   Paper B's temperature mediation at p = 59, cross-entropy and MSE (6 seeds; a CPU, ~10 minutes)",
+                "  paper       Paper A's MLP and attention experiments and Paper B's mediation at the papers' sizes (a GPU job;",
+                "              on a CPU it runs, slowly)",
+                "  smoke       a small model through every analysis in seconds (for tests)",
                 "--show-preset NAME prints one to copy and edit. Free controls run first; their Wc (median norm at grok)",
                 "sets the clamp targets rho*Wc of the other arms.",
                 "",
@@ -52,7 +54,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--preset", paramLabel = "NAME|FILE", description = "quick, paper, smoke, or the path of a study file.")
+    @Option(names = "--preset", paramLabel = "NAME|FILE", description = "quick, mediation, paper, smoke, or the path of a study file.")
     String preset;
     @Option(names = "--only", paramLabel = "EXP", split = ",", description = "Run only these experiments of the study (comma-separated names).")
     List<String> only;
@@ -82,7 +84,7 @@ final class ReproduceCommand implements Callable<Integer> {
             stdout.flush();
             return 0;
         }
-        if (preset == null) throw new IllegalArgumentException("give --preset quick|paper|smoke|FILE (or --show-preset NAME)");
+        if (preset == null) throw new IllegalArgumentException("give --preset quick|mediation|paper|smoke|FILE (or --show-preset NAME)");
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         if (!(checkpointSeconds > 0)) throw new IllegalArgumentException("--checkpoint-every must be positive, got " + checkpointSeconds);
         DevicesCommand.checkBackend(backend, spec.commandLine().getErr());
@@ -147,7 +149,7 @@ final class ReproduceCommand implements Callable<Integer> {
         for (ExperimentPlan e : study.experiments()) {
             long models = e.cells().stream().mapToLong(c -> c.seeds().length).sum();
             o.printf(Locale.ROOT, "  %-10s %-14s %3d cells, %5d models%s%n", e.name(), e.analysis().label(), e.cells().size(), models,
-                    e.reference() != null ? ", compared with Paper A's " + e.reference() : "");
+                    e.reference() != null ? ", compared with Paper " + (dev.normclock.analysis.ReferenceData.isPaperB(e.reference()) ? "B" : "A") + "'s " + e.reference() : "");
             for (CellPlan c : e.cells()) {
                 double s = c.seeds().length * ReferenceLookup.expectedSteps(e, c);
                 steps += s;

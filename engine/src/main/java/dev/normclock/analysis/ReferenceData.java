@@ -113,6 +113,31 @@ public final class ReferenceData {
         return hits.stream().findFirst();
     }
 
+    /** Whether {@code experiment} names one of Paper B's experiments (the two papers share no name). */
+    public static boolean isPaperB(String experiment) {
+        return cells(Paper.B).stream().anyMatch(c -> c.experiment().equals(experiment));
+    }
+
+    /**
+     * Paper B's cell of {@code experiment} with this configuration, loss and temperature. Where a
+     * clamp arm matches both a control and a base cell (Paper B's MSE controls are clamps at
+     * ρ = 1), the one that is not the control is taken.
+     */
+    public static Optional<ReferenceCell> findB(String experiment, int p, double trainFrac, double wd, double lr, String armKind,
+                                                double rho, String loss, double tau) {
+        List<ReferenceCell> hits = new ArrayList<>();
+        for (ReferenceCell c : cells(Paper.B)) {
+            if (c.experiment().equals(experiment) && c.p() == p && close(c.trainFrac(), trainFrac) && close(c.wd(), wd)
+                && close(c.lr(), lr) && c.armKind().equals(armKind) && (armKind.equals("free") || close(c.rho(), rho))
+                && c.loss().equals(loss) && (Double.isNaN(c.tau()) ? tau == 1 : close(c.tau(), tau)))
+                hits.add(c);
+        }
+        if (hits.size() > 1) hits.removeIf(c -> c.cell().endsWith("_ctrl"));
+        if (hits.size() > 1)
+            throw new IllegalStateException(hits.size() + " cells match: " + hits.stream().map(ReferenceCell::cell).toList());
+        return hits.stream().findFirst();
+    }
+
     static boolean close(double a, double b) {
         if (Double.isNaN(a) || Double.isNaN(b)) return Double.isNaN(a) && Double.isNaN(b);
         return Math.abs(a - b) <= MATCH_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));

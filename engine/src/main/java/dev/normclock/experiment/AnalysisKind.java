@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** Which of Paper A's analyses an experiment's cells feed. */
+/** Which of the papers' analyses an experiment's cells feed. */
 public enum AnalysisKind {
     /** Free runs: Wc per cell, its spread across f and lr, the power law Wc ∝ p^β. */
     CRITICAL_NORM,
@@ -18,6 +18,11 @@ public enum AnalysisKind {
     ONESHOT,
     /** Forking arms: the delay from the fork of each ρ·N0 arm against N0, paired over seeds. */
     FORK,
+    /**
+     * Paper B's temperature mediation: clamp arms at ρ = 1 (base) and at a higher ρ over a τ grid;
+     * the norm-induced delay and the share of it that each τ recovers, seeds paired.
+     */
+    MEDIATION,
     /** Cells only: medians and the comparison with the paper, no fit. */
     NONE;
 

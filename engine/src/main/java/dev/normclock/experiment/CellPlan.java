@@ -13,6 +13,7 @@ import dev.normclock.task.ModularAddition;
  *
  * @param wc     a fixed Wc for the clamp target, or NaN to use the Wc measured by this cell's control
  * @param wcLr   the learning rate of the control whose Wc is used (NaN: this cell's own lr)
+ * @param wcTau  the temperature of the control whose Wc is used (NaN: this cell's own τ)
  * @param tInt   the step from which the clamp holds (or at which the one-shot rescale happens)
  * @param temperature τ dividing the logits before the loss (Paper B)
  * @param squaredError Paper B's MSE loss instead of cross-entropy
@@ -22,7 +23,7 @@ import dev.normclock.task.ModularAddition;
  * @param layerNorm  the attention model's LayerNorms
  */
 public record CellPlan(String experiment, String id, Arm arm, int p, double trainFrac, int d, int hidden, double lr,
-                       double weightDecay, boolean decayAfter, double rho, double wc, double wcLr, int tInt, int maxSteps,
+                       double weightDecay, boolean decayAfter, double rho, double wc, double wcLr, double wcTau, int tInt, int maxSteps,
                        int[] seeds, String evalGrid, int retireWindow, double biasStd, double temperature, boolean squaredError,
                        int clampGroup, String model, boolean layerNorm) {
 
@@ -54,11 +55,16 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         return Double.isNaN(wcLr) ? lr : wcLr;
     }
 
+    /** The temperature of the free control whose Wc this cell multiplies. */
+    public double controlTemperature() {
+        return Double.isNaN(wcTau) ? temperature : wcTau;
+    }
+
     /** Whether {@code control} is the free cell whose Wc this clamped cell uses. */
     public boolean isControlOf(CellPlan cell) {
         return arm == Arm.FREE && cell.arm != Arm.FREE && experiment.equals(cell.experiment) && p == cell.p
                 && same(trainFrac, cell.trainFrac) && d == cell.d && hidden == cell.hidden && same(weightDecay, cell.weightDecay)
-                && decayAfter == cell.decayAfter && same(lr, cell.controlLr()) && same(temperature, cell.temperature)
+                && decayAfter == cell.decayAfter && same(lr, cell.controlLr()) && same(temperature, cell.controlTemperature())
                 && squaredError == cell.squaredError && model.equals(cell.model) && layerNorm == cell.layerNorm;
     }
 

@@ -33,12 +33,12 @@ import dev.normclock.train.EvalSchedule;
  * --show-preset NAME} prints one to copy and edit).
  */
 public final class StudyFile {
-    public static final List<String> PRESETS = List.of("quick", "paper", "smoke");
+    public static final List<String> PRESETS = List.of("quick", "mediation", "paper", "smoke");
     private static final YAMLMapper YAML = new YAMLMapper();
     private static final Set<String> STUDY_FIELDS = Set.of("study", "description", "base_key", "defaults", "experiments");
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
     static final List<String> CELL_FIELDS = List.of("id", "arm", "p", "train_frac", "d", "hidden", "lr", "weight_decay",
-            "decay_order", "rho", "wc", "wc_lr", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std", "loss",
+            "decay_order", "rho", "wc", "wc_lr", "wc_temperature", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std", "loss",
             "temperature", "clamp_group", "model", "layer_norm");
     /** Paper A's settings, used where neither the cell nor a defaults block says otherwise. */
     private static final Map<String, Object> BUILT_IN = Map.ofEntries(Map.entry("train_frac", 0.4), Map.entry("d", 128),
@@ -146,7 +146,7 @@ public final class StudyFile {
                 if (plans.stream().noneMatch(x -> x.isControlOf(cp)))
                     throw new InvalidStudyException(origin + ": " + at + "cells: " + cp.arm().label() + " cell " + cp.id()
                             + " needs the Wc of a free control with p=" + cp.p() + ", train_frac=" + cp.trainFrac() + ", d=" + cp.d()
-                            + ", hidden=" + cp.hidden() + ", weight_decay=" + cp.weightDecay() + ", lr=" + cp.controlLr()
+                            + ", hidden=" + cp.hidden() + ", weight_decay=" + cp.weightDecay() + ", lr=" + cp.controlLr() + ", temperature=" + cp.controlTemperature()
                             + " in experiment '" + expName + "': add that free cell, or give the cell a fixed wc");
             }
             experiments.add(new ExperimentPlan(expName, kind, reference, text(e, "description", at, origin, false), List.copyOf(plans)));
@@ -214,6 +214,7 @@ public final class StudyFile {
             throw new InvalidStudyException(origin + ": " + pre + "clamp_group: " + f.get("clamp_group").asText()
                     + " of the attention model needs a fixed wc: its norm at grok is recorded only with the other layer group's");
         double wcLr = f.containsKey("wc_lr") ? real(f.get("wc_lr"), pre + "wc_lr", origin, 0, Double.MAX_VALUE, false) : Double.NaN;
+        double wcTau = f.containsKey("wc_temperature") ? real(f.get("wc_temperature"), pre + "wc_temperature", origin, 0, 1e6, false) : Double.NaN;
         int tInt = (int) integer(f.get("t_int"), pre + "t_int", origin, 1, Integer.MAX_VALUE);
         int maxSteps = (int) integer(required(f, "max_steps", pre, origin), pre + "max_steps", origin, 1, 100_000_000);
         if (arm != Arm.FREE && maxSteps < tInt)
@@ -253,7 +254,7 @@ public final class StudyFile {
                 : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group, model, layerNorm);
         if (!id.matches("[A-Za-z0-9_.+-]+"))
             throw new InvalidStudyException(origin + ": " + pre + "id: letters, digits and _ . + - only; got '" + id + "'");
-        return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, tInt, maxSteps,
+        return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, wcTau, tInt, maxSteps,
                 seeds, grid, window, biasStd, tau, loss.equals("mse"), dev.normclock.train.CellSpec.clampGroups(model).get(group), model,
                 layerNorm);
     }

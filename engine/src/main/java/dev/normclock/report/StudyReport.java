@@ -59,9 +59,10 @@ public final class StudyReport {
         ReportDocument doc = new ReportDocument().title("normclock report: study " + result.study());
         doc.paragraph("Made by normclock " + result.version() + " from the results in this folder (`normclock.db`, study file `study.yaml`). "
                 + "Medians of T_grok are over seeds, with seeds that did not grok within their budget counted as censored (never dropped); "
-                + "intervals are 95 % percentile bootstraps over seeds (3000 resamples, fixed seed). The paper's numbers are Paper A's "
-                + "released per-seed results (arXiv 2606.13753) for the same cell. T_mem and T_grok are quantised to each run's "
-                + "evaluation grid (`log360`: round(T^(k/359)) over the budget T, as the paper's).");
+                + "intervals are 95 % percentile bootstraps over seeds (3000 resamples, fixed seed). The paper's numbers are the papers' "
+                + "released per-seed results for the same cell (Paper A, arXiv 2606.13753; Paper B for its own experiments, such as "
+                + "`mediation`). T_mem and T_grok are quantised to each run's evaluation grid (`log360`: round(T^(k/359)) over the "
+                + "budget T, as Paper A's; `every25` as Paper B's).");
         claims(doc);
         Map<String, List<StudyResult.Cell>> byExperiment = result.cells().stream()
                 .collect(Collectors.groupingBy(StudyResult.Cell::experiment, LinkedHashMap::new, Collectors.toList()));

@@ -26,6 +26,20 @@ class ReferenceDataTest {
     }
 
     @Test
+    void paperBMediationCellsByLossAndTemperature() {
+        assertTrue(ReferenceData.isPaperB("mediation"));
+        assertFalse(ReferenceData.isPaperB("denserho"));
+        // awk over paperB_per_seed.csv: the 12 seeds of mlp_ce_full_p59_up_rho1.15_tau1.30 have median T_grok 6825
+        ReferenceCell up = ReferenceData.findB("mediation", 59, 0.4, 1.0, 1e-3, "clamp", 1.15, "ce", 1.3).orElseThrow();
+        assertEquals("mlp_ce_full_p59_up_rho1.15_tau1.30", up.cell());
+        assertEquals(6825.0, up.tGrok().median());
+        // under MSE the control is also a clamp at rho = 1: the base cell is the one meant
+        ReferenceCell base = ReferenceData.findB("mediation", 59, 0.4, 1.0, 1e-3, "clamp", 1.0, "mse", 1.0).orElseThrow();
+        assertEquals("mlp_mse_full_p59_base_rho1.00_tau1.00", base.cell());
+        assertTrue(ReferenceData.findB("mediation", 59, 0.4, 1.0, 1e-3, "clamp", 1.15, "ce", 1.2).isEmpty(), "no tau = 1.2 cell");
+    }
+
+    @Test
     void denseRhoCellAtRhoOne() {
         ReferenceCell c = ReferenceData.find("denserho", 59, 0.4, 1.0, 1e-3, "clamp", 1.0).orElseThrow();
         assertEquals("adamw_p59_a0.40_d128_H256_wd1e00_lr1e-03_clamp_rho1.00", c.cell());

@@ -94,6 +94,17 @@ class StudyAnalysisTest {
     }
 
     @Test
+    void temperatureMediationIsMeasuredOnPairedSeeds() {
+        StudyResult.Claim delay = claim("mediation.norm_delay");
+        assertTrue(delay.ours() > 1, "held further above Wc, the model groks later: " + delay);
+        StudyResult.Claim recovery = claim("mediation.recovery.tau1.50");
+        assertNotNull(recovery.ours(), "the share of the delay that tau = 1.5 recovers: " + recovery);
+        assertTrue(recovery.lo() <= recovery.ours() && recovery.ours() <= recovery.hi(), "the bootstrap interval holds the estimate: " + recovery);
+        List<StudyResult.Cell> cells = result.cells().stream().filter(c -> c.experiment().equals("mediation")).toList();
+        assertEquals(4, cells.size(), "control, base and two temperatures of the up arm");
+    }
+
+    @Test
     void theAttentionModelsUnembeddingClampIsAnalysed() {
         List<StudyResult.Cell> cells = result.cells().stream().filter(c -> c.experiment().equals("attention")).toList();
         assertEquals(3, cells.size());
