@@ -33,8 +33,10 @@ import picocli.CommandLine.Option;
                 "",
                 "A study is a YAML (or JSON) file of experiments and cells; the presets are such files:",
                 "  quick       the delay law at p = 59 on a CPU (control + 6 rho values, 8 seeds; under 10 minutes on 2 cores)",
-                "  mediation   Paper B's temperature mediation at p = 59, cross-entropy and MSE (6 seeds; a CPU, ~10 minutes)",
-                "  paper       Paper A's MLP and attention experiments and Paper B's mediation at the papers' sizes (a GPU job;",
+                "  paperb      Paper B at p = 59: temperature mediation (cross-entropy and MSE) and the rho x tau collapse",
+                "              grid (6 seeds; a CPU, ~20 minutes)",
+                "  paper       Paper A's MLP and attention experiments and Paper B's mediation and collapse grid at the",
+                "              papers' sizes (a GPU job;",
                 "              on a CPU it runs, slowly)",
                 "  smoke       a small model through every analysis in seconds (for tests)",
                 "--show-preset NAME prints one to copy and edit. Free controls run first; their Wc (median norm at grok)",
@@ -54,7 +56,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--preset", paramLabel = "NAME|FILE", description = "quick, mediation, paper, smoke, or the path of a study file.")
+    @Option(names = "--preset", paramLabel = "NAME|FILE", description = "quick, paperb, paper, smoke, or the path of a study file.")
     String preset;
     @Option(names = "--only", paramLabel = "EXP", split = ",", description = "Run only these experiments of the study (comma-separated names).")
     List<String> only;
@@ -84,7 +86,7 @@ final class ReproduceCommand implements Callable<Integer> {
             stdout.flush();
             return 0;
         }
-        if (preset == null) throw new IllegalArgumentException("give --preset quick|mediation|paper|smoke|FILE (or --show-preset NAME)");
+        if (preset == null) throw new IllegalArgumentException("give --preset quick|paperb|paper|smoke|FILE (or --show-preset NAME)");
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         if (!(checkpointSeconds > 0)) throw new IllegalArgumentException("--checkpoint-every must be positive, got " + checkpointSeconds);
         DevicesCommand.checkBackend(backend, spec.commandLine().getErr());

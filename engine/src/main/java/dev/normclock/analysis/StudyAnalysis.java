@@ -29,6 +29,7 @@ import dev.normclock.experiment.ReferenceLookup;
 import dev.normclock.experiment.Reproduction;
 import dev.normclock.experiment.StudyFile;
 import dev.normclock.experiment.StudyPlan;
+import dev.normclock.results.CurvePoint;
 import dev.normclock.results.ResultsStore;
 import dev.normclock.results.RunRow;
 import dev.normclock.results.RunStatus;
@@ -50,15 +51,18 @@ public final class StudyAnalysis {
 
     private final StudyPlan study;
     private final Map<String, RunRow> runs;
+    /** A run's logged curve, read from the store on demand (the collapse analysis needs the logit scale). */
+    private final java.util.function.LongFunction<List<CurvePoint>> curves;
     private final List<StudyResult.Cell> cells = new ArrayList<>();
     private final List<StudyResult.Fit> fits = new ArrayList<>();
     private final List<StudyResult.Claim> claims = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private final Map<CellPlan, CensoredSample> samples = new LinkedHashMap<>();
 
-    private StudyAnalysis(StudyPlan study, Map<String, RunRow> runs) {
+    private StudyAnalysis(StudyPlan study, Map<String, RunRow> runs, java.util.function.LongFunction<List<CurvePoint>> curves) {
         this.study = study;
         this.runs = runs;
+        this.curves = curves;
     }
 
     /** Reads DIR/study.yaml and DIR/normclock.db. */
@@ -74,8 +78,8 @@ public final class StudyAnalysis {
                 String key = Reproduction.runKey(r);
                 if (key != null) byKey.put(key, r);
             }
+            return new StudyAnalysis(study, byKey, store::curve).run();
         }
-        return new StudyAnalysis(study, byKey).run();
     }
 
     /** Writes the result as DIR/analysis.json (atomically). */
@@ -106,6 +110,7 @@ public final class StudyAnalysis {
                 case ONESHOT -> oneShot(e, ready);
                 case FORK -> forks(e, ready);
                 case MEDIATION -> mediation(e, ready);
+                case COLLAPSE -> collapse(e, ready);
                 case NONE -> { }
             }
         }
@@ -497,6 +502,61 @@ public final class StudyAnalysis {
                     + "0.89 [0.88, 0.91] (p = 97) of the norm-induced delay, and that under MSE the delay is 1.89× / 1.66×; "
                     + "PROTOCOL.md does not define the recovery statistic, so the claims compare R(τ) per τ with the same "
                     + "statistic computed on the paper's released cells");
+    }
+
+    // ---- the collapse on the logit scale
+
+    /**
+     * Paper B's ρ × τ grid: does the delay follow the logit scale rather than the norm? Per clamp
+     * cell with a defined median T_grok, L is the mean over its seeds of the logged logit scale
+     * (mean ‖z/τ‖ over all p² pairs) at the logged step nearest that median; ln T is fitted
+     * against L and against ρ, and the two R² are compared.
+     */
+    private void collapse(ExperimentPlan e, List<CellPlan> ready) {
+        List<double[]> points = new ArrayList<>(); // {rho, L, ln T}
+        List<String> excluded = new ArrayList<>();
+        for (CellPlan c : ready) {
+            if (c.arm() != Arm.CLAMP) continue;
+            double median = samples.get(c).median();
+            double scale = Double.isNaN(median) ? Double.NaN : logitScaleNear(c, median);
+            if (Double.isFinite(scale)) points.add(new double[]{c.rho(), scale, Math.log(median)});
+            else excluded.add(c.id() + (Double.isNaN(median) ? ": median censored" : ": no logit scale logged"));
+        }
+        if (points.size() < 3) {
+            notes.add(e.name() + ": fewer than three clamp cells with a median T_grok and a logit scale; no collapse fit");
+            return;
+        }
+        double[] rho = points.stream().mapToDouble(v -> v[0]).toArray(), scale = points.stream().mapToDouble(v -> v[1]).toArray();
+        double[] lnT = points.stream().mapToDouble(v -> v[2]).toArray();
+        LinearFit onScale = LinearFit.of(scale, lnT), onRho = LinearFit.of(rho, lnT);
+        fits.add(new StudyResult.Fit(e.name(), "collapse_logit_scale", "ln T against L", onScale.slope(), onScale.intercept(), onScale.r2(),
+                null, null, points.size(), excluded, Map.of()));
+        fits.add(new StudyResult.Fit(e.name(), "collapse_rho", "ln T against rho", onRho.slope(), onRho.intercept(), onRho.r2(),
+                null, null, points.size(), excluded, Map.of()));
+        boolean paper = "collapse".equals(e.reference());
+        claims.add(thresholdClaim(e.name() + ".r2_logit_scale", e.name(), "R² of ln T_grok against the logit scale L over the ρ × τ grid",
+                onScale.r2(), paper ? "0.968 (p = 59) / 0.973 (p = 97)" : null, paper ? 0.968 : Double.NaN, 0.9));
+        claims.add(new StudyResult.Claim(e.name() + ".r2_rho", e.name(), "R² of ln T_grok against ρ over the same grid", n(onRho.r2()),
+                null, null, paper ? "0.41" : null, paper ? 0.41 : null, null, null,
+                onRho.r2() < onScale.r2() ? "agrees" : "differs", "agrees when below the R² on the logit scale: the delay follows L, not ρ"));
+    }
+
+    /** Mean over the cell's seeds of the logit scale at the logged step nearest {@code step}. */
+    private double logitScaleNear(CellPlan c, double step) {
+        double sum = 0;
+        int count = 0;
+        for (int seed : c.seeds()) {
+            RunRow r = runs.get(new PopulationPlan.Slot(c, seed).runKey(study.name()));
+            if (r == null) continue;
+            CurvePoint best = null;
+            for (CurvePoint pt : curves.apply(r.id()))
+                if (best == null || Math.abs(pt.step() - step) < Math.abs(best.step() - step)) best = pt;
+            if (best != null && Double.isFinite(best.logitScale())) {
+                sum += best.logitScale();
+                count++;
+            }
+        }
+        return count == 0 ? Double.NaN : sum / count;
     }
 
     private double referenceMedian(ExperimentPlan e, CellPlan c) {

@@ -23,6 +23,8 @@ public enum AnalysisKind {
      * the norm-induced delay and the share of it that each τ recovers, seeds paired.
      */
     MEDIATION,
+    /** Paper B's ρ × τ grid: R² of ln T_grok against the logit scale L and against ρ. */
+    COLLAPSE,
     /** Cells only: medians and the comparison with the paper, no fit. */
     NONE;
 

@@ -105,6 +105,15 @@ class StudyAnalysisTest {
     }
 
     @Test
+    void theCollapseGridIsFittedOnTheLogitScaleAndOnRho() {
+        StudyResult.Claim onScale = claim("collapse.r2_logit_scale"), onRho = claim("collapse.r2_rho");
+        assertNotNull(onScale.ours(), "R² of ln T on the logit scale: " + onScale);
+        assertNotNull(onRho.ours(), "R² of ln T on rho: " + onRho);
+        assertTrue(onScale.ours() >= 0 && onScale.ours() <= 1 && onRho.ours() >= 0 && onRho.ours() <= 1);
+        assertEquals(2, result.fits().stream().filter(f -> f.experiment().equals("collapse")).count());
+    }
+
+    @Test
     void theAttentionModelsUnembeddingClampIsAnalysed() {
         List<StudyResult.Cell> cells = result.cells().stream().filter(c -> c.experiment().equals("attention")).toList();
         assertEquals(3, cells.size());

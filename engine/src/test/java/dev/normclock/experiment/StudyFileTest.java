@@ -28,11 +28,11 @@ class StudyFileTest {
     }
 
     @Test
-    void theMediationPresetMatchesPaperBsCells() {
-        StudyPlan s = StudyFile.load("mediation");
-        assertEquals(List.of("mediation", "mediation_mse"), s.experiments().stream().map(ExperimentPlan::name).toList());
+    void thePaperBPresetMatchesPaperBsCells() {
+        StudyPlan s = StudyFile.load("paperb");
+        assertEquals(List.of("mediation", "mediation_mse", "collapse"), s.experiments().stream().map(ExperimentPlan::name).toList());
         for (ExperimentPlan e : s.experiments()) {
-            assertEquals(AnalysisKind.MEDIATION, e.analysis());
+            assertEquals(e.name().equals("collapse") ? AnalysisKind.COLLAPSE : AnalysisKind.MEDIATION, e.analysis());
             for (CellPlan c : e.cells()) {
                 var ref = ReferenceLookup.of(e, c);
                 assertTrue(ref.isPresent(), e.name() + "/" + c.id() + " has no paper cell");
@@ -41,13 +41,14 @@ class StudyFileTest {
                 assertEquals(ref.get().loss(), c.squaredError() ? "mse" : "ce");
             }
         }
-        assertEquals(7 + 6, s.cells().count());
+        assertEquals(7 + 6 + 12, s.cells().count());
     }
 
     @Test
     void everyCellOfThePaperPresetHasThePapersCell() {
         StudyPlan s = StudyFile.load("paper");
-        assertEquals(List.of("grokfss", "denserho", "efflr", "pscan", "normint", "tfnoln", "tfnormint", "mediation", "mediation_mse"),
+        assertEquals(List.of("grokfss", "denserho", "efflr", "pscan", "normint", "tfnoln", "tfnormint", "mediation", "mediation_mse",
+                        "collapse"),
                 s.experiments().stream().map(ExperimentPlan::name).toList());
         for (ExperimentPlan e : s.experiments())
             for (CellPlan c : e.cells()) {
@@ -56,7 +57,7 @@ class StudyFileTest {
                 assertEquals(ref.get().size(), c.seeds().length, e.name() + "/" + c.id() + ": seeds as the paper");
                 assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
             }
-        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5 + 7 + 6, s.cells().count());
+        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5 + 7 + 6 + 12, s.cells().count());
     }
 
     @Test
@@ -141,6 +142,6 @@ class StudyFileTest {
                 "study: t\nexperiments:\n  - {name: a, analysis: magic, cells: [{arm: free, p: 23, max_steps: 5}]}\n", "f")).getMessage()
                 .contains("experiments[0].analysis: must be one of critical_norm, delay_law"));
         assertTrue(assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.load("no-such-preset-or-file")).getMessage()
-                .contains("the presets are quick, mediation, paper, smoke"));
+                .contains("the presets are quick, paperb, paper, smoke"));
     }
 }
