@@ -80,8 +80,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void transpose(Tensor src, Tensor dst, int[] models) {
         int rows = src.rows, lds = src.ld;
-        int[] idx = new int[L];
-        for (int r = 0; r < L; r++) idx[r] = r * lds;
+        int[] idx = RowKernels.lanesApart(lds);
         pool.forEach(models.length, (task, w) -> {
             int model = models[task];
             float[] copy = scratch(w, TRANSPOSE_SCRATCH, rows * lds);
@@ -97,16 +96,18 @@ public final class CpuBackend implements Backend {
         java.util.Arrays.fill(keep, 0, cols, 1f);
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
         pool.forEach(models.length * chunks, (task, w) -> {
-            int model = models[task / chunks];
-            int[] pr = pairs[model];
-            int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(pr.length, i0 + ROW_CHUNK);
-            long biasRow = bias.rowAt(model, 0) * 4L;
-            for (int i = i0; i < i1; i++) {
-                long ra = pa.rowAt(model, pr[i] / p) * 4L, rb = pb.rowAt(model, pr[i] % p) * 4L, rq = act.rowAt(model, i) * 4L;
-                RowKernels.geluWithSlope(pa.seg, ra, pb.seg, rb, bias.seg, biasRow, act.seg, rq,
-                        slope == null ? null : slope.seg, slope == null ? 0 : slope.rowAt(model, i) * 4L, keep, ld);
-            }
+            int model = models[task / chunks], i0 = (task % chunks) * ROW_CHUNK;
+            geluRows(pa, pb, bias, pairs[model], p, act, slope, keep, model, i0, Math.min(n, i0 + ROW_CHUNK));
         });
+    }
+
+    /** Rows i0 … i1 − 1 of one model's first layer: act = GELU(pa[a] + pb[b] + bias) and its slope (unless null). */
+    private static void geluRows(Tensor pa, Tensor pb, Tensor bias, int[] pairs, int p, Tensor act, Tensor slope, float[] keep,
+                                 int model, int i0, int i1) {
+        long biasRow = bias.rowAt(model, 0) * 4L;
+        for (int i = i0; i < i1; i++)
+            RowKernels.geluWithSlope(pa.seg, pa.rowAt(model, pairs[i] / p) * 4L, pb.seg, pb.rowAt(model, pairs[i] % p) * 4L, bias.seg, biasRow,
+                    act.seg, act.rowAt(model, i) * 4L, slope == null ? null : slope.seg, slope == null ? 0 : slope.rowAt(model, i) * 4L, keep, act.ld);
     }
 
     @Override
@@ -215,11 +216,7 @@ public final class CpuBackend implements Backend {
     public void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         int n = labels[models[0]].length, classes = logits.cols, ld = logits.ld;
-        int[] idxRows = new int[L], idxCols = new int[L];
-        for (int r = 0; r < L; r++) {
-            idxRows[r] = r * ld;
-            idxCols[r] = r * L;
-        }
+        int[] idxRows = RowKernels.lanesApart(ld), idxCols = RowKernels.lanesApart(L);
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
         pool.forEach(models.length * chunks, (task, w) -> {
             int model = models[task / chunks];
@@ -245,20 +242,12 @@ public final class CpuBackend implements Backend {
         float[] keep = new float[ld];
         java.util.Arrays.fill(keep, 0, cols, 1f);
         int[][] labels = Backend.sumLabels(pairs, p, models);
-        int[] idxRows = new int[L], idxCols = new int[L];
-        for (int r = 0; r < L; r++) {
-            idxRows[r] = r * lld;
-            idxCols[r] = r * L;
-        }
+        int[] idxRows = RowKernels.lanesApart(lld), idxCols = RowKernels.lanesApart(L);
         int blocks = (n + FORWARD_ROWS - 1) / FORWARD_ROWS;
         pool.forEach(models.length * blocks, (task, w) -> {
             int model = models[task / blocks];
-            int[] pr = pairs[model];
-            int i0 = (task % blocks) * FORWARD_ROWS, i1 = Math.min(pr.length, i0 + FORWARD_ROWS);
-            long biasRow = bias.rowAt(model, 0) * 4L;
-            for (int i = i0; i < i1; i++)
-                RowKernels.geluWithSlope(pa.seg, pa.rowAt(model, pr[i] / p) * 4L, pb.seg, pb.rowAt(model, pr[i] % p) * 4L, bias.seg, biasRow,
-                        act.seg, act.rowAt(model, i) * 4L, slope == null ? null : slope.seg, slope == null ? 0 : slope.rowAt(model, i) * 4L, keep, ld);
+            int i0 = (task % blocks) * FORWARD_ROWS, i1 = Math.min(n, i0 + FORWARD_ROWS);
+            geluRows(pa, pb, bias, pairs[model], p, act, slope, keep, model, i0, i1);
             CpuGemm.rows(act.seg, act.offset + model * act.modelStride, act.ld, 1, w2.seg, w2.offset + model * w2.modelStride, lld,
                     logits.seg, logits.offset + model * logits.modelStride, lld, i0, i1, lld, k, false);
             float[] block = scratch(w, CROSS_ENTROPY_SCRATCH, RowKernels.crossEntropyScratchSize(lld));

@@ -142,6 +142,13 @@ final class RowKernels {
         }
     }
 
+    /** A gather's index map: lane r reads element r·stride. */
+    static int[] lanesApart(int stride) {
+        int[] idx = new int[L];
+        for (int r = 0; r < L; r++) idx[r] = r * stride;
+        return idx;
+    }
+
     /**
      * dst = srcᵀ (dst offset and ldd in floats) from src copied into a heap array (rows of lds
      * floats): L rows of src at a time, which stay in L1 across the columns, one gather per
