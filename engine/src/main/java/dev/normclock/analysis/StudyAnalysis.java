@@ -148,14 +148,14 @@ public final class StudyAnalysis {
         }
         if (rows.isEmpty())
             return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
-                    rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, 0, 0, 0, null, null, null, null, null, List.of(), ref);
+                    rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, 0, 0, 0, null, null, null, null, null, List.of(), ref, c.temperature());
         samples.put(c, ours);
         Interval ci = Bootstrap.medianCi(ours);
         double[] norms = rows.stream().filter(r -> r.outcome().tGrok() >= 0).mapToDouble(r -> r.outcome().normAtGrok()).toArray();
         return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, rows.size(), grokked, diverged, n(ours.median()), n(ci.lo()),
                 n(ci.hi()), n(CensoredSample.fromSteps(tMem).median()), n(norms.length == 0 ? Double.NaN : median(norms)),
-                Arrays.stream(tGrok).boxed().toList(), ref);
+                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature());
     }
 
     // ---- the delay law

@@ -9,11 +9,11 @@ import java.util.List;
  */
 public record StudyResult(String study, String version, List<Cell> cells, List<Fit> fits, List<Claim> claims, List<String> notes) {
 
-    /** One cell: our seeds' outcome and, where the paper released the same cell, theirs. */
+    /** One cell: our seeds' outcome and, where the paper released the same cell, theirs (temperature: Paper B's τ). */
     public record Cell(String experiment, String cell, String arm, int p, double trainFrac, int d, int hidden, double lr,
                        double weightDecay, Double rho, Double wc, int tInt, int maxSteps, int seeds, int finished, int grokked,
                        int diverged, Double medianTGrok, Double ciLo, Double ciHi, Double medianTMem, Double medianNormAtGrok,
-                       List<Integer> tGrok, Reference reference) {
+                       List<Integer> tGrok, Reference reference, Double temperature) {
     }
 
     /** The paper's cell: its seeds, median with a bootstrap interval, and a rank test of the two T_grok samples. */

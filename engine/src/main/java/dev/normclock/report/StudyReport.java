@@ -128,7 +128,7 @@ public final class StudyReport {
         Chart chart = Chart.of("T_grok against ρ (" + experiment + ")", "ρ = held norm / Wc", "median T_grok (steps)").logY();
         Function<StudyResult.Cell, String> group = c -> (c.arm().equals("clamp") ? "" : c.arm() + " ")
                 + (cells.stream().map(StudyResult.Cell::p).distinct().count() > 1 ? "p=" + c.p() : "")
-                + (cells.stream().map(StudyResult.Cell::lr).distinct().count() > 1 ? " lr=" + c.lr() : "");
+                + (cells.stream().map(StudyResult.Cell::lr).distinct().count() > 1 ? " lr=" + c.lr() : "") + tau(cells, c);
         Map<String, List<StudyResult.Cell>> groups = cells.stream().filter(c -> c.rho() != null)
                 .collect(Collectors.groupingBy(c -> group.apply(c).strip(), TreeMap::new, Collectors.toList()));
         for (var g : groups.entrySet()) {
@@ -201,6 +201,7 @@ public final class StudyReport {
         Chart acc = Chart.of("Accuracy against step (" + experiment + ")", "step", "accuracy").logX();
         Chart norm = Chart.of("Weight norm against step (" + experiment + ")", "step", "‖W‖").logX();
         int shown = 0;
+        java.util.Set<String> labels = new java.util.HashSet<>();
         for (StudyResult.Cell c : cells) {
             if (shown == 8) break;
             List<RunRow> runs = runsByCell.getOrDefault(experiment + "/" + c.cell(), List.of());
@@ -211,7 +212,9 @@ public final class StudyReport {
             List<CurvePoint> curve = store.curve(rep.id()).stream().filter(p -> p.step() > 0).toList();
             if (curve.size() < 2) continue;
             String label = (c.rho() == null ? c.arm() : c.arm() + " ρ=" + fmt(c.rho(), "%.2f")) + (cells.stream().map(StudyResult.Cell::p)
-                    .distinct().count() > 1 ? " p=" + c.p() : "") + (cells.stream().map(StudyResult.Cell::lr).distinct().count() > 1 ? " lr=" + c.lr() : "");
+                    .distinct().count() > 1 ? " p=" + c.p() : "") + (cells.stream().map(StudyResult.Cell::lr).distinct().count() > 1 ? " lr=" + c.lr() : "")
+                    + tau(cells, c);
+            if (!labels.add(label)) label = c.cell(); // cells that differ in what the label leaves out (τ, loss, group): their ids
             double[] step = curve.stream().mapToDouble(CurvePoint::step).toArray();
             acc.line(label + " test", step, curve.stream().mapToDouble(CurvePoint::testAcc).toArray());
             acc.dashed(label + " train", step, curve.stream().mapToDouble(CurvePoint::trainAcc).toArray());
@@ -223,6 +226,12 @@ public final class StudyReport {
                 + "of each cell whose T_grok is nearest the cell's median."));
         doc.figure(norm.save(figures, experiment + "-norm", "The weight norm ‖W‖ (E, W1, W2) against step for the same seeds: "
                 + "free runs find their own norm, held arms sit at ρ·Wc from t_int on, one-shot arms are rescaled once and released."));
+    }
+
+    /** " τ=…" where the experiment's cells differ in temperature (Paper B), else nothing. */
+    private static String tau(List<StudyResult.Cell> cells, StudyResult.Cell c) {
+        return cells.stream().map(StudyResult.Cell::temperature).distinct().count() > 1 && c.temperature() != null
+                ? " τ=" + fmt(c.temperature(), "%.2f") : "";
     }
 
     private static double[] arr(List<StudyResult.Cell> l, Function<StudyResult.Cell, Double> f) {
