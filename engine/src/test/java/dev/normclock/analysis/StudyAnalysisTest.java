@@ -124,6 +124,16 @@ class StudyAnalysisTest {
     }
 
     @Test
+    void theReportOfEveryAnalysisIsWritten() throws IOException {
+        // the mediation and collapse cells share rho across temperatures: each needs a series of its own
+        var files = dev.normclock.report.StudyReport.write(dir, result);
+        String md = java.nio.file.Files.readString(files.markdown());
+        for (String experiment : List.of("delay", "mediation", "collapse"))
+            assertTrue(md.contains("Experiment " + experiment), "the report has experiment " + experiment);
+        assertTrue(java.nio.file.Files.exists(files.figures().resolve("collapse-delay.png")), "the collapse grid's figure");
+    }
+
+    @Test
     void analysisJsonReadsBack() throws IOException {
         StudyAnalysis.write(dir, result);
         assertEquals(result, StudyAnalysis.read(dir));
