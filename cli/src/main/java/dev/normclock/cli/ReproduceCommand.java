@@ -161,9 +161,10 @@ final class ReproduceCommand implements Callable<Integer> {
         List<PopulationPlan> p1 = Planner.plan(cells, 1), p2 = Planner.plan(cells, 2);
         o.printf(Locale.ROOT, "  phase 1: %d populations, %d models (free controls, measure Wc; forking arms)%n", p1.size(),
                 p1.stream().mapToInt(PopulationPlan::models).sum());
-        o.printf(Locale.ROOT, "  phase 2: %d populations, %d models (%s arms at rho*Wc)%n", p2.size(),
-                p2.stream().mapToInt(PopulationPlan::models).sum(),
-                String.join("/", cells.stream().map(CellPlan::arm).filter(a -> a == Arm.CLAMP || a == Arm.RESCALE).map(Arm::label).distinct().toList()));
+        String held = String.join("/", cells.stream().map(CellPlan::arm).filter(a -> a == Arm.CLAMP || a == Arm.RESCALE).map(Arm::label)
+                .distinct().toList());
+        o.printf(Locale.ROOT, "  phase 2: %d populations, %d models (%s)%n", p2.size(), p2.stream().mapToInt(PopulationPlan::models).sum(),
+                held.isEmpty() ? "no arms held at rho*Wc" : held + " arms at rho*Wc");
         o.printf(Locale.ROOT, "  estimated work: %.3g model-steps (the paper's median T_grok per cell where known, else the budget)%n", steps);
         o.printf(Locale.ROOT, "  estimated time: %s on the cpu backend with %d threads (a rough estimate; the bar shows the measured rate)%n",
                 duration(seconds * 1.15), threads); // ~15 % for evaluation on the log grid and the JIT's warm-up

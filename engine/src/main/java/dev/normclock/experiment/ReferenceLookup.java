@@ -14,6 +14,7 @@ public final class ReferenceLookup {
         if (exp.reference() == null || exp.reference().isBlank() || c.decayAfter()) return Optional.empty();
         if (ReferenceData.isPaperB(exp.reference())) {
             if (!c.model().equals("mlp") || c.clampGroup() >= 0) return Optional.empty();
+            if (exp.reference().equals("samestate")) return forkingArm(c);
             try {
                 return ReferenceData.findB(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.referenceArm(), c.rho(),
                                 c.squaredError() ? "mse" : "ce", c.temperature())
@@ -32,6 +33,31 @@ public final class ReferenceLookup {
         } catch (IllegalStateException ambiguous) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * Paper B's forking arms (experiment samestate): its arms are named by what they do at the fork
+     * (clamp_same holds N0, clamp_raised ρ·N0, clamp_lowered N0/ρ, with ρ = 1.15 in every row;
+     * free trains on), its fork step is t_fork, and d and H are not released.
+     */
+    private static Optional<ReferenceCell> forkingArm(CellPlan c) {
+        String kind;
+        double rho;
+        if (c.arm() == Arm.FREE) {
+            kind = "free";
+            rho = Double.NaN;
+        } else if (c.arm() == Arm.FORK) {
+            kind = Math.abs(c.rho() - 1) < 1e-9 ? "clamp_same" : c.rho() > 1 ? "clamp_raised" : "clamp_lowered";
+            rho = c.rho() > 1 ? c.rho() : 1 / c.rho();
+        } else {
+            return Optional.empty();
+        }
+        return ReferenceData.cells(ReferenceData.Paper.B).stream()
+                .filter(r -> r.experiment().equals("samestate") && r.p() == c.p() && r.armKind().equals(kind) && r.loss().equals(
+                        c.squaredError() ? "mse" : "ce") && r.tFork() == c.tInt() && Math.abs(r.trainFrac() - c.trainFrac()) < 1e-9
+                        && Math.abs(r.lr() - c.lr()) < 1e-12 && Math.abs(r.wd() - c.weightDecay()) < 1e-9 && c.temperature() == 1
+                        && (kind.equals("free") || kind.equals("clamp_same") || Math.abs(r.rho() - rho) < 1e-3))
+                .findFirst();
     }
 
     /**
