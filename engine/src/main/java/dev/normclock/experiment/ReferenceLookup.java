@@ -11,8 +11,8 @@ public final class ReferenceLookup {
     }
 
     public static Optional<ReferenceCell> of(ExperimentPlan exp, CellPlan c) {
-        if (exp.reference() == null || exp.reference().isBlank() || c.decayAfter()) return Optional.empty();
-        if (ReferenceData.isPaperB(exp.reference())) {
+        if (exp.reference() == null || exp.reference().isBlank()) return Optional.empty();
+        if (ReferenceData.isPaperB(exp.reference())) { // Paper B decays after the update; either order is compared with it
             if (!c.model().equals("mlp") || c.clampGroup() >= 0) return Optional.empty();
             if (exp.reference().equals("samestate")) return forkingArm(c);
             try {
@@ -24,7 +24,7 @@ public final class ReferenceLookup {
                 return Optional.empty();
             }
         }
-        if (!c.paperASetting()) return Optional.empty();
+        if (!c.paperASetting() || c.decayAfter()) return Optional.empty();
         String model = c.model().equals("mlp") ? "mlp" : c.layerNorm() ? "attention_ln" : "attention";
         try {
             return ReferenceData.find(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.referenceArm(), c.rho())
