@@ -106,6 +106,8 @@ public final class StudyReport {
                 && c.reference() != null).toList();
         if (fits.stream().anyMatch(f -> f.kind().equals("delay_law")) || !clamped.isEmpty()) delayFigure(doc, name, cells, fits);
         if (fits.stream().anyMatch(f -> f.kind().equals("critical_norm"))) wcFigure(doc, name, cells, fits);
+        if (cells.stream().map(StudyResult.Cell::temperature).filter(java.util.Objects::nonNull).distinct().count() > 1)
+            temperatureFigure(doc, name, cells);
         curveFigures(doc, name, cells);
         doc.heading(2, "Cells");
         List<List<String>> rows = new ArrayList<>();
@@ -194,6 +196,24 @@ public final class StudyReport {
         }
         doc.figure(chart.save(figures, experiment + "-wc", "Wc (median over grokked seeds of ‖W‖ at T_grok, free runs) against p on "
                 + "log-log axes, per training fraction, with the fitted power law; dashed: the paper's."));
+    }
+
+    /** Paper B's view: median T_grok against the temperature τ, one series per held ρ, the paper's dashed beside it. */
+    private void temperatureFigure(ReportDocument doc, String experiment, List<StudyResult.Cell> cells) throws IOException {
+        Chart chart = Chart.of("T_grok against τ (" + experiment + ")", "τ (logits divided by τ)", "median T_grok (steps)").logY();
+        Map<Double, List<StudyResult.Cell>> byRho = cells.stream().filter(c -> c.rho() != null && c.temperature() != null)
+                .collect(Collectors.groupingBy(StudyResult.Cell::rho, TreeMap::new, Collectors.toList()));
+        for (var g : byRho.entrySet()) {
+            List<StudyResult.Cell> l = g.getValue().stream().sorted(Comparator.comparingDouble(StudyResult.Cell::temperature)).toList();
+            String rho = "ρ=" + fmt(g.getKey(), "%.2f");
+            chart.points("ours " + rho, arr(l, StudyResult.Cell::temperature), arr(l, StudyResult.Cell::medianTGrok), arr(l, StudyResult.Cell::ciLo),
+                    arr(l, StudyResult.Cell::ciHi));
+            if (l.size() > 1 && l.stream().anyMatch(c -> c.reference() != null && c.reference().medianTGrok() != null))
+                chart.dashed("paper " + rho, arr(l, StudyResult.Cell::temperature), arr(l, c -> c.reference() == null ? null : c.reference().medianTGrok()));
+        }
+        doc.figure(chart.save(figures, experiment + "-temperature", "Median T_grok against the temperature τ for each held ρ, with 95 % "
+                + "bootstrap intervals; dashed: the paper's released cells. Under cross-entropy a higher τ undoes the delay of a higher "
+                + "norm (Paper B's mediation); under squared error it does much less."));
     }
 
     /** Train/test accuracy and ‖W‖ against step for the seed nearest its cell's median T_grok, one per cell (at most eight). */

@@ -131,6 +131,7 @@ class StudyAnalysisTest {
         for (String experiment : List.of("delay", "mediation", "collapse"))
             assertTrue(md.contains("Experiment " + experiment), "the report has experiment " + experiment);
         assertTrue(java.nio.file.Files.exists(files.figures().resolve("collapse-delay.png")), "the collapse grid's figure");
+        assertTrue(java.nio.file.Files.exists(files.figures().resolve("mediation-temperature.png")), "T_grok against tau");
     }
 
     @Test
