@@ -60,6 +60,7 @@ public final class AttentionPopulation implements ModularPopulation {
     private final Tensor dR2, dR1, dO, dScores, dKt, dVt, dq, dNin, dSum;
     private final LossRows rows, evRows; // the training rows and an evaluation block
     private final double[][] sumSquares;
+    private final NormClamp clamp;
     private final float[] gradScale, noGrad;
     private final int[][] trainPairs, testPairs;
 
@@ -129,6 +130,7 @@ public final class AttentionPopulation implements ModularPopulation {
         rows = new LossRows(models, ws, n);
         evRows = new LossRows(models, ws, n);
         sumSquares = new double[models][params.length];
+        clamp = new NormClamp(params, java.util.stream.IntStream.range(0, params.length).toArray(), GROUPS, "attention");
         gradScale = new float[models];
         Arrays.fill(gradScale, 1f / trainSize);
         noGrad = new float[models];
@@ -317,28 +319,7 @@ public final class AttentionPopulation implements ModularPopulation {
 
     /** The clamp: the whole ‖W‖ (every tensor) or one group's norm (see the class comment). */
     private void project(Backend be, int[] active, Hyper hyper, int step) {
-        float[] factor = null;
-        int[][] which = new int[1 + GROUPS.length][active.length];
-        int[] count = new int[1 + GROUPS.length];
-        for (int m : active) {
-            if (!hyper.clampsAt(m, step)) continue;
-            int g = hyper.clampGroup[m];
-            if (g >= GROUPS.length) throw new IllegalArgumentException("clamp group " + g + ": the attention model has groups 0.." + (GROUPS.length - 1));
-            double ss = 0;
-            if (g < 0) for (double x : sumSquares[m]) ss += x;
-            else for (int j : GROUPS[g]) ss += sumSquares[m][j];
-            if (factor == null) factor = new float[models];
-            factor[m] = (float) (hyper.clampTarget[m] / Math.sqrt(ss));
-            which[g + 1][count[g + 1]++] = m;
-        }
-        if (factor == null) return;
-        if (count[0] > 0) be.scale(params, factor, Arrays.copyOf(which[0], count[0]));
-        for (int g = 0; g < GROUPS.length; g++) {
-            if (count[g + 1] == 0) continue;
-            Tensor[] ts = new Tensor[GROUPS[g].length];
-            for (int k = 0; k < ts.length; k++) ts[k] = params[GROUPS[g][k]];
-            be.scale(ts, factor, Arrays.copyOf(which[g + 1], count[g + 1]));
-        }
+        clamp.project(be, active, hyper, step, sumSquares);
     }
 
     @Override

@@ -43,6 +43,7 @@ public final class MlpPopulation implements ModularPopulation {
     private final Tensor evAct, evLogits;
     private final LossRows rows, evRows; // the training rows and an evaluation block
     private final double[][] sumSquares;
+    private final NormClamp clamp;
     private final float[] gradScale; // 1/n: the loss is the mean over each model's training pairs
     private final float[] noGrad;
     private final int[][] trainPairs, testPairs; // each slot's split, once assigned
@@ -81,6 +82,7 @@ public final class MlpPopulation implements ModularPopulation {
         rows = new LossRows(models, ws, trainSize);
         evRows = new LossRows(models, ws, block);
         sumSquares = new double[models][params.length];
+        clamp = new NormClamp(params, new int[]{0, 1, 3}, new int[][]{{0}, {1}, {2}, {3}, {4}}, "mlp");
         gradScale = new float[models];
         java.util.Arrays.fill(gradScale, 1f / trainSize);
         noGrad = new float[models];
@@ -245,29 +247,11 @@ public final class MlpPopulation implements ModularPopulation {
 
     /**
      * The clamp: scale every weight matrix by target/‖W‖ after each step with step ≥ t_int (held),
-     * or after step t_int only (one-shot rescale).
+     * or after step t_int only (one-shot rescale); ‖W‖ is over E, W1 and W2, and a clamp group is one
+     * parameter tensor.
      */
     private void project(Backend be, int[] active, Hyper hyper, int step) {
-        float[] factor = null;
-        // slots by what they clamp: index 0 the whole ‖W‖ (E, W1, W2), 1 + j only weight matrix j
-        int[][] which = new int[1 + params.length][active.length];
-        int[] count = new int[1 + params.length];
-        for (int m : active) {
-            if (!hyper.clampsAt(m, step)) continue;
-            int g = hyper.clampGroup[m];
-            double norm = g < 0 ? Math.sqrt(sumSquares[m][0] + sumSquares[m][1] + sumSquares[m][3]) : Math.sqrt(sumSquares[m][g]);
-            if (!Double.isNaN(hyper.forkScale[m])) { // the fork: hold ρ·N0 from here on, N0 the norm reached now
-                hyper.clampTarget[m] = hyper.forkScale[m] * norm;
-                hyper.forkScale[m] = Double.NaN;
-            }
-            if (factor == null) factor = new float[models];
-            factor[m] = (float) (hyper.clampTarget[m] / norm);
-            which[g + 1][count[g + 1]++] = m;
-        }
-        if (factor == null) return;
-        if (count[0] > 0) be.scale(new Tensor[]{emb, w1, w2}, factor, java.util.Arrays.copyOf(which[0], count[0]));
-        for (int j = 0; j < params.length; j++)
-            if (count[j + 1] > 0) be.scale(new Tensor[]{params[j]}, factor, java.util.Arrays.copyOf(which[j + 1], count[j + 1]));
+        clamp.project(be, active, hyper, step, sumSquares);
     }
 
     /**

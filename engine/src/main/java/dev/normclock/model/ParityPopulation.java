@@ -64,6 +64,7 @@ public final class ParityPopulation implements Population {
     private final Tensor act, slope, logits, w2T, evAct, evLogits;
     private final LossRows rows, evRows; // the training rows and an evaluation block
     private final double[][] sumSquares;
+    private final NormClamp clamp;
     private final float[] gradScale, noGrad;
 
     /**
@@ -107,6 +108,7 @@ public final class ParityPopulation implements Population {
         rows = new LossRows(models, ws, trainSize);
         evRows = new LossRows(models, ws, block);
         sumSquares = new double[models][params.length];
+        clamp = new NormClamp(params, new int[]{W1, W2}, new int[][]{{W1}, null, {W2}}, "parity");
         gradScale = new float[models];
         Arrays.fill(gradScale, 1f / trainSize);
         noGrad = new float[models];
@@ -214,30 +216,9 @@ public final class ParityPopulation implements Population {
         project(be, group, hyper, step);
     }
 
-    /**
-     * The clamp, as {@link MlpPopulation}'s: scale W1 and W2 by target/‖W‖ (or, with clampGroup
-     * 0 or 2, that one matrix by target over its own norm) after each step the slot clamps at.
-     */
+    /** The clamp: ‖W‖ over W1 and W2, or one of them alone. */
     private void project(Backend be, int[] active, Hyper hyper, int step) {
-        float[] factor = null;
-        int[] whole = new int[active.length], onlyW1 = new int[active.length], onlyW2 = new int[active.length];
-        int nWhole = 0, nW1 = 0, nW2 = 0;
-        for (int m : active) {
-            if (!hyper.clampsAt(m, step)) continue;
-            int g = hyper.clampGroup[m];
-            if (g >= 0 && g != W1 && g != W2)
-                throw new IllegalArgumentException("slot " + m + ": clamp group " + g + " is not a weight matrix of the parity MLP (0 = W1, 2 = W2)");
-            double norm = g < 0 ? Math.sqrt(sumSquares[m][W1] + sumSquares[m][W2]) : Math.sqrt(sumSquares[m][g]);
-            if (factor == null) factor = new float[models];
-            factor[m] = (float) (hyper.clampTarget[m] / norm);
-            if (g < 0) whole[nWhole++] = m;
-            else if (g == W1) onlyW1[nW1++] = m;
-            else onlyW2[nW2++] = m;
-        }
-        if (factor == null) return;
-        if (nWhole > 0) be.scale(new Tensor[]{w1, w2}, factor, Arrays.copyOf(whole, nWhole));
-        if (nW1 > 0) be.scale(new Tensor[]{w1}, factor, Arrays.copyOf(onlyW1, nW1));
-        if (nW2 > 0) be.scale(new Tensor[]{w2}, factor, Arrays.copyOf(onlyW2, nW2));
+        clamp.project(be, active, hyper, step, sumSquares);
     }
 
     /** Training loss and accuracy of the listed models' current weights, without a step. */

@@ -2,6 +2,7 @@ package dev.normclock.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +55,53 @@ class ForkTest {
             }
             assertNotEquals(norm(pop, 0), norm(pop, 1), "the free run moved on from N0");
         }
+    }
+
+    /**
+     * The attention model and the parity MLP fork too (the clamp is one class for every
+     * population): identical states up to the fork give targets N0 and 1.3·N0 from the same N0, and
+     * training goes on with finite losses.
+     */
+    @Test
+    void theAttentionModelAndTheParityMlpForkToo() {
+        int models = 3;
+        try (CpuBackend be = new CpuBackend(2)) {
+            ModularAddition task = new ModularAddition(P, 0.6);
+            try (AttentionPopulation att = new AttentionPopulation(P, 32, 4, 32, false, models, task.trainSize())) {
+                for (int m = 0; m < models; m++) {
+                    att.initialise(m, 3L, 0);
+                    att.assign(m, task.split(3L, 0));
+                }
+                forkAndCheck(be, att, models);
+            }
+            dev.normclock.task.SparseParity parity = new dev.normclock.task.SparseParity(12, 3, 80, 40);
+            try (ParityPopulation par = new ParityPopulation(12, 24, models, 80, 40)) {
+                for (int m = 0; m < models; m++) {
+                    par.assign(m, parity.data(3L, 0));
+                    par.initialise(m, 3L, 0, 0.05);
+                }
+                forkAndCheck(be, par, models);
+            }
+        }
+    }
+
+    private static void forkAndCheck(CpuBackend be, Population pop, int models) {
+        Hyper hyper = new Hyper(models);
+        double[] rho = {Double.NaN, 1.0, 1.3};
+        for (int m = 0; m < models; m++) {
+            hyper.lr[m] = 1e-2f;
+            hyper.weightDecay[m] = 1f;
+            hyper.clampFrom[m] = FORK;
+            hyper.forkScale[m] = rho[m];
+        }
+        double[] loss = new double[models], acc = new double[models];
+        for (int step = 1; step <= STEPS; step++) {
+            pop.trainStep(be, new int[]{0, 1, 2}, hyper, step, loss, acc);
+            for (double l : loss) assertTrue(Double.isFinite(l), "finite loss at step " + step);
+        }
+        assertTrue(Double.isFinite(hyper.clampTarget[1]) && hyper.clampTarget[1] > 0, "N0 was taken at the fork: " + hyper.clampTarget[1]);
+        assertEquals(1.3 * hyper.clampTarget[1], hyper.clampTarget[2], 1e-12 * hyper.clampTarget[1], "1.3·N0 of the same N0");
+        assertTrue(Double.isNaN(hyper.forkScale[1]) && Double.isNaN(hyper.forkScale[2]), "a fork happens once");
     }
 
     static double norm(MlpPopulation pop, int m) {

@@ -1,0 +1,65 @@
+package dev.normclock.model;
+
+import java.util.Arrays;
+
+import dev.normclock.backend.Backend;
+import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Tensor;
+
+/**
+ * The norm clamp of PROTOCOL §3, one for every population: after each step at which
+ * {@link Hyper#clampsAt} holds a model, scale what it holds by target / norm. A model holds either
+ * the whole ‖W‖ (the tensors {@code whole}) or one clamp group g alone ({@code groups[g]}); a
+ * forking arm first sets its target to forkScale × the norm it has reached there (N0). Norms come
+ * from the per-tensor Σ W² that AdamW leaves, summed in tensor order.
+ */
+final class NormClamp {
+    private final Tensor[] params;
+    private final int[] whole;
+    private final int[][] groups;
+    private final String model;
+
+    /**
+     * @param params the population's parameter tensors (the indices below refer to them)
+     * @param whole  the tensors of the whole ‖W‖
+     * @param groups per clamp group, its tensors; null where the model has no such group
+     * @param model  the model's name, for the message about a clamp group it does not have
+     */
+    NormClamp(Tensor[] params, int[] whole, int[][] groups, String model) {
+        this.params = params;
+        this.whole = whole;
+        this.groups = groups;
+        this.model = model;
+    }
+
+    void project(Backend be, int[] active, Hyper hyper, int step, double[][] sumSquares) {
+        float[] factor = null;
+        // slots by what they hold: index 0 the whole norm, 1 + g clamp group g alone
+        int[][] which = new int[1 + groups.length][active.length];
+        int[] count = new int[1 + groups.length];
+        for (int m : active) {
+            if (!hyper.clampsAt(m, step)) continue;
+            int g = hyper.clampGroup[m];
+            if (g >= groups.length || g >= 0 && groups[g] == null)
+                throw new IllegalArgumentException("slot " + m + ": clamp group " + g + " is not a group of the " + model + " model");
+            double ss = 0;
+            for (int j : g < 0 ? whole : groups[g]) ss += sumSquares[m][j];
+            double norm = Math.sqrt(ss);
+            if (!Double.isNaN(hyper.forkScale[m])) { // the fork: hold ρ·N0 from here on, N0 the norm reached now
+                hyper.clampTarget[m] = hyper.forkScale[m] * norm;
+                hyper.forkScale[m] = Double.NaN;
+            }
+            if (factor == null) factor = new float[sumSquares.length];
+            factor[m] = (float) (hyper.clampTarget[m] / norm);
+            which[g + 1][count[g + 1]++] = m;
+        }
+        if (factor == null) return;
+        for (int k = 0; k <= groups.length; k++) {
+            if (count[k] == 0) continue;
+            int[] held = k == 0 ? whole : groups[k - 1];
+            Tensor[] ts = new Tensor[held.length];
+            for (int i = 0; i < ts.length; i++) ts[i] = params[held[i]];
+            be.scale(ts, factor, Arrays.copyOf(which[k], count[k]));
+        }
+    }
+}
