@@ -55,7 +55,8 @@ public class FusedKernelBenchmark {
         int[] all;
         int[][] pairs;
         Tensor pa, pb, b1, act, slope, w2, w2T, b2, logits, dZ, dPa, dPb, dB1;
-        float[] tau, scale;
+        float[] tau;
+        double[] scale;
         float[][] loss, norm;
         boolean[][] correct;
 
@@ -85,7 +86,7 @@ public class FusedKernelBenchmark {
             BenchData.fillNormal(dZ, 5, 1.0 / n);
             BenchData.fillNormal(slope, 6, 0.5);
             tau = new float[models];
-            scale = new float[models];
+            scale = new double[models];
             java.util.Arrays.fill(tau, 1f);
             java.util.Arrays.fill(scale, 1f / n);
             loss = new float[models][n];

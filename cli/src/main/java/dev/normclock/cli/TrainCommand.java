@@ -11,7 +11,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.normclock.Version;
+import dev.normclock.backend.Backend;
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.backend.cpu.CpuFloat64Backend;
 import dev.normclock.results.ResultsStore;
 import dev.normclock.results.RunOutcome;
 import dev.normclock.train.CellResult;
@@ -99,6 +102,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     int threads = Runtime.getRuntime().availableProcessors();
     @Option(names = "--backend", paramLabel = "NAME", description = "auto, cpu or cuda. auto uses the CPU in this version (saying so when a GPU is present); cuda is refused with what was found (see 'normclock devices'). Default: ${DEFAULT-VALUE}.")
     String backend = "auto";
+    @Option(names = "--precision", paramLabel = "FORMAT", description = "float32 (the papers' format, the fast backend) or float64 (Paper B's precision audit: every tensor and every operation in double on the CPU, about 10x slower; the hyperparameters are the same float values). Default: ${DEFAULT-VALUE}.")
+    String precision = "float32";
     @Option(names = "--json", description = "Print the summary as one JSON object on stdout instead of the table.")
     boolean json;
     @Option(names = "--no-progress", description = "Do not draw the progress bar.")
@@ -111,6 +116,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             throw new IllegalArgumentException("--decay-order must be 'before' or 'after', got '" + decayOrder + "'");
         DevicesCommand.checkBackend(backend, spec.commandLine().getErr());
         if (!loss.equals("ce") && !loss.equals("mse")) throw new IllegalArgumentException("--loss must be ce or mse, got '" + loss + "'");
+        if (!precision.equals("float32") && !precision.equals("float64"))
+            throw new IllegalArgumentException("--precision must be float32 or float64, got '" + precision + "'");
         if (forkAt != null) clampFrom = forkAt;
         var parsed = spec.commandLine().getParseResult();
         if (model.equals("attention") || model.equals("parity-mlp")) { // the papers' settings where the user gave none
@@ -129,7 +136,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
-        try (ResultsStore store = ResultsStore.open(out); CpuBackend be = new CpuBackend(threads)) {
+        try (ResultsStore store = ResultsStore.open(out); Backend be = cpuBackend(Precision.parse(precision), threads)) {
             long experiment = store.createExperiment(name, "normclock train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                     baseKey, Version.VERSION);
             StopOnSignal signal = new StopOnSignal();
@@ -141,10 +148,15 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 stderr.println("normclock train: interrupted; finished runs are kept in " + store.path() + ", unfinished ones are marked 'interrupted'");
                 return 130;
             }
-            if (json) printJson(stdout, cell, result, store, experiment, be.parallelism());
-            else printTable(stdout, cell, result, store, experiment);
+            if (json) printJson(stdout, cell, result, store, experiment, be);
+            else printTable(stdout, cell, result, store, experiment, be);
             return 0;
         }
+    }
+
+    /** The CPU backend of a precision: the Vector API one for float32, the double one for the audit. */
+    static Backend cpuBackend(Precision precision, int threads) {
+        return precision == Precision.FLOAT64 ? new CpuFloat64Backend(threads) : new CpuBackend(threads);
     }
 
     private static String steps(int t) {
@@ -169,7 +181,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 c.temperature(), c.seeds().length, c.maxSteps());
     }
 
-    private void printTable(PrintWriter o, CellSpec cell, CellResult r, ResultsStore store, long experiment) {
+    private void printTable(PrintWriter o, CellSpec cell, CellResult r, ResultsStore store, long experiment, Backend be) {
         o.println(cellLabel(cell));
         o.printf("%6s  %-9s %7s %7s %10s %9s%n", "seed", "status", "T_mem", "T_grok", "|W|@grok", "steps");
         for (int m = 0; m < r.outcomes().length; m++) {
@@ -181,8 +193,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         o.printf("cell: median T_grok %s (%d/%d grokked within %d steps), median |W| at grok %s%n",
                 Double.isNaN(med) ? "> " + cell.maxSteps() + " (censored: half or more did not grok)" : String.format("%.1f", med),
                 r.grokkedCount(), r.outcomes().length, cell.maxSteps(), num(r.medianNormAtGrok()));
-        o.printf("compute: %,d model-steps in %.1f s (%.0f model-steps/s, cpu backend, %d threads)%n",
-                r.modelSteps(), r.wallSeconds(), r.modelStepsPerSecond(), threads);
+        o.printf("compute: %,d model-steps in %.1f s (%.0f model-steps/s, %s backend, %d threads)%n",
+                r.modelSteps(), r.wallSeconds(), r.modelStepsPerSecond(), be.name(), be.parallelism());
         o.printf("results: %s (experiment %d)%n", store.path(), experiment);
     }
 
@@ -190,11 +202,13 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         return Double.isNaN(v) ? null : v;
     }
 
-    private void printJson(PrintWriter o, CellSpec cell, CellResult r, ResultsStore store, long experiment, int threadCount) throws Exception {
+    private void printJson(PrintWriter o, CellSpec cell, CellResult r, ResultsStore store, long experiment, Backend be) throws Exception {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("database", store.path().toString());
         root.put("experiment_id", experiment);
-        root.put("config", cell.config());
+        Map<String, Object> config = cell.config();
+        config.put("precision", be.precision().label());
+        root.put("config", config);
         List<Map<String, Object>> seedRows = new ArrayList<>();
         for (int m = 0; m < r.outcomes().length; m++) {
             RunOutcome x = r.outcomes()[m];
@@ -216,8 +230,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         root.put("wall_seconds", r.wallSeconds());
         root.put("model_steps", r.modelSteps());
         root.put("model_steps_per_second", r.modelStepsPerSecond());
-        root.put("backend", "cpu");
-        root.put("threads", threadCount);
+        root.put("backend", be.name());
+        root.put("threads", be.parallelism());
         o.println(new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root));
     }
 

@@ -3,12 +3,18 @@ package dev.normclock.backend;
 /**
  * The primitives a model's training step is written against. Every call works on the models of
  * a population listed in {@code models} (slot indices), each with its own data and
- * hyperparameters. Implementations: {@code cpu} (Vector API). Each primitive has a
+ * hyperparameters. Implementations: {@code cpu} (Vector API, float32) and {@code cpu-float64}
+ * (plain double arithmetic, for the precision audit). Each primitive has a
  * double-precision scalar reference in the tests that every implementation is checked against.
  */
 public interface Backend extends AutoCloseable {
 
     String name();
+
+    /** The number format of the tensors it works on and of its arithmetic. */
+    default Precision precision() {
+        return Precision.FLOAT32;
+    }
 
     /** Threads (CPU) or streams the backend uses; part of a run's record. */
     int parallelism();
@@ -68,14 +74,14 @@ public interface Backend extends AutoCloseable {
      * probability exactly 1 on its label in float32 (softmax collapse): ln Σ exp = 0 needs every
      * other term to round away.
      */
-    void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
+    void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, double[] gradScale,
                       float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models);
 
     /**
      * {@link #crossEntropy(Tensor, Tensor, int[][], float[], float[], float[][], boolean[][], float[][], int[])}
      * for modular addition: the label of row i is (a + b) mod p of its pair a·p + b.
      */
-    default void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+    default void crossEntropy(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, double[] gradScale,
                               float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         crossEntropy(logits, bias, sumLabels(pairs, p, models), temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
     }
@@ -87,7 +93,7 @@ public interface Backend extends AutoCloseable {
      * in cache from GELU to loss; the result must be that of the three calls, bit for bit.
      */
     default void hiddenToCrossEntropy(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, Tensor w2, int k,
-                                      Tensor logits, Tensor outBias, float[] temperature, float[] gradScale,
+                                      Tensor logits, Tensor outBias, float[] temperature, double[] gradScale,
                                       float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         hiddenForward(pa, pb, bias, pairs, p, act, slope, models);
         matmul(act, false, w2, logits, k, false, models);
@@ -100,11 +106,11 @@ public interface Backend extends AutoCloseable {
      * overwritten by the gradient 2·(z/τ − onehot(y))·gradScale[m]/τ. Labels and rowScale as in
      * {@link #crossEntropy(Tensor, Tensor, int[][], float[], float[], float[][], boolean[][], float[][], int[])}.
      */
-    void squaredError(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
+    void squaredError(Tensor logits, Tensor bias, int[][] labels, float[] temperature, double[] gradScale,
                       float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models);
 
     /** The squared error with the labels of modular addition, (a + b) mod p of each row's pair. */
-    default void squaredError(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, float[] gradScale,
+    default void squaredError(Tensor logits, Tensor bias, int[][] pairs, int p, float[] temperature, double[] gradScale,
                               float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         squaredError(logits, bias, sumLabels(pairs, p, models), temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
     }
@@ -133,7 +139,7 @@ public interface Backend extends AutoCloseable {
                double[][] sumSquares, int[] models);
 
     /** Multiplies every tensor of model m by factor[m] (the norm projection). */
-    void scale(Tensor[] tensors, float[] factor, int[] models);
+    void scale(Tensor[] tensors, double[] factor, int[] models);
 
     /** out[m] = squared Frobenius norm of model m's tensor, summed in double. */
     void sumSquares(Tensor t, double[] out, int[] models);
@@ -161,7 +167,7 @@ public interface Backend extends AutoCloseable {
      * Non-affine LayerNorm of each row: y = (x − mean)/√(var + eps) over the row's cols (var the
      * biased variance), rstd[i, 0] = 1/√(var + eps). y may be x.
      */
-    void layerNorm(Tensor x, Tensor y, Tensor rstd, float eps, int[] models);
+    void layerNorm(Tensor x, Tensor y, Tensor rstd, double eps, int[] models);
 
     /**
      * Backward of {@link #layerNorm}, in place: g ← rstd·(g − mean(g) − y·mean(g⊙y)) per row, plus

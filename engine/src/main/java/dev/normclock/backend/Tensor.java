@@ -5,10 +5,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A float tensor of a population, laid out [model][rows][cols] in one off-heap segment. Rows are
- * padded to {@link #ld} floats (a multiple of 16, one AVX-512 vector) and each model's block to a
- * multiple of 16 floats, so every row starts 64-byte aligned and vector loops need no tails.
- * Padding columns hold zeros and stay zero through training. A view of a row range shares memory.
+ * A tensor of a population, laid out [model][rows][cols] in one off-heap segment, of floats or
+ * (for the float64 precision audit) doubles. Rows are padded to {@link #ld} elements (a multiple
+ * of 16, one AVX-512 vector of floats) and each model's block to a multiple of 16 elements, so
+ * every row starts 64-byte aligned and vector loops need no tails. Padding columns hold zeros
+ * and stay zero through training. A view of a row range shares memory. Offsets and strides
+ * count elements; {@link #bytes} converts them to byte offsets.
  */
 public final class Tensor {
     public static final int ALIGN_FLOATS = 16;
@@ -16,10 +18,12 @@ public final class Tensor {
     public final MemorySegment seg;
     public final long offset;      // in floats, of model 0, row 0
     public final int models, rows, cols, ld;
-    public final long modelStride; // in floats
+    public final long modelStride; // in elements
+    public final Precision precision;
 
-    private Tensor(MemorySegment seg, long offset, int models, int rows, int cols, int ld, long modelStride) {
+    private Tensor(MemorySegment seg, long offset, int models, int rows, int cols, int ld, long modelStride, Precision precision) {
         this.seg = seg;
+        this.precision = precision;
         this.offset = offset;
         this.models = models;
         this.rows = rows;
@@ -33,15 +37,28 @@ public final class Tensor {
     }
 
     public static Tensor allocate(Arena arena, int models, int rows, int cols) {
+        return allocate(arena, models, rows, cols, Precision.FLOAT32);
+    }
+
+    public static Tensor allocate(Arena arena, int models, int rows, int cols, Precision precision) {
         int ld = padded(cols);
         long stride = padded(rows * ld);
-        MemorySegment seg = arena.allocate(Math.max(1, stride * models) * Float.BYTES, 64);
-        return new Tensor(seg, 0, models, rows, cols, ld, stride);
+        MemorySegment seg = arena.allocate(Math.max(1, stride * models) * precision.bytes, 64);
+        return new Tensor(seg, 0, models, rows, cols, ld, stride, precision);
+    }
+
+    /** The byte offset of element index {@code index} (as {@link #at} and {@link #rowAt} give). */
+    public long bytes(long index) {
+        return index * precision.bytes;
+    }
+
+    private boolean doubles() {
+        return precision == Precision.FLOAT64;
     }
 
     /** Rows [from, to) of every model, sharing memory. */
     public Tensor rowRange(int from, int to) {
-        return new Tensor(seg, offset + (long) from * ld, models, to - from, cols, ld, modelStride);
+        return new Tensor(seg, offset + (long) from * ld, models, to - from, cols, ld, modelStride, precision);
     }
 
     /**
@@ -50,10 +67,10 @@ public final class Tensor {
      * for each group of slots, so memory does not grow with the number of models.
      */
     public Tensor window(int first) {
-        return new Tensor(seg, offset - first * modelStride, first + models, rows, cols, ld, modelStride);
+        return new Tensor(seg, offset - first * modelStride, first + models, rows, cols, ld, modelStride, precision);
     }
 
-    /** Index in floats of element (m, r, c). */
+    /** Index in elements of element (m, r, c). */
     public long at(int m, int r, int c) {
         return offset + m * modelStride + (long) r * ld + c;
     }
@@ -62,40 +79,82 @@ public final class Tensor {
         return offset + m * modelStride + (long) r * ld;
     }
 
+    /** Element (m, r, c), rounded to float in a float64 tensor. */
     public float get(int m, int r, int c) {
-        return seg.getAtIndex(ValueLayout.JAVA_FLOAT, at(m, r, c));
+        return (float) getDouble(m, r, c);
     }
 
-    public void set(int m, int r, int c, float v) {
-        seg.setAtIndex(ValueLayout.JAVA_FLOAT, at(m, r, c), v);
+    public double getDouble(int m, int r, int c) {
+        return doubles() ? seg.getAtIndex(ValueLayout.JAVA_DOUBLE, at(m, r, c)) : seg.getAtIndex(ValueLayout.JAVA_FLOAT, at(m, r, c));
+    }
+
+    public void set(int m, int r, int c, double v) {
+        if (doubles()) seg.setAtIndex(ValueLayout.JAVA_DOUBLE, at(m, r, c), v);
+        else seg.setAtIndex(ValueLayout.JAVA_FLOAT, at(m, r, c), (float) v);
     }
 
     public int size() {
         return rows * cols;
     }
 
-    /** Model m's values, row-major without padding. */
+    /** Model m's values, row-major without padding (rounded to float in a float64 tensor). */
     public float[] toArray(int m) {
         float[] out = new float[rows * cols];
+        if (doubles()) {
+            double[] d = toDoubleArray(m);
+            for (int i = 0; i < out.length; i++) out[i] = (float) d[i];
+            return out;
+        }
         for (int r = 0; r < rows; r++)
-            MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, rowAt(m, r) * Float.BYTES, out, r * cols, cols);
+            MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, bytes(rowAt(m, r)), out, r * cols, cols);
+        return out;
+    }
+
+    /** Model m's values, row-major without padding, exactly. */
+    public double[] toDoubleArray(int m) {
+        double[] out = new double[rows * cols];
+        if (!doubles()) {
+            float[] f = toArray(m);
+            for (int i = 0; i < out.length; i++) out[i] = f[i];
+            return out;
+        }
+        for (int r = 0; r < rows; r++)
+            MemorySegment.copy(seg, ValueLayout.JAVA_DOUBLE, bytes(rowAt(m, r)), out, r * cols, cols);
         return out;
     }
 
     /** Sets model m's values from a row-major array without padding. */
     public void fromArray(int m, float[] values) {
         if (values.length != rows * cols) throw new IllegalArgumentException("expected " + rows * cols + " values, got " + values.length);
+        if (doubles()) {
+            double[] d = new double[values.length];
+            for (int i = 0; i < d.length; i++) d[i] = values[i];
+            fromDoubleArray(m, d);
+            return;
+        }
         for (int r = 0; r < rows; r++)
-            MemorySegment.copy(values, r * cols, seg, ValueLayout.JAVA_FLOAT, rowAt(m, r) * Float.BYTES, cols);
+            MemorySegment.copy(values, r * cols, seg, ValueLayout.JAVA_FLOAT, bytes(rowAt(m, r)), cols);
+    }
+
+    /** Sets model m's values from a row-major array without padding (rounded to float in a float32 tensor). */
+    public void fromDoubleArray(int m, double[] values) {
+        if (values.length != rows * cols) throw new IllegalArgumentException("expected " + rows * cols + " values, got " + values.length);
+        if (!doubles()) {
+            float[] f = new float[values.length];
+            for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
+            fromArray(m, f);
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+            MemorySegment.copy(values, r * cols, seg, ValueLayout.JAVA_DOUBLE, bytes(rowAt(m, r)), cols);
     }
 
     public void zero(int m) {
-        seg.asSlice((offset + m * modelStride) * Float.BYTES, (long) rows * ld * Float.BYTES).fill((byte) 0);
+        seg.asSlice(bytes(offset + m * modelStride), bytes((long) rows * ld)).fill((byte) 0);
     }
 
     /** Copies model `from`'s block to model `to` (used to compact a population). */
     public void copyModel(int from, int to) {
-        MemorySegment.copy(seg, (offset + from * modelStride) * Float.BYTES, seg, (offset + to * modelStride) * Float.BYTES,
-                (long) rows * ld * Float.BYTES);
+        MemorySegment.copy(seg, bytes(offset + from * modelStride), seg, bytes(offset + to * modelStride), bytes((long) rows * ld));
     }
 }

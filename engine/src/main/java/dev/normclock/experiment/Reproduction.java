@@ -224,7 +224,7 @@ public final class Reproduction {
         int[] maxSteps = new int[b];
         EvalSchedule[] schedules = new EvalSchedule[b];
         String[] configs = new String[b];
-        try (ModularPopulation pop = first.kind().create(b, task.trainSize())) {
+        try (ModularPopulation pop = first.kind().create(b, task.trainSize(), backend.precision())) {
             for (int m = 0; m < b; m++) {
                 PopulationPlan.Slot s = slots.get(m);
                 CellPlan c = s.cell();

@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.model.MlpPopulation.Metrics;
 import dev.normclock.rng.Purpose;
@@ -37,7 +38,7 @@ import dev.normclock.task.ModularAddition;
  * products with the (2p+1)-row table X instead of the n·3 example rows.
  */
 public final class AttentionPopulation implements ModularPopulation {
-    public static final float LN_EPS = 1e-5f;
+    public static final double LN_EPS = 1e-5;
     /** Models whose step runs at once (their activations share one workspace), as in {@link MlpPopulation}. */
     public static final int WORKSPACE_MODELS = 16;
     /** The clamp groups' tensors, indexed by {@link Hyper#clampGroup}: embed, attn, mlp, unembed. */
@@ -48,7 +49,7 @@ public final class AttentionPopulation implements ModularPopulation {
     public final int p, d, heads, mlp, models, trainSize;
     public final boolean layerNorm;
     private final int workspaceModels, tableRows, classes;
-    private final PopulationMemory memory = new PopulationMemory();
+    private final PopulationMemory memory;
 
     public final Tensor emb, pos, wq, wk, wv, wo, win, wout, u;
     final Tensor[] params, m1, m2;
@@ -61,10 +62,15 @@ public final class AttentionPopulation implements ModularPopulation {
     private final LossRows rows, evRows; // the training rows and an evaluation block
     private final double[][] sumSquares;
     private final NormClamp clamp;
-    private final float[] gradScale, noGrad;
+    private final double[] gradScale, noGrad;
     private final int[][] trainPairs, testPairs;
 
     public AttentionPopulation(int p, int d, int heads, int mlp, boolean layerNorm, int models, int trainSize) {
+        this(p, d, heads, mlp, layerNorm, models, trainSize, Precision.FLOAT32);
+    }
+
+    public AttentionPopulation(int p, int d, int heads, int mlp, boolean layerNorm, int models, int trainSize, Precision precision) {
+        this.memory = new PopulationMemory(precision);
         if (p < 2) throw new IllegalArgumentException("p must be at least 2, got " + p);
         if (heads < 1 || d < 1 || d % heads != 0) throw new IllegalArgumentException("d=" + d + " is not divisible into " + heads + " heads");
         if (mlp < 1) throw new IllegalArgumentException("the MLP width must be at least 1, got " + mlp);
@@ -131,9 +137,9 @@ public final class AttentionPopulation implements ModularPopulation {
         evRows = new LossRows(models, ws, n);
         sumSquares = new double[models][params.length];
         clamp = new NormClamp(params, java.util.stream.IntStream.range(0, params.length).toArray(), GROUPS, "attention");
-        gradScale = new float[models];
-        Arrays.fill(gradScale, 1f / trainSize);
-        noGrad = new float[models];
+        gradScale = new double[models];
+        Arrays.fill(gradScale, 1.0 / trainSize);
+        noGrad = new double[models];
         trainPairs = new int[models][];
         testPairs = new int[models][];
     }
@@ -187,6 +193,11 @@ public final class AttentionPopulation implements ModularPopulation {
     @Override
     public Tensor[] state() {
         return WorkspaceGroups.state(params, m1, m2);
+    }
+
+    @Override
+    public Precision precision() {
+        return memory.precision;
     }
 
     @Override

@@ -59,14 +59,14 @@ final class LossRows {
      * The loss of each listed model on its rows — cross-entropy, or squared error where the model
      * asks for it — labels (a + b) mod p of the pairs; gradients as {@link Backend#crossEntropy} says.
      */
-    void compute(Backend be, Tensor logits, Tensor bias, int[][] pairs, int p, Hyper hyper, float[] gradScale, int[] group) {
+    void compute(Backend be, Tensor logits, Tensor bias, int[][] pairs, int p, Hyper hyper, double[] gradScale, int[] group) {
         int[][] split = byLoss(group, hyper);
         if (split[0].length > 0) be.crossEntropy(logits, bias, pairs, p, hyper.temperature, gradScale, loss, correct, scale, split[0]);
         if (split[1].length > 0) be.squaredError(logits, bias, pairs, p, hyper.temperature, gradScale, loss, correct, scale, split[1]);
     }
 
     /** As {@link #compute(Backend, Tensor, Tensor, int[][], int, Hyper, float[], int[])} with explicit labels. */
-    void computeLabels(Backend be, Tensor logits, Tensor bias, int[][] labels, Hyper hyper, float[] gradScale, int[] group) {
+    void computeLabels(Backend be, Tensor logits, Tensor bias, int[][] labels, Hyper hyper, double[] gradScale, int[] group) {
         int[][] split = byLoss(group, hyper);
         if (split[0].length > 0) be.crossEntropy(logits, bias, labels, hyper.temperature, gradScale, loss, correct, scale, split[0]);
         if (split[1].length > 0) be.squaredError(logits, bias, labels, hyper.temperature, gradScale, loss, correct, scale, split[1]);

@@ -3,6 +3,7 @@ package dev.normclock.model;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.rng.Purpose;
 import dev.normclock.rng.RandomStream;
@@ -31,7 +32,7 @@ public final class MlpPopulation implements ModularPopulation {
     public final MlpShape shape;
     public final int models, trainSize;
     private final int workspaceModels;
-    private final PopulationMemory memory = new PopulationMemory();
+    private final PopulationMemory memory;
 
     public final Tensor emb, w1, b1, w2, b2;
     final Tensor[] params, m1, m2;
@@ -44,11 +45,17 @@ public final class MlpPopulation implements ModularPopulation {
     private final LossRows rows, evRows; // the training rows and an evaluation block
     private final double[][] sumSquares;
     private final NormClamp clamp;
-    private final float[] gradScale; // 1/n: the loss is the mean over each model's training pairs
-    private final float[] noGrad;
+    private final double[] gradScale; // 1/n: the loss is the mean over each model's training pairs
+    private final double[] noGrad;
     private final int[][] trainPairs, testPairs; // each slot's split, once assigned
 
     public MlpPopulation(MlpShape shape, int models, int trainSize) {
+        this(shape, models, trainSize, Precision.FLOAT32);
+    }
+
+    /** B models of one shape in the given precision (float64: the precision audit, on the float64 backend). */
+    public MlpPopulation(MlpShape shape, int models, int trainSize, Precision precision) {
+        this.memory = new PopulationMemory(precision);
         this.shape = shape;
         this.models = models;
         this.trainSize = trainSize;
@@ -83,9 +90,9 @@ public final class MlpPopulation implements ModularPopulation {
         evRows = new LossRows(models, ws, block);
         sumSquares = new double[models][params.length];
         clamp = new NormClamp(params, new int[]{0, 1, 3}, new int[][]{{0}, {1}, {2}, {3}, {4}}, "mlp");
-        gradScale = new float[models];
-        java.util.Arrays.fill(gradScale, 1f / trainSize);
-        noGrad = new float[models];
+        gradScale = new double[models];
+        java.util.Arrays.fill(gradScale, 1.0 / trainSize);
+        noGrad = new double[models];
         trainPairs = new int[models][];
         testPairs = new int[models][];
     }
@@ -125,6 +132,11 @@ public final class MlpPopulation implements ModularPopulation {
 
     private Tensor[] like(Tensor[] ts, int count) {
         return memory.like(ts, count);
+    }
+
+    @Override
+    public Precision precision() {
+        return memory.precision;
     }
 
     /** Bytes of off-heap memory this population holds. */
@@ -220,7 +232,7 @@ public final class MlpPopulation implements ModularPopulation {
      * model uses cross-entropy, else GELU, the logits GEMM and the per-model losses.
      */
     private void hiddenToLoss(Backend be, Tensor pa, Tensor pb, int[][] pairs, Tensor act, Tensor slope, Tensor logits, LossRows rows,
-                              Hyper hyper, float[] gradScale, int[] group) {
+                              Hyper hyper, double[] gradScale, int[] group) {
         int p = shape.p();
         if (LossRows.byLoss(group, hyper)[1].length == 0) {
             be.hiddenToCrossEntropy(pa, pb, b1, pairs, p, act, slope, w2, shape.hidden(), logits, b2, hyper.temperature, gradScale,

@@ -26,8 +26,13 @@ public interface ModularPopulation extends Population {
 
         /** A population of B models of this kind on trainSize pairs each. */
         public ModularPopulation create(int models, int trainSize) {
-            if (model.equals("mlp")) return new MlpPopulation(new MlpShape(p, d, hidden), models, trainSize);
-            return new AttentionPopulation(p, d, d / HEAD_SIZE, hidden, layerNorm, models, trainSize);
+            return create(models, trainSize, dev.normclock.backend.Precision.FLOAT32);
+        }
+
+        /** As {@link #create(int, int)} in the given precision. */
+        public ModularPopulation create(int models, int trainSize, dev.normclock.backend.Precision precision) {
+            if (model.equals("mlp")) return new MlpPopulation(new MlpShape(p, d, hidden), models, trainSize, precision);
+            return new AttentionPopulation(p, d, d / HEAD_SIZE, hidden, layerNorm, models, trainSize, precision);
         }
 
         /** The step when the papers start the clamp: 500 for the MLP, 600 for the attention model. */

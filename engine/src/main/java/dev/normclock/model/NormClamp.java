@@ -33,7 +33,7 @@ final class NormClamp {
     }
 
     void project(Backend be, int[] active, Hyper hyper, int step, double[][] sumSquares) {
-        float[] factor = null;
+        double[] factor = null;
         // slots by what they hold: index 0 the whole norm, 1 + g clamp group g alone
         int[][] which = new int[1 + groups.length][active.length];
         int[] count = new int[1 + groups.length];
@@ -49,8 +49,8 @@ final class NormClamp {
                 hyper.clampTarget[m] = hyper.forkScale[m] * norm;
                 hyper.forkScale[m] = Double.NaN;
             }
-            if (factor == null) factor = new float[sumSquares.length];
-            factor[m] = (float) (hyper.clampTarget[m] / norm);
+            if (factor == null) factor = new double[sumSquares.length];
+            factor[m] = hyper.clampTarget[m] / norm;
             which[g + 1][count[g + 1]++] = m;
         }
         if (factor == null) return;

@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.model.MlpPopulation.Metrics;
 import dev.normclock.rng.Purpose;
@@ -51,7 +52,7 @@ public final class ParityPopulation implements Population {
 
     public final int n, hidden, models, trainSize, testSize;
     private final int workspaceModels;
-    private final PopulationMemory memory = new PopulationMemory();
+    private final PopulationMemory memory;
 
     public final Tensor w1, b1, w2, b2;
     final Tensor[] params, m1, m2;
@@ -65,7 +66,7 @@ public final class ParityPopulation implements Population {
     private final LossRows rows, evRows; // the training rows and an evaluation block
     private final double[][] sumSquares;
     private final NormClamp clamp;
-    private final float[] gradScale, noGrad;
+    private final double[] gradScale, noGrad;
 
     /**
      * @param n         input bits
@@ -75,6 +76,11 @@ public final class ParityPopulation implements Population {
      * @param testSize  test points per slot (every slot the same)
      */
     public ParityPopulation(int n, int hidden, int models, int trainSize, int testSize) {
+        this(n, hidden, models, trainSize, testSize, Precision.FLOAT32);
+    }
+
+    public ParityPopulation(int n, int hidden, int models, int trainSize, int testSize, Precision precision) {
+        this.memory = new PopulationMemory(precision);
         if (n < 1 || hidden < 1 || models < 1 || trainSize < 1 || testSize < 1)
             throw new IllegalArgumentException("n, H, models, training and test points must be at least 1, got "
                     + n + ", " + hidden + ", " + models + ", " + trainSize + ", " + testSize);
@@ -109,9 +115,9 @@ public final class ParityPopulation implements Population {
         evRows = new LossRows(models, ws, block);
         sumSquares = new double[models][params.length];
         clamp = new NormClamp(params, new int[]{W1, W2}, new int[][]{{W1}, null, {W2}}, "parity");
-        gradScale = new float[models];
-        Arrays.fill(gradScale, 1f / trainSize);
-        noGrad = new float[models];
+        gradScale = new double[models];
+        Arrays.fill(gradScale, 1.0 / trainSize);
+        noGrad = new double[models];
     }
 
     private Tensor alloc(int count, int rows, int cols) {
@@ -125,6 +131,11 @@ public final class ParityPopulation implements Population {
     @Override
     public int models() {
         return models;
+    }
+
+    @Override
+    public Precision precision() {
+        return memory.precision;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.normclock.model;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.model.MlpPopulation.Metrics;
 
@@ -17,6 +18,9 @@ public interface Population extends AutoCloseable {
 
     /** Every tensor that makes up the models' state between steps (parameters and Adam moments), for checkpoints. */
     Tensor[] state();
+
+    /** The number format of its tensors; the backend that trains it must compute in the same. */
+    Precision precision();
 
     /** Bytes of off-heap memory the population holds. */
     long bytes();

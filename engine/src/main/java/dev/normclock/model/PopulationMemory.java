@@ -2,6 +2,7 @@ package dev.normclock.model;
 
 import java.lang.foreign.Arena;
 
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 
 /**
@@ -10,12 +11,17 @@ import dev.normclock.backend.Tensor;
  */
 final class PopulationMemory implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
+    final Precision precision;
     private long bytes;
+
+    PopulationMemory(Precision precision) {
+        this.precision = precision;
+    }
 
     /** A tensor of {@code count} models × rows × cols. */
     Tensor alloc(int count, int rows, int cols) {
-        Tensor t = Tensor.allocate(arena, count, rows, cols);
-        bytes += t.modelStride * count * Float.BYTES;
+        Tensor t = Tensor.allocate(arena, count, rows, cols, precision);
+        bytes += t.bytes(t.modelStride * count);
         return t;
     }
 

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.normclock.Version;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
 import dev.normclock.model.ModularPopulation;
 import dev.normclock.model.ParityPopulation;
 import dev.normclock.model.Population;
@@ -45,7 +46,7 @@ public final class CellRunner {
         int b = spec.seeds().length;
         Hyper hyper = new Hyper(b);
         long[] runIds = new long[b];
-        try (Population pop = create(spec)) {
+        try (Population pop = create(spec, backend.precision())) {
             for (int m = 0; m < b; m++) {
                 int seed = spec.seeds()[m];
                 hyper.seed[m] = seed;
@@ -111,17 +112,18 @@ public final class CellRunner {
     }
 
     /** The population a cell trains: the modular-addition models of its kind, or the parity MLP. */
-    private static Population create(CellSpec spec) {
+    private static Population create(CellSpec spec, Precision precision) {
         if (spec.isParity()) {
             SparseParity t = spec.parity();
-            return new ParityPopulation(t.n(), spec.hidden(), spec.seeds().length, t.trainSize(), t.testSize());
+            return new ParityPopulation(t.n(), spec.hidden(), spec.seeds().length, t.trainSize(), t.testSize(), precision);
         }
-        return spec.kind().create(spec.seeds().length, spec.task().trainSize());
+        return spec.kind().create(spec.seeds().length, spec.task().trainSize(), precision);
     }
 
     private RunSpec runSpec(CellSpec spec, int seed) {
         Map<String, Object> config = spec.config();
         config.put("seed", seed);
+        config.put("precision", backend.precision().label());
         config.put("backend", backend.name());
         config.put("threads", backend.parallelism());
         String json;

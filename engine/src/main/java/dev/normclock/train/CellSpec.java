@@ -157,7 +157,6 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         c.put("loss", squaredError ? "mse" : "ce");
         c.put("clamp_group", clampGroupName());
         c.put("fork", fork);
-        c.put("precision", "float32");
         c.put("max_steps", maxSteps);
         c.put("eval_grid", evalGrid);
         c.put("retire_window", retireWindow);

@@ -92,6 +92,9 @@ public final class PopulationTrainer {
      * checkpoint); returns each slot's outcome, including those retired before.
      */
     public RunOutcome[] run(Population pop, Hyper hyper, Settings settings, TrainerState state, Listener listener) {
+        if (pop.precision() != backend.precision())
+            throw new IllegalArgumentException("a " + pop.precision().label() + " population cannot be trained by the " + backend.precision().label()
+                    + " backend '" + backend.name() + "'");
         int b = pop.models();
         int[] tMem = state.tMem, tGrok = state.tGrok, heldSince = state.heldSince;
         Metrics[] atGrok = state.atGrok;

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.backend.cpu.CpuBackend;
 import dev.normclock.reference.ReferenceAttention;
@@ -71,8 +73,8 @@ class AttentionStepConformanceTest {
         Params out = new Params(pop.p, pop.d, pop.mlp);
         double[][] dst = out.tensors();
         for (int j = 0; j < tensors.length; j++) {
-            float[] f = tensors[j].toArray(m);
-            for (int i = 0; i < f.length; i++) dst[j][i] = f[i];
+            double[] f = tensors[j].toDoubleArray(m);
+            System.arraycopy(f, 0, dst[j], 0, f.length);
         }
         return out;
     }
@@ -82,15 +84,20 @@ class AttentionStepConformanceTest {
                 false, h.clampGroup[m]);
     }
 
-    @ParameterizedTest(name = "p={0} d={1} heads={2} mlp={3} f={4} LN={5}")
-    @CsvSource({"11, 12, 3, 24, 0.6, false", "11, 12, 3, 24, 0.6, true", "7, 16, 4, 20, 0.5, false", "7, 16, 4, 20, 0.5, true"})
-    void trainStepEqualsThePlainAlgorithm(int p, int d, int heads, int mlp, double f, boolean layerNorm) {
+    @ParameterizedTest(name = "p={0} d={1} heads={2} mlp={3} f={4} LN={5} {6}")
+    @CsvSource({"11, 12, 3, 24, 0.6, false, float32", "11, 12, 3, 24, 0.6, true, float32", "7, 16, 4, 20, 0.5, false, float32",
+            "7, 16, 4, 20, 0.5, true, float32", "11, 12, 3, 24, 0.6, true, float64", "7, 16, 4, 20, 0.5, false, float64"})
+    void trainStepEqualsThePlainAlgorithm(int p, int d, int heads, int mlp, double f, boolean layerNorm, String format) {
+        Precision precision = Precision.parse(format);
+        double unit = StepTolerance.unit(precision);
+        String tag = format + " ";
         ModularAddition task = new ModularAddition(p, f);
         int models = 4, n = task.trainSize();
         Hyper hyper = hyper(models);
         int[][] pairs = new int[models][];
         int[] active = {0, 1, 2, 3};
-        try (CpuBackend be = new CpuBackend(2); AttentionPopulation pop = new AttentionPopulation(p, d, heads, mlp, layerNorm, models, n)) {
+        try (Backend be = StepTolerance.backend(precision, 2);
+             AttentionPopulation pop = new AttentionPopulation(p, d, heads, mlp, layerNorm, models, n, precision)) {
             Params[] w = new Params[models], mom1 = new Params[models], mom2 = new Params[models], g = new Params[models];
             for (int m = 0; m < models; m++) {
                 pop.initialise(m, BASE_KEY, m);
@@ -114,22 +121,24 @@ class AttentionStepConformanceTest {
                     double refLoss = ReferenceAttention.trainStep(w[m], mom1[m], mom2[m], g[m], pairs[m], heads, layerNorm,
                             stepHyper(hyper, m), group, step);
                     String at = "p=" + p + " LN=" + layerNorm + " model " + m + " step " + step;
+                    // per-row losses come back as floats in either precision: the logged loss is float-accurate
                     double lossErr = Math.abs(loss[m] - refLoss) / (1e-6 * refLoss);
-                    record("training loss: |err| / 1e-6·loss", lossErr);
+                    record(tag + "training loss: |err| / 1e-6·loss", lossErr);
                     assertTrue(lossErr <= 1, at + ": loss " + loss[m] + " vs reference " + refLoss);
-                    compare(read(pop, pop.grads, m), g[m], 1e-5, "gradient", at);
-                    compare(read(pop, pop.m1, m), mom1[m], 1e-5, "Adam m1", at);
-                    compare(read(pop, pop.m2, m), mom2[m], 3e-5, "Adam m2", at); // 1.3e-5 of it: the rounded 1 − β2
-                    StepTolerance.raiseGradientTolerance(gradTolMax[m], g[m].tensors());
-                    StepTolerance.addUpdateAllowance(allowance[m], gradTolMax[m], mom1[m].tensors(), mom2[m].tensors(), hyper.lr[m], step);
-                    StepTolerance.compareParams(read(pop, pop.params, m).tensors(), w[m].tensors(), Params.NAMES, allowance[m], at, (k, v) -> record(k, v));
+                    compare(read(pop, pop.grads, m), g[m], unit * 1e-5, tag + "gradient", at);
+                    compare(read(pop, pop.m1, m), mom1[m], unit * 1e-5, tag + "Adam m1", at);
+                    compare(read(pop, pop.m2, m), mom2[m], unit * 3e-5, tag + "Adam m2", at); // 1.3e-5 of it: the rounded 1 − β2
+                    StepTolerance.raiseGradientTolerance(gradTolMax[m], g[m].tensors(), unit);
+                    StepTolerance.addUpdateAllowance(allowance[m], gradTolMax[m], mom1[m].tensors(), mom2[m].tensors(), hyper.lr[m], step, unit);
+                    StepTolerance.compareParams(read(pop, pop.params, m).tensors(), w[m].tensors(), Params.NAMES, allowance[m], at,
+                            (k, v) -> record(tag + k, v), unit);
                 }
             }
             for (int m = 0; m < models; m++) {
                 if (Double.isNaN(hyper.clampTarget[m])) continue;
                 Params got = read(pop, pop.params, m);
                 double norm = hyper.clampGroup[m] < 0 ? got.weightNorm() : got.groupNorm(AttentionPopulation.GROUP_NAMES[hyper.clampGroup[m]]);
-                assertEquals(hyper.clampTarget[m], norm, 1e-5 * hyper.clampTarget[m], "clamped norm of slot " + m);
+                assertEquals(hyper.clampTarget[m], norm, unit * 1e-5 * hyper.clampTarget[m], "clamped norm of slot " + m);
             }
             // evaluation: test loss and accuracy against the reference on the final weights
             MlpPopulation.Metrics[] metrics = new MlpPopulation.Metrics[models];
@@ -138,11 +147,11 @@ class AttentionStepConformanceTest {
                 int[] test = task.split(BASE_KEY, m).testPairs();
                 double refTest = ReferenceAttention.lossAndGradient(w[m], test, p, heads, layerNorm, hyper.temperature[m], null);
                 double err = Math.abs(metrics[m].testLoss() - refTest) / (1e-5 * refTest);
-                record("test loss after the steps: |err| / 1e-5·loss", err);
+                record(tag + "test loss after the steps: |err| / 1e-5·loss", err);
                 assertTrue(err <= 1, "slot " + m + " test loss " + metrics[m].testLoss() + " vs " + refTest);
-                assertEquals(w[m].weightNorm(), metrics[m].norm(), 1e-5 * w[m].weightNorm());
-                assertEquals(w[m].groupNorm("embed"), metrics[m].normE(), 1e-5 * w[m].weightNorm());
-                assertEquals(w[m].groupNorm("unembed"), metrics[m].normW2(), 1e-5 * w[m].weightNorm());
+                assertEquals(w[m].weightNorm(), metrics[m].norm(), unit * 1e-5 * w[m].weightNorm());
+                assertEquals(w[m].groupNorm("embed"), metrics[m].normE(), unit * 1e-5 * w[m].weightNorm());
+                assertEquals(w[m].groupNorm("unembed"), metrics[m].normW2(), unit * 1e-5 * w[m].weightNorm());
             }
         }
     }

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.backend.cpu.CpuBackend;
 import dev.normclock.reference.ReferenceMlp;
@@ -74,8 +76,8 @@ class MlpStepConformanceTest {
         Params out = new Params(s.p(), s.d(), s.hidden());
         double[][] dst = out.tensors();
         for (int j = 0; j < tensors.length; j++) {
-            float[] f = tensors[j].toArray(m);
-            for (int i = 0; i < f.length; i++) dst[j][i] = f[i];
+            double[] f = tensors[j].toDoubleArray(m);
+            System.arraycopy(f, 0, dst[j], 0, f.length);
         }
         return out;
     }
@@ -85,15 +87,18 @@ class MlpStepConformanceTest {
                 h.squaredError[m], h.clampGroup[m]);
     }
 
-    @ParameterizedTest(name = "p={0} d={1} H={2} f={3}")
-    @CsvSource({"11, 8, 24, 0.6", "7, 5, 13, 0.6"})
-    void trainStepEqualsThePlainAlgorithm(int p, int d, int hidden, double f) {
+    @ParameterizedTest(name = "p={0} d={1} H={2} f={3} {4}")
+    @CsvSource({"11, 8, 24, 0.6, float32", "7, 5, 13, 0.6, float32", "11, 8, 24, 0.6, float64", "7, 5, 13, 0.6, float64"})
+    void trainStepEqualsThePlainAlgorithm(int p, int d, int hidden, double f, String format) {
+        Precision precision = Precision.parse(format);
+        double unit = StepTolerance.unit(precision);
+        String tag = format + " ";
         ModularAddition task = new ModularAddition(p, f);
         int models = 4, n = task.trainSize();
         Hyper hyper = hyper(models);
         int[][] pairs = new int[models][];
         int[] active = {0, 1, 2, 3};
-        try (CpuBackend be = new CpuBackend(2); MlpPopulation pop = new MlpPopulation(new MlpShape(p, d, hidden), models, n)) {
+        try (Backend be = StepTolerance.backend(precision, 2); MlpPopulation pop = new MlpPopulation(new MlpShape(p, d, hidden), models, n, precision)) {
             Params[] w = new Params[models], mom1 = new Params[models], mom2 = new Params[models], g = new Params[models];
             for (int m = 0; m < models; m++) {
                 pop.initialise(m, BASE_KEY, m, 0.05);
@@ -114,25 +119,26 @@ class MlpStepConformanceTest {
                 for (int m = 0; m < models; m++) {
                     double refLoss = ReferenceMlp.trainStep(w[m], mom1[m], mom2[m], g[m], pairs[m], stepHyper(hyper, m), step);
                     String at = "p=" + p + " model " + m + " step " + step;
+                    // per-row losses come back as floats in either precision: the logged loss is float-accurate
                     double lossErr = Math.abs(loss[m] - refLoss) / (1e-6 * refLoss);
-                    record("training loss: |err| / 1e-6·loss", lossErr);
+                    record(tag + "training loss: |err| / 1e-6·loss", lossErr);
                     assertTrue(lossErr <= 1, at + ": loss " + loss[m] + " vs reference " + refLoss);
                     // this step's gradient (at the weights before the update), relative to each tensor's largest entry
-                    compare(readParams(pop, pop.grads, m), g[m], 1e-5, 0, "gradient", at);
+                    compare(readParams(pop, pop.grads, m), g[m], unit * 1e-5, 0, tag + "gradient", at);
                     // Adam moments: m is a running mean of gradients, v of their squares
-                    compare(readParams(pop, pop.m1, m), mom1[m], 1e-5, 0, "Adam m1", at);
-                    compare(readParams(pop, pop.m2, m), mom2[m], 3e-5, 0, "Adam m2", at); // 1.3e-5 of it: the rounded 1 − β2
-                    StepTolerance.raiseGradientTolerance(gradTolMax[m], g[m].tensors());
-                    StepTolerance.addUpdateAllowance(allowance[m], gradTolMax[m], mom1[m].tensors(), mom2[m].tensors(), hyper.lr[m], step);
+                    compare(readParams(pop, pop.m1, m), mom1[m], unit * 1e-5, 0, tag + "Adam m1", at);
+                    compare(readParams(pop, pop.m2, m), mom2[m], unit * 3e-5, 0, tag + "Adam m2", at); // 1.3e-5 of it: the rounded 1 − β2
+                    StepTolerance.raiseGradientTolerance(gradTolMax[m], g[m].tensors(), unit);
+                    StepTolerance.addUpdateAllowance(allowance[m], gradTolMax[m], mom1[m].tensors(), mom2[m].tensors(), hyper.lr[m], step, unit);
                     StepTolerance.compareParams(readParams(pop, pop.params, m).tensors(), w[m].tensors(), Params.NAMES, allowance[m], at,
-                            (k, v) -> record(k, v));
+                            (k, v) -> record(tag + k, v), unit);
                 }
             }
             for (int m = 0; m < models; m++) {
                 if (Double.isNaN(hyper.clampTarget[m])) continue;
                 Params got = readParams(pop, pop.params, m);
                 double norm = hyper.clampGroup[m] < 0 ? got.weightNorm() : Math.sqrt(ReferenceMlp.sumSquares(got.tensors()[hyper.clampGroup[m]]));
-                assertEquals(hyper.clampTarget[m], norm, 1e-5 * hyper.clampTarget[m], "clamped norm of slot " + m);
+                assertEquals(hyper.clampTarget[m], norm, unit * 1e-5 * hyper.clampTarget[m], "clamped norm of slot " + m);
             }
         }
     }

@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.backend.cpu.CpuBackend;
 import dev.normclock.model.MlpPopulation.Metrics;
@@ -93,21 +95,25 @@ class ParityStepConformanceTest {
         Params out = new Params(pop.n, pop.hidden);
         double[][] dst = out.tensors();
         for (int j = 0; j < tensors.length; j++) {
-            float[] f = tensors[j].toArray(m);
-            for (int i = 0; i < f.length; i++) dst[j][i] = f[i];
+            double[] f = tensors[j].toDoubleArray(m);
+            System.arraycopy(f, 0, dst[j], 0, f.length);
         }
         return out;
     }
 
-    @ParameterizedTest(name = "n={0} H={1} m={2} test={3}")
-    @CsvSource({"30, 40, 150, 90", "10, 24, 70, 33"})
-    void trainStepEqualsThePlainAlgorithm(int n, int hidden, int trainSize, int testSize) {
+    @ParameterizedTest(name = "n={0} H={1} m={2} test={3} {4}")
+    @CsvSource({"30, 40, 150, 90, float32", "10, 24, 70, 33, float32", "30, 40, 150, 90, float64"})
+    void trainStepEqualsThePlainAlgorithm(int n, int hidden, int trainSize, int testSize, String format) {
+        Precision precision = Precision.parse(format);
+        double unit = StepTolerance.unit(precision);
+        String tag = format + " ";
         SparseParity task = new SparseParity(n, 3, trainSize, testSize);
         int models = 4;
         Hyper hyper = hyper(models);
         int[] active = {0, 1, 2, 3};
         SparseParity.Data[] data = new SparseParity.Data[models];
-        try (CpuBackend be = new CpuBackend(2); ParityPopulation pop = new ParityPopulation(n, hidden, models, trainSize, testSize)) {
+        try (Backend be = StepTolerance.backend(precision, 2);
+             ParityPopulation pop = new ParityPopulation(n, hidden, models, trainSize, testSize, precision)) {
             Params[] w = new Params[models], mom1 = new Params[models], mom2 = new Params[models], g = new Params[models];
             for (int m = 0; m < models; m++) {
                 data[m] = task.data(BASE_KEY, m);
@@ -138,30 +144,30 @@ class ParityStepConformanceTest {
                     double refLoss = ReferenceParityMlp.trainStep(w[m], mom1[m], mom2[m], g[m], data[m].trainInputs(),
                             data[m].trainLabels(), stepHyper(hyper, m), step);
                     double lossErr = Math.abs(loss[m] - refLoss) / (1e-6 * refLoss);
-                    record("training loss: |err| / 1e-6·loss", lossErr);
+                    record(tag + "training loss: |err| / 1e-6·loss", lossErr); // float-accurate in either precision (float rows)
                     assertTrue(lossErr <= 1, at + ": loss " + loss[m] + " vs reference " + refLoss);
                     // a point whose two logits (nearly) tie may go either way
                     assertEquals(refAcc, acc[m], 1.0 / trainSize + 1e-12, at + ": training accuracy");
                     // this step's gradient: δ_j = 1e-5·max|g_j| + 1e-6·max Σ|terms| per tensor
-                    double[] delta = gradientTolerance(g[m], mag);
+                    double[] delta = gradientTolerance(g[m], mag, unit);
                     for (int j = 0; j < 4; j++) {
                         gradTolMax[m][j] = Math.max(gradTolMax[m][j], delta[j]);
                         for (double x : g[m].tensors()[j]) gradMax[m][j] = Math.max(gradMax[m][j], Math.abs(x));
                     }
-                    compare(readParams(pop, pop.grads, m), g[m], delta, "gradient: |err| / (1e-5·max|g| + 1e-6·max Σ|terms|)", at);
+                    compare(readParams(pop, pop.grads, m), g[m], delta, tag + "gradient: |err| / (1e-5·max|g| + 1e-6·max Σ|terms|)", at);
                     // m is a weighted mean of the gradients (weights summing to < 1): off by at most max δ,
                     // plus its own rounding; v of their squares: 2·max|g|·max δ, plus 3e-5·max|v| for the
                     // rounded 1 − β2 (as MlpStepConformanceTest)
                     double[] tolM = new double[4], tolV = new double[4];
                     for (int j = 0; j < 4; j++) {
-                        tolM[j] = gradTolMax[m][j] + 1e-5 * max(mom1[m].tensors()[j]);
-                        tolV[j] = 2 * gradMax[m][j] * gradTolMax[m][j] + 3e-5 * max(mom2[m].tensors()[j]);
+                        tolM[j] = gradTolMax[m][j] + unit * 1e-5 * max(mom1[m].tensors()[j]);
+                        tolV[j] = 2 * gradMax[m][j] * gradTolMax[m][j] + unit * 3e-5 * max(mom2[m].tensors()[j]);
                     }
-                    compare(readParams(pop, pop.m1, m), mom1[m], tolM, "Adam m1: |err| / (max δ + 1e-5·max|m|)", at);
-                    compare(readParams(pop, pop.m2, m), mom2[m], tolV, "Adam m2: |err| / (2·max|g|·max δ + 3e-5·max v)", at);
-                    StepTolerance.addUpdateAllowance(allowance[m], gradTolMax[m], mom1[m].tensors(), mom2[m].tensors(), hyper.lr[m], step);
+                    compare(readParams(pop, pop.m1, m), mom1[m], tolM, tag + "Adam m1: |err| / (max δ + 1e-5·max|m|)", at);
+                    compare(readParams(pop, pop.m2, m), mom2[m], tolV, tag + "Adam m2: |err| / (2·max|g|·max δ + 3e-5·max v)", at);
+                    StepTolerance.addUpdateAllowance(allowance[m], gradTolMax[m], mom1[m].tensors(), mom2[m].tensors(), hyper.lr[m], step, unit);
                     StepTolerance.compareParams(readParams(pop, pop.params, m).tensors(), w[m].tensors(), Params.NAMES, allowance[m], at,
-                            (k, v) -> record(k, v));
+                            (k, v) -> record(tag + k, v), unit);
                 }
             }
             for (int m = 0; m < models; m++) {
@@ -169,9 +175,9 @@ class ParityStepConformanceTest {
                 Params got = readParams(pop, pop.params, m);
                 int group = hyper.clampGroup[m];
                 double norm = group < 0 ? got.weightNorm() : Math.sqrt(ReferenceMlp.sumSquares(got.tensors()[group]));
-                assertEquals(hyper.clampTarget[m], norm, 1e-5 * hyper.clampTarget[m], "clamped norm of slot " + m);
+                assertEquals(hyper.clampTarget[m], norm, unit * 1e-5 * hyper.clampTarget[m], "clamped norm of slot " + m);
             }
-            checkEvaluation(be, pop, hyper, data);
+            checkEvaluation(be, pop, hyper, data, unit, tag);
         }
     }
 
@@ -180,7 +186,7 @@ class ParityStepConformanceTest {
      * evaluating the same weights: losses and the logit scale to 1e-5 relative (the forward pass in
      * float), accuracies up to one near-tie, norms to 1e-6.
      */
-    private static void checkEvaluation(CpuBackend be, ParityPopulation pop, Hyper hyper, SparseParity.Data[] data) {
+    private static void checkEvaluation(Backend be, ParityPopulation pop, Hyper hyper, SparseParity.Data[] data, double unit, String tag) {
         int models = pop.models;
         Metrics[] out = new Metrics[models];
         int[] active = {0, 1, 2, 3};
@@ -193,17 +199,17 @@ class ParityStepConformanceTest {
             String at = "evaluation of slot " + m;
             double trainLoss = ReferenceParityMlp.lossAndGradient(w, d.trainInputs(), d.trainLabels(), tau, mse, null);
             double testLoss = ReferenceParityMlp.lossAndGradient(w, d.testInputs(), d.testLabels(), tau, mse, null);
-            relative(trainLoss, out[m].trainLoss(), 1e-5, "evaluation train loss: |err| / 1e-5·loss", at);
-            relative(testLoss, out[m].testLoss(), 1e-5, "evaluation test loss: |err| / 1e-5·loss", at);
+            relative(trainLoss, out[m].trainLoss(), 1e-5, tag + "evaluation train loss: |err| / 1e-5·loss", at);
+            relative(testLoss, out[m].testLoss(), 1e-5, tag + "evaluation test loss: |err| / 1e-5·loss", at);
             assertEquals(ReferenceParityMlp.accuracy(w, d.trainInputs(), d.trainLabels()), out[m].trainAcc(), 1.0 / pop.trainSize + 1e-12, at);
             assertEquals(ReferenceParityMlp.accuracy(w, d.testInputs(), d.testLabels()), out[m].testAcc(), 1.0 / pop.testSize + 1e-12, at);
-            relative(w.weightNorm(), out[m].norm(), 1e-6, "evaluation ‖W‖: |err| / 1e-6·‖W‖", at);
-            relative(Math.sqrt(ReferenceMlp.sumSquares(w.w1)), out[m].normW1(), 1e-6, "evaluation ‖W1‖: |err| / 1e-6·‖W1‖", at);
-            relative(Math.sqrt(ReferenceMlp.sumSquares(w.w2)), out[m].normW2(), 1e-6, "evaluation ‖W2‖: |err| / 1e-6·‖W2‖", at);
+            relative(w.weightNorm(), out[m].norm(), unit * 1e-6, tag + "evaluation ‖W‖: |err| / 1e-6·‖W‖", at);
+            relative(Math.sqrt(ReferenceMlp.sumSquares(w.w1)), out[m].normW1(), unit * 1e-6, tag + "evaluation ‖W1‖: |err| / 1e-6·‖W1‖", at);
+            relative(Math.sqrt(ReferenceMlp.sumSquares(w.w2)), out[m].normW2(), unit * 1e-6, tag + "evaluation ‖W2‖: |err| / 1e-6·‖W2‖", at);
             assertTrue(Double.isNaN(out[m].normE()), "no embedding");
             double scale = (ReferenceParityMlp.logitScale(w, d.trainInputs(), tau) * pop.trainSize
                     + ReferenceParityMlp.logitScale(w, d.testInputs(), tau) * pop.testSize) / (pop.trainSize + pop.testSize);
-            relative(scale, out[m].logitScale(), 1e-5, "evaluation logit scale: |err| / 1e-5·L", at);
+            relative(scale, out[m].logitScale(), 1e-5, tag + "evaluation logit scale: |err| / 1e-5·L", at); // float rows
             if (mse) assertTrue(Double.isNaN(out[m].collapse()), at + ": no collapse under squared error");
             else assertEquals(0.0, out[m].collapse(), 0.0, at + ": nothing collapses after five steps");
         }
@@ -226,10 +232,10 @@ class ParityStepConformanceTest {
      * (MlpStepConformanceTest's bound) plus 1e-6 (≈ 16u) of the largest sum of absolute terms, the
      * scale of the rounding in sums whose terms cancel (db2 of two classes is Σ (softmax − onehot)/m).
      */
-    static double[] gradientTolerance(Params g, Params magnitude) {
+    static double[] gradientTolerance(Params g, Params magnitude, double unit) {
         double[][] gt = g.tensors(), mt = magnitude.tensors();
         double[] out = new double[gt.length];
-        for (int j = 0; j < gt.length; j++) out[j] = 1e-5 * max(gt[j]) + 1e-6 * max(mt[j]);
+        for (int j = 0; j < gt.length; j++) out[j] = unit * (1e-5 * max(gt[j]) + 1e-6 * max(mt[j]));
         return out;
     }
 

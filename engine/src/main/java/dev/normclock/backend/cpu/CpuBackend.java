@@ -213,7 +213,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
+    public void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, double[] gradScale,
                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         int n = labels[models[0]].length, classes = logits.cols, ld = logits.ld;
         int[] idxRows = RowKernels.lanesApart(ld), idxCols = RowKernels.lanesApart(L);
@@ -223,7 +223,7 @@ public final class CpuBackend implements Backend {
             int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(n, i0 + ROW_CHUNK);
             float[] block = scratch(w, CROSS_ENTROPY_SCRATCH, RowKernels.crossEntropyScratchSize(ld));
             for (int i = i0; i < i1; i += L)
-                crossEntropyBlock(logits, bias, model, i, Math.min(L, i1 - i), labels[model], temperature[model], gradScale[model], classes,
+                crossEntropyBlock(logits, bias, model, i, Math.min(L, i1 - i), labels[model], temperature[model], (float) gradScale[model], classes,
                         block, idxRows, idxCols, rowLoss[model], rowCorrect[model], rowScale[model]);
         });
     }
@@ -235,7 +235,7 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public void hiddenToCrossEntropy(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, Tensor w2, int k,
-                                     Tensor logits, Tensor outBias, float[] temperature, float[] gradScale,
+                                     Tensor logits, Tensor outBias, float[] temperature, double[] gradScale,
                                      float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         int n = pairs[models[0]].length, ld = act.ld, cols = act.cols, classes = logits.cols, lld = logits.ld;
         if (w2.ld != lld || outBias.ld != lld) throw new IllegalArgumentException("w2, logits and their bias must share their padded width");
@@ -252,7 +252,7 @@ public final class CpuBackend implements Backend {
                     logits.seg, logits.offset + model * logits.modelStride, lld, i0, i1, lld, k, false);
             float[] block = scratch(w, CROSS_ENTROPY_SCRATCH, RowKernels.crossEntropyScratchSize(lld));
             for (int i = i0; i < i1; i += L)
-                crossEntropyBlock(logits, outBias, model, i, Math.min(L, i1 - i), labels[model], temperature[model], gradScale[model], classes,
+                crossEntropyBlock(logits, outBias, model, i, Math.min(L, i1 - i), labels[model], temperature[model], (float) gradScale[model], classes,
                         block, idxRows, idxCols, rowLoss[model], rowCorrect[model], rowScale[model]);
         });
     }
@@ -294,7 +294,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void squaredError(Tensor logits, Tensor bias, int[][] labels, float[] temperature, float[] gradScale,
+    public void squaredError(Tensor logits, Tensor bias, int[][] labels, float[] temperature, double[] gradScale,
                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         int n = labels[models[0]].length, classes = logits.cols;
         int chunks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
@@ -302,7 +302,7 @@ public final class CpuBackend implements Backend {
             int model = models[task / chunks];
             int[] ys = labels[model];
             int i0 = (task % chunks) * ROW_CHUNK, i1 = Math.min(ys.length, i0 + ROW_CHUNK);
-            float tau = temperature[model], scale = gradScale[model], g = 2 * scale / tau;
+            float tau = temperature[model], scale = (float) gradScale[model], g = 2 * scale / tau;
             long biasRow = bias.rowAt(model, 0);
             for (int i = i0; i < i1; i++) {
                 int y = ys[i], argmax = 0;
@@ -363,12 +363,12 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void scale(Tensor[] tensors, float[] factor, int[] models) {
+    public void scale(Tensor[] tensors, double[] factor, int[] models) {
         int count = tensors.length;
         pool.forEach(models.length * count, (task, w) -> {
             int model = models[task / count];
             Tensor t = tensors[task % count];
-            float f = factor[model];
+            float f = (float) factor[model];
             for (int r = 0; r < t.rows; r++) {
                 long row = t.rowAt(model, r);
                 for (int j = 0; j < t.ld; j += L) (FloatVector.fromMemorySegment(S, t.seg, (row + j) * 4L, NO).mul(f)).intoMemorySegment(t.seg, (row + j) * 4L, NO);
@@ -441,10 +441,10 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void layerNorm(Tensor x, Tensor y, Tensor rstd, float eps, int[] models) {
+    public void layerNorm(Tensor x, Tensor y, Tensor rstd, double eps, int[] models) {
         rowChunks(x.rows, models, (model, i0, i1) -> {
             for (int i = i0; i < i1; i++)
-                rstd.seg.setAtIndex(F, rstd.rowAt(model, i), AttentionKernels.layerNorm(x.seg, x.rowAt(model, i), y.seg, y.rowAt(model, i), x.cols, eps));
+                rstd.seg.setAtIndex(F, rstd.rowAt(model, i), AttentionKernels.layerNorm(x.seg, x.rowAt(model, i), y.seg, y.rowAt(model, i), x.cols, (float) eps));
         });
     }
 

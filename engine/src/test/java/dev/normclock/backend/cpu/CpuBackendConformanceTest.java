@@ -343,7 +343,8 @@ class CpuBackendConformanceTest {
         Tensor[] plain = {Tensor.allocate(arena, models, n, h), Tensor.allocate(arena, models, n, h), Tensor.allocate(arena, models, n, p)};
         Tensor[] fused = {Tensor.allocate(arena, models, n, h), Tensor.allocate(arena, models, n, h), Tensor.allocate(arena, models, n, p)};
         int[][] pairs = new int[models][];
-        float[] tau = new float[models], scale = new float[models];
+        float[] tau = new float[models];
+        double[] scale = new double[models];
         for (int m = 0; m < models; m++) {
             pairs[m] = randomPairs(p, n, rnd)[0];
             for (Tensor t : new Tensor[]{pa, pb, b1, w2, b2}) fillGaussian(t, m, rnd, 1.5);
@@ -437,7 +438,7 @@ class CpuBackendConformanceTest {
         Tensor logits = alloc(n, p), bias = alloc(1, p);
         int[][] pairs = randomPairs(p, n, rnd);
         float[] tau = {1.3f, 1f, 1.3f, 0.7f};
-        float[] gradScale = {1f / n, 5f, 0f, 2f}; // slot 2 computes the loss only: its logits must stay as they are
+        double[] gradScale = {1f / n, 5f, 0f, 2f}; // slot 2 computes the loss only: its logits must stay as they are
         double[][] lv = new double[MODELS][], bv = new double[MODELS][];
         for (int mod : ACTIVE) {
             float[] z = new float[n * p];
@@ -525,7 +526,7 @@ class CpuBackendConformanceTest {
         Tensor logits = alloc(n, p), bias = alloc(1, p);
         int[][] pairs = randomPairs(p, n, rnd);
         float[] tau = {1.3f, 1f, 1.7f, 0.7f};
-        float[] gradScale = {1f / n, 5f, 0f, 2f};
+        double[] gradScale = {1f / n, 5f, 0f, 2f};
         double[][] lv = new double[MODELS][], bv = new double[MODELS][];
         for (int mod : ACTIVE) {
             float[] z = new float[n * p];
@@ -602,7 +603,7 @@ class CpuBackendConformanceTest {
         int[][] labels = new int[MODELS][n];
         for (int[] row : labels) for (int i = 0; i < n; i++) row[i] = rnd.nextInt(classes);
         float[] tau = {1.3f, 1f, 1f, 0.7f};
-        float[] gradScale = {1f / n, 5f, 0f, 2f};
+        double[] gradScale = {1f / n, 5f, 0f, 2f};
         double[][] lv = new double[MODELS][], bv = new double[MODELS][];
         for (int mod : ACTIVE) {
             float[] z = new float[n * classes];
@@ -680,7 +681,7 @@ class CpuBackendConformanceTest {
         int[][] labels = new int[MODELS][n];
         for (int[] row : labels) for (int i = 0; i < n; i++) row[i] = rnd.nextInt(classes);
         float[] tau = {1.3f, 1f, 1.7f, 0.7f};
-        float[] gradScale = {1f / n, 5f, 0f, 2f};
+        double[] gradScale = {1f / n, 5f, 0f, 2f};
         double[][] lv = new double[MODELS][], bv = new double[MODELS][];
         for (int mod : ACTIVE) {
             float[] z = new float[n * classes];
@@ -983,7 +984,7 @@ class CpuBackendConformanceTest {
     void scale() {
         Random rnd = new Random(41);
         Tensor[] ts = {alloc(7, 13), alloc(41, 37)};
-        float[] factor = {0.5f, 9f, 1.7f, -0.3f};
+        double[] factor = {0.5, 9, 1.7, -0.3};
         double[][][] before = new double[MODELS][ts.length][];
         for (int j = 0; j < ts.length; j++) {
             for (int mod : ACTIVE) before[mod][j] = fillGaussian(ts[j], mod, rnd, 2);

@@ -65,9 +65,9 @@ public final class JitIndependenceProbe {
             be.hiddenBackward(dAct, pre, pairs, p, dPa, dPb, dBias, all);
             out.put("hiddenBackward", digest(digest(digest(0, dPa), dPb), dBias));
             float[][] rowLoss = new float[models][n], rowScale = new float[models][n];
-            be.crossEntropy(c, b2, pairs, p, new float[]{1.3f, 1f}, new float[]{1f / n, 1f / n}, rowLoss, new boolean[models][n], rowScale, all);
+            be.crossEntropy(c, b2, pairs, p, new float[]{1.3f, 1f}, new double[]{1f / n, 1f / n}, rowLoss, new boolean[models][n], rowScale, all);
             out.put("crossEntropy", digest(digest(digest(digest(0, c), rowLoss[0]), rowLoss[1]), rowScale[0]));
-            be.squaredError(c, b2, pairs, p, new float[]{1.3f, 1f}, new float[]{1f / n, 1f / n}, rowLoss, new boolean[models][n], rowScale, all);
+            be.squaredError(c, b2, pairs, p, new float[]{1.3f, 1f}, new double[]{1f / n, 1f / n}, rowLoss, new boolean[models][n], rowScale, all);
             out.put("squaredError", digest(digest(digest(digest(0, c), rowLoss[0]), rowLoss[1]), rowScale[1]));
             be.columnSums(act, sums, all);
             out.put("columnSums", digest(0, sums));
@@ -78,7 +78,7 @@ public final class JitIndependenceProbe {
             be.adamW(new Tensor[]{w}, new Tensor[]{g}, new Tensor[]{m1}, new Tensor[]{m2}, new boolean[]{true}, hyper, 1, ss, all);
             out.put("adamW weights", digest(digest(digest(0, w), m1), m2));
             out.put("adamW sumSquares", digest(digest(0, ss[0]), ss[1]));
-            be.scale(new Tensor[]{w}, new float[]{0.7f, 1.3f}, all);
+            be.scale(new Tensor[]{w}, new double[]{0.7f, 1.3f}, all);
             out.put("scale", digest(0, w));
             double[] sq = new double[models];
             be.sumSquares(act, sq, all);
