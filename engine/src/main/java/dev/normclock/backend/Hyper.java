@@ -23,6 +23,14 @@ public final class Hyper {
      * norm there (N0), and forkScale turns NaN; every arm of a seed is the same run until t_int. NaN: none.
      */
     public final double[] forkScale;
+    /**
+     * Per-group allocation at fixed total norm (Paper B): with clampGroup g ≥ 0 and a shift γ here,
+     * the clamp holds the whole ‖W‖ at the target, but group g's share of it is fixed at its first
+     * clamp: its norm then, times 1 + γ, renormalised with the rest to the target. NaN: none.
+     */
+    public final double[] allocGamma;
+    /** The group's held share ‖W_g‖/‖W‖ of an allocation, set at its first clamp (NaN until then). */
+    public final double[] allocShare;
 
     public Hyper(int models) {
         seed = new int[models];
@@ -40,6 +48,10 @@ public final class Hyper {
         squaredError = new boolean[models];
         forkScale = new double[models];
         Arrays.fill(forkScale, Double.NaN);
+        allocGamma = new double[models];
+        Arrays.fill(allocGamma, Double.NaN);
+        allocShare = new double[models];
+        Arrays.fill(allocShare, Double.NaN);
     }
 
     /** Whether model m's norm is projected after Adam step {@code step} (1-based). */

@@ -9,9 +9,11 @@ import dev.normclock.backend.Tensor;
 /**
  * The norm clamp of PROTOCOL §3, one for every population: after each step at which
  * {@link Hyper#clampsAt} holds a model, scale what it holds by target / norm. A model holds either
- * the whole ‖W‖ (the tensors {@code whole}) or one clamp group g alone ({@code groups[g]}); a
- * forking arm first sets its target to forkScale × the norm it has reached there (N0). Norms come
- * from the per-tensor Σ W² that AdamW leaves, summed in tensor order.
+ * the whole ‖W‖ (the tensors {@code whole}) or one clamp group g alone ({@code groups[g]}), or —
+ * an allocation — the whole ‖W‖ with group g's share of it fixed (group g and the rest of the
+ * whole each scaled to their part of the target). A forking arm first sets its target to
+ * forkScale × the norm it has reached there (N0). Norms come from the per-tensor Σ W² that AdamW
+ * leaves, summed in tensor order.
  */
 final class NormClamp {
     private final Tensor[] params;
@@ -42,6 +44,10 @@ final class NormClamp {
             int g = hyper.clampGroup[m];
             if (g >= groups.length || g >= 0 && groups[g] == null)
                 throw new IllegalArgumentException("slot " + m + ": clamp group " + g + " is not a group of the " + model + " model");
+            if (!Double.isNaN(hyper.allocGamma[m])) {
+                allocate(be, m, hyper, sumSquares[m]);
+                continue;
+            }
             double ss = 0;
             for (int j : g < 0 ? whole : groups[g]) ss += sumSquares[m][j];
             double norm = Math.sqrt(ss);
@@ -61,5 +67,36 @@ final class NormClamp {
             for (int i = 0; i < ts.length; i++) ts[i] = params[held[i]];
             be.scale(ts, factor, Arrays.copyOf(which[k], count[k]));
         }
+    }
+
+    /**
+     * Model m's allocation: group g scaled to share·target and the rest of the whole to
+     * √(1 − share²)·target, the share fixed at the first call from the group's norm then, times 1 + γ,
+     * renormalised with the rest. Rare (one model of a population at most per arm), so per model.
+     */
+    private void allocate(Backend be, int m, Hyper hyper, double[] sumSquares) {
+        int[] group = groups[hyper.clampGroup[m]];
+        int[] rest = Arrays.stream(whole).filter(j -> Arrays.stream(group).noneMatch(k -> k == j)).toArray();
+        if (rest.length == 0) throw new IllegalArgumentException("slot " + m + ": an allocation needs a group that is part of the norm, not all of it");
+        double ssGroup = 0, ssRest = 0;
+        for (int j : group) ssGroup += sumSquares[j];
+        for (int j : rest) ssRest += sumSquares[j];
+        if (Double.isNaN(hyper.allocShare[m])) {
+            double s0 = Math.sqrt(ssGroup / (ssGroup + ssRest)), a = (1 + hyper.allocGamma[m]) * s0;
+            hyper.allocShare[m] = a / Math.sqrt(a * a + 1 - s0 * s0);
+        }
+        double share = hyper.allocShare[m], target = hyper.clampTarget[m];
+        double[] factor = new double[hyper.models()];
+        int[] one = {m};
+        factor[m] = share * target / Math.sqrt(ssGroup);
+        be.scale(tensors(group), factor, one);
+        factor[m] = Math.sqrt(1 - share * share) * target / Math.sqrt(ssRest);
+        be.scale(tensors(rest), factor, one);
+    }
+
+    private Tensor[] tensors(int[] indices) {
+        Tensor[] ts = new Tensor[indices.length];
+        for (int i = 0; i < ts.length; i++) ts[i] = params[indices[i]];
+        return ts;
     }
 }
