@@ -209,6 +209,26 @@ class CliTest {
     }
 
     @Test
+    void float64AndTheAllocationReachTheRuns(@TempDir Path dir) throws Exception {
+        Run r = run(tiny(dir, "--precision", "float64", "--rho", "1.0", "--wc", "3", "--clamp-from", "5", "--clamp-group", "W2",
+                "--alloc-gamma", "0.3").toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("with the share of W2 fixed at its norm there x 1.30"), r.out());
+        assertTrue(r.out().contains("cpu-float64 backend"), r.out());
+        try (ResultsStore store = ResultsStore.open(dir)) {
+            String config = store.allRuns().get(0).spec().configJson();
+            assertTrue(config.contains("\"precision\":\"float64\"") && config.contains("\"alloc_gamma\":0.3"), config);
+            assertEquals("cpu-float64", store.allRuns().get(0).spec().backend());
+        }
+        Run badPrecision = run(tiny(dir, "--precision", "float16").toArray(String[]::new));
+        assertEquals(2, badPrecision.code());
+        assertTrue(badPrecision.err().contains("--precision must be float32 or float64"), badPrecision.err());
+        Run noGroup = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-gamma", "0.3").toArray(String[]::new));
+        assertEquals(2, noGroup.code());
+        assertTrue(noGroup.err().contains("--alloc-gamma needs --clamp-group"), noGroup.err());
+    }
+
+    @Test
     void theParityModelTrainsAndItsOptionsAreChecked(@TempDir Path dir) throws Exception {
         Run r = run("train", "--model", "parity-mlp", "--parity-n", "8", "--parity-k", "2", "--parity-m", "60", "--parity-test", "40",
                 "--hidden", "16", "--seeds", "2", "--steps", "30", "--eval-grid", "every10", "--no-progress", "--out", dir.toString());
