@@ -138,8 +138,17 @@ final class ReproduceCommand implements Callable<Integer> {
         return total;
     }
 
-    /** A rough rate for the plan's estimate: the CPU step's measured efficiency (~55 GFLOP/s per core) over its FLOPs. */
+    /**
+     * A rough rate for the plan's estimate: the CPU step's measured efficiency over its FLOPs. The
+     * MLP's step runs at ~55 GFLOP/s per core; the attention model's at ~9 (16 model-steps/s at
+     * p = 59 on 2 cores: its small per-example kernels and narrow GEMMs, not yet tuned).
+     */
     private double estimatedRate(CellPlan c) {
+        if (c.model().equals("attention")) {
+            int n = c.task().trainSize(), d = c.d(), h = c.hidden(), rows = 2 * c.p() + 1;
+            double forward = n * (4.0 * d * h + 2.0 * d * (c.p() + 1)) + rows * 6.0 * d * d;
+            return 9e9 * threads / (3 * forward);
+        }
         return 55e9 * threads / c.shape().flopsPerStep(c.task().trainSize());
     }
 
