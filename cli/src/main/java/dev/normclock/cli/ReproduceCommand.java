@@ -140,7 +140,7 @@ final class ReproduceCommand implements Callable<Integer> {
 
     /** A rough rate for the plan's estimate: the CPU step's measured efficiency (~55 GFLOP/s per core) over its FLOPs. */
     private double estimatedRate(CellPlan c) {
-        return 55e9 * threads / c.shape().flopsPerStep(c.task().trainSize());
+        return 55e9 * threads / c.flopsPerStep();
     }
 
     private void printPlan(PrintWriter o, StudyPlan study, Path dir) {
