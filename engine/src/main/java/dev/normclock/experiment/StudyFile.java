@@ -160,6 +160,9 @@ public final class StudyFile {
                     plans.add(cell(expName, one, local, cat, origin));
                 }
             }
+            if (kind == AnalysisKind.SCALING && plans.stream().anyMatch(CellPlan::isParity))
+                throw new InvalidStudyException(origin + ": " + at + "analysis: scaling fits the delay law across p, which sparse-parity "
+                        + "cells do not have; use delay_law (one fit per parity_n, parity_k, parity_m)");
             Set<String> ids = new java.util.HashSet<>();
             for (CellPlan cp : plans)
                 if (!ids.add(cp.id())) throw new InvalidStudyException(origin + ": " + at + "cells: two cells are both '" + cp.id()

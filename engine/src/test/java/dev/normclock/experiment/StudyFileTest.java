@@ -245,6 +245,9 @@ class StudyFileTest {
         assertTrue(assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.parse(
                 "study: t\nexperiments:\n  - {name: a, analysis: magic, cells: [{arm: free, p: 23, max_steps: 5}]}\n", "f")).getMessage()
                 .contains("experiments[0].analysis: must be one of critical_norm, delay_law"));
+        assertTrue(assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.parse(
+                "study: t\nexperiments:\n  - {name: a, analysis: scaling, cells: [{arm: free, model: parity-mlp, max_steps: 5}]}\n", "f"))
+                .getMessage().contains("experiments[0].analysis: scaling fits the delay law across p, which sparse-parity cells do not have"));
         assertTrue(assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.load("no-such-preset-or-file")).getMessage()
                 .contains("the presets are quick, paperb, paper, smoke"));
     }
