@@ -35,11 +35,12 @@ import picocli.CommandLine.Option;
                 "  quick       the delay law at p = 59 on a CPU (control + 6 rho values, 8 seeds; under 10 minutes on 2 cores)",
                 "  paperb      Paper B at p = 59: temperature mediation (cross-entropy and MSE), the rho x tau collapse",
                 "              grid and the forking arms (6 seeds; a CPU, ~25 minutes)",
-                "  paper       Paper A's MLP and attention experiments and Paper B's mediation and collapse grid at the",
-                "              papers' sizes (a GPU job; on a CPU it runs, slowly)",
-                "  smoke       a small model through every analysis in seconds (for tests)",
+                "  paper       Paper A's MLP, attention and sparse-parity experiments and Paper B's mediation and collapse",
+                "              grid at the papers' sizes (a GPU job; on a CPU it runs, slowly)",
+                "  smoke       small models (modular addition and sparse parity) through every analysis in seconds (for tests)",
                 "--show-preset NAME prints one to copy and edit. Free controls run first; their Wc (median norm at grok)",
-                "sets the clamp targets rho*Wc of the other arms.",
+                "sets the clamp targets rho*Wc of the other arms. A cell is modular addition (model mlp or attention: p,",
+                "train_frac, d) or sparse parity (model parity-mlp: parity_n, parity_k, parity_m, parity_test).",
                 "",
                 "Started again with the same --out it resumes: finished runs are kept, unfinished populations continue from",
                 "their last checkpoint (DIR/checkpoints, written every --checkpoint-every seconds and on Ctrl-C), giving the",
@@ -144,12 +145,7 @@ final class ReproduceCommand implements Callable<Integer> {
      * p = 59 on 2 cores: its small per-example kernels and narrow GEMMs, not yet tuned).
      */
     private double estimatedRate(CellPlan c) {
-        if (c.model().equals("attention")) {
-            int n = c.task().trainSize(), d = c.d(), h = c.hidden(), rows = 2 * c.p() + 1;
-            double forward = n * (4.0 * d * h + 2.0 * d * (c.p() + 1)) + rows * 6.0 * d * d;
-            return 9e9 * threads / (3 * forward);
-        }
-        return 55e9 * threads / c.shape().flopsPerStep(c.task().trainSize());
+        return (c.model().equals("attention") ? 9e9 : 55e9) * threads / c.flopsPerStep();
     }
 
     private void printPlan(PrintWriter o, StudyPlan study, Path dir) {

@@ -72,7 +72,10 @@ class ReproduceCliTest {
         assertEquals(0, plan.code(), plan.err());
         assertTrue(plan.out().contains("grokfss") && plan.out().contains("critical_norm"), plan.out());
         assertTrue(plan.out().contains("phase 2"), plan.out());
+        assertTrue(plan.out().contains("parity") && plan.out().contains("compared with Paper A's parity"), plan.out());
         assertFalse(Files.exists(dir.resolve("p")), "--plan writes nothing");
+        CliTest.Run help = run("reproduce", "--help");
+        assertTrue(help.out().contains("sparse-parity experiments") && help.out().contains("parity_n, parity_k, parity_m"), help.out());
         CliTest.Run show = run("reproduce", "--show-preset", "quick");
         assertEquals(0, show.code());
         assertTrue(show.out().startsWith("# normclock study: quick") && show.out().contains("rho: 1.10"), show.out());

@@ -113,6 +113,27 @@ public final class ReferenceData {
         return hits.stream().findFirst();
     }
 
+    /**
+     * Paper A's sparse-parity cell of {@code experiment} (parity, parity_lambda) with these bits n,
+     * relevant bits k, training points m, hidden width H, λ, lr and arm (ρ ignored for "free", as in
+     * {@link #find}). The test size is not released (PROTOCOL §1: 2000 fresh points).
+     *
+     * @throws IllegalStateException when several cells match
+     */
+    public static Optional<ReferenceCell> findParity(String experiment, int n, int k, int m, int hidden, double wd, double lr,
+                                                     String armKind, double rho) {
+        List<ReferenceCell> hits = new ArrayList<>();
+        for (ReferenceCell c : cells(Paper.A)) {
+            if (c.experiment().equals(experiment) && "parity_mlp".equals(c.model()) && c.parityN() == n && c.parityK() == k
+                && c.parityM() == m && c.hidden() == hidden && close(c.wd(), wd) && close(c.lr(), lr) && c.armKind().equals(armKind)
+                && (armKind.equals("free") || close(c.rho(), rho)))
+                hits.add(c);
+        }
+        if (hits.size() > 1)
+            throw new IllegalStateException(hits.size() + " cells match: " + hits.stream().map(ReferenceCell::cell).toList());
+        return hits.stream().findFirst();
+    }
+
     /** Whether {@code experiment} names one of Paper B's experiments (the two papers share no name). */
     public static boolean isPaperB(String experiment) {
         return cells(Paper.B).stream().anyMatch(c -> c.experiment().equals(experiment));

@@ -146,16 +146,19 @@ public final class StudyAnalysis {
             ref = new StudyResult.Reference(r.cell(), r.size(), theirs.reached(), n(theirs.median()), n(ci.lo()), n(ci.hi()),
                     n(r.medianNormAtGrok()), p, verdict);
         }
+        StudyResult.Parity parity = c.isParity()
+                ? new StudyResult.Parity(c.parity().n(), c.parity().k(), c.parity().trainSize(), c.parity().testSize()) : null;
         if (rows.isEmpty())
             return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
-                    rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, 0, 0, 0, null, null, null, null, null, List.of(), ref, c.temperature());
+                    rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, 0, 0, 0, null, null, null, null, null, List.of(), ref, c.temperature(),
+                    parity);
         samples.put(c, ours);
         Interval ci = Bootstrap.medianCi(ours);
         double[] norms = rows.stream().filter(r -> r.outcome().tGrok() >= 0).mapToDouble(r -> r.outcome().normAtGrok()).toArray();
         return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, rows.size(), grokked, diverged, n(ours.median()), n(ci.lo()),
                 n(ci.hi()), n(CensoredSample.fromSteps(tMem).median()), n(norms.length == 0 ? Double.NaN : median(norms)),
-                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature());
+                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity);
     }
 
     // ---- the delay law
@@ -191,7 +194,8 @@ public final class StudyAnalysis {
     }
 
     private void delayLaw(ExperimentPlan e, List<CellPlan> ready) {
-        List<CellPlan> clamped = ready.stream().filter(c -> c.arm() == Arm.CLAMP).toList();
+        parityDelayLaw(e, ready.stream().filter(CellPlan::isParity).toList());
+        List<CellPlan> clamped = ready.stream().filter(c -> c.arm() == Arm.CLAMP && !c.isParity()).toList();
         Map<Integer, List<CellPlan>> byP = group(clamped, CellPlan::p);
         for (var entry : byP.entrySet()) {
             StudyResult.Fit f = delayFit(e.name(), "p=" + entry.getKey(), entry.getValue());
@@ -238,6 +242,59 @@ public final class StudyAnalysis {
                 top.rho(), top.maxSteps(), fmt(s.median()), fmt(atOne)), s.fraction(), null, null,
                 "ρ = 1.30 still groks (12/16 within 30k at lr 1e-3): delayed, not prevented", 0.75, null, null, verdict,
                 "agrees when at least half the seeds grok and their median is later than at ρ = 1"));
+    }
+
+    /**
+     * Sparse parity (Paper A §8), per task (n, k, m): the free control's Wc, the delay law over the
+     * clamped cells, and the delay of the highest ρ above Wc against the free control — each beside
+     * the same number on Paper A's released cells where the experiment names them.
+     */
+    private void parityDelayLaw(ExperimentPlan e, List<CellPlan> ready) {
+        for (var entry : group(ready, CellPlan::taskLabel).entrySet()) {
+            String label = "sparse parity " + entry.getKey(), key = entry.getKey().replace("=", "").replace(' ', '_');
+            List<CellPlan> free = entry.getValue().stream().filter(c -> c.arm() == Arm.FREE).toList();
+            for (CellPlan c : free) parityWc(e, c);
+            List<CellPlan> clamped = entry.getValue().stream().filter(c -> c.arm() == Arm.CLAMP).toList();
+            if (clamped.isEmpty()) continue;
+            StudyResult.Fit f = delayFit(e.name(), entry.getKey(), clamped);
+            if (f != null) {
+                // the paper's slope: the same fit on its released cells at the ρ values it has of ours
+                List<double[]> theirs = new ArrayList<>();
+                for (CellPlan c : clamped)
+                    ReferenceLookup.of(e, c).map(r -> r.tGrok().median()).filter(m -> !Double.isNaN(m))
+                            .ifPresent(m -> theirs.add(new double[]{c.rho(), Math.log(m)}));
+                double paper = Double.NaN;
+                String paperText = null;
+                if (theirs.stream().mapToDouble(v -> v[0]).distinct().count() >= 2) {
+                    paper = LinearFit.of(theirs.stream().mapToDouble(v -> v[0]).toArray(), theirs.stream().mapToDouble(v -> v[1]).toArray()).slope();
+                    paperText = String.format(Locale.ROOT, "%.2f (the same fit on Paper A's released cells at ρ = %s)", paper,
+                            theirs.stream().map(v -> String.format(Locale.ROOT, "%.2f", v[0])).sorted().collect(Collectors.joining(", ")));
+                }
+                claims.add(intervalClaim(e.name() + ".alpha." + key, e.name(), "delay-law slope α (ln T_grok against ρ), " + label,
+                        f.slope(), f.lo(), f.hi(), paperText, paper, Double.NaN, Double.NaN));
+                claims.add(thresholdClaim(e.name() + ".r2." + key, e.name(), "R² of the delay-law fit, " + label, f.r2(), null, Double.NaN, 0.95));
+            }
+            // PROTOCOL §5: held at 1.30·Wc sparse parity groks later than free (T ≈ 6539 against 2648), not never
+            CellPlan top = clamped.stream().filter(c -> c.rho() > 1 + 1e-9).max(Comparator.comparingDouble(CellPlan::rho)).orElse(null);
+            CellPlan control = top == null ? null : free.stream().filter(c -> c.isControlOf(top)).findFirst().orElse(null);
+            if (control == null) continue;
+            double refTop = referenceMedian(e, top), refFree = referenceMedian(e, control);
+            boolean paper = !Double.isNaN(refTop) && !Double.isNaN(refFree);
+            ratioClaim(e.name() + ".above_wc." + key, e.name(), String.format(Locale.ROOT,
+                            "held above Wc, %s groks later than free: T_grok(ρ = %.2f) / T_grok(free control)", label, top.rho()), top, control,
+                    paper ? String.format(Locale.ROOT, "%.2f× (%.0f → %.0f, Paper A's released cells)", refTop / refFree, refFree, refTop) : null,
+                    paper ? refTop / refFree : Double.NaN);
+        }
+    }
+
+    /** A free sparse-parity cell's Wc beside the paper's cell (PROTOCOL §5: n = 30, k = 3, m = 1000 groks at ‖W‖ ≈ 20.6). */
+    private void parityWc(ExperimentPlan e, CellPlan free) {
+        double ours = wc(free);
+        if (Double.isNaN(ours)) return;
+        Double paper = ReferenceLookup.of(e, free).map(ReferenceCell::medianNormAtGrok).filter(w -> !Double.isNaN(w)).orElse(null);
+        claims.add(relativeClaim(e.name() + ".wc." + free.id(), e.name(), String.format(Locale.ROOT,
+                "Wc (median ‖W‖ at T_grok, free runs), sparse parity %s, H = %d, λ = %s, lr = %s", free.taskLabel(), free.hidden(),
+                free.weightDecay(), free.lr()), ours, paper, 0.05));
     }
 
     private void scaling(ExperimentPlan e, List<CellPlan> ready) {
@@ -298,7 +355,9 @@ public final class StudyAnalysis {
     // ---- the critical norm
 
     private void criticalNorm(ExperimentPlan e, List<CellPlan> ready) {
-        List<CellPlan> free = ready.stream().filter(c -> c.arm() == Arm.FREE && !Double.isNaN(wc(c))).toList();
+        // sparse parity has no modulus to fit a power law over: each free cell's Wc beside the paper's
+        ready.stream().filter(c -> c.isParity() && c.arm() == Arm.FREE).forEach(c -> parityWc(e, c));
+        List<CellPlan> free = ready.stream().filter(c -> c.arm() == Arm.FREE && !c.isParity() && !Double.isNaN(wc(c))).toList();
         boolean paper = "grokfss".equals(e.reference());
         // the power law over p at the most common (f, λ, lr)
         Map<String, List<CellPlan>> byConfig = group(free, c -> String.format(Locale.ROOT, "f=%.2f λ=%s lr=%s", c.trainFrac(),

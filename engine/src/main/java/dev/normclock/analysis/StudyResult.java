@@ -9,11 +9,26 @@ import java.util.List;
  */
 public record StudyResult(String study, String version, List<Cell> cells, List<Fit> fits, List<Claim> claims, List<String> notes) {
 
-    /** One cell: our seeds' outcome and, where the paper released the same cell, theirs (temperature: Paper B's τ). */
+    /**
+     * One cell: our seeds' outcome and, where the paper released the same cell, theirs (temperature:
+     * Paper B's τ). A sparse-parity cell has its task in {@code parity} and p = 0, trainFrac NaN, d = 0.
+     */
     public record Cell(String experiment, String cell, String arm, int p, double trainFrac, int d, int hidden, double lr,
                        double weightDecay, Double rho, Double wc, int tInt, int maxSteps, int seeds, int finished, int grokked,
                        int diverged, Double medianTGrok, Double ciLo, Double ciHi, Double medianTMem, Double medianNormAtGrok,
-                       List<Integer> tGrok, Reference reference, Double temperature) {
+                       List<Integer> tGrok, Reference reference, Double temperature, Parity parity) {
+
+        /** The task as a delay-law fit's label names it: "p=41", or "n=30 k=3 m=1000" (as CellPlan's). */
+        public String taskLabel() {
+            return parity == null ? "p=" + p : parity.label();
+        }
+    }
+
+    /** A sparse-parity cell's task: n input bits, k relevant, m training and {@code test} test points. */
+    public record Parity(int n, int k, int m, int test) {
+        public String label() {
+            return "n=" + n + " k=" + k + " m=" + m;
+        }
     }
 
     /** The paper's cell: its seeds, median with a bootstrap interval, and a rank test of the two T_grok samples. */

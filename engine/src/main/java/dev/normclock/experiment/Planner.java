@@ -3,12 +3,12 @@ package dev.normclock.experiment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * Groups a study's cells into populations: one per model and shape (p, f, d, H) and phase, at most
+ * Groups a study's cells into populations: one per model and shape (p, f, d, H; for sparse parity
+ * n, m, test points and H) and phase, at most
  * {@link #MAX_MODELS} models each. Phase 1 trains every free control (and the forking arms, which
  * need no Wc); phase 2 the clamped and rescaled arms, whose targets need the Wc phase 1 measured.
  */
@@ -25,8 +25,7 @@ public final class Planner {
         Map<String, List<PopulationPlan.Slot>> byShape = new LinkedHashMap<>();
         for (CellPlan c : cells) {
             if (!inPhase.test(c)) continue;
-            String shape = String.format(Locale.ROOT, "%s%s-p%d-f%.4f-d%d-H%d", c.model(), c.layerNorm() ? "ln" : "", c.p(), c.trainFrac(),
-                    c.d(), c.hidden());
+            String shape = c.shapeKey();
             List<PopulationPlan.Slot> slots = byShape.computeIfAbsent(shape, k -> new ArrayList<>());
             for (int seed : c.seeds()) slots.add(new PopulationPlan.Slot(c, seed));
         }

@@ -3,7 +3,7 @@ package dev.normclock.experiment;
 import java.util.List;
 
 /**
- * Models trained together: the seeds of one or more cells that share a shape (p, f, d, H), each
+ * Models trained together: the seeds of one or more cells that share a shape ({@link CellPlan#shapeKey()}), each
  * slot with its own hyperparameters. {@code phase} 1 holds the free controls, phase 2 the arms
  * that need their Wc.
  */

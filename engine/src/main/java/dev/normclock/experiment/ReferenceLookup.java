@@ -25,11 +25,27 @@ public final class ReferenceLookup {
             }
         }
         if (!c.paperASetting() || c.decayAfter()) return Optional.empty();
+        if (c.isParity()) return parity(exp, c);
         String model = c.model().equals("mlp") ? "mlp" : c.layerNorm() ? "attention_ln" : "attention";
         try {
             return ReferenceData.find(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.referenceArm(), c.rho())
                     .filter(r -> r.tInt() < 0 || r.tInt() == c.tInt())
                     .filter(r -> r.d() == c.d() && r.hidden() == c.hidden() && r.model().equals(model));
+        } catch (IllegalStateException ambiguous) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Paper A's sparse-parity cell (experiment parity or parity_lambda). Its free rows carry a
+     * t_int (1000, or 1e9 in parity_lambda) that never acted, so t_int is matched for held arms only.
+     */
+    private static Optional<ReferenceCell> parity(ExperimentPlan exp, CellPlan c) {
+        var t = c.parity();
+        try {
+            return ReferenceData.findParity(exp.reference(), t.n(), t.k(), t.trainSize(), c.hidden(), c.weightDecay(), c.lr(),
+                            c.referenceArm(), c.rho())
+                    .filter(r -> c.arm() == Arm.FREE || r.tInt() < 0 || r.tInt() == c.tInt());
         } catch (IllegalStateException ambiguous) {
             return Optional.empty();
         }

@@ -22,8 +22,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.normclock.Version;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
-import dev.normclock.model.ModularPopulation;
 import dev.normclock.model.MlpPopulation.Metrics;
+import dev.normclock.model.ParityPopulation;
+import dev.normclock.model.Population;
 import dev.normclock.results.CurvePoint;
 import dev.normclock.results.ExperimentRow;
 import dev.normclock.results.ResultsStore;
@@ -31,8 +32,6 @@ import dev.normclock.results.RunOutcome;
 import dev.normclock.results.RunRow;
 import dev.normclock.results.RunSpec;
 import dev.normclock.results.RunStatus;
-import dev.normclock.task.ModularAddition;
-import dev.normclock.task.ModularAddition.Split;
 import dev.normclock.train.EvalSchedule;
 import dev.normclock.train.Medians;
 import dev.normclock.train.PopulationCheckpoint;
@@ -41,7 +40,8 @@ import dev.normclock.train.TrainerState;
 
 /**
  * Runs a study into a results folder: the free controls first (phase 1), their Wc, then every
- * clamped or rescaled arm at ρ·Wc (phase 2), each phase as populations of models of one shape.
+ * clamped or rescaled arm at ρ·Wc (phase 2), each phase as populations of models of one shape
+ * (modular-addition models, or the parity MLP for sparse-parity cells).
  *
  * <p>Started again on the same folder it resumes: runs that finished are kept and not trained
  * again; an unfinished population continues from its last checkpoint (weights, Adam moments,
@@ -172,6 +172,10 @@ public final class Reproduction {
         var o = r.outcome();
         int g = cell.clampGroup();
         if (g < 0) return o.normAtGrok();
+        if (cell.isParity()) { // the parity MLP has no embedding: its groups are W1 and W2
+            if (g == ParityPopulation.W1) return o.normW1AtGrok();
+            if (g == ParityPopulation.W2) return o.normW2AtGrok();
+        }
         if (g == 0) return o.normEAtGrok();                 // E, or the attention model's embed group
         if (g == 3) return o.normW2AtGrok();                // W2, or the attention model's unembedding U
         if (cell.model().equals("mlp") && g == 1) return o.normW1AtGrok();
@@ -218,13 +222,11 @@ public final class Reproduction {
         if (kept == b) return true;
 
         CellPlan first = plan.first();
-        ModularAddition task = first.task();
         Hyper hyper = new Hyper(b);
-        Split[] splits = new Split[b];
         int[] maxSteps = new int[b];
         EvalSchedule[] schedules = new EvalSchedule[b];
         String[] configs = new String[b];
-        try (ModularPopulation pop = first.kind().create(b, task.trainSize(), backend.precision())) {
+        try (Population pop = first.createPopulation(b, backend.precision())) {
             for (int m = 0; m < b; m++) {
                 PopulationPlan.Slot s = slots.get(m);
                 CellPlan c = s.cell();
@@ -239,10 +241,9 @@ public final class Reproduction {
                 hyper.clampGroup[m] = c.clampGroup();
                 hyper.squaredError[m] = c.squaredError();
                 hyper.temperature[m] = (float) c.temperature();
-                splits[m] = task.split(study.baseKey(), s.seed());
                 maxSteps[m] = c.maxSteps();
                 schedules[m] = EvalSchedule.parse(c.evalGrid(), c.maxSteps());
-                pop.initialise(m, study.baseKey(), s.seed(), c.biasStd());
+                c.prepare(pop, m, study.baseKey(), s.seed());
                 configs[m] = config(study, s, hyper.clampTarget[m]);
             }
             Path checkpoint = out.resolve("checkpoints").resolve(plan.id() + ".ckpt");
@@ -310,14 +311,14 @@ public final class Reproduction {
                     return progress.stopRequested();
                 }
             };
-            RunOutcome[] outcomes = new PopulationTrainer(backend).run(pop, hyper, splits, settings, state, listener);
+            RunOutcome[] outcomes = new PopulationTrainer(backend).run(pop, hyper, settings, state, listener);
             boolean interrupted = Arrays.stream(outcomes).anyMatch(o -> o.status() == RunStatus.INTERRUPTED);
             if (!interrupted) Files.deleteIfExists(checkpoint);
             return !interrupted;
         }
     }
 
-    private static void save(Path checkpoint, String fingerprint, ModularPopulation pop, TrainerState s) {
+    private static void save(Path checkpoint, String fingerprint, Population pop, TrainerState s) {
         try {
             PopulationCheckpoint.write(checkpoint, fingerprint, pop, s);
         } catch (IOException e) {

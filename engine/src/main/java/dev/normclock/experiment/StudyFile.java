@@ -20,6 +20,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import dev.normclock.model.MlpShape;
 import dev.normclock.task.ModularAddition;
+import dev.normclock.task.SparseParity;
 import dev.normclock.train.EvalSchedule;
 
 /**
@@ -28,6 +29,10 @@ import dev.normclock.train.EvalSchedule;
  * the study's {@code defaults}, then their experiment's; a cell field given as a list expands the
  * cell into one cell per value (several lists: every combination), except {@code seeds}, where a
  * list names the seed indices and a number counts them from 0.
+ *
+ * <p>A cell of {@code model: parity-mlp} learns sparse parity ({@code parity_n}, {@code parity_k},
+ * {@code parity_m}, {@code parity_test}) instead of modular addition, and its {@code hidden} and
+ * {@code t_int} default to the papers' 512 and 1000.
  *
  * <p>Built-in presets are files of this format in the jar ({@code normclock reproduce
  * --show-preset NAME} prints one to copy and edit).
@@ -39,13 +44,21 @@ public final class StudyFile {
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
     static final List<String> CELL_FIELDS = List.of("id", "arm", "p", "train_frac", "d", "hidden", "lr", "weight_decay",
             "decay_order", "rho", "wc", "wc_lr", "wc_temperature", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std", "loss",
-            "temperature", "clamp_group", "model", "layer_norm");
+            "temperature", "clamp_group", "model", "layer_norm", "parity_n", "parity_k", "parity_m", "parity_test");
     /** Paper A's settings, used where neither the cell nor a defaults block says otherwise. */
     private static final Map<String, Object> BUILT_IN = Map.ofEntries(Map.entry("train_frac", 0.4), Map.entry("d", 128),
             Map.entry("hidden", 256), Map.entry("lr", 1e-3), Map.entry("weight_decay", 1.0), Map.entry("decay_order", "before"),
             Map.entry("t_int", 500), Map.entry("eval_grid", "log360"), Map.entry("retire_window", 0), Map.entry("bias_std", 1e-6),
             Map.entry("loss", "ce"), Map.entry("temperature", 1.0), Map.entry("clamp_group", "all"), Map.entry("model", "mlp"),
             Map.entry("layer_norm", false));
+    /**
+     * The parity MLP's settings (PROTOCOL §1–§3, as {@code normclock train --model parity-mlp}), used
+     * for a parity-mlp cell where no defaults block or the cell names the field.
+     */
+    private static final Map<String, Object> PARITY_BUILT_IN = Map.of("hidden", 512, "t_int", 1000, "parity_n", 30, "parity_k", 3,
+            "parity_m", 1000, "parity_test", 2000);
+    private static final List<String> MODULAR_FIELDS = List.of("p", "train_frac", "d");
+    private static final List<String> PARITY_FIELDS = List.of("parity_n", "parity_k", "parity_m", "parity_test");
 
     private StudyFile() {
     }
@@ -134,8 +147,22 @@ public final class StudyFile {
                 defaults.fields().forEachRemaining(f -> merged.put(f.getKey(), f.getValue()));
                 expDefaults.fields().forEachRemaining(f -> merged.put(f.getKey(), f.getValue()));
                 c.fields().forEachRemaining(f -> merged.put(f.getKey(), f.getValue()));
-                for (Map<String, JsonNode> one : expand(merged, cat, origin)) plans.add(cell(expName, one, cat, origin));
+                Set<String> given = new java.util.HashSet<>(), local = new java.util.HashSet<>();
+                defaults.fieldNames().forEachRemaining(given::add);
+                expDefaults.fieldNames().forEachRemaining(local::add);
+                c.fieldNames().forEachRemaining(local::add);
+                given.addAll(local);
+                for (Map<String, JsonNode> one : expand(merged, cat, origin)) {
+                    if (one.get("model").asText().equals("parity-mlp"))
+                        PARITY_BUILT_IN.forEach((k, v) -> {
+                            if (!given.contains(k)) one.put(k, YAML.valueToTree(v));
+                        });
+                    plans.add(cell(expName, one, local, cat, origin));
+                }
             }
+            if (kind == AnalysisKind.SCALING && plans.stream().anyMatch(CellPlan::isParity))
+                throw new InvalidStudyException(origin + ": " + at + "analysis: scaling fits the delay law across p, which sparse-parity "
+                        + "cells do not have; use delay_law (one fit per parity_n, parity_k, parity_m)");
             Set<String> ids = new java.util.HashSet<>();
             for (CellPlan cp : plans)
                 if (!ids.add(cp.id())) throw new InvalidStudyException(origin + ": " + at + "cells: two cells are both '" + cp.id()
@@ -145,7 +172,7 @@ public final class StudyFile {
                 if (cp.arm() == Arm.FREE || cp.arm() == Arm.FORK || !Double.isNaN(cp.wc())) continue;
                 if (plans.stream().noneMatch(x -> x.isControlOf(cp)))
                     throw new InvalidStudyException(origin + ": " + at + "cells: " + cp.arm().label() + " cell " + cp.id()
-                            + " needs the Wc of a free control with p=" + cp.p() + ", train_frac=" + cp.trainFrac() + ", d=" + cp.d()
+                            + " needs the Wc of a free control with " + cp.taskFields()
                             + ", hidden=" + cp.hidden() + ", weight_decay=" + cp.weightDecay() + ", lr=" + cp.controlLr() + ", temperature=" + cp.controlTemperature()
                             + " in experiment '" + expName + "': add that free cell, or give the cell a fixed wc");
             }
@@ -182,7 +209,12 @@ public final class StudyFile {
         return out;
     }
 
-    private static CellPlan cell(String experiment, Map<String, JsonNode> f, String at, String origin) {
+    /**
+     * One cell from its merged fields. {@code local}: the fields its experiment's defaults or the
+     * cell itself name — a field of the other task there is a mistake, whereas the study's defaults
+     * serve cells of every model.
+     */
+    private static CellPlan cell(String experiment, Map<String, JsonNode> f, Set<String> local, String at, String origin) {
         String pre = at + ".";
         Arm arm;
         if (!f.containsKey("arm")) throw new InvalidStudyException(origin + ": " + pre + "arm: missing (free, clamp or rescale)");
@@ -191,9 +223,25 @@ public final class StudyFile {
         } catch (IllegalArgumentException e) {
             throw new InvalidStudyException(origin + ": " + pre + "arm: " + e.getMessage());
         }
-        int p = (int) integer(required(f, "p", pre, origin), pre + "p", origin, 2, 100_000);
-        double trainFrac = real(f.get("train_frac"), pre + "train_frac", origin, 0, 1, false);
-        int d = (int) integer(f.get("d"), pre + "d", origin, 1, 65_536);
+        String model = f.get("model").asText();
+        if (!model.equals("mlp") && !model.equals("attention") && !model.equals("parity-mlp"))
+            throw new InvalidStudyException(origin + ": " + pre + "model: must be mlp, attention or parity-mlp; got '" + model + "'");
+        boolean isParity = model.equals("parity-mlp");
+        for (String k : isParity ? MODULAR_FIELDS : PARITY_FIELDS)
+            if (local.contains(k))
+                throw new InvalidStudyException(origin + ": " + pre + k + (isParity
+                        ? ": the parity-mlp model learns sparse parity, which has no p, train_frac or d; give parity_n, parity_k, parity_m, parity_test"
+                        : ": applies to model: parity-mlp only; this cell's model is " + model));
+        int p = 0, d = 0;
+        double trainFrac = Double.NaN;
+        SparseParity parity = null;
+        if (isParity) {
+            parity = parity(f, pre, origin);
+        } else {
+            p = (int) integer(required(f, "p", pre, origin), pre + "p", origin, 2, 100_000);
+            trainFrac = real(f.get("train_frac"), pre + "train_frac", origin, 0, 1, false);
+            d = (int) integer(f.get("d"), pre + "d", origin, 1, 65_536);
+        }
         int hidden = (int) integer(f.get("hidden"), pre + "hidden", origin, 1, 65_536);
         double lr = real(f.get("lr"), pre + "lr", origin, 0, Double.MAX_VALUE, false);
         double wd = real(f.get("weight_decay"), pre + "weight_decay", origin, 0, Double.MAX_VALUE, true);
@@ -232,31 +280,48 @@ public final class StudyFile {
         String loss = f.get("loss").asText();
         if (!loss.equals("ce") && !loss.equals("mse"))
             throw new InvalidStudyException(origin + ": " + pre + "loss: must be ce or mse; got '" + loss + "'");
-        String model = f.get("model").asText();
-        if (!model.equals("mlp") && !model.equals("attention"))
-            throw new InvalidStudyException(origin + ": " + pre + "model: must be mlp or attention; got '" + model + "'");
         if (!f.get("layer_norm").isBoolean())
             throw new InvalidStudyException(origin + ": " + pre + "layer_norm: must be true or false; got " + show(f.get("layer_norm")));
         boolean layerNorm = f.get("layer_norm").asBoolean();
+        if (layerNorm && isParity)
+            throw new InvalidStudyException(origin + ": " + pre + "layer_norm: only the attention model has LayerNorms; this cell's model is " + model);
         String group = f.get("clamp_group").asText();
         if (!dev.normclock.train.CellSpec.clampGroups(model).containsKey(group))
             throw new InvalidStudyException(origin + ": " + pre + "clamp_group: must be one of "
                     + String.join(", ", dev.normclock.train.CellSpec.clampGroups(model).keySet().stream().sorted().toList())
                     + " for the " + model + " model; got '" + group + "'");
-        try {
-            new ModularAddition(p, trainFrac);
-            new MlpShape(p, d, hidden);
-            new dev.normclock.model.ModularPopulation.Kind(model, p, d, hidden, layerNorm);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidStudyException(origin + ": " + at + ": " + e.getMessage());
+        if (!isParity) {
+            try {
+                new ModularAddition(p, trainFrac);
+                new MlpShape(p, d, hidden);
+                new dev.normclock.model.ModularPopulation.Kind(model, p, d, hidden, layerNorm);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidStudyException(origin + ": " + at + ": " + e.getMessage());
+            }
         }
-        String id = f.containsKey("id") ? f.get("id").asText()
+        String id = f.containsKey("id") ? f.get("id").asText() : isParity
+                ? CellPlan.defaultParityId(arm, parity, hidden, lr, wd, rho, tau, loss.equals("mse"), group)
                 : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group, model, layerNorm);
         if (!id.matches("[A-Za-z0-9_.+-]+"))
             throw new InvalidStudyException(origin + ": " + pre + "id: letters, digits and _ . + - only; got '" + id + "'");
         return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, wcTau, tInt, maxSteps,
                 seeds, grid, window, biasStd, tau, loss.equals("mse"), dev.normclock.train.CellSpec.clampGroups(model).get(group), model,
-                layerNorm);
+                layerNorm, parity);
+    }
+
+    /** A parity-mlp cell's task: n bits, k of them relevant, m training and some test points. */
+    private static SparseParity parity(Map<String, JsonNode> f, String pre, String origin) {
+        int n = (int) integer(required(f, "parity_n", pre, origin), pre + "parity_n", origin, 1, 65_536);
+        int k = (int) integer(required(f, "parity_k", pre, origin), pre + "parity_k", origin, 1, Integer.MAX_VALUE);
+        if (k > n) throw new InvalidStudyException(origin + ": " + pre + "parity_k: the relevant bits are among the parity_n = " + n
+                + " input bits, so k must be from 1 to " + n + "; got " + k);
+        int m = (int) integer(required(f, "parity_m", pre, origin), pre + "parity_m", origin, 1, Integer.MAX_VALUE);
+        int test = (int) integer(required(f, "parity_test", pre, origin), pre + "parity_test", origin, 1, Integer.MAX_VALUE);
+        try {
+            return new SparseParity(n, k, m, test);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidStudyException(origin + ": " + pre.substring(0, pre.length() - 1) + ": " + e.getMessage());
+        }
     }
 
     private static int[] seeds(JsonNode v, String at, String origin) {

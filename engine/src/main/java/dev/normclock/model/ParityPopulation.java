@@ -120,6 +120,17 @@ public final class ParityPopulation implements Population {
         noGrad = new double[models];
     }
 
+    /**
+     * Floating-point operations one training step of one model executes with {@code trainSize}
+     * points (multiply–add counted as two): X·W1 and act·W2 forward, actᵀ·dz and dz·W2ᵀ, and Xᵀ·dPre
+     * (no gradient of the inputs).
+     */
+    public static double flopsPerStep(int n, int hidden, int trainSize) {
+        double first = 2.0 * trainSize * n * hidden;                       // X·W1
+        double out = 2.0 * trainSize * hidden * SparseParity.CLASSES;      // act·W2
+        return 2 * first + 3 * out;
+    }
+
     private Tensor alloc(int count, int rows, int cols) {
         return memory.alloc(count, rows, cols);
     }

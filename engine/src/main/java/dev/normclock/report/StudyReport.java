@@ -119,17 +119,18 @@ public final class StudyReport {
                     c.medianTMem() == null ? "—" : fmt(c.medianTMem(), "%.0f"), c.medianNormAtGrok() == null ? "—" : fmt(c.medianNormAtGrok(), "%.2f"),
                     r == null ? "—" : r.grokked() + "/" + r.seeds(),
                     r == null ? "—" : r.medianTGrok() == null ? "censored" : range(r.medianTGrok(), r.ciLo(), r.ciHi(), "%.0f"),
+                    r == null || r.medianNormAtGrok() == null ? "—" : fmt(r.medianNormAtGrok(), "%.2f"),
                     r == null || r.rankTestP() == null ? "—" : fmt(r.rankTestP(), "%.3f"), r == null ? "—" : r.verdict()));
         }
         doc.table(List.of("cell", "arm", "ρ", "Wc used", "grokked", "median T_grok [95 %]", "median T_mem", "‖W‖ at grok",
-                "paper grokked", "paper median T_grok [95 %]", "rank test p", "verdict"), rows);
+                "paper grokked", "paper median T_grok [95 %]", "paper ‖W‖ at grok", "rank test p", "verdict"), rows);
     }
 
     /** T_grok against ρ on a log axis: our medians with intervals per group, the fitted lines, the paper's medians. */
     private void delayFigure(ReportDocument doc, String experiment, List<StudyResult.Cell> cells, List<StudyResult.Fit> fits) throws IOException {
         Chart chart = Chart.of("T_grok against ρ (" + experiment + ")", "ρ = held norm / Wc", "median T_grok (steps)").logY();
         Function<StudyResult.Cell, String> group = c -> (c.arm().equals("clamp") ? "" : c.arm() + " ")
-                + (cells.stream().map(StudyResult.Cell::p).distinct().count() > 1 ? "p=" + c.p() : "")
+                + (cells.stream().map(StudyResult.Cell::taskLabel).distinct().count() > 1 ? c.taskLabel() : "")
                 + (cells.stream().map(StudyResult.Cell::lr).distinct().count() > 1 ? " lr=" + c.lr() : "") + tau(cells, c);
         Map<String, List<StudyResult.Cell>> groups = cells.stream().filter(c -> c.rho() != null)
                 .collect(Collectors.groupingBy(c -> group.apply(c).strip(), TreeMap::new, Collectors.toList()));
@@ -144,7 +145,7 @@ public final class StudyReport {
         }
         for (StudyResult.Fit f : fits) {
             if (!f.kind().equals("delay_law")) continue;
-            double[] rho = cells.stream().filter(c -> c.rho() != null && (f.label().equals("p=" + c.p()) || f.label().equals("lr=" + c.lr())))
+            double[] rho = cells.stream().filter(c -> c.rho() != null && (f.label().equals(c.taskLabel()) || f.label().equals("lr=" + c.lr())))
                     .mapToDouble(StudyResult.Cell::rho).sorted().toArray();
             if (rho.length < 2) continue;
             double[] x = {rho[0], rho[rho.length - 1]};
@@ -231,8 +232,8 @@ public final class StudyReport {
                     : r.outcome().tGrok()) - target))).orElseThrow();
             List<CurvePoint> curve = store.curve(rep.id()).stream().filter(p -> p.step() > 0).toList();
             if (curve.size() < 2) continue;
-            String label = (c.rho() == null ? c.arm() : c.arm() + " ρ=" + fmt(c.rho(), "%.2f")) + (cells.stream().map(StudyResult.Cell::p)
-                    .distinct().count() > 1 ? " p=" + c.p() : "") + (cells.stream().map(StudyResult.Cell::lr).distinct().count() > 1 ? " lr=" + c.lr() : "")
+            String label = (c.rho() == null ? c.arm() : c.arm() + " ρ=" + fmt(c.rho(), "%.2f")) + (cells.stream().map(StudyResult.Cell::taskLabel)
+                    .distinct().count() > 1 ? " " + c.taskLabel() : "") + (cells.stream().map(StudyResult.Cell::lr).distinct().count() > 1 ? " lr=" + c.lr() : "")
                     + tau(cells, c);
             if (!labels.add(label)) label = c.cell(); // cells that differ in what the label leaves out (τ, loss, group): their ids
             double[] step = curve.stream().mapToDouble(CurvePoint::step).toArray();
@@ -244,7 +245,8 @@ public final class StudyReport {
         if (shown == 0) return;
         doc.figure(acc.save(figures, experiment + "-accuracy", "Test (solid) and train (dashed) accuracy against step for the seed "
                 + "of each cell whose T_grok is nearest the cell's median."));
-        doc.figure(norm.save(figures, experiment + "-norm", "The weight norm ‖W‖ (E, W1, W2) against step for the same seeds: "
+        doc.figure(norm.save(figures, experiment + "-norm", "The weight norm ‖W‖ (every weight matrix: E, W1, W2 of the MLP; W1, W2 of the "
+                + "parity MLP) against step for the same seeds: "
                 + "free runs find their own norm, held arms sit at ρ·Wc from t_int on, one-shot arms are rescaled once and released."));
     }
 

@@ -124,14 +124,47 @@ class StudyAnalysisTest {
     }
 
     @Test
+    void sparseParityIsTrainedStoredAndAnalysedLikeTheMlp() {
+        List<StudyResult.Cell> cells = result.cells().stream().filter(c -> c.experiment().equals("parity")).toList();
+        assertEquals(4, cells.size(), "free control and three held arms");
+        for (StudyResult.Cell c : cells) {
+            assertEquals(new StudyResult.Parity(16, 3, 400, 500), c.parity(), c.cell());
+            assertTrue(c.cell().startsWith("parity_n16_k3_m400_H64"), c.cell());
+            assertEquals(c.seeds(), c.grokked(), "the tiny parity task groks in every seed: " + c);
+        }
+        assertEquals(cells.getFirst().medianNormAtGrok(), cells.get(1).wc(), "held at rho times the free control's Wc");
+        try (var store = dev.normclock.results.ResultsStore.openExisting(dir)) {
+            var runs = store.allRuns().stream().filter(r -> Reproduction.runKey(r).startsWith("smoke/parity/")).toList();
+            assertEquals(12, runs.size());
+            for (var r : runs) {
+                assertEquals("parity-mlp", r.spec().model());
+                assertTrue(r.spec().configJson().contains("\"task\":\"sparse_parity\"") && r.spec().configJson().contains("\"parity_n\":16"),
+                        r.spec().configJson());
+                assertTrue(!store.curve(r.id()).isEmpty(), "its curve is logged");
+            }
+        }
+        StudyResult.Fit f = result.fits().stream().filter(x -> x.experiment().equals("parity")).findFirst()
+                .orElseThrow(() -> new AssertionError("no parity fit: " + result.fits() + " " + result.notes()));
+        assertEquals("delay_law", f.kind());
+        assertEquals("n=16 k=3 m=400", f.label());
+        assertEquals(3, f.points());
+        assertTrue(f.slope() > 0, "held higher, parity groks later: " + f);
+        assertEquals(f.slope(), claim("parity.alpha.n16_k3_m400").ours());
+        assertEquals("no paper value", claim("parity.alpha.n16_k3_m400").verdict(), "smoke cells are not the paper's");
+        assertEquals(cells.getFirst().medianNormAtGrok(), claim("parity.wc." + cells.getFirst().cell()).ours());
+        assertTrue(claim("parity.above_wc.n16_k3_m400").ours() > 1, "held at 1.3 Wc it groks later than free");
+    }
+
+    @Test
     void theReportOfEveryAnalysisIsWritten() throws IOException {
         // the mediation and collapse cells share rho across temperatures: each needs a series of its own
         var files = dev.normclock.report.StudyReport.write(dir, result);
         String md = java.nio.file.Files.readString(files.markdown());
-        for (String experiment : List.of("delay", "mediation", "collapse"))
+        for (String experiment : List.of("delay", "mediation", "collapse", "parity"))
             assertTrue(md.contains("Experiment " + experiment), "the report has experiment " + experiment);
         assertTrue(java.nio.file.Files.exists(files.figures().resolve("collapse-delay.png")), "the collapse grid's figure");
         assertTrue(java.nio.file.Files.exists(files.figures().resolve("mediation-temperature.png")), "T_grok against tau");
+        assertTrue(java.nio.file.Files.exists(files.figures().resolve("parity-delay.png")), "sparse parity's delay law");
     }
 
     @Test

@@ -31,12 +31,21 @@ import dev.normclock.train.PopulationCheckpoint;
  * they were, not trained again. A damaged checkpoint is refused with a message saying what to do.
  */
 class ReproductionResumeTest {
-    /** Two phases, two shapes, a clamp and a rescale arm, budgets that differ per cell. */
+    /**
+     * Two phases, three shapes (one of them the parity MLP, first in both phases, so that a stop in
+     * phase 2 lands in a parity population), a clamp and a rescale arm, budgets that differ per cell.
+     */
     static final String STUDY = """
             study: resume
             base_key: 11
             defaults: {train_frac: 0.6, d: 32, hidden: 64, lr: 3.0e-3, t_int: 150, seeds: 2, eval_grid: every10}
             experiments:
+              - name: parity
+                analysis: delay_law
+                defaults: {model: parity-mlp, parity_n: 16, parity_k: 3, parity_m: 400, parity_test: 500}
+                cells:
+                  - {arm: free, max_steps: 2000}
+                  - {arm: clamp, rho: 1.3, max_steps: 2500}
               - name: e
                 analysis: delay_law
                 cells:
@@ -84,9 +93,11 @@ class ReproductionResumeTest {
 
     @Test
     void theUninterruptedStudyFinishesEveryRun() {
-        assertEquals(7 * 2, expected.size(), "14 runs: " + expected.keySet());
+        assertEquals(9 * 2, expected.size(), "18 runs: " + expected.keySet());
         assertTrue(expected.values().stream().noneMatch(s -> s.startsWith("RUNNING") || s.startsWith("INTERRUPTED")));
-        assertTrue(expected.values().stream().filter(s -> s.startsWith("GROKKED")).count() >= 8, "most runs grok: " + expected);
+        assertTrue(expected.values().stream().filter(s -> s.startsWith("GROKKED")).count() >= 10, "most runs grok: " + expected);
+        assertTrue(expected.entrySet().stream().filter(e -> e.getKey().startsWith("resume/parity/")).allMatch(e -> e.getValue().startsWith("GROKKED")),
+                "the parity runs grok: " + expected);
     }
 
     @Test
@@ -121,7 +132,8 @@ class ReproductionResumeTest {
         assertTrue(first.interrupted());
         Map<String, String> stopped = snapshot(out);
         assertTrue(stopped.values().stream().anyMatch(s -> s.startsWith("INTERRUPTED")), "some runs were interrupted");
-        assertTrue(Files.list(out.resolve("checkpoints")).findAny().isPresent(), "the stop wrote a checkpoint");
+        assertTrue(Files.list(out.resolve("checkpoints")).anyMatch(f -> f.getFileName().toString().startsWith("phase2-parity-mlp")),
+                "the stop wrote the parity population's checkpoint");
         Map<String, String> finishedRows = finishedRows(out);
 
         Reproduction.Summary second = run(out, new Reproduction.Progress() { }, 30);

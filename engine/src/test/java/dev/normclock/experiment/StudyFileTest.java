@@ -53,17 +53,19 @@ class StudyFileTest {
     @Test
     void everyCellOfThePaperPresetHasThePapersCell() {
         StudyPlan s = StudyFile.load("paper");
-        assertEquals(List.of("grokfss", "denserho", "efflr", "pscan", "normint", "tfnoln", "tfnormint", "mediation", "mediation_mse",
+        assertEquals(List.of("grokfss", "denserho", "efflr", "pscan", "normint", "tfnoln", "tfnormint", "parity", "mediation", "mediation_mse",
                         "collapse"),
                 s.experiments().stream().map(ExperimentPlan::name).toList());
         for (ExperimentPlan e : s.experiments())
             for (CellPlan c : e.cells()) {
                 var ref = ReferenceLookup.of(e, c);
                 assertTrue(ref.isPresent(), e.name() + "/" + c.id() + " has no paper cell");
-                assertEquals(ref.get().size(), c.seeds().length, e.name() + "/" + c.id() + ": seeds as the paper");
+                // sparse parity is cheap but runs 12 of the paper's 16 seeds
+                assertEquals(e.name().equals("parity") ? 12 : ref.get().size(), c.seeds().length, e.name() + "/" + c.id() + ": seeds");
                 assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
+                if (c.arm() != Arm.FREE) assertEquals(ref.get().tInt(), c.tInt(), e.name() + "/" + c.id() + ": t_int as the paper");
             }
-        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5 + 7 + 6 + 12, s.cells().count());
+        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5 + 4 + 7 + 6 + 12, s.cells().count());
     }
 
     @Test
@@ -113,6 +115,102 @@ class StudyFileTest {
         assertTrue(bad.getMessage().contains("experiments[0].cells[0].loss: must be ce or mse"), bad.getMessage());
     }
 
+    @Test
+    void sparseParityCellsTakeThePapersDefaultsAndSayTheirTaskInIdAndConfig() {
+        StudyPlan s = StudyFile.parse("""
+                study: t
+                defaults: {train_frac: 0.6, d: 32, p: 41}
+                experiments:
+                  - name: parity
+                    reference: parity
+                    defaults: {model: parity-mlp, max_steps: 50000}
+                    cells:
+                      - {arm: free}
+                      - {arm: clamp, rho: [0.90, 1.30]}
+                      - {arm: clamp, rho: 1.30, parity_n: 20}
+                      - {arm: free, parity_n: 20}
+                      - {arm: free, parity_m: 600, parity_test: 500, hidden: 64, t_int: 150, seeds: 3}
+                  - name: mixed
+                    cells:
+                      - {arm: free, max_steps: 100}
+                """, "t.yaml");
+        ExperimentPlan e = s.experiment("parity");
+        List<CellPlan> c = e.cells();
+        CellPlan free = c.get(0), held = c.get(2);
+        assertEquals(new dev.normclock.task.SparseParity(30, 3, 1000, 2000), free.parity(), "the CLI's parity defaults");
+        assertEquals(512, free.hidden());
+        assertEquals(1000, held.tInt(), "PROTOCOL §3: parity holds the norm from step 1000");
+        assertEquals("parity_n30_k3_m1000_H512_wd1_lr1e-3_free", free.id());
+        assertEquals("parity_n30_k3_m1000_H512_wd1_lr1e-3_clamp_rho1.30", held.id());
+        assertEquals("parity_n30_k3_m600_H64_wd1_lr1e-3_free_test500", c.get(5).id());
+        assertEquals(64, c.get(5).hidden());
+        assertEquals(150, c.get(5).tInt());
+        var config = held.config();
+        assertEquals("sparse_parity", config.get("task"));
+        assertEquals("parity-mlp", config.get("model"));
+        assertEquals(List.of(30, 3, 1000, 2000), List.of(config.get("parity_n"), config.get("parity_k"), config.get("parity_m"),
+                config.get("parity_test")));
+        assertEquals(null, config.get("p"), "the study's default p is modular addition's, not the parity cell's");
+        assertEquals(0, held.p());
+        assertTrue(Double.isNaN(held.trainFrac()));
+        assertTrue(free.isControlOf(held) && free.isControlOf(c.get(1)));
+        assertTrue(!free.isControlOf(c.get(3)) && c.get(4).isControlOf(c.get(3)), "a control shares n");
+        assertTrue(!c.get(5).isControlOf(held), "and m, the test size and H");
+        CellPlan modular = s.experiment("mixed").cells().getFirst();
+        assertEquals(41, modular.p());
+        assertTrue(!modular.isParity() && modular.id().startsWith("p41_f0.60_d32_H256"), modular.id());
+        assertTrue(!free.shapeKey().equals(c.get(4).shapeKey()) && free.shapeKey().equals(held.shapeKey()), "one population per parity shape");
+    }
+
+    @Test
+    void parityCellsFindPaperAsReleasedParityCells() {
+        StudyPlan s = StudyFile.parse("""
+                study: t
+                experiments:
+                  - name: parity
+                    reference: parity
+                    defaults: {model: parity-mlp, max_steps: 50000}
+                    cells:
+                      - {arm: free}
+                      - {arm: clamp, rho: [0.90, 1.10, 1.30]}
+                      - {arm: free, parity_n: 20}
+                      - {arm: free, hidden: 256}
+                      - {arm: free, parity_m: 600}
+                      - {arm: clamp, rho: 1.30, t_int: 500, id: held_early}
+                """, "t.yaml");
+        ExperimentPlan e = s.experiments().getFirst();
+        List<CellPlan> c = e.cells();
+        var free = ReferenceLookup.of(e, c.get(0)).orElseThrow();
+        assertEquals("adamw_n30_k3_m1000_H512_wd1e00_lr1e-03__free", free.cell());
+        assertEquals(20.625, free.medianNormAtGrok(), 1e-9, "PROTOCOL §5: free sparse parity groks at ‖W‖ ≈ 20.6");
+        assertEquals(2647.5, free.tGrok().median(), 1e-9, "(T ≈ 2648)");
+        assertEquals("adamw_n30_k3_m1000_H512_wd1e00_lr1e-03__clamp_rho0.90", ReferenceLookup.of(e, c.get(1)).orElseThrow().cell());
+        assertTrue(ReferenceLookup.of(e, c.get(2)).isEmpty(), "the paper has no ρ = 1.10");
+        var held = ReferenceLookup.of(e, c.get(3)).orElseThrow();
+        assertEquals(6538.5, held.tGrok().median(), 1e-9, "PROTOCOL §5: clamp ρ = 1.30 → T ≈ 6539");
+        assertEquals("adamw_n20_k3_m1000_H512_wd1e00_lr1e-03__free", ReferenceLookup.of(e, c.get(4)).orElseThrow().cell());
+        assertTrue(ReferenceLookup.of(e, c.get(5)).isEmpty(), "H differs");
+        assertEquals("adamw_n30_k3_m600_H512_wd1e00_lr1e-03__free", ReferenceLookup.of(e, c.get(6)).orElseThrow().cell());
+        assertTrue(ReferenceLookup.of(e, c.get(7)).isEmpty(), "held from another step");
+        assertEquals(6538.5 + c.get(3).retireWindow(), ReferenceLookup.expectedSteps(e, c.get(3)), 1e-9, "the plan expects the paper's T_grok");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "k above n | {arm: free, model: parity-mlp, parity_n: 20, parity_k: 25, max_steps: 10} | experiments[0].cells[0].parity_k: the relevant bits are among the parity_n = 20 input bits, so k must be from 1 to 20; got 25",
+            "m missing | {arm: free, model: parity-mlp, parity_m: null, max_steps: 10} | experiments[0].cells[0].parity_m: missing",
+            "m zero | {arm: free, model: parity-mlp, parity_m: 0, max_steps: 10} | experiments[0].cells[0].parity_m: must be a whole number from 1",
+            "n not a number | {arm: free, model: parity-mlp, parity_n: many, max_steps: 10} | experiments[0].cells[0].parity_n: must be a whole number",
+            "p on parity | {arm: free, model: parity-mlp, p: 41, max_steps: 10} | experiments[0].cells[0].p: the parity-mlp model learns sparse parity, which has no p",
+            "parity field on the mlp | {arm: free, p: 41, parity_n: 20, max_steps: 10} | experiments[0].cells[0].parity_n: applies to model: parity-mlp only; this cell's model is mlp",
+            "layer norm | {arm: free, model: parity-mlp, layer_norm: true, max_steps: 10} | experiments[0].cells[0].layer_norm: only the attention model has LayerNorms",
+            "clamp group | {arm: clamp, model: parity-mlp, rho: 1, wc: 20, clamp_group: E, max_steps: 2000} | experiments[0].cells[0].clamp_group: must be one of W1, W2, all for the parity-mlp model",
+            "model | {arm: free, model: parity, max_steps: 10} | experiments[0].cells[0].model: must be mlp, attention or parity-mlp; got 'parity'",
+            "no parity control | {arm: clamp, model: parity-mlp, rho: 1.3, max_steps: 2000} | needs the Wc of a free control with parity_n=30, parity_k=3, parity_m=1000, parity_test=2000, hidden=512"})
+    void invalidParityFieldsAreNamed(String what, String cell, String message) {
+        invalidFieldsAreNamed(what, cell, message);
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "unknown field | {arm: free, p: 23, max_steps: 10, rhoo: 1} | experiments[0].cells[0].rhoo: unknown field",
@@ -147,6 +245,9 @@ class StudyFileTest {
         assertTrue(assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.parse(
                 "study: t\nexperiments:\n  - {name: a, analysis: magic, cells: [{arm: free, p: 23, max_steps: 5}]}\n", "f")).getMessage()
                 .contains("experiments[0].analysis: must be one of critical_norm, delay_law"));
+        assertTrue(assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.parse(
+                "study: t\nexperiments:\n  - {name: a, analysis: scaling, cells: [{arm: free, model: parity-mlp, max_steps: 5}]}\n", "f"))
+                .getMessage().contains("experiments[0].analysis: scaling fits the delay law across p, which sparse-parity cells do not have"));
         assertTrue(assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.load("no-such-preset-or-file")).getMessage()
                 .contains("the presets are quick, paperb, paper, smoke"));
     }
