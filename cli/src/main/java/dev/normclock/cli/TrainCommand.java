@@ -86,7 +86,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     String loss = "ce";
     @Option(names = "--clamp-group", paramLabel = "GROUP", description = "What the clamp holds: all (the whole norm) or one group, the others free: E, W1 or W2 of the MLP; embed, attn, mlp or unembed of the attention model. Default: ${DEFAULT-VALUE}.")
     String clampGroup = "all";
-    @Option(names = "--alloc-gamma", paramLabel = "GAMMA", description = "Paper B's per-group allocation at fixed total norm: the norm is held at the target (--rho with --wc, or --norm) with the --clamp-group's share of it fixed at t_int: its norm there times 1 + GAMMA, renormalised with the rest (GAMMA > -1; 0 is the plain clamp).")
+    @Option(names = "--alloc-gamma", paramLabel = "GAMMA", description = "Paper B's per-group allocation at fixed total norm: the norm is held at the target (--rho with --wc, or --norm); at t_int the --clamp-group's norm is first multiplied by 1 + GAMMA and the whole renormalised to the target, then held as by the plain clamp (GAMMA > -1; 0 is the plain clamp).")
     Double allocGamma;
     @Option(names = "--eval-grid", paramLabel = "GRID", description = "log360 (Paper A: ~360 log-spaced steps up to the budget) or everyK (e.g. every25, Paper B). Default: ${DEFAULT-VALUE}.")
     String evalGrid = "log360";
@@ -175,7 +175,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 : !Double.isNaN(c.rho()) ? String.format("norm held at %.3g x Wc %.4g = %.4g from step %d", c.rho(), c.wc(), c.clampTarget(), c.clampFrom())
                 : "free norm";
         if (!Double.isNaN(c.allocGamma()))
-            clamp += String.format(" with the share of %s fixed at its norm there x %.3g", c.clampGroupName(), 1 + c.allocGamma());
+            clamp += String.format(", %s's norm reallocated there x %.3g", c.clampGroupName(), 1 + c.allocGamma());
         else if (c.clampGroup() >= 0 && !clamp.equals("free norm")) clamp = clamp.replace("norm held", "norm of " + c.clampGroupName() + " held");
         if (c.isParity()) return String.format("parity-mlp: n=%d k=%d, %d training and %d test points, H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
                 c.parity().n(), c.parity().k(), c.parity().trainSize(), c.parity().testSize(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(),

@@ -213,7 +213,7 @@ class CliTest {
         Run r = run(tiny(dir, "--precision", "float64", "--rho", "1.0", "--wc", "3", "--clamp-from", "5", "--clamp-group", "W2",
                 "--alloc-gamma", "0.3").toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("with the share of W2 fixed at its norm there x 1.30"), r.out());
+        assertTrue(r.out().contains(", W2's norm reallocated there x 1.30"), r.out());
         assertTrue(r.out().contains("cpu-float64 backend"), r.out());
         try (ResultsStore store = ResultsStore.open(dir)) {
             String config = store.allRuns().get(0).spec().configJson();

@@ -111,6 +111,8 @@ public final class StudyAnalysis {
                 case FORK -> forks(e, ready);
                 case MEDIATION -> mediation(e, ready);
                 case COLLAPSE -> collapse(e, ready);
+                case ALLOCATION -> allocation(e, ready);
+                case PRECISION -> precision(e, ready);
                 case NONE -> { }
             }
         }
@@ -151,14 +153,19 @@ public final class StudyAnalysis {
         if (rows.isEmpty())
             return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                     rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, 0, 0, 0, null, null, null, null, null, List.of(), ref, c.temperature(),
-                    parity);
+                    parity, group(c), n(c.allocGamma()), c.precision().label());
         samples.put(c, ours);
         Interval ci = Bootstrap.medianCi(ours);
         double[] norms = rows.stream().filter(r -> r.outcome().tGrok() >= 0).mapToDouble(r -> r.outcome().normAtGrok()).toArray();
         return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, rows.size(), grokked, diverged, n(ours.median()), n(ci.lo()),
                 n(ci.hi()), n(CensoredSample.fromSteps(tMem).median()), n(norms.length == 0 ? Double.NaN : median(norms)),
-                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity);
+                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity, group(c), n(c.allocGamma()), c.precision().label());
+    }
+
+    /** The group a cell's clamp holds alone (or whose share an allocation fixes); null for the whole norm. */
+    private static String group(CellPlan c) {
+        return c.clampGroup() < 0 ? null : dev.normclock.train.CellSpec.clampGroupName(c.clampGroup(), c.model());
     }
 
     // ---- the delay law
@@ -600,8 +607,96 @@ public final class StudyAnalysis {
                 onRho.r2() < onScale.r2() ? "agrees" : "differs", "agrees when below the R² on the logit scale: the delay follows L, not ρ"));
     }
 
-    /** Mean over the cell's seeds of the logit scale at the logged step nearest {@code step}. */
-    private double logitScaleNear(CellPlan c, double step) {
+    // ---- per-group allocation
+
+    /**
+     * Paper B's allocation at fixed total norm: per held norm and group, each γ's median T_grok
+     * over that of γ = 0, seeds paired (every arm of a seed starts from the same weights and split),
+     * beside the same ratio on Paper B's released cells where the experiment names them.
+     */
+    private void allocation(ExperimentPlan e, List<CellPlan> ready) {
+        List<CellPlan> shifted = ready.stream().filter(c -> !Double.isNaN(c.allocGamma())).toList();
+        Map<String, List<CellPlan>> byHold = group(shifted, c -> String.format(Locale.ROOT, "%s rho %.4f tau %.4f %s", c.taskLabel(), c.rho(),
+                c.temperature(), dev.normclock.train.CellSpec.clampGroupName(c.clampGroup(), c.model())));
+        boolean any = false;
+        for (List<CellPlan> arms : byHold.values()) {
+            CellPlan zero = arms.stream().filter(c -> c.allocGamma() == 0).findFirst().orElse(null);
+            if (zero == null) continue;
+            any = true;
+            double refZero = referenceMedian(e, zero);
+            for (CellPlan arm : arms.stream().sorted(Comparator.comparingDouble(CellPlan::allocGamma)).toList()) {
+                if (arm == zero) continue;
+                String group = dev.normclock.train.CellSpec.clampGroupName(arm.clampGroup(), arm.model());
+                double paper = referenceMedian(e, arm) / refZero;
+                pairedRatioClaim(e.name() + String.format(Locale.ROOT, ".alloc_ratio.%s.gamma%+.2f", group, arm.allocGamma()), e.name(),
+                        String.format(Locale.ROOT, "T_grok with %s's share of the held norm (ρ = %.2f) shifted by γ = %+.2f, over γ = 0 "
+                                + "(seeds paired)", group, arm.rho(), arm.allocGamma()), arm, zero,
+                        Double.isNaN(paper) ? null : String.format(Locale.ROOT, "%.2f× (Paper B's released cells)", paper), paper);
+            }
+        }
+        if (!any) notes.add(e.name() + ": an allocation analysis needs a cell at alloc_gamma: 0 to compare each shift with");
+        if ("alloc".equals(e.reference()))
+            notes.add(e.name() + ": Paper B does not say which group γ shifts nor how; this project holds the group's share fixed at "
+                    + "its value at t_int times 1 + γ (renormalised), so its cells are compared with Paper B's by γ alone");
+    }
+
+    /** Median T_grok of {@code num} over that of {@code den} on the seeds both have, with a bootstrap interval over those seeds. */
+    private void pairedRatioClaim(String id, String experiment, String statement, CellPlan num, CellPlan den, String paper, double paperValue) {
+        int[] seeds = Arrays.stream(num.seeds()).filter(s -> contains(den.seeds(), s)).toArray();
+        if (seeds.length < 2) return;
+        double[] a = tGrok(num, seeds), b = tGrok(den, seeds);
+        ToDoubleFunction<double[]> ratio = idx -> medianOf(a, idx) / medianOf(b, idx);
+        double[] index = java.util.stream.IntStream.range(0, seeds.length).asDoubleStream().toArray();
+        Interval ci = Bootstrap.ci(index, ratio);
+        claims.add(intervalClaim(id, experiment, statement, ratio.applyAsDouble(index), n(ci.lo()), n(ci.hi()), paper, paperValue,
+                Double.NaN, Double.NaN));
+    }
+
+    // ---- the precision audit
+
+    /**
+     * Paper B's precision audit: each float64 cell against the float32 cell that is the same in
+     * everything else. The ratio of median T_grok (seeds paired) should be 1 unless float32
+     * rounding — softmax collapse, where a training point's probability rounds to exactly 1 and its
+     * gradient vanishes — shapes the delay; beside it, how many seeds grokked at the same logged
+     * step, and the softmax-collapse fraction at the logged step nearest the float32 median.
+     */
+    private void precision(ExperimentPlan e, List<CellPlan> ready) {
+        boolean any = false;
+        for (CellPlan wide : ready) {
+            if (wide.precision() != dev.normclock.backend.Precision.FLOAT64) continue;
+            CellPlan narrow = ready.stream().filter(c -> c.precision() == dev.normclock.backend.Precision.FLOAT32 && twins(c, wide))
+                    .findFirst().orElse(null);
+            if (narrow == null) continue;
+            any = true;
+            pairedRatioClaim(e.name() + ".precision_ratio." + narrow.id(), e.name(),
+                    "median T_grok in float64 over float32, " + narrow.id() + " (seeds paired)", wide, narrow, null, Double.NaN);
+            int[] seeds = Arrays.stream(wide.seeds()).filter(s -> contains(narrow.seeds(), s)).toArray();
+            double[] a = tGrok(wide, seeds), b = tGrok(narrow, seeds);
+            int same = 0;
+            for (int i = 0; i < seeds.length; i++) if (a[i] == b[i]) same++;
+            double median = samples.get(narrow).median();
+            String collapse = Double.isNaN(median) ? "" : String.format(Locale.ROOT,
+                    "; softmax-collapsed share of the training points near the float32 median T_grok: float32 %.3f, float64 %.3f",
+                    curveMeanNear(narrow, median, CurvePoint::collapse), curveMeanNear(wide, median, CurvePoint::collapse));
+            notes.add(String.format(Locale.ROOT, "%s: %s: %d of %d seeds grok at the same logged step in float32 and float64%s",
+                    e.name(), narrow.id(), same, seeds.length, collapse));
+        }
+        if (!any) notes.add(e.name() + ": a precision analysis needs float64 cells with float32 twins (the same cell with precision: float32)");
+    }
+
+    /** The same cell but for its precision (and so its id). */
+    private static boolean twins(CellPlan a, CellPlan b) {
+        java.util.Map<String, Object> x = a.config(), y = b.config();
+        for (String k : new String[]{"cell", "precision"}) {
+            x.remove(k);
+            y.remove(k);
+        }
+        return x.equals(y) && java.util.Arrays.equals(a.seeds(), b.seeds()) && Double.compare(a.wc(), b.wc()) == 0;
+    }
+
+    /** Mean over the cell's seeds of a logged metric at the logged step nearest {@code step}. */
+    private double curveMeanNear(CellPlan c, double step, java.util.function.ToDoubleFunction<CurvePoint> metric) {
         double sum = 0;
         int count = 0;
         for (int seed : c.seeds()) {
@@ -610,12 +705,17 @@ public final class StudyAnalysis {
             CurvePoint best = null;
             for (CurvePoint pt : curves.apply(r.id()))
                 if (best == null || Math.abs(pt.step() - step) < Math.abs(best.step() - step)) best = pt;
-            if (best != null && Double.isFinite(best.logitScale())) {
-                sum += best.logitScale();
+            if (best != null && Double.isFinite(metric.applyAsDouble(best))) {
+                sum += metric.applyAsDouble(best);
                 count++;
             }
         }
         return count == 0 ? Double.NaN : sum / count;
+    }
+
+    /** Mean over the cell's seeds of the logit scale at the logged step nearest {@code step}. */
+    private double logitScaleNear(CellPlan c, double step) {
+        return curveMeanNear(c, step, CurvePoint::logitScale);
     }
 
     private double referenceMedian(ExperimentPlan e, CellPlan c) {

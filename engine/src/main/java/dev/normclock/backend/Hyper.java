@@ -25,11 +25,12 @@ public final class Hyper {
     public final double[] forkScale;
     /**
      * Per-group allocation at fixed total norm (Paper B): with clampGroup g ≥ 0 and a shift γ here,
-     * the clamp holds the whole ‖W‖ at the target, but group g's share of it is fixed at its first
-     * clamp: its norm then, times 1 + γ, renormalised with the rest to the target. NaN: none.
+     * the first clamp reallocates — group g's norm times 1 + γ, the whole renormalised to the
+     * target — and every later one holds the whole ‖W‖ as the plain clamp does (so γ = 0 is the
+     * plain clamp). NaN: none.
      */
     public final double[] allocGamma;
-    /** The group's held share ‖W_g‖/‖W‖ of an allocation, set at its first clamp (NaN until then). */
+    /** The group's share ‖W_g‖/‖W‖ set by an allocation's first clamp (NaN until then). */
     public final double[] allocShare;
 
     public Hyper(int models) {

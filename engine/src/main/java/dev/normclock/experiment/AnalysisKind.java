@@ -25,6 +25,13 @@ public enum AnalysisKind {
     MEDIATION,
     /** Paper B's ρ × τ grid: R² of ln T_grok against the logit scale L and against ρ. */
     COLLAPSE,
+    /**
+     * Paper B's per-group allocation at fixed total norm: T_grok of each shift γ of one group's
+     * share over γ = 0, seeds paired.
+     */
+    ALLOCATION,
+    /** Paper B's precision audit: each float64 cell against its float32 twin, seeds paired. */
+    PRECISION,
     /** Cells only: medians and the comparison with the paper, no fit. */
     NONE;
 

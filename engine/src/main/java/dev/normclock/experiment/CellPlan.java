@@ -30,11 +30,15 @@ import dev.normclock.task.SparseParity;
  * @param model      mlp, attention (hidden is then its MLP width) or parity-mlp
  * @param layerNorm  the attention model's LayerNorms
  * @param parity     the sparse-parity task of a parity-mlp cell (n, k, m and test points); null for modular addition
+ * @param allocGamma Paper B's per-group allocation: the held norm, clampGroup's norm reallocated at
+ *                   t_int by 1 + γ (see {@link dev.normclock.backend.Hyper#allocGamma}); NaN: none
+ * @param precision  float32, or float64 (Paper B's precision audit, trained by the float64 backend)
  */
 public record CellPlan(String experiment, String id, Arm arm, int p, double trainFrac, int d, int hidden, double lr,
                        double weightDecay, boolean decayAfter, double rho, double wc, double wcLr, double wcTau, int tInt, int maxSteps,
                        int[] seeds, String evalGrid, int retireWindow, double biasStd, double temperature, boolean squaredError,
-                       int clampGroup, String model, boolean layerNorm, SparseParity parity) {
+                       int clampGroup, String model, boolean layerNorm, SparseParity parity, double allocGamma,
+                       dev.normclock.backend.Precision precision) {
 
     public boolean isParity() {
         return parity != null;
@@ -70,8 +74,12 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
 
     /** What cells trained in one population must share: the model and every dimension of its tensors. */
     public String shapeKey() {
-        if (isParity()) return String.format(Locale.ROOT, "%s-n%d-m%d-t%d-H%d", model, parity.n(), parity.trainSize(), parity.testSize(), hidden);
-        return String.format(Locale.ROOT, "%s%s-p%d-f%.4f-d%d-H%d", model, layerNorm ? "ln" : "", p, trainFrac, d, hidden);
+        if (isParity()) {
+            String key = String.format(Locale.ROOT, "%s-n%d-m%d-t%d-H%d", model, parity.n(), parity.trainSize(), parity.testSize(), hidden);
+            return precision == dev.normclock.backend.Precision.FLOAT32 ? key : key + "-" + precision.label();
+        }
+        String key = String.format(Locale.ROOT, "%s%s-p%d-f%.4f-d%d-H%d", model, layerNorm ? "ln" : "", p, trainFrac, d, hidden);
+        return precision == dev.normclock.backend.Precision.FLOAT32 ? key : key + "-" + precision.label();
     }
 
     /** Floating-point operations of one training step of one model, for the plan's time estimate. */
@@ -109,6 +117,7 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
 
     /** The arm as Paper A's released results name it: clamp, or clamp_GROUP for one group held alone. */
     public String referenceArm() {
+        if (!Double.isNaN(allocGamma)) return "alloc";
         if (clampGroup < 0 || arm != Arm.CLAMP) return arm.label();
         return "clamp_" + dev.normclock.train.CellSpec.clampGroupName(clampGroup, model);
     }
@@ -139,7 +148,7 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
     public boolean isControlOf(CellPlan cell) {
         return arm == Arm.FREE && cell.arm != Arm.FREE && experiment.equals(cell.experiment) && sameTask(cell) && hidden == cell.hidden
                 && same(weightDecay, cell.weightDecay) && decayAfter == cell.decayAfter && same(lr, cell.controlLr()) && same(temperature, cell.controlTemperature())
-                && squaredError == cell.squaredError && model.equals(cell.model) && layerNorm == cell.layerNorm;
+                && squaredError == cell.squaredError && model.equals(cell.model) && layerNorm == cell.layerNorm && precision == cell.precision;
     }
 
     /** The same modular task (p, f, d), or the same parity task (n, k, m and test points: the test set sets where T_grok is measured). */
@@ -185,6 +194,12 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         return String.format(Locale.ROOT, "%.0e", v).replace("e+00", "").replace("e-0", "e-");
     }
 
+    /** What a default id adds for an allocation and for float64: "_alloc+0.30", "_float64". */
+    static String idSuffix(double allocGamma, dev.normclock.backend.Precision precision) {
+        String s = Double.isNaN(allocGamma) ? "" : String.format(Locale.ROOT, "_alloc%+.2f", allocGamma);
+        return precision == dev.normclock.backend.Precision.FLOAT32 ? s : s + "_" + precision.label();
+    }
+
     /** The run's configuration as stored with it (snake_case). */
     public Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
@@ -216,7 +231,8 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         c.put("temperature", temperature);
         c.put("loss", squaredError ? "mse" : "ce");
         c.put("clamp_group", dev.normclock.train.CellSpec.clampGroupName(clampGroup, model));
-        c.put("precision", "float32");
+        c.put("alloc_gamma", Double.isNaN(allocGamma) ? null : allocGamma);
+        c.put("precision", precision.label());
         return c;
     }
 }

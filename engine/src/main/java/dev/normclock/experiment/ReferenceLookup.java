@@ -13,6 +13,7 @@ public final class ReferenceLookup {
     public static Optional<ReferenceCell> of(ExperimentPlan exp, CellPlan c) {
         if (exp.reference() == null || exp.reference().isBlank()) return Optional.empty();
         if (ReferenceData.isPaperB(exp.reference())) { // Paper B decays after the update; either order is compared with it
+            if (!Double.isNaN(c.allocGamma())) return allocation(exp, c);
             if (!c.model().equals("mlp") || c.clampGroup() >= 0) return Optional.empty();
             if (exp.reference().equals("samestate")) return forkingArm(c);
             try {
@@ -24,7 +25,7 @@ public final class ReferenceLookup {
                 return Optional.empty();
             }
         }
-        if (!c.paperASetting() || c.decayAfter()) return Optional.empty();
+        if (!c.paperASetting() || c.decayAfter() || !Double.isNaN(c.allocGamma())) return Optional.empty();
         if (c.isParity()) return parity(exp, c);
         String model = c.model().equals("mlp") ? "mlp" : c.layerNorm() ? "attention_ln" : "attention";
         try {
@@ -49,6 +50,22 @@ public final class ReferenceLookup {
         } catch (IllegalStateException ambiguous) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * Paper B's per-group allocation cells (experiment alloc, arm alloc): matched on p, f, λ, lr, ρ,
+     * τ and γ. Which group Paper B shifted is not released, so the group is not matched (see the
+     * README on how this project reads γ).
+     */
+    private static Optional<ReferenceCell> allocation(ExperimentPlan exp, CellPlan c) {
+        if (!c.model().equals("mlp")) return Optional.empty();
+        return ReferenceData.cells(ReferenceData.Paper.B).stream()
+                .filter(r -> r.experiment().equals(exp.reference()) && r.armKind().equals("alloc") && r.p() == c.p()
+                        && Math.abs(r.trainFrac() - c.trainFrac()) < 1e-9 && Math.abs(r.lr() - c.lr()) < 1e-12
+                        && Math.abs(r.wd() - c.weightDecay()) < 1e-9 && Math.abs(r.rho() - c.rho()) < 1e-9
+                        && Math.abs(r.gamma() - c.allocGamma()) < 1e-9 && (Double.isNaN(r.tau()) ? c.temperature() == 1 : Math.abs(r.tau() - c.temperature()) < 1e-9)
+                        && r.d() == c.d() && r.hidden() == c.hidden())
+                .findFirst();
     }
 
     /**

@@ -22,6 +22,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.normclock.Version;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
+import dev.normclock.backend.cpu.CpuFloat64Backend;
 import dev.normclock.model.MlpPopulation.Metrics;
 import dev.normclock.model.ParityPopulation;
 import dev.normclock.model.Population;
@@ -84,6 +86,8 @@ public final class Reproduction {
     }
 
     private final Backend backend;
+    /** The float64 backend for cells of the precision audit, made when the first such population trains. */
+    private Backend float64;
     private final Path out;
     private final Progress progress;
     private final double checkpointSeconds;
@@ -115,6 +119,24 @@ public final class Reproduction {
     }
 
     public Summary run(StudyPlan study, String command) throws IOException {
+        try {
+            return runStudy(study, command);
+        } finally {
+            if (float64 != null) float64.close();
+            float64 = null;
+        }
+    }
+
+    /** The backend that trains a population of this precision: the one given, or the float64 CPU backend for the audit's cells. */
+    private Backend backendFor(Precision precision) {
+        if (precision == backend.precision()) return backend;
+        if (precision != Precision.FLOAT64)
+            throw new IllegalArgumentException("no " + precision.label() + " backend next to " + backend.name());
+        if (float64 == null) float64 = new CpuFloat64Backend(backend.parallelism());
+        return float64;
+    }
+
+    private Summary runStudy(StudyPlan study, String command) throws IOException {
         claimFolder(out, study);
         long start = System.nanoTime();
         int[] counts = new int[3]; // populations trained, runs kept, runs trained
@@ -167,11 +189,14 @@ public final class Reproduction {
         return norms.length == 0 ? Double.NaN : Medians.median(norms);
     }
 
-    /** The norm at grok that a cell's clamp target multiplies: the whole ‖W‖, or its clamped group's. */
+    /**
+     * The norm at grok that a cell's clamp target multiplies: the whole ‖W‖, or its clamped group's
+     * (an allocation holds the whole norm: its group only names whose share moves).
+     */
     private static double groupNormAtGrok(RunRow r, CellPlan cell) {
         var o = r.outcome();
         int g = cell.clampGroup();
-        if (g < 0) return o.normAtGrok();
+        if (g < 0 || !Double.isNaN(cell.allocGamma())) return o.normAtGrok();
         if (cell.isParity()) { // the parity MLP has no embedding: its groups are W1 and W2
             if (g == ParityPopulation.W1) return o.normW1AtGrok();
             if (g == ParityPopulation.W2) return o.normW2AtGrok();
@@ -226,6 +251,7 @@ public final class Reproduction {
         int[] maxSteps = new int[b];
         EvalSchedule[] schedules = new EvalSchedule[b];
         String[] configs = new String[b];
+        Backend backend = backendFor(first.precision());
         try (Population pop = first.createPopulation(b, backend.precision())) {
             for (int m = 0; m < b; m++) {
                 PopulationPlan.Slot s = slots.get(m);
@@ -241,6 +267,7 @@ public final class Reproduction {
                 hyper.clampGroup[m] = c.clampGroup();
                 hyper.squaredError[m] = c.squaredError();
                 hyper.temperature[m] = (float) c.temperature();
+                hyper.allocGamma[m] = c.allocGamma();
                 maxSteps[m] = c.maxSteps();
                 schedules[m] = EvalSchedule.parse(c.evalGrid(), c.maxSteps());
                 c.prepare(pop, m, study.baseKey(), s.seed());
@@ -336,7 +363,7 @@ public final class Reproduction {
         c.put("clamp_target", Double.isNaN(target) ? null : target);
         c.put("run_key", s.runKey(study.name()));
         if (s.cell().arm() == Arm.FORK) c.put("wc", null); // the target is ρ times the run's own norm at t_int
-        c.put("backend", backend.name());
+        c.put("backend", backendFor(s.cell().precision()).name());
         try {
             return JSON.writeValueAsString(c);
         } catch (JsonProcessingException e) {
@@ -359,6 +386,6 @@ public final class Reproduction {
         return new RunSpec(s.seed(), c.model() + (c.layerNorm() ? "+layernorm" : ""), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 c.decayAfter() ? "after" : "before", c.arm() == Arm.FREE ? Double.NaN : c.rho(),
                 Double.isNaN(target) ? Double.NaN : target / c.rho(), target, c.tInt(), c.temperature(), c.maxSteps(), c.evalGrid(),
-                backend.name(), Version.VERSION, configJson);
+                backendFor(c.precision()).name(), Version.VERSION, configJson);
     }
 }

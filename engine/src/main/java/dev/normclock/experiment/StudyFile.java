@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
+import dev.normclock.backend.Precision;
 import dev.normclock.model.MlpShape;
 import dev.normclock.task.ModularAddition;
 import dev.normclock.task.SparseParity;
@@ -44,13 +45,13 @@ public final class StudyFile {
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
     static final List<String> CELL_FIELDS = List.of("id", "arm", "p", "train_frac", "d", "hidden", "lr", "weight_decay",
             "decay_order", "rho", "wc", "wc_lr", "wc_temperature", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std", "loss",
-            "temperature", "clamp_group", "model", "layer_norm", "parity_n", "parity_k", "parity_m", "parity_test");
+            "temperature", "clamp_group", "model", "layer_norm", "parity_n", "parity_k", "parity_m", "parity_test", "alloc_gamma", "precision");
     /** Paper A's settings, used where neither the cell nor a defaults block says otherwise. */
     private static final Map<String, Object> BUILT_IN = Map.ofEntries(Map.entry("train_frac", 0.4), Map.entry("d", 128),
             Map.entry("hidden", 256), Map.entry("lr", 1e-3), Map.entry("weight_decay", 1.0), Map.entry("decay_order", "before"),
             Map.entry("t_int", 500), Map.entry("eval_grid", "log360"), Map.entry("retire_window", 0), Map.entry("bias_std", 1e-6),
             Map.entry("loss", "ce"), Map.entry("temperature", 1.0), Map.entry("clamp_group", "all"), Map.entry("model", "mlp"),
-            Map.entry("layer_norm", false));
+            Map.entry("layer_norm", false), Map.entry("precision", "float32"));
     /**
      * The parity MLP's settings (PROTOCOL §1–§3, as {@code normclock train --model parity-mlp}), used
      * for a parity-mlp cell where no defaults block or the cell names the field.
@@ -290,6 +291,19 @@ public final class StudyFile {
             throw new InvalidStudyException(origin + ": " + pre + "clamp_group: must be one of "
                     + String.join(", ", dev.normclock.train.CellSpec.clampGroups(model).keySet().stream().sorted().toList())
                     + " for the " + model + " model; got '" + group + "'");
+        double allocGamma = Double.NaN;
+        if (f.containsKey("alloc_gamma") && !f.get("alloc_gamma").isNull()) {
+            allocGamma = real(f.get("alloc_gamma"), pre + "alloc_gamma", origin, -1, 1e6, false);
+            if (arm != Arm.CLAMP || group.equals("all"))
+                throw new InvalidStudyException(origin + ": " + pre + "alloc_gamma: an allocation shifts one group's share of a held norm: "
+                        + "it needs arm: clamp and a clamp_group other than all");
+        }
+        Precision precision;
+        try {
+            precision = Precision.parse(f.get("precision").asText());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidStudyException(origin + ": " + pre + "precision: must be float32 or float64; got " + show(f.get("precision")));
+        }
         if (!isParity) {
             try {
                 new ModularAddition(p, trainFrac);
@@ -299,14 +313,15 @@ public final class StudyFile {
                 throw new InvalidStudyException(origin + ": " + at + ": " + e.getMessage());
             }
         }
-        String id = f.containsKey("id") ? f.get("id").asText() : isParity
+        String id = f.containsKey("id") ? f.get("id").asText() : (isParity
                 ? CellPlan.defaultParityId(arm, parity, hidden, lr, wd, rho, tau, loss.equals("mse"), group)
-                : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group, model, layerNorm);
+                : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group, model, layerNorm))
+                + CellPlan.idSuffix(allocGamma, precision);
         if (!id.matches("[A-Za-z0-9_.+-]+"))
             throw new InvalidStudyException(origin + ": " + pre + "id: letters, digits and _ . + - only; got '" + id + "'");
         return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, wcTau, tInt, maxSteps,
                 seeds, grid, window, biasStd, tau, loss.equals("mse"), dev.normclock.train.CellSpec.clampGroups(model).get(group), model,
-                layerNorm, parity);
+                layerNorm, parity, allocGamma, precision);
     }
 
     /** A parity-mlp cell's task: n bits, k of them relevant, m training and some test points. */

@@ -9,9 +9,9 @@ import dev.normclock.backend.Tensor;
 /**
  * The norm clamp of PROTOCOL §3, one for every population: after each step at which
  * {@link Hyper#clampsAt} holds a model, scale what it holds by target / norm. A model holds either
- * the whole ‖W‖ (the tensors {@code whole}) or one clamp group g alone ({@code groups[g]}), or —
- * an allocation — the whole ‖W‖ with group g's share of it fixed (group g and the rest of the
- * whole each scaled to their part of the target). A forking arm first sets its target to
+ * the whole ‖W‖ (the tensors {@code whole}) or one clamp group g alone ({@code groups[g]}). An
+ * allocation holds the whole ‖W‖ too, but its first clamp reallocates: group g and the rest of the
+ * whole are each scaled to their part of the target. A forking arm first sets its target to
  * forkScale × the norm it has reached there (N0). Norms come from the per-tensor Σ W² that AdamW
  * leaves, summed in tensor order.
  */
@@ -41,13 +41,15 @@ final class NormClamp {
         int[] count = new int[1 + groups.length];
         for (int m : active) {
             if (!hyper.clampsAt(m, step)) continue;
+            boolean allocation = !Double.isNaN(hyper.allocGamma[m]);
             int g = hyper.clampGroup[m];
             if (g >= groups.length || g >= 0 && groups[g] == null)
                 throw new IllegalArgumentException("slot " + m + ": clamp group " + g + " is not a group of the " + model + " model");
-            if (!Double.isNaN(hyper.allocGamma[m])) {
+            if (allocation && Double.isNaN(hyper.allocShare[m])) {
                 allocate(be, m, hyper, sumSquares[m]);
                 continue;
             }
+            if (allocation) g = -1; // reallocated once: from then on the plain clamp of the whole norm
             double ss = 0;
             for (int j : g < 0 ? whole : groups[g]) ss += sumSquares[m][j];
             double norm = Math.sqrt(ss);
@@ -70,9 +72,9 @@ final class NormClamp {
     }
 
     /**
-     * Model m's allocation: group g scaled to share·target and the rest of the whole to
-     * √(1 − share²)·target, the share fixed at the first call from the group's norm then, times 1 + γ,
-     * renormalised with the rest. Rare (one model of a population at most per arm), so per model.
+     * Model m's reallocation at its first clamp: group g scaled to share·target and the rest of the
+     * whole to √(1 − share²)·target, the share being the group's norm now, times 1 + γ, renormalised
+     * with the rest. Once per model, so per model.
      */
     private void allocate(Backend be, int m, Hyper hyper, double[] sumSquares) {
         int[] group = groups[hyper.clampGroup[m]];
@@ -81,10 +83,8 @@ final class NormClamp {
         double ssGroup = 0, ssRest = 0;
         for (int j : group) ssGroup += sumSquares[j];
         for (int j : rest) ssRest += sumSquares[j];
-        if (Double.isNaN(hyper.allocShare[m])) {
-            double s0 = Math.sqrt(ssGroup / (ssGroup + ssRest)), a = (1 + hyper.allocGamma[m]) * s0;
-            hyper.allocShare[m] = a / Math.sqrt(a * a + 1 - s0 * s0);
-        }
+        double s0 = Math.sqrt(ssGroup / (ssGroup + ssRest)), a = (1 + hyper.allocGamma[m]) * s0;
+        hyper.allocShare[m] = a / Math.sqrt(a * a + 1 - s0 * s0);
         double share = hyper.allocShare[m], target = hyper.clampTarget[m];
         double[] factor = new double[hyper.models()];
         int[] one = {m};

@@ -104,7 +104,9 @@ public final class StudyReport {
         doc.heading(2, "Figures");
         List<StudyResult.Cell> clamped = cells.stream().filter(c -> c.rho() != null && c.medianTGrok() != null || c.rho() != null
                 && c.reference() != null).toList();
-        if (fits.stream().anyMatch(f -> f.kind().equals("delay_law")) || !clamped.isEmpty()) delayFigure(doc, name, cells, fits);
+        boolean severalRho = clamped.stream().map(StudyResult.Cell::rho).distinct().count() > 1;
+        if (fits.stream().anyMatch(f -> f.kind().equals("delay_law")) || severalRho) delayFigure(doc, name, cells, fits);
+        if (cells.stream().anyMatch(c -> c.allocGamma() != null)) allocationFigure(doc, name, cells);
         if (fits.stream().anyMatch(f -> f.kind().equals("critical_norm"))) wcFigure(doc, name, cells, fits);
         if (cells.stream().map(StudyResult.Cell::temperature).filter(java.util.Objects::nonNull).distinct().count() > 1)
             temperatureFigure(doc, name, cells);
@@ -215,6 +217,27 @@ public final class StudyReport {
         doc.figure(chart.save(figures, experiment + "-temperature", "Median T_grok against the temperature τ for each held ρ, with 95 % "
                 + "bootstrap intervals; dashed: the paper's released cells. Under cross-entropy a higher τ undoes the delay of a higher "
                 + "norm (Paper B's mediation); under squared error it does much less."));
+    }
+
+    /** Paper B's allocation: median T_grok against the shift γ of one group's share, one series per group, the paper's dashed. */
+    private void allocationFigure(ReportDocument doc, String experiment, List<StudyResult.Cell> cells) throws IOException {
+        Chart chart = Chart.of("T_grok against the allocation shift γ (" + experiment + ")", "γ (the group's norm at t_int × (1 + γ))",
+                "median T_grok (steps)").logY();
+        Map<String, List<StudyResult.Cell>> byGroup = cells.stream().filter(c -> c.allocGamma() != null)
+                .collect(Collectors.groupingBy(c -> c.clampGroup() + (c.rho() == null ? "" : " ρ=" + fmt(c.rho(), "%.2f")), TreeMap::new,
+                        Collectors.toList()));
+        boolean paperDrawn = false;
+        for (var g : byGroup.entrySet()) {
+            List<StudyResult.Cell> l = g.getValue().stream().sorted(Comparator.comparingDouble(StudyResult.Cell::allocGamma)).toList();
+            chart.points("ours " + g.getKey(), arr(l, StudyResult.Cell::allocGamma), arr(l, StudyResult.Cell::medianTGrok),
+                    arr(l, StudyResult.Cell::ciLo), arr(l, StudyResult.Cell::ciHi));
+            if (!paperDrawn && l.size() > 1 && l.stream().anyMatch(c -> c.reference() != null && c.reference().medianTGrok() != null)) {
+                chart.dashed("paper", arr(l, StudyResult.Cell::allocGamma), arr(l, c -> c.reference() == null ? null : c.reference().medianTGrok()));
+                paperDrawn = true; // the paper's cells are one series: it does not name its group
+            }
+        }
+        doc.figure(chart.save(figures, experiment + "-allocation", "Median T_grok against the shift γ of one group's share of the held "
+                + "norm, per group, with 95 % bootstrap intervals; dashed: Paper B's released cells (its group is not named)."));
     }
 
     /** Train/test accuracy and ‖W‖ against step for the seed nearest its cell's median T_grok, one per cell (at most eight). */

@@ -26,8 +26,8 @@ import dev.normclock.task.ModularAddition;
  * @param parity     for model parity-mlp, the sparse-parity task (p, trainFrac and d then unused);
  *                   null for modular addition
  * @param allocGamma Paper B's per-group allocation at fixed total norm: the clamp holds ‖W‖ at the
- *                   target with clampGroup's share of it fixed at its first clamp, its norm there
- *                   times 1 + γ (see {@link dev.normclock.backend.Hyper#allocGamma}); NaN: none
+ *                   target, its first application reallocating clampGroup's norm there by 1 + γ
+ *                   (see {@link dev.normclock.backend.Hyper#allocGamma}); NaN: none
  */
 public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
                        double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,

@@ -168,6 +168,28 @@ class StudyAnalysisTest {
     }
 
     @Test
+    void theAllocationAndThePrecisionAuditAreAnalysed() throws IOException {
+        for (String gamma : List.of("-0.30", "+0.30")) {
+            StudyResult.Claim c = claim("alloc.alloc_ratio.W2.gamma" + gamma);
+            assertTrue(c.ours() > 0 && c.lo() <= c.ours() && c.ours() <= c.hi(), c.toString());
+        }
+        String f32 = StudyFile.load("smoke").experiments().stream().filter(e -> e.name().equals("audit")).findFirst().orElseThrow()
+                .cells().getFirst().id();
+        // float64 is the same computation up to rounding: on this small cell every seed groks at the same logged step
+        assertEquals(1.0, claim("audit.precision_ratio." + f32).ours(), 0.1);
+        assertTrue(result.notes().stream().anyMatch(n -> n.startsWith("audit: " + f32 + ": ") && n.contains("seeds grok at the same logged step")),
+                result.notes().toString());
+        try (var store = dev.normclock.results.ResultsStore.openExisting(dir)) {
+            var audit = store.allRuns().stream().filter(r -> Reproduction.runKey(r).startsWith("smoke/audit/")).toList();
+            assertEquals(4, audit.size());
+            assertEquals(2, audit.stream().filter(r -> r.spec().backend().equals("cpu-float64")).count(), "the float64 cells ran on the float64 backend");
+            assertTrue(audit.stream().anyMatch(r -> r.spec().configJson().contains("\"precision\":\"float64\"")));
+        }
+        var files = dev.normclock.report.StudyReport.write(dir, result);
+        assertTrue(java.nio.file.Files.exists(files.figures().resolve("alloc-allocation.png")), "T_grok against gamma");
+    }
+
+    @Test
     void analysisJsonReadsBack() throws IOException {
         StudyAnalysis.write(dir, result);
         assertEquals(result, StudyAnalysis.read(dir));

@@ -1,6 +1,7 @@
 package dev.normclock.experiment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,11 +31,14 @@ class StudyFileTest {
     @Test
     void thePaperBPresetMatchesPaperBsCells() {
         StudyPlan s = StudyFile.load("paperb");
-        assertEquals(List.of("mediation", "mediation_mse", "collapse", "samestate"), s.experiments().stream().map(ExperimentPlan::name).toList());
+        assertEquals(List.of("mediation", "mediation_mse", "collapse", "samestate", "alloc", "audit"),
+                s.experiments().stream().map(ExperimentPlan::name).toList());
         for (ExperimentPlan e : s.experiments()) {
             assertEquals(switch (e.name()) {
                 case "collapse" -> AnalysisKind.COLLAPSE;
                 case "samestate" -> AnalysisKind.FORK;
+                case "alloc" -> AnalysisKind.ALLOCATION;
+                case "audit" -> AnalysisKind.PRECISION;
                 default -> AnalysisKind.MEDIATION;
             }, e.analysis());
             for (CellPlan c : e.cells()) {
@@ -47,14 +51,14 @@ class StudyFileTest {
                 assertEquals(ref.get().loss(), c.squaredError() ? "mse" : "ce");
             }
         }
-        assertEquals(7 + 6 + 12 + 4, s.cells().count());
+        assertEquals(7 + 6 + 12 + 4 + 10 + 2, s.cells().count());
     }
 
     @Test
     void everyCellOfThePaperPresetHasThePapersCell() {
         StudyPlan s = StudyFile.load("paper");
         assertEquals(List.of("grokfss", "denserho", "efflr", "pscan", "normint", "tfnoln", "tfnormint", "parity", "mediation", "mediation_mse",
-                        "collapse"),
+                        "collapse", "alloc", "audit"),
                 s.experiments().stream().map(ExperimentPlan::name).toList());
         for (ExperimentPlan e : s.experiments())
             for (CellPlan c : e.cells()) {
@@ -65,7 +69,7 @@ class StudyFileTest {
                 assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
                 if (c.arm() != Arm.FREE) assertEquals(ref.get().tInt(), c.tInt(), e.name() + "/" + c.id() + ": t_int as the paper");
             }
-        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5 + 4 + 7 + 6 + 12, s.cells().count());
+        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5 + 4 + 7 + 6 + 12 + 10 + 2, s.cells().count());
     }
 
     @Test
@@ -224,13 +228,34 @@ class StudyFileTest {
             "bad grid | {arm: free, p: 23, max_steps: 10, eval_grid: sometimes} | experiments[0].cells[0].eval_grid: unknown evaluation grid",
             "fraction | {arm: free, p: 23, max_steps: 10, train_frac: 1.5} | experiments[0].cells[0].train_frac: must be > 0",
             "seed twice | {arm: free, p: 23, max_steps: 10, seeds: [1, 1]} | experiments[0].cells[0].seeds: a seed is listed twice",
-            "decay order | {arm: free, p: 23, max_steps: 10, decay_order: during} | decay_order: must be before (Paper A) or after"})
+            "decay order | {arm: free, p: 23, max_steps: 10, decay_order: during} | decay_order: must be before (Paper A) or after",
+            "precision | {arm: free, p: 23, max_steps: 10, precision: float16} | precision: must be float32 or float64; got 'float16'",
+            "alloc without group | {arm: clamp, p: 23, rho: 1, wc: 40, max_steps: 1000, alloc_gamma: 0.3} | alloc_gamma: an allocation shifts one group's share",
+            "alloc on a free cell | {arm: free, p: 23, max_steps: 10, clamp_group: W2, alloc_gamma: 0.3} | alloc_gamma: an allocation shifts",
+            "alloc gamma | {arm: clamp, p: 23, rho: 1, wc: 40, max_steps: 1000, clamp_group: W2, alloc_gamma: -1} | alloc_gamma: must be > -1"})
     void invalidFieldsAreNamed(String what, String cell, String message) {
         String text = "study: t\nexperiments:\n  - name: e\n    cells:\n      - " + cell + "\n";
         StudyFile.InvalidStudyException e = assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.parse(text, "t.yaml"));
         assertTrue(e.getMessage().contains(message), what + ": " + e.getMessage());
         assertTrue(e.getMessage().startsWith("t.yaml: "), "names the file: " + e.getMessage());
         assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
+    }
+
+    @Test
+    void allocationAndPrecisionCellsHaveTheirOwnIdsPopulationsAndReferences() {
+        StudyPlan s = StudyFile.load("paperb");
+        ExperimentPlan alloc = s.experiments().stream().filter(e -> e.name().equals("alloc")).findFirst().orElseThrow();
+        CellPlan up = alloc.cells().stream().filter(c -> c.allocGamma() == 0.3 && c.clampGroup() == 3).findFirst().orElseThrow();
+        assertTrue(up.id().endsWith("_W2_alloc+0.30"), up.id());
+        assertEquals(0.3, (Double) up.config().get("alloc_gamma"));
+        assertEquals("mlp_ce_full_p59_alloc_g+0.30", ReferenceLookup.of(alloc, up).orElseThrow().cell());
+        ExperimentPlan audit = s.experiments().stream().filter(e -> e.name().equals("audit")).findFirst().orElseThrow();
+        CellPlan f32 = audit.cells().get(0), f64 = audit.cells().get(1);
+        assertEquals(dev.normclock.backend.Precision.FLOAT64, f64.precision());
+        assertTrue(f64.id().endsWith("_float64") && !f32.id().endsWith("_float64"), f32.id() + " / " + f64.id());
+        assertEquals("float64", f64.config().get("precision"));
+        assertNotEquals(f32.shapeKey(), f64.shapeKey(), "the two precisions train in separate populations");
+        assertEquals(ReferenceLookup.of(audit, f32).orElseThrow().cell(), ReferenceLookup.of(audit, f64).orElseThrow().cell());
     }
 
     @Test

@@ -19,10 +19,10 @@ import dev.normclock.train.CellSpec;
 import dev.normclock.train.TrainerState;
 
 /**
- * Paper B's per-group allocation at fixed total norm: from clampFrom on ‖W‖ equals the target and
- * the group's share ‖W_g‖/‖W‖ stays at the share fixed at the first clamp, which is the group's
- * norm there times 1 + γ renormalised with the rest. At γ = 0 the first clamp is the plain clamp of
- * the whole norm; after it the plain clamp lets the shares drift and the allocation does not.
+ * Paper B's per-group allocation at fixed total norm: from clampFrom on ‖W‖ equals the target; the
+ * first clamp reallocates — the group's share becomes its norm there times 1 + γ renormalised with
+ * the rest — and later clamps hold the whole norm as the plain clamp does, so γ = 0 is the plain
+ * clamp throughout (up to the rounding of two scale factors instead of one at the first).
  */
 class AllocationTest {
     static final int P = 11, D = 8, H = 24, FROM = 3, STEPS = 8;
@@ -38,7 +38,7 @@ class AllocationTest {
     }
 
     @Test
-    void theTotalIsHeldAndTheGroupKeepsItsShiftedShare() {
+    void theTotalIsHeldAndTheFirstClampShiftsTheGroupsShare() {
         int models = GAMMA.length;
         ModularAddition task = new ModularAddition(P, 0.6);
         Hyper hyper = new Hyper(models);
@@ -59,9 +59,10 @@ class AllocationTest {
             double[] shareAtFirst = new double[models];
             for (int step = 1; step <= STEPS; step++) {
                 pop.trainStep(be, active, pairs, hyper, step, loss, acc);
-                if (step == FROM) { // at its first clamp γ = 0 is the plain clamp (up to the rounding of two factors instead of one)
+                if (step >= FROM) { // γ = 0 is the plain clamp
                     float[] plain = pop.w2.toArray(2), zero = pop.w2.toArray(1);
-                    for (int i = 0; i < plain.length; i++) assertEquals(plain[i], zero[i], 1e-6 * Math.abs(plain[i]), "W2[" + i + "]");
+                    for (int i = 0; i < plain.length; i++)
+                        assertEquals(plain[i], zero[i], 1e-5 * Math.abs(plain[i]) + 1e-7, "step " + step + " W2[" + i + "]");
                 }
                 for (int m = 0; m < models; m++) {
                     double e = ss(pop.emb, m), w1 = ss(pop.w1, m), w2 = ss(pop.w2, m), total = Math.sqrt(e + w1 + w2);
@@ -70,10 +71,9 @@ class AllocationTest {
                         continue;
                     }
                     assertEquals(TARGET, total, 1e-5 * TARGET, "slot " + m + " step " + step + ": total norm");
-                    if (m == 2) continue;
-                    double share = Math.sqrt(GROUP[m] == 3 ? w2 : e) / total;
-                    if (step == FROM) shareAtFirst[m] = share;
-                    assertEquals(hyper.allocShare[m], share, 1e-5, "slot " + m + " step " + step + ": the group's share is held");
+                    if (m == 2 || step != FROM) continue;
+                    shareAtFirst[m] = Math.sqrt(GROUP[m] == 3 ? w2 : e) / total;
+                    assertEquals(hyper.allocShare[m], shareAtFirst[m], 1e-5, "slot " + m + ": the first clamp sets the group's share");
                 }
             }
             // slot 1 (γ = 0) shares slot 0's weights up to the first clamp: its share is the free share s0 of W2 there
