@@ -23,6 +23,25 @@ public final class WorkPool implements AutoCloseable {
         void run(int task, int worker);
     }
 
+    /** A task over rows [i0, i1) of one model. */
+    @FunctionalInterface
+    public interface RowTask {
+        void run(int model, int i0, int i1);
+    }
+
+    /**
+     * Every listed model's rows in chunks of {@code chunk} (fixed, so that what a task computes never
+     * depends on the thread count), one task a chunk.
+     */
+    public void forEachRowChunk(int rows, int chunk, int[] models, RowTask body) {
+        int chunks = (rows + chunk - 1) / chunk;
+        forEach(models.length * chunks, (task, w) -> {
+            int model = models[task / chunks];
+            int i0 = (task % chunks) * chunk;
+            body.run(model, i0, Math.min(rows, i0 + chunk));
+        });
+    }
+
     /** How long an idle helper spins before it parks. */
     private static final long SPIN_NANOS = 200_000;
 

@@ -65,18 +65,8 @@ public final class CpuFloat64Backend implements Backend {
         t.seg.setAtIndex(D, index, v);
     }
 
-    /** Row chunks of every model as tasks: body(model, firstRow, endRow). */
-    private interface RowTask {
-        void run(int model, int i0, int i1);
-    }
-
-    private void rowChunks(int rows, int[] models, RowTask body) {
-        int chunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
-        pool.forEach(models.length * chunks, (task, w) -> {
-            int model = models[task / chunks];
-            int i0 = (task % chunks) * ROW_CHUNK;
-            body.run(model, i0, Math.min(rows, i0 + ROW_CHUNK));
-        });
+    private void rowChunks(int rows, int[] models, WorkPool.RowTask body) {
+        pool.forEachRowChunk(rows, ROW_CHUNK, models, body);
     }
 
     private void eachModel(int[] models, java.util.function.IntConsumer body) {
