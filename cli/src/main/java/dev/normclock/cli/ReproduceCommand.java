@@ -56,7 +56,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--preset", paramLabel = "NAME|FILE", description = "quick, paperb, paper, smoke, or the path of a study file.")
+    @Option(names = "--preset", paramLabel = "NAME|FILE", description = "quick, paperb, zoo, paper, smoke, or the path of a study file.")
     String preset;
     @Option(names = "--only", paramLabel = "EXP", split = ",", description = "Run only these experiments of the study (comma-separated names).")
     List<String> only;

@@ -39,7 +39,7 @@ import dev.normclock.train.EvalSchedule;
  * --show-preset NAME} prints one to copy and edit).
  */
 public final class StudyFile {
-    public static final List<String> PRESETS = List.of("quick", "paperb", "paper", "smoke");
+    public static final List<String> PRESETS = List.of("quick", "paperb", "zoo", "paper", "smoke");
     private static final YAMLMapper YAML = new YAMLMapper();
     private static final Set<String> STUDY_FIELDS = Set.of("study", "description", "base_key", "defaults", "experiments");
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");

@@ -29,6 +29,21 @@ class StudyFileTest {
     }
 
     @Test
+    void theZooPresetIsTheAttentionModelsPaperCells() {
+        StudyPlan s = StudyFile.load("zoo");
+        assertEquals(List.of("tfnoln", "tfnormint"), s.experiments().stream().map(ExperimentPlan::name).toList());
+        for (ExperimentPlan e : s.experiments())
+            for (CellPlan c : e.cells()) {
+                assertEquals("attention", c.model());
+                var ref = ReferenceLookup.of(e, c);
+                assertTrue(ref.isPresent(), e.name() + "/" + c.id() + " has no paper cell");
+                assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
+                if (c.arm() != Arm.FREE) assertEquals(ref.get().tInt(), c.tInt(), e.name() + "/" + c.id() + ": t_int as the paper");
+            }
+        assertEquals(6, s.cells().count());
+    }
+
+    @Test
     void thePaperBPresetMatchesPaperBsCells() {
         StudyPlan s = StudyFile.load("paperb");
         assertEquals(List.of("mediation", "mediation_mse", "collapse", "samestate", "alloc", "audit"),
@@ -274,6 +289,6 @@ class StudyFileTest {
                 "study: t\nexperiments:\n  - {name: a, analysis: scaling, cells: [{arm: free, model: parity-mlp, max_steps: 5}]}\n", "f"))
                 .getMessage().contains("experiments[0].analysis: scaling fits the delay law across p, which sparse-parity cells do not have"));
         assertTrue(assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.load("no-such-preset-or-file")).getMessage()
-                .contains("the presets are quick, paperb, paper, smoke"));
+                .contains("the presets are quick, paperb, zoo, paper, smoke"));
     }
 }

@@ -984,7 +984,7 @@ class CpuBackendConformanceTest {
     void scale() {
         Random rnd = new Random(41);
         Tensor[] ts = {alloc(7, 13), alloc(41, 37)};
-        double[] factor = {0.5, 9, 1.7, -0.3};
+        double[] factor = {0.5, 9, 1.7f, -0.3f}; // float values: the float backend scales by the factor rounded to float
         double[][][] before = new double[MODELS][ts.length][];
         for (int j = 0; j < ts.length; j++) {
             for (int mod : ACTIVE) before[mod][j] = fillGaussian(ts[j], mod, rnd, 2);
