@@ -2,13 +2,6 @@
 #pragma once
 #include "common.cuh"
 
-// Per-model AdamW scalars, packed by list position j (Launch writes them as floats).
-struct AdamScalars {
-    const float* lr;
-    const float* weightDecay;
-    const int* decayAfter;
-};
-
 // Block partial sums of a double per thread, written to partial[j·gridDim.x + blockIdx.x]; the
 // host adds the blocks in order, so the norm does not depend on scheduling. blockDim.x = 256.
 __device__ __forceinline__ void blockPartial(double v, double* partial, int j) {

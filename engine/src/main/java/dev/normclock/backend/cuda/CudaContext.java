@@ -1,0 +1,78 @@
+package dev.normclock.backend.cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+
+import dev.normclock.bindings.cuda.CudaDriver;
+import dev.normclock.bindings.cuda.Cublas;
+
+/**
+ * One GPU made ready for the backend: the driver, the device's primary context (shared with
+ * cuBLAS, which works in whatever context is current), one stream that every copy, kernel and
+ * GEMM is queued on — so their order is the program's order and nothing else needs
+ * synchronising until the host reads results —, the kernels' module loaded from the fatbin, and a
+ * cuBLAS handle on that stream in its default, exact-FP32 math mode (no TF32).
+ *
+ * <p>The context is made current on the thread that creates it; the backend is driven by one
+ * thread (the trainer's), and {@link #makeCurrent} serves a caller on another thread.
+ */
+final class CudaContext implements AutoCloseable {
+    final CudaDriver driver;
+    final Cublas cublas;
+    final int device;
+    final String deviceName;
+    private final MemorySegment context;
+    final MemorySegment stream, blas, module;
+    /** Host floats 1 and 0 for cuBLAS's alpha and beta (pointer mode host). */
+    final MemorySegment one, zero;
+    private final Arena arena = Arena.ofShared();
+    private final Map<String, MemorySegment> functions = new HashMap<>();
+
+    CudaContext(Map<String, String> env, int ordinal) {
+        byte[] image = KernelImage.load();
+        driver = CudaDriver.load(env);
+        cublas = Cublas.load(env);
+        driver.init();
+        device = driver.deviceGet(ordinal);
+        deviceName = CudaDriver.probe(env).gpus().get(ordinal).name();
+        context = driver.primaryContextRetain(device);
+        driver.contextSetCurrent(context);
+        stream = driver.streamCreate();
+        MemorySegment img = arena.allocate(image.length + 1L, 16); // the loader reads it in place; a trailing 0 does no harm
+        MemorySegment.copy(image, 0, img, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, image.length);
+        module = driver.moduleLoadData(img);
+        blas = cublas.create();
+        cublas.setStream(blas, stream);
+        cublas.setMathMode(blas, Cublas.DEFAULT_MATH);
+        one = Cublas.scalar(arena, 1f);
+        zero = Cublas.scalar(arena, 0f);
+    }
+
+    void makeCurrent() {
+        driver.contextSetCurrent(context);
+    }
+
+    /** A kernel of the module by its extern "C" name, looked up once. */
+    MemorySegment function(String name) {
+        return functions.computeIfAbsent(name, n -> driver.moduleGetFunction(module, n));
+    }
+
+    void synchronize() {
+        driver.streamSynchronize(stream);
+    }
+
+    @Override
+    public void close() {
+        try {
+            synchronize();
+            cublas.destroy(blas);
+            driver.moduleUnload(module);
+            driver.streamDestroy(stream);
+        } finally {
+            driver.primaryContextRelease(device);
+            arena.close();
+        }
+    }
+}
