@@ -21,9 +21,7 @@ public record CudaAvailability(CudaDriver.Report driver, Cublas.Report cublas, b
 
     /** Null when usable; else the first missing part, in the order a user fixes them. */
     public String problem() {
-        if (!driver.available())
-            return (driver.problem() == null ? "the CUDA driver sees no GPU" : driver.problem())
-                    + " (a GPU and its driver are needed; set NORMCLOCK_LIBCUDA if libcuda.so.1 is elsewhere)";
+        if (!driver.available()) return driver.problem() == null ? "the CUDA driver sees no GPU" : driver.problem();
         if (!cublas.available()) return cublas.problem();
         if (!kernels) return KernelImage.NOT_BUILT;
         return null;
