@@ -42,10 +42,11 @@ public final class CudaBackend implements Backend {
     private final DeviceMirrors mirrors;
     private final Staging staging;
     private long scratch, scratchBytes;
+    private Thread thread = Thread.currentThread(); // CudaContext made the context current on the opening thread
 
     private CudaBackend(CudaContext cuda) {
         this.cuda = cuda;
-        this.mirrors = new DeviceMirrors(cuda);
+        this.mirrors = new DeviceMirrors(cuda.memory());
         this.staging = new Staging(cuda);
     }
 
@@ -78,17 +79,31 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void syncToHost() {
+        enter();
         mirrors.toHost();
     }
 
     @Override
     public void hostChanged() {
+        enter();
         mirrors.hostChanged();
     }
 
     // ------------------------------------------------------------------------------------------
     // Helpers
     // ------------------------------------------------------------------------------------------
+
+    /**
+     * Every call runs in the backend's context: the driver keeps the current context per thread,
+     * so a call from a thread other than the last one's makes it current there first.
+     */
+    private void enter() {
+        Thread t = Thread.currentThread();
+        if (t != thread) {
+            cuda.makeCurrent();
+            thread = t;
+        }
+    }
 
     private static void float32(Tensor... ts) {
         for (Tensor t : ts)
@@ -170,6 +185,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void matmul(Tensor a, boolean transposeA, Tensor b, Tensor c, int k, boolean accumulate, int[] models) {
+        enter();
         float32(a, b, c);
         GemmMapping g = GemmMapping.of(a, transposeA, b, c, k, accumulate);
         long da = in(a), db = in(b), dc = out(c);
@@ -183,6 +199,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void transpose(Tensor src, Tensor dst, int[] models) {
+        enter();
         float32(src, dst);
         long mo = staging.begin().ints(models);
         long dm = upload(mo);
@@ -217,21 +234,25 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, int[] models) {
+        enter();
         geluRows(FROM_PAIR_TABLES, pa, pb, bias, pairs, p, pairs[models[0]].length, act, slope, models);
     }
 
     @Override
     public void biasGelu(Tensor pre, Tensor bias, Tensor act, Tensor slope, int[] models) {
+        enter();
         geluRows(FROM_ROW_AND_BIAS, pre, null, bias, null, 1, pre.rows, act, slope, models);
     }
 
     @Override
     public void gelu(Tensor x, Tensor act, Tensor slope, int[] models) {
+        enter();
         geluRows(FROM_ROW, x, null, null, null, 1, x.rows, act, slope, models);
     }
 
     @Override
     public void hiddenBackward(Tensor dAct, Tensor slope, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models) {
+        enter();
         float32(dAct, slope, dPa, dPb, dBias);
         int n = pairs[models[0]].length, ld = slope.ld;
         if (dAct.ld != ld || dPa.ld != ld || dPb.ld != ld || dBias.ld != ld)
@@ -246,6 +267,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void geluBackward(Tensor dAct, Tensor slope, Tensor dPre, int[] models) {
+        enter();
         if (slope.ld != dAct.ld || dPre.ld != dAct.ld || slope.rows != dAct.rows || dPre.rows != dAct.rows)
             throw new IllegalArgumentException("dAct, slope and dPre must have the same shape");
         multiplyInto(dAct, slope, dPre, models);
@@ -265,12 +287,14 @@ public final class CudaBackend implements Backend {
     @Override
     public void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, double[] gradScale,
                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
+        enter();
         loss("nc_cross_entropy", logits, bias, labels, temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
     }
 
     @Override
     public void squaredError(Tensor logits, Tensor bias, int[][] labels, float[] temperature, double[] gradScale,
                              float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
+        enter();
         loss("nc_squared_error", logits, bias, labels, temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
     }
 
@@ -301,6 +325,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void columnSums(Tensor x, Tensor outT, int[] models) {
+        enter();
         float32(x, outT);
         long dm = upload(staging.begin().ints(models));
         Launch l = kernel("nc_column_sums").p(dm);
@@ -319,6 +344,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void adamW(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
                       double[][] sumSquares, int[] models) {
+        enter();
         int tensors = params.length, count = models.length;
         float bc1 = (float) (1 - Math.pow(Hyper.BETA1, step)), bc2 = (float) (1 - Math.pow(Hyper.BETA2, step));
         float b1 = (float) Hyper.BETA1, b2 = (float) Hyper.BETA2, eps = (float) Hyper.EPS;
@@ -360,6 +386,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void scale(Tensor[] tensors, double[] factor, int[] models) {
+        enter();
         staging.begin();
         long mo = staging.ints(models), fo = staging.floats(perModel(factor, models));
         long dm = upload(mo);
@@ -372,6 +399,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void sumSquares(Tensor t, double[] outArr, int[] models) {
+        enter();
         float32(t);
         int nBlocks = reduceBlocks(t);
         staging.begin();
@@ -389,6 +417,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst, int[] models) {
+        enter();
         float32(src, dst);
         if (src.ld != dst.ld || src.rows != dst.rows) throw new IllegalArgumentException("copy needs equal shapes");
         long dm = upload(staging.begin().ints(models));
@@ -398,6 +427,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void addRow(Tensor x, Tensor row, int[] models) {
+        enter();
         float32(x, row);
         long dm = upload(staging.begin().ints(models));
         Launch l = kernel("nc_add_row").p(dm);
@@ -406,11 +436,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void multiply(Tensor x, Tensor y, int[] models) {
+        enter();
         multiplyInto(x, y, x, models);
     }
 
     @Override
     public void layerNorm(Tensor x, Tensor y, Tensor rstd, double eps, int[] models) {
+        enter();
         float32(x, y, rstd);
         long dm = upload(staging.begin().ints(models));
         Launch l = kernel("nc_layer_norm").p(dm);
@@ -420,6 +452,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void layerNormBackward(Tensor y, Tensor rstd, Tensor g, Tensor add, int[] models) {
+        enter();
         float32(y, rstd, g, add);
         long dm = upload(staging.begin().ints(models));
         Launch l = kernel("nc_layer_norm_backward").p(dm);
@@ -431,6 +464,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void tokenRows(Tensor e, Tensor pos, int p, Tensor x, int[] models) {
+        enter();
         float32(e, pos, x);
         int d = e.cols;
         long dm = upload(staging.begin().ints(models));
@@ -441,6 +475,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void tokenRowsBackward(Tensor dx, Tensor extra, int p, Tensor dE, Tensor dPos, int[] models) {
+        enter();
         float32(dx, extra, dE, dPos);
         int d = dE.cols;
         long dm = upload(staging.begin().ints(models));
@@ -451,6 +486,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attentionScores(Tensor q, Tensor keys, int heads, Tensor scores, int[] models) {
+        enter();
         float32(q, keys, scores);
         int dh = keys.cols / heads;
         long dm = upload(staging.begin().ints(models));
@@ -461,6 +497,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attentionScoresBackward(Tensor q, Tensor keys, Tensor dScores, int heads, Tensor dq, Tensor dKeys, int[] models) {
+        enter();
         float32(q, keys, dScores, dq, dKeys);
         int dh = keys.cols / heads, d = heads * dh;
         double scale = 1 / Math.sqrt(dh);
@@ -475,6 +512,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attentionForward(Tensor scores, Tensor values, int[][] pairs, int p, int heads, Tensor att, Tensor outT, int[] models) {
+        enter();
         float32(scores, values, att, outT);
         int n = pairs[models[0]].length, dh = values.cols / heads;
         staging.begin();
@@ -488,6 +526,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void attentionBackward(Tensor dOut, Tensor att, Tensor values, int[][] pairs, int p, int heads, Tensor dScores,
                                   Tensor dValues, int[] models) {
+        enter();
         float32(dOut, att, values, dScores, dValues);
         int n = pairs[models[0]].length, dh = values.cols / heads, d = heads * dh, tableRows = 2 * p + 1;
         staging.begin();
@@ -507,6 +546,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void close() {
         try {
+            enter();
             cuda.synchronize();
             if (scratch != 0) cuda.driver.memFree(scratch);
             mirrors.close();

@@ -50,6 +50,36 @@ final class CudaContext implements AutoCloseable {
         zero = Cublas.scalar(arena, 0f);
     }
 
+    /** Device memory and copies on this context's stream, for {@link DeviceMirrors}. */
+    DeviceMemory memory() {
+        return new DeviceMemory() {
+            @Override
+            public long allocate(long bytes) {
+                return driver.memAlloc(bytes);
+            }
+
+            @Override
+            public void free(long address) {
+                driver.memFree(address);
+            }
+
+            @Override
+            public void upload(long address, MemorySegment source, long bytes) {
+                driver.memcpyHtoDAsync(address, source, bytes, stream);
+            }
+
+            @Override
+            public void download(MemorySegment destination, long address, long bytes) {
+                driver.memcpyDtoHAsync(destination, address, bytes, stream);
+            }
+
+            @Override
+            public void synchronize() {
+                CudaContext.this.synchronize();
+            }
+        };
+    }
+
     void makeCurrent() {
         driver.contextSetCurrent(context);
     }

@@ -32,7 +32,7 @@ import dev.normclock.backend.Tensor;
  * copy at each sync point, which happen per run and per checkpoint, not per step.
  */
 final class DeviceMirrors implements AutoCloseable {
-    private final CudaContext cuda;
+    private final DeviceMemory device;
     private final Map<Long, Mirror> byAddress = new LinkedHashMap<>();
     private long deviceBytes;
 
@@ -52,8 +52,8 @@ final class DeviceMirrors implements AutoCloseable {
         }
     }
 
-    DeviceMirrors(CudaContext cuda) {
-        this.cuda = cuda;
+    DeviceMirrors(DeviceMemory device) {
+        this.device = device;
     }
 
     /**
@@ -64,7 +64,7 @@ final class DeviceMirrors implements AutoCloseable {
     long address(Tensor t, boolean writes) {
         Mirror mirror = mirror(t.seg);
         if (mirror.hostNewer) {
-            cuda.driver.memcpyHtoDAsync(mirror.device, mirror.host, mirror.bytes, cuda.stream);
+            device.upload(mirror.device, mirror.host, mirror.bytes);
             mirror.hostNewer = false;
         }
         if (writes) mirror.deviceNewer = true;
@@ -76,7 +76,7 @@ final class DeviceMirrors implements AutoCloseable {
         Mirror m = byAddress.get(key);
         if (m != null && m.alive() && m.host.byteSize() == seg.byteSize()) return m;
         if (m != null) release(key, m); // freed and its address reused by a new allocation
-        m = new Mirror(seg, cuda.driver.memAlloc(seg.byteSize()));
+        m = new Mirror(seg, device.allocate(seg.byteSize()));
         deviceBytes += m.bytes;
         byAddress.put(key, m);
         return m;
@@ -87,11 +87,11 @@ final class DeviceMirrors implements AutoCloseable {
         boolean any = false;
         for (Mirror m : byAddress.values())
             if (m.deviceNewer && m.alive()) {
-                cuda.driver.memcpyDtoHAsync(m.host, m.device, m.bytes, cuda.stream);
+                device.download(m.host, m.device, m.bytes);
                 m.deviceNewer = false;
                 any = true;
             }
-        if (any) cuda.synchronize();
+        if (any) device.synchronize();
     }
 
     /** Host code wrote tensors: every live allocation is uploaded again before its next use; dead ones are freed. */
@@ -116,8 +116,8 @@ final class DeviceMirrors implements AutoCloseable {
     }
 
     private void free(Mirror m) {
-        cuda.synchronize(); // queued kernels may still use it
-        cuda.driver.memFree(m.device);
+        device.synchronize(); // queued kernels may still use it
+        device.free(m.device);
         deviceBytes -= m.bytes;
     }
 
