@@ -23,7 +23,6 @@ if [[ ! -x "$java" || ! -f "$jar" ]]; then
   exit 2
 fi
 flags=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:-TieredCompilation -XX:CompileThresholdScaling=0.1 -XX:LoopMaxUnroll=1)
-nc() { "$java" "${flags[@]}" -jar "$jar" "$@"; }
 
 {
   date -u
@@ -35,8 +34,9 @@ nc() { "$java" "${flags[@]}" -jar "$jar" "$@"; }
 # cuBLAS: normclock looks in CUDA_HOME/lib64, /usr/local/cuda/lib64, Python's site-packages/nvidia/cublas/lib and
 # the loader's path. Where it finds none, take the first libcublas.so.1x on the machine (PyTorch's wheels keep
 # it under site-packages/nvidia/…/lib) and put its folder on the loader's path for libcublasLt beside it.
-if ! nc devices 2>/dev/null | grep -q '^cublas: [0-9]'; then
-  lib="$(find / -xdev \( -path /proc -o -path /sys \) -prune -o -name 'libcublas.so.1[0-9]*' -print 2>/dev/null | sort | head -1)"
+found="$(timeout 60 "$java" "${flags[@]}" -jar "$jar" devices 2>/dev/null || true)"
+if ! grep -q '^cublas: [0-9]' <<<"$found"; then
+  lib="$(timeout 60 find / -xdev \( -path /proc -o -path /sys \) -prune -o -name 'libcublas.so.1[0-9]*' -print 2>/dev/null | sort | head -1)"
   if [[ -n "$lib" ]]; then
     export NORMCLOCK_CUBLAS="$lib"
     export LD_LIBRARY_PATH="$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

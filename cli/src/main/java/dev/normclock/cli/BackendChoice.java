@@ -55,7 +55,13 @@ final class BackendChoice {
 
     /** The backend decided by {@link #resolve}. */
     static Backend open(Kind kind, Precision precision, int threads, Map<String, String> env) {
-        if (kind == Kind.CUDA) return CudaBackend.open(env);
+        if (kind == Kind.CUDA) {
+            try {
+                return CudaBackend.open(env);
+            } catch (RuntimeException | LinkageError e) { // a CudaException names the call and its error
+                throw new IllegalArgumentException("--backend cuda: the GPU could not be set up: " + e.getMessage() + "; use --backend cpu", e);
+            }
+        }
         return precision == Precision.FLOAT64 ? new CpuFloat64Backend(threads) : new CpuBackend(threads);
     }
 }
