@@ -38,16 +38,19 @@ import dev.normclock.backend.Tensor;
 public final class CudaBackend implements Backend {
     private static final int THREADS = 256, ROWS_PER_BLOCK = THREADS / 32, COLUMN_THREADS = 128, MAX_REDUCE_BLOCKS = 128;
 
-    private final CudaContext cuda;
+    private final Gpu gpu;
+    private final DeviceMemory memory;
     private final DeviceMirrors mirrors;
     private final Staging staging;
     private long scratch, scratchBytes;
-    private Thread thread = Thread.currentThread(); // CudaContext made the context current on the opening thread
+    private Thread thread = Thread.currentThread(); // the GPU's context is current on the opening thread
 
-    private CudaBackend(CudaContext cuda) {
-        this.cuda = cuda;
-        this.mirrors = new DeviceMirrors(cuda.memory());
-        this.staging = new Staging(cuda);
+    /** The backend on a GPU (tests give a recording one); the GPU's context must be current on this thread. */
+    CudaBackend(Gpu gpu) {
+        this.gpu = gpu;
+        this.memory = gpu.memory();
+        this.mirrors = new DeviceMirrors(memory);
+        this.staging = new Staging(memory);
     }
 
     /** The backend on GPU 0; an IllegalStateException with one line saying what is missing when it cannot run. */
@@ -69,7 +72,7 @@ public final class CudaBackend implements Backend {
 
     /** The GPU's name, for run records and messages. */
     public String deviceName() {
-        return cuda.deviceName;
+        return gpu.deviceName();
     }
 
     /** Bytes of device memory held by tensor mirrors. */
@@ -100,7 +103,7 @@ public final class CudaBackend implements Backend {
     private void enter() {
         Thread t = Thread.currentThread();
         if (t != thread) {
-            cuda.makeCurrent();
+            gpu.makeCurrent();
             thread = t;
         }
     }
@@ -122,7 +125,7 @@ public final class CudaBackend implements Backend {
     }
 
     private Launch kernel(String name) {
-        return new Launch(cuda, name);
+        return new Launch(gpu, name);
     }
 
     private static Launch view(Launch l, long address, Tensor t) {
@@ -170,11 +173,11 @@ public final class CudaBackend implements Backend {
     private long scratch(long bytes) {
         if (bytes > scratchBytes) {
             if (scratch != 0) {
-                cuda.synchronize();
-                cuda.driver.memFree(scratch);
+                memory.synchronize();
+                memory.free(scratch);
             }
             scratchBytes = Math.max(bytes, 2 * scratchBytes);
-            scratch = cuda.driver.memAlloc(scratchBytes);
+            scratch = memory.allocate(scratchBytes);
         }
         return scratch;
     }
@@ -191,9 +194,9 @@ public final class CudaBackend implements Backend {
         long da = in(a), db = in(b), dc = out(c);
         for (GemmMapping.Run run : GemmMapping.runs(models)) {
             long f = run.first();
-            cuda.cublas.sgemmStridedBatched(cuda.blas, g.transA(), g.transB(), g.m(), g.n(), g.k(), cuda.one,
-                    db + 4L * f * b.modelStride, g.lda(), g.strideA(), da + 4L * f * a.modelStride, g.ldb(), g.strideB(),
-                    accumulate ? cuda.one : cuda.zero, dc + 4L * f * c.modelStride, g.ldc(), g.strideC(), run.count());
+            gpu.sgemmStridedBatched(g.transA(), g.transB(), g.m(), g.n(), g.k(), db + 4L * f * b.modelStride, g.lda(), g.strideA(),
+                    da + 4L * f * a.modelStride, g.ldb(), g.strideB(), accumulate, dc + 4L * f * c.modelStride, g.ldc(), g.strideC(),
+                    run.count());
         }
     }
 
@@ -547,12 +550,12 @@ public final class CudaBackend implements Backend {
     public void close() {
         try {
             enter();
-            cuda.synchronize();
-            if (scratch != 0) cuda.driver.memFree(scratch);
+            memory.synchronize();
+            if (scratch != 0) memory.free(scratch);
             mirrors.close();
             staging.close();
         } finally {
-            cuda.close();
+            gpu.close();
         }
     }
 }

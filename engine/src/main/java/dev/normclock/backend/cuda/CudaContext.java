@@ -18,15 +18,14 @@ import dev.normclock.bindings.cuda.Cublas;
  * <p>The context is made current on the thread that creates it; the backend is driven by one
  * thread (the trainer's), and {@link #makeCurrent} serves a caller on another thread.
  */
-final class CudaContext implements AutoCloseable {
-    final CudaDriver driver;
-    final Cublas cublas;
-    final int device;
-    final String deviceName;
-    private final MemorySegment context;
-    final MemorySegment stream, blas, module;
+final class CudaContext implements Gpu {
+    private final CudaDriver driver;
+    private final Cublas cublas;
+    private final int device;
+    private final String deviceName;
+    private final MemorySegment context, stream, blas, module;
     /** Host floats 1 and 0 for cuBLAS's alpha and beta (pointer mode host). */
-    final MemorySegment one, zero;
+    private final MemorySegment one, zero;
     private final Arena arena = Arena.ofShared();
     private final Map<String, MemorySegment> functions = new HashMap<>();
 
@@ -50,8 +49,9 @@ final class CudaContext implements AutoCloseable {
         zero = Cublas.scalar(arena, 0f);
     }
 
-    /** Device memory and copies on this context's stream, for {@link DeviceMirrors}. */
-    DeviceMemory memory() {
+    /** Device memory and copies on this context's stream. */
+    @Override
+    public DeviceMemory memory() {
         return new DeviceMemory() {
             @Override
             public long allocate(long bytes) {
@@ -80,16 +80,34 @@ final class CudaContext implements AutoCloseable {
         };
     }
 
-    void makeCurrent() {
+    @Override
+    public void makeCurrent() {
         driver.contextSetCurrent(context);
     }
 
+    @Override
+    public String deviceName() {
+        return deviceName;
+    }
+
+    @Override
+    public void launch(String kernel, int gridX, int gridY, int blockX, MemorySegment params, int[] sizes) {
+        driver.launchKernel(function(kernel), gridX, gridY, 1, blockX, 1, 1, 0, stream, params);
+    }
+
+    @Override
+    public void sgemmStridedBatched(int transA, int transB, int m, int n, int k, long a, int lda, long strideA, long b, int ldb,
+                                    long strideB, boolean accumulate, long c, int ldc, long strideC, int batch) {
+        cublas.sgemmStridedBatched(blas, transA, transB, m, n, k, one, a, lda, strideA, b, ldb, strideB, accumulate ? one : zero,
+                c, ldc, strideC, batch);
+    }
+
     /** A kernel of the module by its extern "C" name, looked up once. */
-    MemorySegment function(String name) {
+    private MemorySegment function(String name) {
         return functions.computeIfAbsent(name, n -> driver.moduleGetFunction(module, n));
     }
 
-    void synchronize() {
+    private void synchronize() {
         driver.streamSynchronize(stream);
     }
 

@@ -13,21 +13,24 @@ import java.lang.foreign.ValueLayout;
 final class Launch {
     private static final int MAX_ARGS = 32, SLOT = 8;
 
-    private final CudaContext cuda;
+    private final Gpu gpu;
     private final String kernel;
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment values = arena.allocate(MAX_ARGS * 3L * SLOT, 16), pointers = arena.allocate(MAX_ARGS * 8L, 8);
     private long at;
     private int count;
 
-    Launch(CudaContext cuda, String kernel) {
-        this.cuda = cuda;
+    private final int[] sizes = new int[MAX_ARGS];
+
+    Launch(Gpu gpu, String kernel) {
+        this.gpu = gpu;
         this.kernel = kernel;
     }
 
     private MemorySegment slot(long bytes) {
         if (count == MAX_ARGS) throw new IllegalStateException(kernel + ": more than " + MAX_ARGS + " arguments");
         MemorySegment s = values.asSlice(at, bytes);
+        sizes[count] = (int) bytes;
         pointers.setAtIndex(ValueLayout.ADDRESS, count++, s);
         at += (bytes + SLOT - 1) / SLOT * SLOT;
         return s;
@@ -69,7 +72,7 @@ final class Launch {
             if (gridX < 1 || gridY < 1) return; // nothing to do: an empty launch is an error in CUDA
             if (gridX > Integer.MAX_VALUE || gridY > 65_535)
                 throw new IllegalArgumentException(kernel + ": grid " + gridX + " × " + gridY + " is too large");
-            cuda.driver.launchKernel(cuda.function(kernel), (int) gridX, gridY, 1, blockX, 1, 1, 0, cuda.stream, pointers);
+            gpu.launch(kernel, (int) gridX, gridY, blockX, pointers.asSlice(0, 8L * count), java.util.Arrays.copyOf(sizes, count));
         } finally {
             arena.close();
         }

@@ -14,15 +14,15 @@ import java.lang.foreign.ValueLayout;
 final class Staging implements AutoCloseable {
     private static final long ALIGN = 16;
 
-    private final CudaContext cuda;
+    private final DeviceMemory gpu;
     private final Arena arena = Arena.ofShared();
     private MemorySegment host = arena.allocate(1 << 16, 64);
     private long device, deviceSize;
     private long used, inputsEnd;
     private boolean uploaded;
 
-    Staging(CudaContext cuda) {
-        this.cuda = cuda;
+    Staging(DeviceMemory gpu) {
+        this.gpu = gpu;
     }
 
     /** Starts a call's packing. */
@@ -70,13 +70,13 @@ final class Staging implements AutoCloseable {
     void upload() {
         if (used > deviceSize) {
             if (device != 0) {
-                cuda.synchronize(); // the previous call's kernels may still read the old buffer
-                cuda.driver.memFree(device);
+                gpu.synchronize(); // the previous call's kernels may still read the old buffer
+                gpu.free(device);
             }
             deviceSize = Math.max(used, 2 * deviceSize);
-            device = cuda.driver.memAlloc(deviceSize);
+            device = gpu.allocate(deviceSize);
         }
-        if (inputsEnd > 0) cuda.driver.memcpyHtoDAsync(device, host, inputsEnd, cuda.stream);
+        if (inputsEnd > 0) gpu.upload(device, host, inputsEnd);
         uploaded = true;
     }
 
@@ -88,8 +88,8 @@ final class Staging implements AutoCloseable {
 
     /** Copies [offset, offset + bytes) back from the device and waits for it (and so for every kernel before it). */
     void download(long offset, long bytes) {
-        cuda.driver.memcpyDtoHAsync(host.asSlice(offset, bytes), device + offset, bytes, cuda.stream);
-        cuda.synchronize();
+        gpu.download(host.asSlice(offset, bytes), device + offset, bytes);
+        gpu.synchronize();
     }
 
     float floatAt(long offset, int index) {
@@ -106,7 +106,7 @@ final class Staging implements AutoCloseable {
 
     @Override
     public void close() {
-        if (device != 0) cuda.driver.memFree(device);
+        if (device != 0) gpu.free(device);
         arena.close();
     }
 }
