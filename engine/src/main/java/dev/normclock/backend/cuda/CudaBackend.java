@@ -31,9 +31,14 @@ import dev.normclock.backend.Tensor;
  * CPU's column order). Sums over examples are one thread per output walking the examples in
  * order, so a run is deterministic on one GPU.
  *
+ * <p>The GPU is reached through {@link Gpu} (memory, launches, GEMMs on one stream): on a machine
+ * {@link CudaContext}, in tests a recording GPU that checks every launch against the kernels'
+ * declared parameters and every address against device memory, so the host side is tested
+ * without a GPU. The kernels' arithmetic is checked only on a GPU ({@link SelfCheck}).
+ *
  * <p>Not done yet: CUDA Graphs for the step, fused GELU–GEMM–loss and GEMM–scatter forms of
  * {@link #hiddenToCrossEntropy} and {@link #outputToHiddenBackward} (the defaults compose the
- * single calls), and any measurement on a GPU: nothing of this class has run on one yet.
+ * single calls), any tuning, and any run on a GPU: nothing of this class has executed on one yet.
  */
 public final class CudaBackend implements Backend {
     private static final int THREADS = 256, ROWS_PER_BLOCK = THREADS / 32, COLUMN_THREADS = 128, MAX_REDUCE_BLOCKS = 128;
@@ -449,7 +454,7 @@ public final class CudaBackend implements Backend {
         float32(x, y, rstd);
         long dm = upload(staging.begin().ints(models));
         Launch l = kernel("nc_layer_norm").p(dm);
-        view(view(view(l, in(x), x), out(y), y), out(rstd), rstd).i(x.rows).i(x.cols).d(eps)
+        view(view(view(l, in(x), x), out(y), y), out(rstd), rstd).i(x.rows).i(x.cols).d((float) eps) // as CpuBackend: eps rounded to float
                 .go(blocks(x.rows, ROWS_PER_BLOCK), models.length, THREADS);
     }
 
