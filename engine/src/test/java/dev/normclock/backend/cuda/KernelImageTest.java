@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The kernels' build product: where nvcc is installed the engine build compiles native/src into a
- * fatbin and packages it; where it is not, the backend says "kernels not built" in one line.
+ * fatbin and packages it (the build tells the tests through the system property normclock.kernels);
+ * where it is not, the backend says "kernels not built" in one line.
  */
 class KernelImageTest {
     static final Path NVCC = Path.of("/usr/local/cuda/bin/nvcc");
@@ -24,6 +25,7 @@ class KernelImageTest {
     @Test
     void whereNvccIsInstalledTheBuildPackagesAFatbin() {
         assumeTrue(Files.isExecutable(NVCC), "no nvcc at " + NVCC + ": the build made no fatbin, as intended");
+        assumeTrue("built".equals(System.getProperty("normclock.kernels")), "the cuda-kernels profile was switched off (-P!cuda-kernels)");
         assertTrue(KernelImage.built(), KernelImage.RESOURCE + " is missing although nvcc exists");
         byte[] image = KernelImage.load();
         assertTrue(image.length > 10_000, "a fatbin of every kernel: " + image.length + " bytes");
