@@ -11,7 +11,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.backend.Backend;
 import dev.normclock.train.StepBenchmark;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,6 +44,9 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     int models = 16;
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--backend", paramLabel = "NAME", description = "cpu, cuda or auto (cuda when the driver, a GPU, cuBLAS and the kernels are found). Default: ${DEFAULT-VALUE}.")
+    String backend = "cpu";
+    private BackendChoice.Kind kind = BackendChoice.Kind.CPU;
     @Option(names = "--seconds", paramLabel = "S", description = "Timed seconds per repetition. Default: ${DEFAULT-VALUE}.")
     double seconds = 5;
     @Option(names = "--repeats", paramLabel = "R", description = "Timed repetitions; the best is reported. Default: ${DEFAULT-VALUE}.")
@@ -81,10 +84,12 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         for (int q : sweepP) if (q < 2) throw new IllegalArgumentException("--sweep-p must be at least 2, got " + q);
         new dev.normclock.model.MlpShape(shape.p, shape.width, shape.hidden);
         new dev.normclock.task.ModularAddition(shape.p, shape.trainFrac);
+        kind = BackendChoice.resolve(backend, dev.normclock.backend.Precision.FLOAT32, spec.commandLine().getErr(), System.getenv());
+        if (torch && kind == BackendChoice.Kind.CUDA) throw new IllegalArgumentException("--torch compares with the cpu backend; drop it or use --backend cpu");
         return sweep ? runSweep() : runOne();
     }
 
-    private StepBenchmark.Result best(CpuBackend be, int p, int b, PrintWriter progress) {
+    private StepBenchmark.Result best(Backend be, int p, int b, PrintWriter progress) {
         StepBenchmark.Result best = null;
         for (int r = 0; r < repeats; r++) {
             StepBenchmark.Result res = StepBenchmark.run(be, p, shape.width, shape.hidden, shape.trainFrac, b, r == 0 ? warmup : 3, seconds);
@@ -97,7 +102,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     private int runOne() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         StepBenchmark.Result best;
-        try (CpuBackend be = new CpuBackend(threads)) {
+        try (Backend be = open()) {
             best = best(be, shape.p, models, json ? null : out);
         }
         TorchBaseline.Result pt = null;
@@ -122,8 +127,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             }
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
-            out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, cpu backend, %d threads%n", shape.p, shape.width, shape.hidden,
-                    shape.trainFrac, models, threads);
+            out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, %s%n", shape.p, shape.width, shape.hidden,
+                    shape.trainFrac, models, kind == BackendChoice.Kind.CUDA ? "cuda backend" : "cpu backend, " + threads + " threads");
             out.printf("  %.1f model-steps/s (best of %d), %.1f GFLOP/s executed (%.1f MFLOP per model-step), %.1f MiB per model%n",
                     best.modelStepsPerSecond(), repeats, best.gflops(), best.flopsPerModelStep() / 1e6, best.bytes() / (double) models / (1 << 20));
             if (pt != null) {
@@ -145,7 +150,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         List<StepBenchmark.Result> results = new ArrayList<>();
         if (!json) print.printf("%5s %6s %16s %10s %14s%n", "p", "models", "model-steps/s", "GFLOP/s", "MiB per model");
-        try (CpuBackend be = new CpuBackend(threads)) {
+        try (Backend be = open()) {
             // Let the JIT compile every kernel before the first measured configuration.
             StepBenchmark.run(be, shape.p, shape.width, shape.hidden, shape.trainFrac, 4, warmup, Math.max(2, seconds));
             for (int q : sweepP) {
@@ -166,7 +171,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         for (StepBenchmark.Result r : results)
             lines.add(String.format("%d,%d,%d,%.3f,%.3f,%d", r.p(), r.models(), r.threads(), r.modelStepsPerSecond(), r.gflops(), r.bytes() / r.models()));
         Files.write(csv, lines);
-        BenchPlot.write(results, png, String.format("normclock cpu, d=%d H=%d f=%.2f, %d threads", shape.width, shape.hidden, shape.trainFrac, threads));
+        BenchPlot.write(results, png, kind == BackendChoice.Kind.CUDA ? String.format("normclock cuda, d=%d H=%d f=%.2f", shape.width, shape.hidden, shape.trainFrac)
+                : String.format("normclock cpu, d=%d H=%d f=%.2f, %d threads", shape.width, shape.hidden, shape.trainFrac, threads));
         long rss = PeakMemory.residentBytes();
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
@@ -182,9 +188,13 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         return 0;
     }
 
+    private Backend open() {
+        return BackendChoice.open(kind, dev.normclock.backend.Precision.FLOAT32, threads, System.getenv());
+    }
+
     private Map<String, Object> config(int p, int b) {
         Map<String, Object> o = new LinkedHashMap<>();
-        o.put("backend", "cpu");
+        o.put("backend", kind == BackendChoice.Kind.CUDA ? "cuda" : "cpu");
         o.put("threads", threads);
         o.put("p", p);
         o.put("d", shape.width);

@@ -6,34 +6,59 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import dev.normclock.backend.cuda.CudaAvailability;
+import dev.normclock.backend.cuda.KernelImage;
 import dev.normclock.bindings.cuda.CudaDriver;
 import dev.normclock.bindings.cuda.Cublas;
 import jdk.incubator.vector.FloatVector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** `normclock devices`: what this machine offers normclock — CPU, vector width, GPUs, cuBLAS. */
+/** `normclock devices`: what this machine offers normclock — CPU, vector width, GPUs, cuBLAS, the kernels; --check tests the GPU. */
 @Command(name = "devices", mixinStandardHelpOptions = true, usageHelpWidth = 120,
         description = {
                 "Lists the CPU (cores, model, the Vector API's vector width) and the GPUs the CUDA driver sees (name, memory,",
-                "compute capability, driver version), and whether cuBLAS was found, or for each why not.",
+                "compute capability, driver version), whether cuBLAS was found and whether this build holds the cuda backend's",
+                "kernels, or for each why not; then which backends can run.",
                 "",
                 "The driver (libcuda.so.1) is looked for through the loader's path, or at NORMCLOCK_LIBCUDA; cuBLAS in",
                 "CUDA_HOME/lib64, /usr/local/cuda/lib64, the Python wheel folder site-packages/nvidia/cublas/lib, the",
-                "loader's path, or at NORMCLOCK_CUBLAS. This version trains on the cpu backend; the cuda backend comes next.",
+                "loader's path, or at NORMCLOCK_CUBLAS. The kernels are built into the jar where nvcc was present at build time.",
+                "",
+                "--check runs the GPU self-check: every cuda primitive on random inputs against the cpu backend (worst error",
+                "per primitive), a few training steps of each model on both backends, and a short throughput benchmark of the",
+                "MLP step; it writes a log (--log) and exits 1 when a comparison fails, 2 when there is no usable GPU.",
                 ""})
 final class DevicesCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--check", description = "Run the GPU self-check (see above).")
+    boolean check;
+    @Option(names = "--log", paramLabel = "FILE", description = "Where --check writes its log. Default: ${DEFAULT-VALUE}.")
+    Path log = Path.of("gpu-check.log");
+    @Option(names = "--steps", paramLabel = "N", description = "Training steps per model in --check. Default: ${DEFAULT-VALUE}.")
+    int steps = 5;
+    @Option(names = "--bench-seconds", paramLabel = "S", description = "Timed seconds per benchmark point in --check (0: no benchmark). Default: ${DEFAULT-VALUE}.")
+    double benchSeconds = 3;
+    @Option(names = "--bench-models", paramLabel = "LIST", split = ",", description = "Population sizes of the --check benchmark. Default: ${DEFAULT-VALUE}.")
+    int[] benchModels = {16, 64, 256};
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        if (check) {
+            if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+            if (benchSeconds < 0) throw new IllegalArgumentException("--bench-seconds must be zero or positive, got " + benchSeconds);
+            return new GpuCheck(spec.commandLine().getOut(), spec.commandLine().getErr(), log, steps, benchSeconds, benchModels).run(System.getenv());
+        }
         PrintWriter o = spec.commandLine().getOut();
         int lanes = FloatVector.SPECIES_PREFERRED.length();
         o.printf(Locale.ROOT, "cpu:    %d cores, %s, %s; Vector API %d-bit vectors (%d floats); Java %s%n",
                 Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("os.arch"), lanes * 32, lanes, Runtime.version());
-        CudaDriver.Report gpu = CudaDriver.probe(System.getenv());
+        CudaAvailability cuda = CudaAvailability.probe(System.getenv());
+        CudaDriver.Report gpu = cuda.driver();
         if (gpu.available()) {
             o.printf(Locale.ROOT, "driver: CUDA %d.%d (%s)%n", gpu.driverVersion() / 1000, gpu.driverVersion() % 1000 / 10, gpu.driverLocation());
             for (CudaDriver.Gpu g : gpu.gpus())
@@ -42,9 +67,11 @@ final class DevicesCommand implements Callable<Integer> {
         } else {
             o.println("gpu:    none usable: " + gpu.problem());
         }
-        Cublas.Report blas = Cublas.probe(System.getenv());
+        Cublas.Report blas = cuda.cublas();
         o.println(blas.available() ? "cublas: " + blas.version() + " (" + blas.location() + ")" : "cublas: " + blas.problem());
-        o.println("backends: cpu (used); cuda not in this version");
+        o.println(cuda.kernels() ? String.format(Locale.ROOT, "kernels: found (normclock.fatbin, %d bytes, sm_90 + compute_90 PTX)", KernelImage.size())
+                : "kernels: " + KernelImage.NOT_BUILT);
+        o.println(cuda.usable() ? "backends: cpu; cuda (used by --backend auto)" : "backends: cpu (used); cuda cannot run: " + cuda.problem());
         o.flush();
         return 0;
     }
@@ -57,22 +84,5 @@ final class DevicesCommand implements Callable<Integer> {
             // not Linux: the architecture below says enough
         }
         return "unknown model";
-    }
-
-    /** The backend a command asked for, checked: cpu or auto train on the CPU; cuda is refused with what was found. */
-    static void checkBackend(String backend, PrintWriter err) {
-        if (backend.equals("cpu")) return;
-        if (backend.equals("auto")) {
-            CudaDriver.Report gpu = CudaDriver.probe(System.getenv());
-            if (gpu.available())
-                err.println("normclock: " + gpu.gpus().getFirst().name() + " is present but the cuda backend is not in this version: training on the cpu");
-            return;
-        }
-        if (backend.equals("cuda")) {
-            CudaDriver.Report gpu = CudaDriver.probe(System.getenv());
-            throw new IllegalArgumentException("--backend cuda: the cuda backend is not in this version ("
-                    + (gpu.available() ? "GPU: " + gpu.gpus().getFirst().name() : gpu.problem()) + "); use --backend cpu or auto");
-        }
-        throw new IllegalArgumentException("--backend must be auto, cpu or cuda; got '" + backend + "'");
     }
 }

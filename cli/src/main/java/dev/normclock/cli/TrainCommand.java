@@ -13,8 +13,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.normclock.Version;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Precision;
-import dev.normclock.backend.cpu.CpuBackend;
-import dev.normclock.backend.cpu.CpuFloat64Backend;
 import dev.normclock.results.ResultsStore;
 import dev.normclock.results.RunOutcome;
 import dev.normclock.train.CellResult;
@@ -102,7 +100,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     Path out = Path.of("results");
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--backend", paramLabel = "NAME", description = "auto, cpu or cuda. auto uses the CPU in this version (saying so when a GPU is present); cuda is refused with what was found (see 'normclock devices'). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", paramLabel = "NAME", description = "auto, cpu or cuda. cuda trains on the GPU (float32; refused with what is missing where the driver, a GPU, cuBLAS or the kernels are not found, see 'normclock devices'); auto uses cuda when all are present, else the cpu. Default: ${DEFAULT-VALUE}.")
     String backend = "auto";
     @Option(names = "--precision", paramLabel = "FORMAT", description = "float32 (the papers' format, the fast backend) or float64 (Paper B's precision audit: every tensor and every operation in double on the CPU, about 10x slower; the hyperparameters are the same float values). Default: ${DEFAULT-VALUE}.")
     String precision = "float32";
@@ -116,10 +114,10 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         if (!decayOrder.equals("before") && !decayOrder.equals("after"))
             throw new IllegalArgumentException("--decay-order must be 'before' or 'after', got '" + decayOrder + "'");
-        DevicesCommand.checkBackend(backend, spec.commandLine().getErr());
         if (!loss.equals("ce") && !loss.equals("mse")) throw new IllegalArgumentException("--loss must be ce or mse, got '" + loss + "'");
         if (!precision.equals("float32") && !precision.equals("float64"))
             throw new IllegalArgumentException("--precision must be float32 or float64, got '" + precision + "'");
+        BackendChoice.Kind kind = BackendChoice.resolve(backend, Precision.parse(precision), spec.commandLine().getErr(), System.getenv());
         if (forkAt != null) clampFrom = forkAt;
         var parsed = spec.commandLine().getParseResult();
         if (model.equals("attention") || model.equals("parity-mlp")) { // the papers' settings where the user gave none
@@ -138,7 +136,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
-        try (ResultsStore store = ResultsStore.open(out); Backend be = cpuBackend(Precision.parse(precision), threads)) {
+        try (ResultsStore store = ResultsStore.open(out); Backend be = BackendChoice.open(kind, Precision.parse(precision), threads, System.getenv())) {
             long experiment = store.createExperiment(name, "normclock train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                     baseKey, Version.VERSION);
             StopOnSignal signal = new StopOnSignal();
@@ -154,11 +152,6 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             else printTable(stdout, cell, result, store, experiment, be);
             return 0;
         }
-    }
-
-    /** The CPU backend of a precision: the Vector API one for float32, the double one for the audit. */
-    static Backend cpuBackend(Precision precision, int threads) {
-        return precision == Precision.FLOAT64 ? new CpuFloat64Backend(threads) : new CpuBackend(threads);
     }
 
     private static String steps(int t) {
@@ -197,8 +190,9 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         o.printf("cell: median T_grok %s (%d/%d grokked within %d steps), median |W| at grok %s%n",
                 Double.isNaN(med) ? "> " + cell.maxSteps() + " (censored: half or more did not grok)" : String.format("%.1f", med),
                 r.grokkedCount(), r.outcomes().length, cell.maxSteps(), num(r.medianNormAtGrok()));
-        o.printf("compute: %,d model-steps in %.1f s (%.0f model-steps/s, %s backend, %d threads)%n",
-                r.modelSteps(), r.wallSeconds(), r.modelStepsPerSecond(), be.name(), be.parallelism());
+        o.printf("compute: %,d model-steps in %.1f s (%.0f model-steps/s, %s backend, %s)%n",
+                r.modelSteps(), r.wallSeconds(), r.modelStepsPerSecond(), be.name(),
+                be instanceof dev.normclock.backend.cuda.CudaBackend gpu ? gpu.deviceName() : be.parallelism() + " threads");
         o.printf("results: %s (experiment %d)%n", store.path(), experiment);
     }
 

@@ -3,8 +3,9 @@ package dev.normclock.backend;
 /**
  * The primitives a model's training step is written against. Every call works on the models of
  * a population listed in {@code models} (slot indices), each with its own data and
- * hyperparameters. Implementations: {@code cpu} (Vector API, float32) and {@code cpu-float64}
- * (plain double arithmetic, for the precision audit). Each primitive has a
+ * hyperparameters. Implementations: {@code cpu} (Vector API, float32), {@code cpu-float64}
+ * (plain double arithmetic, for the precision audit) and {@code cuda} (float32 on a GPU, computing
+ * in device copies of the tensors: see {@link #syncToHost} and {@link #hostChanged}). Each primitive has a
  * double-precision scalar reference in the tests that every implementation is checked against.
  */
 public interface Backend extends AutoCloseable {
@@ -18,6 +19,22 @@ public interface Backend extends AutoCloseable {
 
     /** Threads (CPU) or streams the backend uses; part of a run's record. */
     int parallelism();
+
+    /**
+     * Host code is about to read tensors' memory directly (a checkpoint, the end of a run, a test
+     * reading weights). A backend that computes in copies of the tensors elsewhere (cuda) brings
+     * the host memory up to date; the CPU backends compute in it and have nothing to do.
+     */
+    default void syncToHost() {
+    }
+
+    /**
+     * Host code has written tensors' memory directly (initialisation, a restored checkpoint, a
+     * task's data): a backend with copies elsewhere takes them again before its next use. Call
+     * {@link #syncToHost} first if the backend's results since the last sync are to be kept.
+     */
+    default void hostChanged() {
+    }
 
     /**
      * C = op(A) · B (or C += … when {@code accumulate}), batched over models. op(A) is A or Aᵀ; C is

@@ -328,6 +328,7 @@ public final class Reproduction {
                     latest[0] = s;
                     boolean due = (System.nanoTime() - lastSave[0]) / 1e9 >= checkpointSeconds;
                     if (due || progress.stopRequested()) {
+                        backend.syncToHost(); // the checkpoint reads the tensors' host memory
                         save(checkpoint, fingerprint, pop, s);
                         lastSave[0] = System.nanoTime();
                     }

@@ -59,7 +59,8 @@ public final class PopulationTrainer {
 
         /**
          * Called before each step with the state the population's tensors are in: the moment to
-         * write a checkpoint.
+         * write a checkpoint (after {@link Backend#syncToHost}, which brings the tensors' host
+         * memory up to date on a backend that computes elsewhere).
          */
         default void between(TrainerState state) {
         }
@@ -95,6 +96,13 @@ public final class PopulationTrainer {
         if (pop.precision() != backend.precision())
             throw new IllegalArgumentException("a " + pop.precision().label() + " population cannot be trained by the " + backend.precision().label()
                     + " backend '" + backend.name() + "'");
+        backend.hostChanged(); // the population was initialised, given its data or restored on the host
+        RunOutcome[] outcome = train(pop, hyper, settings, state, listener);
+        backend.syncToHost(); // the trained weights, for whoever reads them next
+        return outcome;
+    }
+
+    private RunOutcome[] train(Population pop, Hyper hyper, Settings settings, TrainerState state, Listener listener) {
         int b = pop.models();
         int[] tMem = state.tMem, tGrok = state.tGrok, heldSince = state.heldSince;
         Metrics[] atGrok = state.atGrok;

@@ -44,6 +44,7 @@ public final class StepBenchmark {
                 hyper.clampFrom[m] = 1;
                 all[m] = m;
             }
+            be.hostChanged(); // initialised on the host
             double[] loss = new double[models], acc = new double[models];
             int step = 0;
             for (int i = 0; i < warmupSteps; i++) pop.trainStep(be, all, pairs, hyper, ++step, loss, acc);

@@ -6,43 +6,80 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.normclock.bindings.Downcall;
 import dev.normclock.bindings.NativeLibrary;
 
 /**
- * The part of the CUDA driver API (cuda.h) that normclock calls to find and describe GPUs, in
- * jextract's layout: one method handle per function, resolved from the library found at run time,
- * every call returning the CUresult (0 = CUDA_SUCCESS) that {@link #check} turns into a one-line
- * error.
+ * The part of the CUDA driver API (cuda.h) normclock calls, in jextract's layout: one lazily made
+ * handle per function, bound to the symbol cuda.h's macros name (cuMemAlloc is cuMemAlloc_v2, and
+ * the copies are the legacy-stream _v2 symbols, not the per-thread _ptds ones). Every call checks
+ * its CUresult: anything but CUDA_SUCCESS becomes a {@link CudaException} naming the function,
+ * the code, its name and the driver's description. CUdevice is an int, CUdeviceptr an unsigned
+ * 64-bit integer (a Java long), and contexts, modules, functions and streams are opaque pointers.
  */
 public final class CudaDriver {
-    /** CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR. */
-    public static final int ATTRIBUTE_CC_MAJOR = 75, ATTRIBUTE_CC_MINOR = 76;
+    /** CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR, _MULTIPROCESSOR_COUNT. */
+    public static final int ATTRIBUTE_CC_MAJOR = 75, ATTRIBUTE_CC_MINOR = 76, ATTRIBUTE_MULTIPROCESSORS = 16;
 
-    private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName, cuDeviceTotalMem,
-            cuDeviceGetAttribute;
+    private static final String LIB = "the CUDA driver library";
+    private static final FunctionDescriptor RESULT_INT = FunctionDescriptor.of(JAVA_INT, JAVA_INT),
+            RESULT_PTR = FunctionDescriptor.of(JAVA_INT, ADDRESS);
+
+    private final String location;
+    private final Downcall cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName, cuDeviceTotalMem,
+            cuDeviceGetAttribute, cuGetErrorName, cuGetErrorString, cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease,
+            cuCtxSetCurrent, cuCtxSynchronize, cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuLaunchKernel, cuMemAlloc,
+            cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemsetD8Async, cuStreamCreate,
+            cuStreamSynchronize, cuStreamDestroy, cuMemGetInfo;
 
     private CudaDriver(NativeLibrary lib) {
-        Linker linker = Linker.nativeLinker();
-        var lookup = lib.lookup();
-        cuInit = handle(linker, lookup, "cuInit", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        cuDriverGetVersion = handle(linker, lookup, "cuDriverGetVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        cuDeviceGetCount = handle(linker, lookup, "cuDeviceGetCount", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        cuDeviceGet = handle(linker, lookup, "cuDeviceGet", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        cuDeviceGetName = handle(linker, lookup, "cuDeviceGetName", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-        cuDeviceTotalMem = handle(linker, lookup, "cuDeviceTotalMem_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        cuDeviceGetAttribute = handle(linker, lookup, "cuDeviceGetAttribute", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        this.location = lib.location();
+        var l = lib.lookup();
+        cuInit = new Downcall(l, LIB, "cuInit", RESULT_INT);
+        cuDriverGetVersion = new Downcall(l, LIB, "cuDriverGetVersion", RESULT_PTR);
+        cuDeviceGetCount = new Downcall(l, LIB, "cuDeviceGetCount", RESULT_PTR);
+        cuDeviceGet = new Downcall(l, LIB, "cuDeviceGet", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuDeviceGetName = new Downcall(l, LIB, "cuDeviceGetName", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        cuDeviceTotalMem = new Downcall(l, LIB, "cuDeviceTotalMem_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuDeviceGetAttribute = new Downcall(l, LIB, "cuDeviceGetAttribute", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        cuGetErrorName = new Downcall(l, LIB, "cuGetErrorName", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+        cuGetErrorString = new Downcall(l, LIB, "cuGetErrorString", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+        cuDevicePrimaryCtxRetain = new Downcall(l, LIB, "cuDevicePrimaryCtxRetain", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuDevicePrimaryCtxRelease = new Downcall(l, LIB, "cuDevicePrimaryCtxRelease_v2", RESULT_INT);
+        cuCtxSetCurrent = new Downcall(l, LIB, "cuCtxSetCurrent", RESULT_PTR);
+        cuCtxSynchronize = new Downcall(l, LIB, "cuCtxSynchronize", FunctionDescriptor.of(JAVA_INT));
+        cuModuleLoadData = new Downcall(l, LIB, "cuModuleLoadData", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        cuModuleUnload = new Downcall(l, LIB, "cuModuleUnload", RESULT_PTR);
+        cuModuleGetFunction = new Downcall(l, LIB, "cuModuleGetFunction", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        cuLaunchKernel = new Downcall(l, LIB, "cuLaunchKernel", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
+                JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        cuMemAlloc = new Downcall(l, LIB, "cuMemAlloc_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+        cuMemFree = new Downcall(l, LIB, "cuMemFree_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+        cuMemcpyHtoD = new Downcall(l, LIB, "cuMemcpyHtoD_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG));
+        cuMemcpyDtoH = new Downcall(l, LIB, "cuMemcpyDtoH_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+        cuMemcpyHtoDAsync = new Downcall(l, LIB, "cuMemcpyHtoDAsync_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+        cuMemcpyDtoHAsync = new Downcall(l, LIB, "cuMemcpyDtoHAsync_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
+        cuMemsetD8Async = new Downcall(l, LIB, "cuMemsetD8Async", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS));
+        cuStreamCreate = new Downcall(l, LIB, "cuStreamCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuStreamSynchronize = new Downcall(l, LIB, "cuStreamSynchronize", RESULT_PTR);
+        cuStreamDestroy = new Downcall(l, LIB, "cuStreamDestroy_v2", RESULT_PTR);
+        cuMemGetInfo = new Downcall(l, LIB, "cuMemGetInfo_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     }
 
-    private static MethodHandle handle(Linker linker, java.lang.foreign.SymbolLookup lookup, String name, FunctionDescriptor fd) {
-        return linker.downcallHandle(lookup.find(name).orElseThrow(
-                () -> new IllegalStateException("the CUDA driver library has no " + name + ": it is too old or not the driver")), fd);
+    /** The driver found for this environment, or an IllegalStateException saying why there is none. */
+    public static CudaDriver load(Map<String, String> env) {
+        NativeLibrary lib = CudaLibraries.driver(env);
+        if (!lib.found()) throw new IllegalStateException("no CUDA driver: " + lib.problem());
+        return new CudaDriver(lib);
+    }
+
+    public String location() {
+        return location;
     }
 
     /** One GPU as the driver describes it. */
@@ -62,45 +99,216 @@ public final class CudaDriver {
         if (!lib.found()) return new Report(null, 0, List.of(), "no CUDA driver: " + lib.problem());
         try {
             return new CudaDriver(lib).describe(lib.location());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
             return new Report(lib.location(), 0, List.of(), "the CUDA driver at " + lib.location() + " failed: " + e.getMessage());
         }
     }
 
     private Report describe(String location) {
         try (Arena arena = Arena.ofConfined()) {
-            check(call(cuInit, 0), "cuInit");
-            MemorySegment i = arena.allocate(JAVA_INT), mem = arena.allocate(JAVA_LONG), name = arena.allocate(256);
-            check(call(cuDriverGetVersion, i), "cuDriverGetVersion");
+            init();
+            MemorySegment i = arena.allocate(JAVA_INT), name = arena.allocate(256);
+            check(cuDriverGetVersion, call(cuDriverGetVersion, i));
             int version = i.get(JAVA_INT, 0);
-            check(call(cuDeviceGetCount, i), "cuDeviceGetCount");
+            check(cuDeviceGetCount, call(cuDeviceGetCount, i));
             int count = i.get(JAVA_INT, 0);
             List<Gpu> gpus = new ArrayList<>();
             for (int k = 0; k < count; k++) {
-                check(call(cuDeviceGet, i, k), "cuDeviceGet");
-                int dev = i.get(JAVA_INT, 0);
-                check(call(cuDeviceGetName, name, 256, dev), "cuDeviceGetName");
-                check(call(cuDeviceTotalMem, mem, dev), "cuDeviceTotalMem");
-                check(call(cuDeviceGetAttribute, i, ATTRIBUTE_CC_MAJOR, dev), "cuDeviceGetAttribute");
-                int major = i.get(JAVA_INT, 0);
-                check(call(cuDeviceGetAttribute, i, ATTRIBUTE_CC_MINOR, dev), "cuDeviceGetAttribute");
-                gpus.add(new Gpu(k, name.getString(0), mem.get(JAVA_LONG, 0), major, i.get(JAVA_INT, 0)));
+                int dev = deviceGet(k);
+                check(cuDeviceGetName, call(cuDeviceGetName, name, 256, dev));
+                gpus.add(new Gpu(k, name.getString(0), totalMemory(dev), attribute(ATTRIBUTE_CC_MAJOR, dev), attribute(ATTRIBUTE_CC_MINOR, dev)));
             }
             return new Report(location, version, gpus, count == 0 ? "the CUDA driver sees no GPU" : null);
         }
     }
 
-    private static int call(MethodHandle h, Object... args) {
-        try {
-            return (int) h.invokeWithArguments(args);
-        } catch (Throwable t) {
-            throw new IllegalStateException("calling the CUDA driver failed: " + t, t);
+    // ------------------------------------------------------------------------------------------
+    // Calls. Each returns what the C function writes through its first pointer, or nothing.
+    // ------------------------------------------------------------------------------------------
+
+    public void init() {
+        check(cuInit, call(cuInit, 0));
+    }
+
+    public int deviceGet(int ordinal) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_INT);
+            check(cuDeviceGet, call(cuDeviceGet, out, ordinal));
+            return out.get(JAVA_INT, 0);
         }
     }
 
-    /** CUresult 0 is success; anything else is one line naming the call and the code. */
-    static void check(int result, String call) {
-        if (result != 0) throw new IllegalStateException(call + " returned CUresult " + result
-                + (result == 100 ? " (CUDA_ERROR_NO_DEVICE)" : result == 35 ? " (CUDA_ERROR_INSUFFICIENT_DRIVER)" : ""));
+    public int attribute(int attribute, int device) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_INT);
+            check(cuDeviceGetAttribute, call(cuDeviceGetAttribute, out, attribute, device));
+            return out.get(JAVA_INT, 0);
+        }
+    }
+
+    public long totalMemory(int device) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_LONG);
+            check(cuDeviceTotalMem, call(cuDeviceTotalMem, out, device));
+            return out.get(JAVA_LONG, 0);
+        }
+    }
+
+    /** {free, total} bytes of the current context's device. */
+    public long[] memoryInfo() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment free = a.allocate(JAVA_LONG), total = a.allocate(JAVA_LONG);
+            check(cuMemGetInfo, call(cuMemGetInfo, free, total));
+            return new long[]{free.get(JAVA_LONG, 0), total.get(JAVA_LONG, 0)};
+        }
+    }
+
+    /** The device's primary context (the one the runtime API and cuBLAS share), retained. */
+    public MemorySegment primaryContextRetain(int device) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            check(cuDevicePrimaryCtxRetain, call(cuDevicePrimaryCtxRetain, out, device));
+            return out.get(ADDRESS, 0);
+        }
+    }
+
+    public void primaryContextRelease(int device) {
+        check(cuDevicePrimaryCtxRelease, call(cuDevicePrimaryCtxRelease, device));
+    }
+
+    public void contextSetCurrent(MemorySegment context) {
+        check(cuCtxSetCurrent, call(cuCtxSetCurrent, context));
+    }
+
+    public void contextSynchronize() {
+        check(cuCtxSynchronize, call(cuCtxSynchronize));
+    }
+
+    /** Loads a module from a fatbin, cubin or PTX image (the image must stay readable during the call). */
+    public MemorySegment moduleLoadData(MemorySegment image) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            check(cuModuleLoadData, call(cuModuleLoadData, out, image));
+            return out.get(ADDRESS, 0);
+        }
+    }
+
+    public void moduleUnload(MemorySegment module) {
+        check(cuModuleUnload, call(cuModuleUnload, module));
+    }
+
+    public MemorySegment moduleGetFunction(MemorySegment module, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            int r = call(cuModuleGetFunction, out, module, a.allocateFrom(name));
+            if (r != 0) throw error("cuModuleGetFunction(" + name + ")", r);
+            return out.get(ADDRESS, 0);
+        }
+    }
+
+    /** cuLaunchKernel: kernelParams is an array of pointers, one to each argument's value. */
+    public void launchKernel(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+                             int sharedBytes, MemorySegment stream, MemorySegment kernelParams) {
+        int r;
+        try {
+            r = (int) cuLaunchKernel.handle().invokeExact(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream,
+                    kernelParams, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw rethrow(cuLaunchKernel, t);
+        }
+        check(cuLaunchKernel, r);
+    }
+
+    public long memAlloc(long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_LONG);
+            int r = call(cuMemAlloc, out, bytes);
+            if (r != 0) throw error("cuMemAlloc(" + bytes + " bytes)", r);
+            return out.get(JAVA_LONG, 0);
+        }
+    }
+
+    public void memFree(long pointer) {
+        check(cuMemFree, call(cuMemFree, pointer));
+    }
+
+    public void memcpyHtoD(long dst, MemorySegment src, long bytes) {
+        check(cuMemcpyHtoD, call(cuMemcpyHtoD, dst, src, bytes));
+    }
+
+    public void memcpyDtoH(MemorySegment dst, long src, long bytes) {
+        check(cuMemcpyDtoH, call(cuMemcpyDtoH, dst, src, bytes));
+    }
+
+    /**
+     * Queued on the stream. From pageable host memory the driver returns once it has taken its own
+     * copy of the source, so the caller may reuse it at once.
+     */
+    public void memcpyHtoDAsync(long dst, MemorySegment src, long bytes, MemorySegment stream) {
+        check(cuMemcpyHtoDAsync, call(cuMemcpyHtoDAsync, dst, src, bytes, stream));
+    }
+
+    /** Queued on the stream; the host memory holds the data only after the stream is synchronised. */
+    public void memcpyDtoHAsync(MemorySegment dst, long src, long bytes, MemorySegment stream) {
+        check(cuMemcpyDtoHAsync, call(cuMemcpyDtoHAsync, dst, src, bytes, stream));
+    }
+
+    public void memsetD8Async(long dst, int value, long bytes, MemorySegment stream) {
+        check(cuMemsetD8Async, call(cuMemsetD8Async, dst, value, bytes, stream));
+    }
+
+    public MemorySegment streamCreate() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            check(cuStreamCreate, call(cuStreamCreate, out, 0)); // CU_STREAM_DEFAULT: ordered with the legacy stream too
+            return out.get(ADDRESS, 0);
+        }
+    }
+
+    public void streamSynchronize(MemorySegment stream) {
+        check(cuStreamSynchronize, call(cuStreamSynchronize, stream));
+    }
+
+    public void streamDestroy(MemorySegment stream) {
+        check(cuStreamDestroy, call(cuStreamDestroy, stream));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Errors
+    // ------------------------------------------------------------------------------------------
+
+    private void check(Downcall function, int result) {
+        if (result != 0) throw error(function.name(), result);
+    }
+
+    /** The exception for a failed call, with the driver's own name and description of the code when it gives them. */
+    public CudaException error(String function, int result) {
+        return new CudaException(function, result, describe(cuGetErrorName, result, CudaErrors.driverName(result)),
+                describe(cuGetErrorString, result, null));
+    }
+
+    private static String describe(Downcall getter, int result, String fallback) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            if ((int) getter.handle().invokeExact(result, out) != 0) return fallback;
+            MemorySegment p = out.get(ADDRESS, 0);
+            return p.equals(MemorySegment.NULL) ? fallback : p.reinterpret(1024).getString(0);
+        } catch (Throwable t) {
+            return fallback;
+        }
+    }
+
+    private static int call(Downcall f, Object... args) {
+        try {
+            return (int) f.handle().invokeWithArguments(args);
+        } catch (Throwable t) {
+            throw rethrow(f, t);
+        }
+    }
+
+    private static RuntimeException rethrow(Downcall f, Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException("calling " + f.name() + " failed: " + t, t);
     }
 }

@@ -44,7 +44,8 @@ public final class CudaLibraries {
             try (Stream<Path> pythons = Files.list(lib)) {
                 for (Path py : pythons.filter(d -> d.getFileName().toString().startsWith("python3")).sorted().toList())
                     for (String site : new String[]{"site-packages", "dist-packages"})
-                        out.add(py.resolve(site).resolve("nvidia/cublas/lib"));
+                        for (String wheel : new String[]{"nvidia/cublas/lib", "nvidia/cu13/lib"}) // CUDA 12 and CUDA 13 wheels' layouts
+                            out.add(py.resolve(site).resolve(wheel));
             } catch (java.io.IOException ignored) {
                 // an unreadable folder holds no library for us
             }

@@ -1,0 +1,99 @@
+package dev.normclock.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.normclock.backend.Precision;
+import dev.normclock.backend.cuda.CudaAvailability;
+import dev.normclock.backend.cuda.KernelImage;
+import dev.normclock.bindings.cuda.CudaLibraries;
+
+/**
+ * --backend and `devices` where the cuda backend cannot run: cuda is refused in one line naming
+ * what is missing (exit 2), auto falls back to the cpu, and `devices` says whether the kernels
+ * are in this build. The environment is given explicitly where the answer must not depend on the
+ * machine: a driver path that does not exist, or the C library posing as a driver.
+ */
+class BackendSelectionTest {
+    static final Map<String, String> NO_DRIVER = Map.of(CudaLibraries.LIBCUDA_ENV, "/nonexistent/libcuda.so.1");
+    static final Map<String, String> NOT_A_DRIVER = Map.of(CudaLibraries.LIBCUDA_ENV, "/lib/x86_64-linux-gnu/libc.so.6");
+    static final CudaAvailability HERE = CudaAvailability.probe(System.getenv());
+
+    static String resolveError(String backend, Precision precision, Map<String, String> env) {
+        return assertThrows(IllegalArgumentException.class,
+                () -> BackendChoice.resolve(backend, precision, new PrintWriter(new StringWriter()), env)).getMessage();
+    }
+
+    @Test
+    void cudaWithoutADriverSaysSoAndWhatToDo() {
+        String m = resolveError("cuda", Precision.FLOAT32, NO_DRIVER);
+        assertTrue(m.startsWith("--backend cuda: no CUDA driver: libcuda.so.1 not found at /nonexistent/libcuda.so.1"), m);
+        assertTrue(m.endsWith("; use --backend cpu or auto (see 'normclock devices')"), m);
+        assertEquals(1, m.lines().count());
+    }
+
+    @Test
+    void cudaWithALibraryThatIsNotTheDriverSaysWhichFunctionIsMissing() {
+        String m = resolveError("cuda", Precision.FLOAT32, NOT_A_DRIVER);
+        assertTrue(m.contains("cuInit"), m);
+        assertEquals(1, m.lines().count());
+    }
+
+    @Test
+    void cudaComputesInFloat32Only() {
+        String m = resolveError("cuda", Precision.FLOAT64, Map.of());
+        assertTrue(m.contains("--backend cuda computes in float32") && m.contains("--precision float64 runs on the cpu"), m);
+    }
+
+    @Test
+    void autoWithoutAGpuTakesTheCpuQuietly() {
+        StringWriter err = new StringWriter();
+        assertEquals(BackendChoice.Kind.CPU, BackendChoice.resolve("auto", Precision.FLOAT32, new PrintWriter(err, true), NO_DRIVER));
+        assertEquals("", err.toString());
+        assertEquals(BackendChoice.Kind.CPU, BackendChoice.resolve("cpu", Precision.FLOAT32, new PrintWriter(err, true), Map.of()));
+        assertEquals(BackendChoice.Kind.CPU, BackendChoice.resolve("auto", Precision.FLOAT64, new PrintWriter(err, true), Map.of()));
+        assertTrue(resolveError("tpu", Precision.FLOAT32, Map.of()).contains("--backend must be auto, cpu or cuda"));
+    }
+
+    @Test
+    void theCommandsRefuseCudaInOneLineWhereItCannotRun(@TempDir Path dir) {
+        assumeTrue(!HERE.usable(), "a usable GPU is here: these would train (the GPU tests cover that)");
+        String want = "--backend cuda: " + HERE.problem();
+        for (String[] args : new String[][]{
+                {"bench", "--backend", "cuda", "--seconds", "0.1"},
+                {"reproduce", "--preset", "smoke", "--backend", "cuda", "--out", dir.resolve("r").toString()}}) {
+            CliTest.Run r = CliTest.run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertTrue(r.err().contains(want), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+    }
+
+    @Test
+    void devicesSaysWhetherTheKernelsAreBuiltAndWhyCudaCannotRun() {
+        CliTest.Run r = CliTest.run("devices");
+        assertEquals(0, r.code(), r.err());
+        if (KernelImage.built()) assertTrue(r.out().contains("\nkernels: found (normclock.fatbin, "), r.out());
+        else assertTrue(r.out().contains("\nkernels: kernels not built: "), r.out());
+        if (!HERE.usable()) assertTrue(r.out().contains("backends: cpu (used); cuda cannot run: " + HERE.problem()), r.out());
+    }
+
+    @Test
+    void theSelfCheckWithoutAGpuSaysSoInOneLineAndExits2(@TempDir Path dir) {
+        assumeTrue(!HERE.usable(), "a usable GPU is here: the self-check would run");
+        CliTest.Run r = CliTest.run("devices", "--check", "--log", dir.resolve("check.log").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("normclock devices --check: no usable GPU here: "), r.err());
+    }
+}

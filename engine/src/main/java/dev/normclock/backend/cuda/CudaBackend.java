@@ -1,0 +1,566 @@
+package dev.normclock.backend.cuda;
+
+import java.util.Map;
+
+import dev.normclock.backend.Backend;
+import dev.normclock.backend.Hyper;
+import dev.normclock.backend.Precision;
+import dev.normclock.backend.Tensor;
+
+/**
+ * The float32 backend on an NVIDIA GPU: GEMMs as cuBLAS strided-batched SGEMMs (one per run of
+ * consecutive model slots, see {@link GemmMapping}), every other primitive one or two kernels of
+ * native/src (batched over the listed models, blockIdx.y = position in the list), all queued on
+ * one stream.
+ *
+ * <p><b>Memory model.</b> Tensors stay host segments, as the engine allocates them; the backend
+ * mirrors each allocation it is handed in device memory ({@link DeviceMirrors}) and computes on
+ * the mirrors. The engine touches tensors' host memory directly in a few places only —
+ * initialisation and task data before a run, checkpoints, reading weights after a run — and says
+ * so through {@link #hostChanged} (host wrote: upload before next use) and {@link #syncToHost}
+ * (host will read: download what the GPU changed). {@link dev.normclock.train.PopulationTrainer}
+ * calls the first when a run starts and the second when it ends, and the reproduction calls
+ * {@link #syncToHost} before each checkpoint. Everything a primitive returns in Java arrays (row
+ * losses, correctness, logit scales, squared norms) is copied back at that call, which is where
+ * the step waits for the GPU.
+ *
+ * <p><b>Semantics.</b> Each kernel follows the CPU backend's formulas (exact erf-based GELU, the
+ * cross-entropy's first argmax and its loss in double from float sums, AdamW's float operations
+ * in its order, the attention's double sums in example order). Results match the CPU to float
+ * rounding, not bit for bit (cuBLAS sums K in its own order; warp reductions differ from the
+ * CPU's column order). Sums over examples are one thread per output walking the examples in
+ * order, so a run is deterministic on one GPU.
+ *
+ * <p>The GPU is reached through {@link Gpu} (memory, launches, GEMMs on one stream): on a machine
+ * {@link CudaContext}, in tests a recording GPU that checks every launch against the kernels'
+ * declared parameters and every address against device memory, so the host side is tested
+ * without a GPU. The kernels' arithmetic is checked only on a GPU ({@link SelfCheck}).
+ *
+ * <p>Not done yet: CUDA Graphs for the step, fused GELU–GEMM–loss and GEMM–scatter forms of
+ * {@link #hiddenToCrossEntropy} and {@link #outputToHiddenBackward} (the defaults compose the
+ * single calls), any tuning, and any run on a GPU: nothing of this class has executed on one yet.
+ */
+public final class CudaBackend implements Backend {
+    private static final int THREADS = 256, ROWS_PER_BLOCK = THREADS / 32, COLUMN_THREADS = 128, MAX_REDUCE_BLOCKS = 128;
+
+    private final Gpu gpu;
+    private final DeviceMemory memory;
+    private final DeviceMirrors mirrors;
+    private final Staging staging;
+    private long scratch, scratchBytes;
+    private Thread thread = Thread.currentThread(); // the GPU's context is current on the opening thread
+
+    /** The backend on a GPU (tests give a recording one); the GPU's context must be current on this thread. */
+    CudaBackend(Gpu gpu) {
+        this.gpu = gpu;
+        this.memory = gpu.memory();
+        this.mirrors = new DeviceMirrors(memory);
+        this.staging = new Staging(memory);
+    }
+
+    /** The backend on GPU 0; an IllegalStateException with one line saying what is missing when it cannot run. */
+    public static CudaBackend open(Map<String, String> env) {
+        CudaAvailability a = CudaAvailability.probe(env);
+        if (!a.usable()) throw new IllegalStateException(a.problem());
+        return new CudaBackend(new CudaContext(env, 0));
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public int parallelism() {
+        return 1; // one stream
+    }
+
+    /** The GPU's name, for run records and messages. */
+    public String deviceName() {
+        return gpu.deviceName();
+    }
+
+    /** Bytes of device memory held by tensor mirrors. */
+    public long deviceBytes() {
+        return mirrors.deviceBytes();
+    }
+
+    @Override
+    public void syncToHost() {
+        enter();
+        mirrors.toHost();
+    }
+
+    @Override
+    public void hostChanged() {
+        enter();
+        mirrors.hostChanged();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Helpers
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Every call runs in the backend's context: the driver keeps the current context per thread,
+     * so a call from a thread other than the last one's makes it current there first.
+     */
+    private void enter() {
+        Thread t = Thread.currentThread();
+        if (t != thread) {
+            gpu.makeCurrent();
+            thread = t;
+        }
+    }
+
+    private static void float32(Tensor... ts) {
+        for (Tensor t : ts)
+            if (t != null && t.precision != Precision.FLOAT32)
+                throw new IllegalArgumentException("the cuda backend computes in float32 and was given a " + t.precision.label() + " tensor");
+    }
+
+    /** A tensor the kernel reads. */
+    private long in(Tensor t) {
+        return mirrors.address(t, false);
+    }
+
+    /** A tensor the kernel writes (it may read it too). */
+    private long out(Tensor t) {
+        return mirrors.address(t, true);
+    }
+
+    private Launch kernel(String name) {
+        return new Launch(gpu, name);
+    }
+
+    private static Launch view(Launch l, long address, Tensor t) {
+        return l.view(address, t.modelStride, t.ld);
+    }
+
+    private static Launch none(Launch l) {
+        return l.view(0, 0, 0);
+    }
+
+    private static long blocks(long work, int threads) {
+        return (work + threads - 1) / threads;
+    }
+
+    /** Packs the model list and uploads; returns its device address (call after packing everything else). */
+    private long upload(long modelsOffset) {
+        staging.upload();
+        return staging.device(modelsOffset);
+    }
+
+    /** Each listed model's int array (pairs or labels, all of length n), packed by list position. */
+    private static int[] packed(int[][] perModel, int[] models, int n) {
+        int[] out = new int[models.length * n];
+        for (int j = 0; j < models.length; j++) {
+            int[] v = perModel[models[j]];
+            if (v.length != n) throw new IllegalArgumentException("every model of a call needs " + n + " rows, slot " + models[j] + " has " + v.length);
+            System.arraycopy(v, 0, out, j * n, n);
+        }
+        return out;
+    }
+
+    private static float[] perModel(float[] values, int[] models) {
+        float[] out = new float[models.length];
+        for (int j = 0; j < models.length; j++) out[j] = values[models[j]];
+        return out;
+    }
+
+    private static float[] perModel(double[] values, int[] models) {
+        float[] out = new float[models.length];
+        for (int j = 0; j < models.length; j++) out[j] = (float) values[models[j]];
+        return out;
+    }
+
+    /** A device scratch buffer of at least {@code bytes}, reused across calls (the stream orders its uses). */
+    private long scratch(long bytes) {
+        if (bytes > scratchBytes) {
+            if (scratch != 0) {
+                memory.synchronize();
+                memory.free(scratch);
+            }
+            scratchBytes = Math.max(bytes, 2 * scratchBytes);
+            scratch = memory.allocate(scratchBytes);
+        }
+        return scratch;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // GEMM
+    // ------------------------------------------------------------------------------------------
+
+    @Override
+    public void matmul(Tensor a, boolean transposeA, Tensor b, Tensor c, int k, boolean accumulate, int[] models) {
+        enter();
+        float32(a, b, c);
+        GemmMapping g = GemmMapping.of(a, transposeA, b, c, k, accumulate);
+        long da = in(a), db = in(b), dc = out(c);
+        for (GemmMapping.Run run : GemmMapping.runs(models)) {
+            long f = run.first();
+            gpu.sgemmStridedBatched(g.transA(), g.transB(), g.m(), g.n(), g.k(), db + 4L * f * b.modelStride, g.lda(), g.strideA(),
+                    da + 4L * f * a.modelStride, g.ldb(), g.strideB(), accumulate, dc + 4L * f * c.modelStride, g.ldc(), g.strideC(),
+                    run.count());
+        }
+    }
+
+    @Override
+    public void transpose(Tensor src, Tensor dst, int[] models) {
+        enter();
+        float32(src, dst);
+        long mo = staging.begin().ints(models);
+        long dm = upload(mo);
+        Launch l = kernel("nc_transpose").p(dm);
+        view(view(l, in(src), src), out(dst), dst).i(src.rows).i(src.cols).go(blocks((long) src.rows * src.cols, THREADS), models.length, THREADS);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // GELU layers
+    // ------------------------------------------------------------------------------------------
+
+    private static final int FROM_PAIR_TABLES = 0, FROM_ROW_AND_BIAS = 1, FROM_ROW = 2;
+
+    private void geluRows(int source, Tensor x1, Tensor x2, Tensor bias, int[][] pairs, int p, int rows, Tensor act, Tensor slope, int[] models) {
+        float32(x1, x2, bias, act, slope);
+        staging.begin();
+        long mo = staging.ints(models);
+        long po = pairs == null ? -1 : staging.ints(packed(pairs, models, rows));
+        long dm = upload(mo);
+        Launch l = kernel("nc_gelu_rows").p(dm).i(source);
+        view(l, in(x1), x1);
+        if (x2 != null) view(l, in(x2), x2);
+        else none(l);
+        if (bias != null) view(l, in(bias), bias);
+        else none(l);
+        l.p(po < 0 ? 0 : staging.device(po)).i(p).i(rows).i(act.cols);
+        view(l, out(act), act);
+        if (slope != null) view(l, out(slope), slope);
+        else none(l);
+        l.i(slope != null ? 1 : 0).go(blocks((long) rows * act.ld, THREADS), models.length, THREADS);
+    }
+
+    @Override
+    public void hiddenForward(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, int[] models) {
+        enter();
+        geluRows(FROM_PAIR_TABLES, pa, pb, bias, pairs, p, pairs[models[0]].length, act, slope, models);
+    }
+
+    @Override
+    public void biasGelu(Tensor pre, Tensor bias, Tensor act, Tensor slope, int[] models) {
+        enter();
+        geluRows(FROM_ROW_AND_BIAS, pre, null, bias, null, 1, pre.rows, act, slope, models);
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor act, Tensor slope, int[] models) {
+        enter();
+        geluRows(FROM_ROW, x, null, null, null, 1, x.rows, act, slope, models);
+    }
+
+    @Override
+    public void hiddenBackward(Tensor dAct, Tensor slope, int[][] pairs, int p, Tensor dPa, Tensor dPb, Tensor dBias, int[] models) {
+        enter();
+        float32(dAct, slope, dPa, dPb, dBias);
+        int n = pairs[models[0]].length, ld = slope.ld;
+        if (dAct.ld != ld || dPa.ld != ld || dPb.ld != ld || dBias.ld != ld)
+            throw new IllegalArgumentException("dAct, slope, dPa, dPb and dBias must share their padded width");
+        staging.begin();
+        long mo = staging.ints(models), po = staging.ints(packed(pairs, models, n));
+        long dm = upload(mo);
+        Launch l = kernel("nc_hidden_backward").p(dm);
+        view(view(l, in(dAct), dAct), in(slope), slope).p(staging.device(po)).i(p).i(n).i(ld);
+        view(view(view(l, out(dPa), dPa), out(dPb), dPb), out(dBias), dBias).go(blocks(ld, COLUMN_THREADS), models.length, COLUMN_THREADS);
+    }
+
+    @Override
+    public void geluBackward(Tensor dAct, Tensor slope, Tensor dPre, int[] models) {
+        enter();
+        if (slope.ld != dAct.ld || dPre.ld != dAct.ld || slope.rows != dAct.rows || dPre.rows != dAct.rows)
+            throw new IllegalArgumentException("dAct, slope and dPre must have the same shape");
+        multiplyInto(dAct, slope, dPre, models);
+    }
+
+    private void multiplyInto(Tensor a, Tensor b, Tensor outT, int[] models) {
+        float32(a, b, outT);
+        long dm = upload(staging.begin().ints(models));
+        Launch l = kernel("nc_multiply").p(dm);
+        view(view(view(l, in(a), a), in(b), b), out(outT), outT).i(a.rows).go(blocks((long) a.rows * a.ld, THREADS), models.length, THREADS);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Losses
+    // ------------------------------------------------------------------------------------------
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor bias, int[][] labels, float[] temperature, double[] gradScale,
+                             float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
+        enter();
+        loss("nc_cross_entropy", logits, bias, labels, temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
+    }
+
+    @Override
+    public void squaredError(Tensor logits, Tensor bias, int[][] labels, float[] temperature, double[] gradScale,
+                             float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
+        enter();
+        loss("nc_squared_error", logits, bias, labels, temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
+    }
+
+    /** One warp per row; the per-row results come back packed [j][i] in one copy. */
+    private void loss(String name, Tensor logits, Tensor bias, int[][] labels, float[] temperature, double[] gradScale,
+                      float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
+        float32(logits, bias);
+        int n = labels[models[0]].length, count = models.length * n;
+        staging.begin();
+        long mo = staging.ints(models), yo = staging.ints(packed(labels, models, n));
+        long to = staging.floats(perModel(temperature, models)), go = staging.floats(perModel(gradScale, models));
+        long lossOut = staging.output(4L * count), correctOut = staging.output(4L * count), scaleOut = staging.output(4L * count);
+        long dm = upload(mo);
+        Launch l = kernel(name).p(dm);
+        view(view(l, out(logits), logits), in(bias), bias).p(staging.device(yo)).p(staging.device(to)).p(staging.device(go))
+                .i(n).i(logits.cols).p(staging.device(lossOut)).p(staging.device(correctOut)).p(staging.device(scaleOut))
+                .go(blocks(n, ROWS_PER_BLOCK), models.length, THREADS);
+        staging.download(lossOut, scaleOut + 4L * count - lossOut);
+        for (int j = 0; j < models.length; j++) {
+            int m = models[j];
+            for (int i = 0; i < n; i++) {
+                rowLoss[m][i] = staging.floatAt(lossOut, j * n + i);
+                rowCorrect[m][i] = staging.intAt(correctOut, j * n + i) != 0;
+                rowScale[m][i] = staging.floatAt(scaleOut, j * n + i);
+            }
+        }
+    }
+
+    @Override
+    public void columnSums(Tensor x, Tensor outT, int[] models) {
+        enter();
+        float32(x, outT);
+        long dm = upload(staging.begin().ints(models));
+        Launch l = kernel("nc_column_sums").p(dm);
+        view(view(l, in(x), x), out(outT), outT).i(x.rows).go(blocks(x.ld, THREADS), models.length, THREADS);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Optimiser and norms
+    // ------------------------------------------------------------------------------------------
+
+    /** Blocks per model of a grid-stride reduction over a tensor: enough to fill the GPU, few partial sums. */
+    private static int reduceBlocks(Tensor t) {
+        return (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, blocks((long) t.rows * t.ld, THREADS)));
+    }
+
+    @Override
+    public void adamW(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
+                      double[][] sumSquares, int[] models) {
+        enter();
+        int tensors = params.length, count = models.length;
+        float bc1 = (float) (1 - Math.pow(Hyper.BETA1, step)), bc2 = (float) (1 - Math.pow(Hyper.BETA2, step));
+        float b1 = (float) Hyper.BETA1, b2 = (float) Hyper.BETA2, eps = (float) Hyper.EPS;
+        float omb1 = (float) (1 - Hyper.BETA1), omb2 = (float) (1 - Hyper.BETA2); // as the CPU: not 1f − 0.999f
+        staging.begin();
+        long mo = staging.ints(models);
+        long lr = staging.floats(perModel(hyper.lr, models)), wd = staging.floats(perModel(hyper.weightDecay, models));
+        int[] after = new int[count];
+        for (int j = 0; j < count; j++) after[j] = hyper.decayAfter[models[j]] ? 1 : 0;
+        long af = staging.ints(after);
+        long[] partial = new long[tensors];
+        int[] nBlocks = new int[tensors];
+        for (int ti = 0; ti < tensors; ti++) {
+            nBlocks[ti] = reduceBlocks(params[ti]);
+            partial[ti] = staging.output(8L * count * nBlocks[ti]);
+        }
+        long dm = upload(mo);
+        for (int ti = 0; ti < tensors; ti++) {
+            Tensor pt = params[ti], gt = grads[ti], mt = m1[ti], vt = m2[ti];
+            float32(pt, gt, mt, vt);
+            Launch l = kernel("nc_adamw").p(dm);
+            view(view(view(view(l, out(pt), pt), in(gt), gt), out(mt), mt), out(vt), vt).i(pt.rows).i(decayed[ti] ? 1 : 0)
+                    .p(staging.device(lr)).p(staging.device(wd)).p(staging.device(af))
+                    .f(b1).f(omb1).f(b2).f(omb2).f(bc1).f(bc2).f(eps).p(staging.device(partial[ti]))
+                    .go(nBlocks[ti], count, THREADS);
+        }
+        long last = partial[tensors - 1] + 8L * count * nBlocks[tensors - 1];
+        staging.download(partial[0], last - partial[0]);
+        for (int ti = 0; ti < tensors; ti++)
+            for (int j = 0; j < count; j++) sumSquares[models[j]][ti] = blockSum(partial[ti], j, nBlocks[ti]);
+    }
+
+    /** Model j's partial sums added in block order: the same total for every run. */
+    private double blockSum(long offset, int j, int nBlocks) {
+        double s = 0;
+        for (int b = 0; b < nBlocks; b++) s += staging.doubleAt(offset, j * nBlocks + b);
+        return s;
+    }
+
+    @Override
+    public void scale(Tensor[] tensors, double[] factor, int[] models) {
+        enter();
+        staging.begin();
+        long mo = staging.ints(models), fo = staging.floats(perModel(factor, models));
+        long dm = upload(mo);
+        for (Tensor t : tensors) {
+            float32(t);
+            Launch l = kernel("nc_scale").p(dm);
+            view(l, out(t), t).i(t.rows).p(staging.device(fo)).go(reduceBlocks(t), models.length, THREADS);
+        }
+    }
+
+    @Override
+    public void sumSquares(Tensor t, double[] outArr, int[] models) {
+        enter();
+        float32(t);
+        int nBlocks = reduceBlocks(t);
+        staging.begin();
+        long mo = staging.ints(models), po = staging.output(8L * models.length * nBlocks);
+        long dm = upload(mo);
+        Launch l = kernel("nc_sum_squares").p(dm);
+        view(l, in(t), t).i(t.rows).p(staging.device(po)).go(nBlocks, models.length, THREADS);
+        staging.download(po, 8L * models.length * nBlocks);
+        for (int j = 0; j < models.length; j++) outArr[models[j]] = blockSum(po, j, nBlocks);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The attention model's primitives
+    // ------------------------------------------------------------------------------------------
+
+    @Override
+    public void copy(Tensor src, Tensor dst, int[] models) {
+        enter();
+        float32(src, dst);
+        if (src.ld != dst.ld || src.rows != dst.rows) throw new IllegalArgumentException("copy needs equal shapes");
+        long dm = upload(staging.begin().ints(models));
+        Launch l = kernel("nc_copy").p(dm);
+        view(view(l, in(src), src), out(dst), dst).i(src.rows).go(blocks((long) src.rows * src.ld, THREADS), models.length, THREADS);
+    }
+
+    @Override
+    public void addRow(Tensor x, Tensor row, int[] models) {
+        enter();
+        float32(x, row);
+        long dm = upload(staging.begin().ints(models));
+        Launch l = kernel("nc_add_row").p(dm);
+        view(view(l, out(x), x), in(row), row).i(x.rows).go(blocks((long) x.rows * x.ld, THREADS), models.length, THREADS);
+    }
+
+    @Override
+    public void multiply(Tensor x, Tensor y, int[] models) {
+        enter();
+        multiplyInto(x, y, x, models);
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor y, Tensor rstd, double eps, int[] models) {
+        enter();
+        float32(x, y, rstd);
+        long dm = upload(staging.begin().ints(models));
+        Launch l = kernel("nc_layer_norm").p(dm);
+        view(view(view(l, in(x), x), out(y), y), out(rstd), rstd).i(x.rows).i(x.cols).d((float) eps) // as CpuBackend: eps rounded to float
+                .go(blocks(x.rows, ROWS_PER_BLOCK), models.length, THREADS);
+    }
+
+    @Override
+    public void layerNormBackward(Tensor y, Tensor rstd, Tensor g, Tensor add, int[] models) {
+        enter();
+        float32(y, rstd, g, add);
+        long dm = upload(staging.begin().ints(models));
+        Launch l = kernel("nc_layer_norm_backward").p(dm);
+        view(view(view(l, in(y), y), in(rstd), rstd), out(g), g);
+        if (add != null) view(l, in(add), add);
+        else none(l);
+        l.i(add != null ? 1 : 0).i(y.rows).i(y.cols).go(blocks(y.rows, ROWS_PER_BLOCK), models.length, THREADS);
+    }
+
+    @Override
+    public void tokenRows(Tensor e, Tensor pos, int p, Tensor x, int[] models) {
+        enter();
+        float32(e, pos, x);
+        int d = e.cols;
+        long dm = upload(staging.begin().ints(models));
+        Launch l = kernel("nc_token_rows").p(dm);
+        view(view(l, in(e), e), in(pos), pos).i(p).i(d);
+        view(l, out(x), x).go(blocks((long) (2 * p + 1) * d, THREADS), models.length, THREADS);
+    }
+
+    @Override
+    public void tokenRowsBackward(Tensor dx, Tensor extra, int p, Tensor dE, Tensor dPos, int[] models) {
+        enter();
+        float32(dx, extra, dE, dPos);
+        int d = dE.cols;
+        long dm = upload(staging.begin().ints(models));
+        Launch l = kernel("nc_token_rows_backward").p(dm);
+        view(view(l, in(dx), dx), in(extra), extra).i(p).i(d);
+        view(view(l, out(dE), dE), out(dPos), dPos).go(blocks(d, COLUMN_THREADS), models.length, COLUMN_THREADS);
+    }
+
+    @Override
+    public void attentionScores(Tensor q, Tensor keys, int heads, Tensor scores, int[] models) {
+        enter();
+        float32(q, keys, scores);
+        int dh = keys.cols / heads;
+        long dm = upload(staging.begin().ints(models));
+        Launch l = kernel("nc_attention_scores").p(dm);
+        view(view(l, in(q), q), in(keys), keys).i(keys.rows).i(heads).i(dh).d(1 / Math.sqrt(dh));
+        view(l, out(scores), scores).go(blocks((long) keys.rows * heads, THREADS), models.length, THREADS);
+    }
+
+    @Override
+    public void attentionScoresBackward(Tensor q, Tensor keys, Tensor dScores, int heads, Tensor dq, Tensor dKeys, int[] models) {
+        enter();
+        float32(q, keys, dScores, dq, dKeys);
+        int dh = keys.cols / heads, d = heads * dh;
+        double scale = 1 / Math.sqrt(dh);
+        long dm = upload(staging.begin().ints(models));
+        Launch k = kernel("nc_attention_scores_backward_keys").p(dm);
+        view(view(k, in(q), q), in(dScores), dScores).i(keys.rows).i(heads).i(dh).d(scale);
+        view(k, out(dKeys), dKeys).go(blocks((long) keys.rows * d, THREADS), models.length, THREADS);
+        Launch qk = kernel("nc_attention_scores_backward_query").p(dm);
+        view(view(qk, in(keys), keys), in(dScores), dScores).i(keys.rows).i(heads).i(dh).d(scale);
+        view(qk, out(dq), dq).go(blocks(d, COLUMN_THREADS), models.length, COLUMN_THREADS);
+    }
+
+    @Override
+    public void attentionForward(Tensor scores, Tensor values, int[][] pairs, int p, int heads, Tensor att, Tensor outT, int[] models) {
+        enter();
+        float32(scores, values, att, outT);
+        int n = pairs[models[0]].length, dh = values.cols / heads;
+        staging.begin();
+        long mo = staging.ints(models), po = staging.ints(packed(pairs, models, n));
+        long dm = upload(mo);
+        Launch l = kernel("nc_attention_forward").p(dm);
+        view(view(l, in(scores), scores), in(values), values).p(staging.device(po)).i(p).i(n).i(heads).i(dh);
+        view(view(l, out(att), att), out(outT), outT).go(blocks((long) n * heads, THREADS), models.length, THREADS);
+    }
+
+    @Override
+    public void attentionBackward(Tensor dOut, Tensor att, Tensor values, int[][] pairs, int p, int heads, Tensor dScores,
+                                  Tensor dValues, int[] models) {
+        enter();
+        float32(dOut, att, values, dScores, dValues);
+        int n = pairs[models[0]].length, dh = values.cols / heads, d = heads * dh, tableRows = 2 * p + 1;
+        staging.begin();
+        long mo = staging.ints(models), po = staging.ints(packed(pairs, models, n));
+        long dm = upload(mo), dPairs = staging.device(po);
+        long contrib = scratch(8L * models.length * n * heads * 3);
+        Launch c = kernel("nc_attention_backward_contrib").p(dm);
+        view(view(view(c, in(dOut), dOut), in(att), att), in(values), values).p(dPairs).i(p).i(n).i(heads).i(dh).p(contrib)
+                .go(blocks((long) n * heads, THREADS), models.length, THREADS);
+        Launch s = kernel("nc_attention_backward_scores").p(dm).p(dPairs).i(p).i(n).i(heads).p(contrib);
+        view(s, out(dScores), dScores).go(blocks((long) tableRows * heads, COLUMN_THREADS), models.length, COLUMN_THREADS);
+        Launch v = kernel("nc_attention_backward_values").p(dm);
+        view(view(v, in(dOut), dOut), in(att), att).p(dPairs).i(p).i(n).i(heads).i(dh);
+        view(v, out(dValues), dValues).go(blocks((long) tableRows * d, COLUMN_THREADS), models.length, COLUMN_THREADS);
+    }
+
+    @Override
+    public void close() {
+        try {
+            enter();
+            memory.synchronize();
+            if (scratch != 0) memory.free(scratch);
+            mirrors.close();
+            staging.close();
+        } finally {
+            gpu.close();
+        }
+    }
+}

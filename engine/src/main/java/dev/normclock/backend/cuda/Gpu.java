@@ -1,0 +1,32 @@
+package dev.normclock.backend.cuda;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What {@link CudaBackend} needs of a GPU, in one place: memory and copies, kernel launches and
+ * cuBLAS GEMMs, all ordered on one stream. {@link CudaContext} is the real one; tests give a
+ * recording one, so that every primitive's host side — packing, mirrors, launch arguments against
+ * the kernels' declared parameters, GEMM arguments — runs without a GPU.
+ */
+interface Gpu extends AutoCloseable {
+    DeviceMemory memory();
+
+    /**
+     * Launches a kernel of the module on the stream: a grid of (gridX, gridY) blocks of blockX
+     * threads; {@code params} holds one pointer per argument (cuLaunchKernel's kernelParams), and
+     * {@code sizes} each argument's size in bytes.
+     */
+    void launch(String kernel, int gridX, int gridY, int blockX, MemorySegment params, int[] sizes);
+
+    /** cublasSgemmStridedBatched with alpha 1 and beta 0 (or 1 when accumulating); addresses are device addresses. */
+    void sgemmStridedBatched(int transA, int transB, int m, int n, int k, long a, int lda, long strideA, long b, int ldb, long strideB,
+                             boolean accumulate, long c, int ldc, long strideC, int batch);
+
+    /** Makes the GPU's context current on the calling thread. */
+    void makeCurrent();
+
+    String deviceName();
+
+    @Override
+    void close();
+}

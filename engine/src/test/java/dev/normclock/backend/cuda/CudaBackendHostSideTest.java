@@ -1,0 +1,38 @@
+package dev.normclock.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.Test;
+
+import dev.normclock.backend.cpu.CpuBackend;
+
+/**
+ * The cuda backend's host side, without a GPU: every primitive and a few training steps of each
+ * model, driven by the self-check, run on a {@link RecordingGpu} that executes nothing (so the
+ * results are meaningless and not looked at) but checks every launch against the kernel's
+ * declared parameters and every address against device memory. This catches a launch whose
+ * arguments do not match its kernel, a tensor or GEMM operand outside its allocation (windows,
+ * row ranges, runs of slots), a staging offset used before its upload — everything but the
+ * kernels' arithmetic, which needs a GPU ({@link CudaBackendTest}).
+ */
+class CudaBackendHostSideTest {
+
+    @Test
+    void everyKernelIsLaunchedWithItsDeclaredArgumentsAndEveryAddressIsInDeviceMemory() {
+        RecordingGpu gpu = new RecordingGpu();
+        assertTrue(gpu.kernels.size() >= 23, "kernels found in native/src: " + gpu.kernels.keySet());
+        try (CpuBackend cpu = new CpuBackend(1); CudaBackend cuda = new CudaBackend(gpu)) {
+            SelfCheck.primitives(cpu, cuda, 7);
+            SelfCheck.training(cpu, cuda, 2);
+        }
+        Set<String> unused = new TreeSet<>(gpu.kernels.keySet());
+        unused.removeAll(gpu.launches.keySet());
+        assertEquals(Set.of(), unused, "kernels in native/src that no primitive launched");
+        assertTrue(gpu.gemms > 100, "GEMMs: " + gpu.gemms);
+        assertTrue(gpu.device.blocks.isEmpty(), "closing the backend frees all device memory: " + gpu.device.blocks.size() + " left");
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the cuda backend's kernels (src/normclock.cu) into one fatbin: Hopper machine code
+# (sm_90, the H200) and compute_90 PTX that newer GPUs' drivers compile at load time.
+# Usage: native/build.sh OUTPUT_DIR   (writes OUTPUT_DIR/normclock.fatbin)
+# NVCC overrides the compiler (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc).
+# Exact float semantics are kept: no --use_fast_math (IEEE division and sqrt, accurate erfcf/expf).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${1:?usage: native/build.sh OUTPUT_DIR}"
+nvcc="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
+if [[ ! -x "$nvcc" ]]; then
+  echo "native/build.sh: nvcc not found (set NVCC or install the CUDA toolkit); the cuda backend will report 'kernels not built'" >&2
+  exit 1
+fi
+mkdir -p "$out"
+"$nvcc" -fatbin -O3 -std=c++17 \
+  -gencode arch=compute_90,code=sm_90 \
+  -gencode arch=compute_90,code=compute_90 \
+  -o "$out/normclock.fatbin.tmp" "$here/src/normclock.cu"
+mv "$out/normclock.fatbin.tmp" "$out/normclock.fatbin"
+echo "native/build.sh: $out/normclock.fatbin ($(stat -c %s "$out/normclock.fatbin") bytes, sm_90 + compute_90 PTX, $("$nvcc" --version | tail -1))"

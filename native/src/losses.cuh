@@ -1,0 +1,104 @@
+// The losses: softmax cross-entropy with temperature and Paper B's squared error, forward and
+// backward in one pass per row. One warp per row; blockDim.x = 32·ROWS_PER_BLOCK.
+#pragma once
+#include "common.cuh"
+
+// The larger value wins, and between equal values the smaller column: the first maximum, as the
+// CPU's strict comparison in column order (torch.argmax) gives.
+__device__ __forceinline__ void argmaxMerge(float& best, int& arg, float other, int otherArg) {
+    if (other > best || (other == best && otherArg < arg)) {
+        best = other;
+        arg = otherArg;
+    }
+}
+
+__device__ __forceinline__ void warpArgmax(float& best, int& arg) {
+    for (int o = 16; o > 0; o >>= 1) {
+        float b = __shfl_xor_sync(0xffffffffu, best, o);
+        int a = __shfl_xor_sync(0xffffffffu, arg, o);
+        argmaxMerge(best, arg, b, a);
+    }
+}
+
+// Per row i of model j: z = (logits + bias)/τ over the classes; loss = ln Σ exp(z − max) − (z_y − max)
+// (in double from the float sums, as the CPU), correct = (first argmax z == y), scale = ‖z‖₂, and
+// when gradScale > 0 the logits row becomes (softmax(z) − onehot(y))·gradScale/τ (padding 0).
+// Outputs are packed [j][i]. Grid: (ceil(n / rowsPerBlock), models).
+extern "C" __global__ void nc_cross_entropy(const int* models, View logits, View bias, const int* labels, const float* tau,
+                                            const float* gradScale, int n, int classes, float* rowLoss, int* rowCorrect,
+                                            float* rowScale) {
+    MODEL_INDEX
+    int lane = threadIdx.x & 31;
+    int i = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (i >= n) return; // whole warps leave together: i is the same on every lane
+    float t = tau[j], scale = gradScale[j];
+    int y = labels[static_cast<long long>(j) * n + i];
+    float* row = at(logits, m, i, 0);
+    const float* b = at(bias, m, 0, 0);
+    float best = -INFINITY, ss = 0.0f;
+    int arg = 0x7fffffff;
+    for (int c = lane; c < classes; c += 32) {
+        float z = (row[c] + b[c]) / t;
+        argmaxMerge(best, arg, z, c);
+        ss = fmaf(z, z, ss);
+    }
+    warpArgmax(best, arg);
+    ss = warpSumF(ss);
+    float total = 0.0f;
+    for (int c = lane; c < classes; c += 32) total += expf((row[c] + b[c]) / t - best);
+    total = warpSumF(total);
+    float zy = (row[y] + b[y]) / t;
+    if (lane == 0) {
+        long long o = static_cast<long long>(j) * n + i;
+        rowLoss[o] = static_cast<float>(log(static_cast<double>(total)) - (static_cast<double>(zy) - best));
+        rowCorrect[o] = arg == y;
+        rowScale[o] = sqrtf(ss);
+    }
+    if (scale <= 0.0f) return;
+    __syncwarp();
+    float g = scale / t, inv = 1.0f / total;
+    long long ld = logits.ld;
+    for (int c = lane; c < ld; c += 32) {
+        float v = 0.0f;
+        if (c < classes) {
+            float e = expf((row[c] + b[c]) / t - best) * inv;
+            v = (c == y ? e - 1.0f : e) * g;
+        }
+        row[c] = v;
+    }
+}
+
+// Paper B's squared error per row: loss = Σ_c (z_c/τ − onehot_c)², correct = (first argmax z == y)
+// on the unscaled z, scale = ‖z/τ‖₂, and when gradScale > 0 the logits become 2·(z/τ − onehot)·gradScale/τ
+// on the classes (padding untouched, as on the CPU). Grid as nc_cross_entropy.
+extern "C" __global__ void nc_squared_error(const int* models, View logits, View bias, const int* labels, const float* tau,
+                                            const float* gradScale, int n, int classes, float* rowLoss, int* rowCorrect,
+                                            float* rowScale) {
+    MODEL_INDEX
+    int lane = threadIdx.x & 31;
+    int i = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (i >= n) return;
+    float t = tau[j], scale = gradScale[j], g = 2.0f * scale / t;
+    int y = labels[static_cast<long long>(j) * n + i];
+    float* row = at(logits, m, i, 0);
+    const float* b = at(bias, m, 0, 0);
+    float best = -INFINITY, loss = 0.0f, ss = 0.0f;
+    int arg = 0x7fffffff;
+    for (int c = lane; c < classes; c += 32) {
+        float z = row[c] + b[c];
+        argmaxMerge(best, arg, z, c);
+        float zt = z / t, r = zt - (c == y ? 1.0f : 0.0f);
+        loss = fmaf(r, r, loss);
+        ss = fmaf(zt, zt, ss);
+        if (scale > 0.0f) row[c] = r * g;
+    }
+    warpArgmax(best, arg);
+    loss = warpSumF(loss);
+    ss = warpSumF(ss);
+    if (lane == 0) {
+        long long o = static_cast<long long>(j) * n + i;
+        rowLoss[o] = loss;
+        rowCorrect[o] = arg == y;
+        rowScale[o] = sqrtf(ss);
+    }
+}
