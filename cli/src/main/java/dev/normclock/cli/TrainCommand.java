@@ -102,7 +102,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     int threads = Runtime.getRuntime().availableProcessors();
     @Option(names = "--backend", paramLabel = "NAME", description = "auto, cpu or cuda. cuda trains on the GPU (float32; refused with what is missing where the driver, a GPU, cuBLAS or the kernels are not found, see 'normclock devices'); auto uses cuda when all are present, else the cpu. Default: ${DEFAULT-VALUE}.")
     String backend = "auto";
-    @Option(names = "--precision", paramLabel = "FORMAT", description = "float32 (the papers' format, the fast backend) or float64 (Paper B's precision audit: every tensor and every operation in double on the CPU, about 10x slower; the hyperparameters are the same float values). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--precision", paramLabel = "FORMAT", description = "float32 (the papers' format, the fast backend) or float64 (Paper B's precision audit: every tensor and every operation in double on the CPU, about 5x slower at p = 59; the hyperparameters are the same float values). Default: ${DEFAULT-VALUE}.")
     String precision = "float32";
     @Option(names = "--json", description = "Print the summary as one JSON object on stdout instead of the table.")
     boolean json;
