@@ -86,6 +86,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     String clampGroup = "all";
     @Option(names = "--alloc-gamma", paramLabel = "GAMMA", description = "Paper B's per-group allocation at fixed total norm: the norm is held at the target (--rho with --wc, or --norm); at t_int the --clamp-group's norm is first multiplied by 1 + GAMMA and the whole renormalised to the target, then held as by the plain clamp (GAMMA > -1; 0 is the plain clamp).")
     Double allocGamma;
+    @Option(names = "--alloc-hold", description = "With --alloc-gamma: every clamp scales the group and the rest to the shares set at t_int (the allocation held), instead of reallocating once and then holding the whole norm only.")
+    boolean allocHold;
     @Option(names = "--eval-grid", paramLabel = "GRID", description = "log360 (Paper A: ~360 log-spaced steps up to the budget) or everyK (e.g. every25, Paper B). Default: ${DEFAULT-VALUE}.")
     String evalGrid = "log360";
     @Option(names = "--retire-window", paramLabel = "STEPS", description = "Steps a seed must stay grokked before it stops training. Default: ${DEFAULT-VALUE}.")
@@ -132,7 +134,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         CellSpec cell = new CellSpec(shape.p, shape.trainFrac, shape.width, shape.hidden, lr, wd, decayOrder.equals("after"),
                 rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
                 clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd, loss.equals("mse"),
-                CellSpec.clampGroup(clampGroup, model), forkAt != null, model, layerNorm, parity, allocGamma == null ? Double.NaN : allocGamma);
+                CellSpec.clampGroup(clampGroup, model), forkAt != null, model, layerNorm, parity, allocGamma == null ? Double.NaN : allocGamma, allocHold);
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
@@ -168,7 +170,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 : !Double.isNaN(c.rho()) ? String.format("norm held at %.3g x Wc %.4g = %.4g from step %d", c.rho(), c.wc(), c.clampTarget(), c.clampFrom())
                 : "free norm";
         if (!Double.isNaN(c.allocGamma()))
-            clamp += String.format(", %s's norm reallocated there x %.3g", c.clampGroupName(), 1 + c.allocGamma());
+            clamp += String.format(", %s's norm reallocated there x %.3g%s", c.clampGroupName(), 1 + c.allocGamma(),
+                    c.allocHeld() ? " and its share held" : "");
         else if (c.clampGroup() >= 0 && !clamp.equals("free norm")) clamp = clamp.replace("norm held", "norm of " + c.clampGroupName() + " held");
         if (c.isParity()) return String.format("parity-mlp: n=%d k=%d, %d training and %d test points, H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
                 c.parity().n(), c.parity().k(), c.parity().trainSize(), c.parity().testSize(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(),

@@ -153,14 +153,14 @@ public final class StudyAnalysis {
         if (rows.isEmpty())
             return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                     rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, 0, 0, 0, null, null, null, null, null, List.of(), ref, c.temperature(),
-                    parity, group(c), n(c.allocGamma()), c.precision().label());
+                    parity, group(c), n(c.allocGamma()), c.allocHeld(), c.precision().label());
         samples.put(c, ours);
         Interval ci = Bootstrap.medianCi(ours);
         double[] norms = rows.stream().filter(r -> r.outcome().tGrok() >= 0).mapToDouble(r -> r.outcome().normAtGrok()).toArray();
         return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, rows.size(), grokked, diverged, n(ours.median()), n(ci.lo()),
                 n(ci.hi()), n(CensoredSample.fromSteps(tMem).median()), n(norms.length == 0 ? Double.NaN : median(norms)),
-                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity, group(c), n(c.allocGamma()), c.precision().label());
+                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity, group(c), n(c.allocGamma()), c.allocHeld(), c.precision().label());
     }
 
     /** The group a cell's clamp holds alone (or whose share an allocation fixes); null for the whole norm. */
@@ -616,8 +616,8 @@ public final class StudyAnalysis {
      */
     private void allocation(ExperimentPlan e, List<CellPlan> ready) {
         List<CellPlan> shifted = ready.stream().filter(c -> !Double.isNaN(c.allocGamma())).toList();
-        Map<String, List<CellPlan>> byHold = group(shifted, c -> String.format(Locale.ROOT, "%s rho %.4f tau %.4f %s", c.taskLabel(), c.rho(),
-                c.temperature(), dev.normclock.train.CellSpec.clampGroupName(c.clampGroup(), c.model())));
+        Map<String, List<CellPlan>> byHold = group(shifted, c -> String.format(Locale.ROOT, "%s rho %.4f tau %.4f %s %b", c.taskLabel(), c.rho(),
+                c.temperature(), dev.normclock.train.CellSpec.clampGroupName(c.clampGroup(), c.model()), c.allocHeld()));
         boolean any = false;
         for (List<CellPlan> arms : byHold.values()) {
             CellPlan zero = arms.stream().filter(c -> c.allocGamma() == 0).findFirst().orElse(null);
@@ -628,16 +628,18 @@ public final class StudyAnalysis {
                 if (arm == zero) continue;
                 String group = dev.normclock.train.CellSpec.clampGroupName(arm.clampGroup(), arm.model());
                 double paper = referenceMedian(e, arm) / refZero;
-                pairedRatioClaim(e.name() + String.format(Locale.ROOT, ".alloc_ratio.%s.gamma%+.2f", group, arm.allocGamma()), e.name(),
-                        String.format(Locale.ROOT, "T_grok with %s's share of the held norm (ρ = %.2f) shifted by γ = %+.2f, over γ = 0 "
-                                + "(seeds paired)", group, arm.rho(), arm.allocGamma()), arm, zero,
+                pairedRatioClaim(e.name() + String.format(Locale.ROOT, ".alloc_ratio.%s%s.gamma%+.2f", group, arm.allocHeld() ? ".held" : "",
+                                arm.allocGamma()), e.name(),
+                        String.format(Locale.ROOT, "T_grok with %s's share of the held norm (ρ = %.2f) %s by γ = %+.2f, over γ = 0 "
+                                + "(seeds paired)", group, arm.rho(), arm.allocHeld() ? "held shifted" : "shifted once", arm.allocGamma()), arm, zero,
                         Double.isNaN(paper) ? null : String.format(Locale.ROOT, "%.2f× (Paper B's released cells)", paper), paper);
             }
         }
         if (!any) notes.add(e.name() + ": an allocation analysis needs a cell at alloc_gamma: 0 to compare each shift with");
         if ("alloc".equals(e.reference()))
-            notes.add(e.name() + ": Paper B does not say which group γ shifts nor how; this project holds the group's share fixed at "
-                    + "its value at t_int times 1 + γ (renormalised), so its cells are compared with Paper B's by γ alone");
+            notes.add(e.name() + ": Paper B does not say which group γ shifts nor how; this project multiplies the group's norm at "
+                    + "t_int by 1 + γ and renormalises to the held total, then either holds the whole norm (shifted once) or holds "
+                    + "those shares (held), so its cells are compared with Paper B's by γ alone");
     }
 
     /** Median T_grok of {@code num} over that of {@code den} on the seeds both have, with a bootstrap interval over those seeds. */

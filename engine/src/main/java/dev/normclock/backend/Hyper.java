@@ -30,6 +30,11 @@ public final class Hyper {
      * plain clamp). NaN: none.
      */
     public final double[] allocGamma;
+    /**
+     * An allocation's other reading: every clamp, not the first only, scales group g and the rest to
+     * the share set at the first (the shares held, not just shifted once).
+     */
+    public final boolean[] allocHeld;
     /** The group's share ‖W_g‖/‖W‖ set by an allocation's first clamp (NaN until then). */
     public final double[] allocShare;
 
@@ -51,6 +56,7 @@ public final class Hyper {
         Arrays.fill(forkScale, Double.NaN);
         allocGamma = new double[models];
         Arrays.fill(allocGamma, Double.NaN);
+        allocHeld = new boolean[models];
         allocShare = new double[models];
         Arrays.fill(allocShare, Double.NaN);
     }

@@ -268,6 +268,7 @@ public final class Reproduction {
                 hyper.squaredError[m] = c.squaredError();
                 hyper.temperature[m] = (float) c.temperature();
                 hyper.allocGamma[m] = c.allocGamma();
+                hyper.allocHeld[m] = c.allocHeld();
                 maxSteps[m] = c.maxSteps();
                 schedules[m] = EvalSchedule.parse(c.evalGrid(), c.maxSteps());
                 c.prepare(pop, m, study.baseKey(), s.seed());

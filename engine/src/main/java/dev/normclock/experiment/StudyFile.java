@@ -45,13 +45,13 @@ public final class StudyFile {
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
     static final List<String> CELL_FIELDS = List.of("id", "arm", "p", "train_frac", "d", "hidden", "lr", "weight_decay",
             "decay_order", "rho", "wc", "wc_lr", "wc_temperature", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std", "loss",
-            "temperature", "clamp_group", "model", "layer_norm", "parity_n", "parity_k", "parity_m", "parity_test", "alloc_gamma", "precision");
+            "temperature", "clamp_group", "model", "layer_norm", "parity_n", "parity_k", "parity_m", "parity_test", "alloc_gamma", "alloc_hold", "precision");
     /** Paper A's settings, used where neither the cell nor a defaults block says otherwise. */
     private static final Map<String, Object> BUILT_IN = Map.ofEntries(Map.entry("train_frac", 0.4), Map.entry("d", 128),
             Map.entry("hidden", 256), Map.entry("lr", 1e-3), Map.entry("weight_decay", 1.0), Map.entry("decay_order", "before"),
             Map.entry("t_int", 500), Map.entry("eval_grid", "log360"), Map.entry("retire_window", 0), Map.entry("bias_std", 1e-6),
             Map.entry("loss", "ce"), Map.entry("temperature", 1.0), Map.entry("clamp_group", "all"), Map.entry("model", "mlp"),
-            Map.entry("layer_norm", false), Map.entry("precision", "float32"));
+            Map.entry("layer_norm", false), Map.entry("precision", "float32"), Map.entry("alloc_hold", false));
     /**
      * The parity MLP's settings (PROTOCOL §1–§3, as {@code normclock train --model parity-mlp}), used
      * for a parity-mlp cell where no defaults block or the cell names the field.
@@ -298,6 +298,11 @@ public final class StudyFile {
                 throw new InvalidStudyException(origin + ": " + pre + "alloc_gamma: an allocation shifts one group's share of a held norm: "
                         + "it needs arm: clamp and a clamp_group other than all");
         }
+        if (!f.get("alloc_hold").isBoolean())
+            throw new InvalidStudyException(origin + ": " + pre + "alloc_hold: must be true or false; got " + show(f.get("alloc_hold")));
+        boolean allocHeld = f.get("alloc_hold").asBoolean();
+        if (allocHeld && Double.isNaN(allocGamma))
+            throw new InvalidStudyException(origin + ": " + pre + "alloc_hold: holds the shares of an allocation: give alloc_gamma too");
         Precision precision;
         try {
             precision = Precision.parse(f.get("precision").asText());
@@ -316,12 +321,12 @@ public final class StudyFile {
         String id = f.containsKey("id") ? f.get("id").asText() : (isParity
                 ? CellPlan.defaultParityId(arm, parity, hidden, lr, wd, rho, tau, loss.equals("mse"), group)
                 : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group, model, layerNorm))
-                + CellPlan.idSuffix(allocGamma, precision);
+                + CellPlan.idSuffix(allocGamma, allocHeld, precision);
         if (!id.matches("[A-Za-z0-9_.+-]+"))
             throw new InvalidStudyException(origin + ": " + pre + "id: letters, digits and _ . + - only; got '" + id + "'");
         return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, wcTau, tInt, maxSteps,
                 seeds, grid, window, biasStd, tau, loss.equals("mse"), dev.normclock.train.CellSpec.clampGroups(model).get(group), model,
-                layerNorm, parity, allocGamma, precision);
+                layerNorm, parity, allocGamma, allocHeld, precision);
     }
 
     /** A parity-mlp cell's task: n bits, k of them relevant, m training and some test points. */

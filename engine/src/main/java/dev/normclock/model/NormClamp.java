@@ -45,7 +45,7 @@ final class NormClamp {
             int g = hyper.clampGroup[m];
             if (g >= groups.length || g >= 0 && groups[g] == null)
                 throw new IllegalArgumentException("slot " + m + ": clamp group " + g + " is not a group of the " + model + " model");
-            if (allocation && Double.isNaN(hyper.allocShare[m])) {
+            if (allocation && (Double.isNaN(hyper.allocShare[m]) || hyper.allocHeld[m])) {
                 allocate(be, m, hyper, sumSquares[m]);
                 continue;
             }
@@ -72,9 +72,10 @@ final class NormClamp {
     }
 
     /**
-     * Model m's reallocation at its first clamp: group g scaled to share·target and the rest of the
-     * whole to √(1 − share²)·target, the share being the group's norm now, times 1 + γ, renormalised
-     * with the rest. Once per model, so per model.
+     * Model m's allocation: group g scaled to share·target and the rest of the whole to
+     * √(1 − share²)·target, the share set at the first call — the group's norm then, times 1 + γ,
+     * renormalised with the rest. Once per model, or at every clamp when the shares are held; rare
+     * either way next to the step, so per model.
      */
     private void allocate(Backend be, int m, Hyper hyper, double[] sumSquares) {
         int[] group = groups[hyper.clampGroup[m]];
@@ -83,8 +84,10 @@ final class NormClamp {
         double ssGroup = 0, ssRest = 0;
         for (int j : group) ssGroup += sumSquares[j];
         for (int j : rest) ssRest += sumSquares[j];
-        double s0 = Math.sqrt(ssGroup / (ssGroup + ssRest)), a = (1 + hyper.allocGamma[m]) * s0;
-        hyper.allocShare[m] = a / Math.sqrt(a * a + 1 - s0 * s0);
+        if (Double.isNaN(hyper.allocShare[m])) {
+            double s0 = Math.sqrt(ssGroup / (ssGroup + ssRest)), a = (1 + hyper.allocGamma[m]) * s0;
+            hyper.allocShare[m] = a / Math.sqrt(a * a + 1 - s0 * s0);
+        }
         double share = hyper.allocShare[m], target = hyper.clampTarget[m];
         double[] factor = new double[hyper.models()];
         int[] one = {m};

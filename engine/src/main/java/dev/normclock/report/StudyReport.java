@@ -224,7 +224,7 @@ public final class StudyReport {
         Chart chart = Chart.of("T_grok against the allocation shift γ (" + experiment + ")", "γ (the group's norm at t_int × (1 + γ))",
                 "median T_grok (steps)").logY();
         Map<String, List<StudyResult.Cell>> byGroup = cells.stream().filter(c -> c.allocGamma() != null)
-                .collect(Collectors.groupingBy(c -> c.clampGroup() + (c.rho() == null ? "" : " ρ=" + fmt(c.rho(), "%.2f")), TreeMap::new,
+                .collect(Collectors.groupingBy(c -> c.clampGroup() + (c.allocHeld() ? " held" : " once") + (c.rho() == null ? "" : " ρ=" + fmt(c.rho(), "%.2f")), TreeMap::new,
                         Collectors.toList()));
         boolean paperDrawn = false;
         for (var g : byGroup.entrySet()) {

@@ -28,12 +28,14 @@ import dev.normclock.task.ModularAddition;
  * @param allocGamma Paper B's per-group allocation at fixed total norm: the clamp holds ‖W‖ at the
  *                   target, its first application reallocating clampGroup's norm there by 1 + γ
  *                   (see {@link dev.normclock.backend.Hyper#allocGamma}); NaN: none
+ * @param allocHeld  with allocGamma: every clamp scales the group and the rest to the share set at
+ *                   the first (the shares held, not shifted once)
  */
 public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
                        double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                        int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd, boolean squaredError,
                        int clampGroup, boolean fork, String model, boolean layerNorm, dev.normclock.task.SparseParity parity,
-                       double allocGamma) {
+                       double allocGamma, boolean allocHeld) {
 
     /** What a clamp can hold alone, by name: the MLP's weight matrices (by tensor index). */
     public static final java.util.Map<String, Integer> CLAMP_GROUPS = java.util.Map.of("all", -1, "E", 0, "W1", 1, "W2", 3);
@@ -53,7 +55,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
                     double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                     int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd) {
         this(p, trainFrac, d, hidden, lr, weightDecay, decayAfter, rho, wc, clampNorm, clampFrom, temperature, seeds, maxSteps,
-                evalGrid, retireWindow, baseKey, biasStd, false, -1, false, "mlp", false, null, Double.NaN);
+                evalGrid, retireWindow, baseKey, biasStd, false, -1, false, "mlp", false, null, Double.NaN, false);
     }
 
     public static int clampGroup(String name, String model) {
@@ -102,6 +104,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         require(Double.isNaN(clampNorm) || Double.isNaN(rho), "give either --rho with --wc or --norm, not both");
         require(Double.isNaN(allocGamma) || (allocGamma > -1 && Double.isFinite(allocGamma)),
                 "--alloc-gamma must be greater than -1 (the group's norm is multiplied by 1 + gamma), got " + allocGamma);
+        require(!allocHeld || !Double.isNaN(allocGamma), "--alloc-hold needs --alloc-gamma");
         require(Double.isNaN(allocGamma) || clampGroup >= 0, "--alloc-gamma needs --clamp-group, the group whose share of the norm it shifts");
         require(Double.isNaN(allocGamma) || (!fork && (!Double.isNaN(rho) || !Double.isNaN(clampNorm))),
                 "--alloc-gamma holds the total norm at a target: give --rho with --wc, or --norm (not --fork-at)");
@@ -167,6 +170,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         c.put("clamp_group", clampGroupName());
         c.put("fork", fork);
         c.put("alloc_gamma", nullIfNaN(allocGamma));
+        c.put("alloc_hold", allocHeld);
         c.put("max_steps", maxSteps);
         c.put("eval_grid", evalGrid);
         c.put("retire_window", retireWindow);

@@ -66,7 +66,7 @@ class StudyFileTest {
                 assertEquals(ref.get().loss(), c.squaredError() ? "mse" : "ce");
             }
         }
-        assertEquals(7 + 6 + 12 + 4 + 10 + 2, s.cells().count());
+        assertEquals(7 + 6 + 12 + 4 + 15 + 2, s.cells().count());
     }
 
     @Test
@@ -84,7 +84,7 @@ class StudyFileTest {
                 assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
                 if (c.arm() != Arm.FREE) assertEquals(ref.get().tInt(), c.tInt(), e.name() + "/" + c.id() + ": t_int as the paper");
             }
-        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5 + 4 + 7 + 6 + 12 + 10 + 2, s.cells().count());
+        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5 + 4 + 7 + 6 + 12 + 15 + 2, s.cells().count());
     }
 
     @Test

@@ -109,6 +109,6 @@ class AllocationTest {
 
     private static CellSpec spec(int group, double rho, double wc, double gamma) {
         return new CellSpec(11, 0.6, 8, 24, 1e-3, 1.0, false, rho, wc, Double.NaN, 500, 1.0, new int[]{0}, 100, "every10", 0, 1L, 0,
-                false, group, false, "mlp", false, null, gamma);
+                false, group, false, "mlp", false, null, gamma, false);
     }
 }
