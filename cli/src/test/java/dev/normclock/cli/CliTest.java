@@ -226,6 +226,9 @@ class CliTest {
         Run noGroup = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-gamma", "0.3").toArray(String[]::new));
         assertEquals(2, noGroup.code());
         assertTrue(noGroup.err().contains("--alloc-gamma needs --clamp-group"), noGroup.err());
+        Run holdAlone = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-hold").toArray(String[]::new));
+        assertEquals(2, holdAlone.code());
+        assertTrue(holdAlone.err().contains("--alloc-hold needs --alloc-gamma"), holdAlone.err());
     }
 
     @Test

@@ -27,9 +27,10 @@ import dev.normclock.train.TrainerState;
 class AllocationTest {
     static final int P = 11, D = 8, H = 24, FROM = 3, STEPS = 8;
     static final double TARGET = 6.0;
-    // slots: γ = 0.5 on W2, γ = 0 on W2, the plain clamp, γ = −0.4 on E; all seed 0
-    static final double[] GAMMA = {0.5, 0.0, Double.NaN, -0.4};
-    static final int[] GROUP = {3, 3, -1, 0};
+    // slots: γ = 0.5 on W2, γ = 0 on W2, the plain clamp, γ = −0.4 on E, γ = 0.5 on W2 with the shares held; all seed 0
+    static final double[] GAMMA = {0.5, 0.0, Double.NaN, -0.4, 0.5};
+    static final int[] GROUP = {3, 3, -1, 0, 3};
+    static final boolean[] HELD = {false, false, false, false, true};
 
     static double ss(Tensor t, int m) {
         double s = 0;
@@ -43,7 +44,7 @@ class AllocationTest {
         ModularAddition task = new ModularAddition(P, 0.6);
         Hyper hyper = new Hyper(models);
         int[][] pairs = new int[models][];
-        int[] active = {0, 1, 2, 3};
+        int[] active = {0, 1, 2, 3, 4};
         try (CpuBackend be = new CpuBackend(2); MlpPopulation pop = new MlpPopulation(new MlpShape(P, D, H), models, task.trainSize())) {
             for (int m = 0; m < models; m++) {
                 hyper.lr[m] = 1e-2f;
@@ -52,6 +53,7 @@ class AllocationTest {
                 hyper.clampFrom[m] = FROM;
                 hyper.clampGroup[m] = GROUP[m];
                 hyper.allocGamma[m] = GAMMA[m];
+                hyper.allocHeld[m] = HELD[m];
                 pop.initialise(m, 5L, 0, 1e-6);
                 pairs[m] = task.split(5L, 0).trainPairs();
             }
@@ -71,15 +73,21 @@ class AllocationTest {
                         continue;
                     }
                     assertEquals(TARGET, total, 1e-5 * TARGET, "slot " + m + " step " + step + ": total norm");
-                    if (m == 2 || step != FROM) continue;
-                    shareAtFirst[m] = Math.sqrt(GROUP[m] == 3 ? w2 : e) / total;
-                    assertEquals(hyper.allocShare[m], shareAtFirst[m], 1e-5, "slot " + m + ": the first clamp sets the group's share");
+                    if (m == 2) continue;
+                    double share = Math.sqrt(GROUP[m] == 3 ? w2 : e) / total;
+                    if (HELD[m]) assertEquals(hyper.allocShare[m], share, 1e-5, "slot " + m + " step " + step + ": the share is held");
+                    if (step != FROM) continue;
+                    shareAtFirst[m] = share;
+                    assertEquals(hyper.allocShare[m], share, 1e-5, "slot " + m + ": the first clamp sets the group's share");
                 }
             }
             // slot 1 (γ = 0) shares slot 0's weights up to the first clamp: its share is the free share s0 of W2 there
             double s0 = hyper.allocShare[1], a = 1.5 * s0;
             assertEquals(a / Math.sqrt(a * a + 1 - s0 * s0), shareAtFirst[0], 1e-5, "γ = 0.5 multiplies W2's norm by 1.5 before renormalising");
             assertTrue(shareAtFirst[0] > shareAtFirst[1], "a positive γ gives the group more of the norm");
+            assertEquals(shareAtFirst[0], shareAtFirst[4], 1e-6, "held or not, the first clamp shifts the same way");
+            double free0 = Math.sqrt(ss(pop.w2, 0)) / TARGET, held4 = Math.sqrt(ss(pop.w2, 4)) / TARGET;
+            assertTrue(Math.abs(free0 - held4) > 1e-6, "after the first clamp the shifted-once share drifts, the held one does not");
         }
     }
 
