@@ -69,7 +69,8 @@ final class DevicesCommand implements Callable<Integer> {
         }
         Cublas.Report blas = cuda.cublas();
         o.println(blas.available() ? "cublas: " + blas.version() + " (" + blas.location() + ")" : "cublas: " + blas.problem());
-        o.println(cuda.kernels() ? String.format(Locale.ROOT, "kernels: found (normclock.fatbin, %d bytes, sm_90 + compute_90 PTX)", KernelImage.size())
+        o.println(cuda.kernels() ? String.format(Locale.ROOT, "kernels: found (normclock.fatbin, %d bytes, %s)", KernelImage.size(),
+                KernelImage.targets(KernelImage.load()))
                 : "kernels: " + KernelImage.NOT_BUILT);
         o.println(cuda.usable() ? "backends: cpu; cuda (used by --backend auto)" : "backends: cpu (used); cuda cannot run: " + cuda.problem());
         o.flush();

@@ -83,7 +83,10 @@ class BackendSelectionTest {
     void devicesSaysWhetherTheKernelsAreBuiltAndWhyCudaCannotRun() {
         CliTest.Run r = CliTest.run("devices");
         assertEquals(0, r.code(), r.err());
-        if (KernelImage.built()) assertTrue(r.out().contains("\nkernels: found (normclock.fatbin, "), r.out());
+        if (KernelImage.built()) {
+            assertTrue(r.out().contains("\nkernels: found (normclock.fatbin, "), r.out());
+            assertTrue(r.out().contains(" bytes, sm_80 + sm_90 + compute_90 PTX)\n"), r.out());
+        }
         else assertTrue(r.out().contains("\nkernels: kernels not built: "), r.out());
         if (!HERE.usable()) assertTrue(r.out().contains("backends: cpu (used); cuda cannot run: " + HERE.problem()), r.out());
     }
