@@ -85,7 +85,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         new dev.normclock.model.MlpShape(shape.p, shape.width, shape.hidden);
         new dev.normclock.task.ModularAddition(shape.p, shape.trainFrac);
         kind = BackendChoice.resolve(backend, dev.normclock.backend.Precision.FLOAT32, spec.commandLine().getErr(), System.getenv());
-        if (torch && kind == BackendChoice.Kind.CUDA) throw new IllegalArgumentException("--torch compares with the cpu backend; drop it or use --backend cpu");
+        if (torch && kind == BackendChoice.Kind.CUDA) throw new IllegalArgumentException("--torch compares with the cpu backend; drop it or use --backend cpu "
+                + "(on a GPU, bench/gpu-check.sh runs bench/torch/mlp_population.py --device cuda beside this)");
         return sweep ? runSweep() : runOne();
     }
 
