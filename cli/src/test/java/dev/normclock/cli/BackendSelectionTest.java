@@ -99,4 +99,17 @@ class BackendSelectionTest {
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().startsWith("normclock devices --check: no usable GPU here: "), r.err());
     }
+
+    @Test
+    void thePrimitivesOnlyCheckWithoutAGpuSaysSoInOneLineAndIsRefusedWithoutCheck(@TempDir Path dir) {
+        assumeTrue(!HERE.usable(), "a usable GPU is here: the self-check would run");
+        CliTest.Run r = CliTest.run("devices", "--check", "--primitives-only", "--log", dir.resolve("check.log").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("normclock devices --check: no usable GPU here: "), r.err());
+        CliTest.Run alone = CliTest.run("devices", "--primitives-only");
+        assertEquals(2, alone.code(), alone.err());
+        assertEquals(1, alone.err().strip().lines().count(), alone.err());
+        assertTrue(alone.err().contains("--primitives-only is an option of --check"), alone.err());
+    }
 }
