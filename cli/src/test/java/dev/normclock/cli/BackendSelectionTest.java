@@ -1,6 +1,7 @@
 package dev.normclock.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -111,5 +112,32 @@ class BackendSelectionTest {
         assertEquals(2, alone.code(), alone.err());
         assertEquals(1, alone.err().strip().lines().count(), alone.err());
         assertTrue(alone.err().contains("--primitives-only is an option of --check"), alone.err());
+    }
+
+    @Test
+    void tf32IsRefusedInOneLineWhereverTheCpuBackendWouldRun(@TempDir Path dir) {
+        String want = "--tf32 applies to the cuda backend's cuBLAS GEMMs only";
+        java.util.List<String[]> cases = new java.util.ArrayList<>(java.util.List.of(
+                CliTest.tiny(dir.resolve("t"), "--backend", "cpu", "--tf32").toArray(String[]::new),
+                new String[]{"bench", "--backend", "cpu", "--tf32", "--seconds", "0.1"},
+                new String[]{"reproduce", "--preset", "smoke", "--backend", "cpu", "--tf32", "--plan", "--out", dir.resolve("r").toString()}));
+        if (!HERE.usable()) cases.add(CliTest.tiny(dir.resolve("a"), "--tf32").toArray(String[]::new)); // auto chose the cpu
+        for (String[] args : cases) {
+            CliTest.Run r = CliTest.run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains(want), r.err());
+        }
+        assertFalse(java.nio.file.Files.exists(dir.resolve("t").resolve("normclock.db")), "refused before anything was trained");
+    }
+
+    @Test
+    void tf32IsDocumentedOnEveryCommandThatTakesIt() {
+        for (String cmd : new String[]{"train", "reproduce", "bench"}) {
+            CliTest.Run r = CliTest.run(cmd, "--help");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("--tf32"), cmd + ": " + r.out());
+            assertTrue(r.out().replaceAll("\\s+", " ").contains("changes the numerics"), cmd + ": " + r.out());
+        }
     }
 }
