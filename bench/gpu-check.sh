@@ -129,14 +129,14 @@ bench_st=0
     st=$?
     cat "$tmp/nc-$b.json" "$tmp/nc-$b.err" | grep -v 'incubator modules'
     echo "normclock exit $st"
-    ((st != 0)) && bench_st=$st
+    ((st != 0 && bench_st == 0)) && bench_st=$st # the first failure
     if [[ -n "$py" ]]; then
       run "torch $b" 60 env PYTHONUNBUFFERED=1 "$py" bench/torch/mlp_population.py --device cuda --models "$b" --seconds 5 --warmup 10 \
         >"$tmp/pt-$b.json" 2>"$tmp/pt-$b.err"
       st=$?
       cat "$tmp/pt-$b.json" "$tmp/pt-$b.err"
       echo "torch exit $st"
-      ((st != 0)) && bench_st=$st
+      ((st != 0 && bench_st == 0)) && bench_st=$st # the first failure
       # the ratio, where both printed a figure (python without torch is enough to read two JSON lines)
       "$py" - "$tmp/nc-$b.json" "$tmp/pt-$b.json" "$b" <<'PY' 2>/dev/null
 import json, sys
@@ -172,11 +172,11 @@ tmsg=""
     ((st != 0)) && train_st=$st
     # for the summary: the compute line of a finished run, else its last line (why it stopped)
     if ((st == 0)); then tmsg+="$be: $(lastline "$tmp/train-$be.txt" '^compute:' | sed 's/^compute: //'); "
-    else tmsg+="$be: exit $st, $(lastline "$tmp/train-$be.txt" | cut -c1-100); "; fi
+    else tmsg+="$be: exit $st, $(lastline "$tmp/train-$be.txt" | cut -c1-120); "; fi
   done
 } >"$out/train.txt" 2>&1
 cat "$out/train.txt"
-note train $train_st $start "$tmsg"
+note train $train_st $start "${tmsg%; }"
 
 # --- compute-sanitizer: the primitives (small shapes) under memcheck ---------------------------------
 # Last, since it is the slowest and the least likely to fit: it gets what is left of the deadline, 150 s at most.
