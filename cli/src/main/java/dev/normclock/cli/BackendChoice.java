@@ -53,11 +53,29 @@ final class BackendChoice {
         }
     }
 
-    /** The backend decided by {@link #resolve}. */
+    /** The one-line description of --tf32, shared by train, reproduce and bench. */
+    static final String TF32_HELP = "With the cuda backend: let cuBLAS's GEMMs use TF32 tensor cores (inputs rounded to 10 mantissa bits). "
+            + "Faster on the GPU but not float32 arithmetic: it changes the numerics, so each run's config records \"tf32\": true "
+            + "and reports say so. Default: off (plain FP32). Refused on the cpu backend.";
+
+    /** --tf32 is for the cuda backend's GEMMs; on the CPU (asked for, or where auto chose it) it is refused in one line. */
+    static void checkTf32(boolean tf32, Kind kind) {
+        if (tf32 && kind != Kind.CUDA)
+            throw new IllegalArgumentException("--tf32 applies to the cuda backend's cuBLAS GEMMs only; the cpu backend computes in plain float32 "
+                    + "(drop --tf32, or use --backend cuda on a GPU)");
+    }
+
+    /** The backend decided by {@link #resolve}, in plain FP32. */
     static Backend open(Kind kind, Precision precision, int threads, Map<String, String> env) {
+        return open(kind, precision, threads, env, false);
+    }
+
+    /** The backend decided by {@link #resolve}; {@code tf32} (checked by {@link #checkTf32}) only reaches the cuda backend. */
+    static Backend open(Kind kind, Precision precision, int threads, Map<String, String> env, boolean tf32) {
+        checkTf32(tf32, kind);
         if (kind == Kind.CUDA) {
             try {
-                return CudaBackend.open(env);
+                return CudaBackend.open(env, tf32);
             } catch (RuntimeException | LinkageError e) { // a CudaException names the call and its error
                 throw new IllegalArgumentException("--backend cuda: the GPU could not be set up: " + e.getMessage() + "; use --backend cpu", e);
             }

@@ -47,6 +47,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--backend", paramLabel = "NAME", description = "cpu, cuda or auto (cuda when the driver, a GPU, cuBLAS and the kernels are found). Default: ${DEFAULT-VALUE}.")
     String backend = "cpu";
     private BackendChoice.Kind kind = BackendChoice.Kind.CPU;
+    @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
+    boolean tf32;
     @Option(names = "--seconds", paramLabel = "S", description = "Timed seconds per repetition. Default: ${DEFAULT-VALUE}.")
     double seconds = 5;
     @Option(names = "--repeats", paramLabel = "R", description = "Timed repetitions; the best is reported. Default: ${DEFAULT-VALUE}.")
@@ -85,7 +87,9 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         new dev.normclock.model.MlpShape(shape.p, shape.width, shape.hidden);
         new dev.normclock.task.ModularAddition(shape.p, shape.trainFrac);
         kind = BackendChoice.resolve(backend, dev.normclock.backend.Precision.FLOAT32, spec.commandLine().getErr(), System.getenv());
-        if (torch && kind == BackendChoice.Kind.CUDA) throw new IllegalArgumentException("--torch compares with the cpu backend; drop it or use --backend cpu");
+        BackendChoice.checkTf32(tf32, kind);
+        if (torch && kind == BackendChoice.Kind.CUDA) throw new IllegalArgumentException("--torch compares with the cpu backend; drop it or use --backend cpu "
+                + "(on a GPU, bench/gpu-check.sh runs bench/torch/mlp_population.py --device cuda beside this)");
         return sweep ? runSweep() : runOne();
     }
 
@@ -128,7 +132,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
             out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, %s%n", shape.p, shape.width, shape.hidden,
-                    shape.trainFrac, models, kind == BackendChoice.Kind.CUDA ? "cuda backend" : "cpu backend, " + threads + " threads");
+                    shape.trainFrac, models, kind == BackendChoice.Kind.CUDA ? (tf32 ? "cuda backend, TF32 GEMMs (not float32 arithmetic)" : "cuda backend")
+                    : "cpu backend, " + threads + " threads");
             out.printf("  %.1f model-steps/s (best of %d), %.1f GFLOP/s executed (%.1f MFLOP per model-step), %.1f MiB per model%n",
                     best.modelStepsPerSecond(), repeats, best.gflops(), best.flopsPerModelStep() / 1e6, best.bytes() / (double) models / (1 << 20));
             if (pt != null) {
@@ -189,12 +194,13 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private Backend open() {
-        return BackendChoice.open(kind, dev.normclock.backend.Precision.FLOAT32, threads, System.getenv());
+        return BackendChoice.open(kind, dev.normclock.backend.Precision.FLOAT32, threads, System.getenv(), tf32);
     }
 
     private Map<String, Object> config(int p, int b) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("backend", kind == BackendChoice.Kind.CUDA ? "cuda" : "cpu");
+        if (tf32) o.put("tf32", true);
         o.put("threads", threads);
         o.put("p", p);
         o.put("d", shape.width);

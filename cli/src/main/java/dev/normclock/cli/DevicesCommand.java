@@ -29,6 +29,8 @@ import picocli.CommandLine.Option;
                 "--check runs the GPU self-check: every cuda primitive on random inputs against the cpu backend (worst error",
                 "per primitive), a few training steps of each model on both backends, and a short throughput benchmark of the",
                 "MLP step; it writes a log (--log) and exits 1 when a comparison fails, 2 when there is no usable GPU.",
+                "--check --primitives-only runs the first stage alone (small shapes, a few seconds on a GPU): the run to put",
+                "under compute-sanitizer, which slows every kernel down by orders of magnitude.",
                 ""})
 final class DevicesCommand implements Callable<Integer> {
 
@@ -45,14 +47,18 @@ final class DevicesCommand implements Callable<Integer> {
     double benchSeconds = 3;
     @Option(names = "--bench-models", paramLabel = "LIST", split = ",", description = "Population sizes of the --check benchmark. Default: ${DEFAULT-VALUE}.")
     int[] benchModels = {16, 64, 256};
+    @Option(names = "--primitives-only", description = "With --check: only compare the primitives (no training steps, no benchmark).")
+    boolean primitivesOnly;
 
     @Override
     public Integer call() throws Exception {
         if (check) {
             if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
             if (benchSeconds < 0) throw new IllegalArgumentException("--bench-seconds must be zero or positive, got " + benchSeconds);
-            return new GpuCheck(spec.commandLine().getOut(), spec.commandLine().getErr(), log, steps, benchSeconds, benchModels).run(System.getenv());
+            return new GpuCheck(spec.commandLine().getOut(), spec.commandLine().getErr(), log, steps, benchSeconds, benchModels, primitivesOnly)
+                    .run(System.getenv());
         }
+        if (primitivesOnly) throw new IllegalArgumentException("--primitives-only is an option of --check");
         PrintWriter o = spec.commandLine().getOut();
         int lanes = FloatVector.SPECIES_PREFERRED.length();
         o.printf(Locale.ROOT, "cpu:    %d cores, %s, %s; Vector API %d-bit vectors (%d floats); Java %s%n",
@@ -69,7 +75,8 @@ final class DevicesCommand implements Callable<Integer> {
         }
         Cublas.Report blas = cuda.cublas();
         o.println(blas.available() ? "cublas: " + blas.version() + " (" + blas.location() + ")" : "cublas: " + blas.problem());
-        o.println(cuda.kernels() ? String.format(Locale.ROOT, "kernels: found (normclock.fatbin, %d bytes, sm_90 + compute_90 PTX)", KernelImage.size())
+        o.println(cuda.kernels() ? String.format(Locale.ROOT, "kernels: found (normclock.fatbin, %d bytes, %s)", KernelImage.size(),
+                KernelImage.targets(KernelImage.load()))
                 : "kernels: " + KernelImage.NOT_BUILT);
         o.println(cuda.usable() ? "backends: cpu; cuda (used by --backend auto)" : "backends: cpu (used); cuda cannot run: " + cuda.problem());
         o.flush();

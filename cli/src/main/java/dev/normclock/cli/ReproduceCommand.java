@@ -69,6 +69,8 @@ final class ReproduceCommand implements Callable<Integer> {
     String backend = "auto";
     @Option(names = "--checkpoint-every", paramLabel = "SECONDS", description = "Seconds between checkpoints of a training population. Default: ${DEFAULT-VALUE}.")
     double checkpointSeconds = 60;
+    @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
+    boolean tf32;
     @Option(names = "--plan", description = "Print the plan and stop (train nothing).")
     boolean planOnly;
     @Option(names = "--no-report", description = "Train only; run 'normclock analyze' and 'normclock report' later.")
@@ -91,13 +93,14 @@ final class ReproduceCommand implements Callable<Integer> {
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         if (!(checkpointSeconds > 0)) throw new IllegalArgumentException("--checkpoint-every must be positive, got " + checkpointSeconds);
         BackendChoice.Kind kind = BackendChoice.resolve(backend, Precision.FLOAT32, spec.commandLine().getErr(), System.getenv());
+        BackendChoice.checkTf32(tf32, kind);
         StudyPlan study = select(StudyFile.load(preset), only);
         Path dir = out != null ? out : Path.of("reproduce-" + study.name());
         printPlan(stdout, study, dir, kind);
         if (planOnly) return 0;
 
         Reproduction.Summary summary;
-        try (Backend be = BackendChoice.open(kind, Precision.FLOAT32, threads, System.getenv()); StopOnSignal signal = new StopOnSignal();
+        try (Backend be = BackendChoice.open(kind, Precision.FLOAT32, threads, System.getenv(), tf32); StopOnSignal signal = new StopOnSignal();
              StudyProgress progress = new StudyProgress(!noProgress, study, signal, stderr)) {
             String command = "normclock reproduce " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             summary = new Reproduction(be, dir, progress, checkpointSeconds).run(study, command);

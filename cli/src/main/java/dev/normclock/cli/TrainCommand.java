@@ -106,6 +106,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     String backend = "auto";
     @Option(names = "--precision", paramLabel = "FORMAT", description = "float32 (the papers' format, the fast backend) or float64 (Paper B's precision audit: every tensor and every operation in double on the CPU, about 5x slower at p = 59; the hyperparameters are the same float values). Default: ${DEFAULT-VALUE}.")
     String precision = "float32";
+    @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
+    boolean tf32;
     @Option(names = "--json", description = "Print the summary as one JSON object on stdout instead of the table.")
     boolean json;
     @Option(names = "--no-progress", description = "Do not draw the progress bar.")
@@ -120,6 +122,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         if (!precision.equals("float32") && !precision.equals("float64"))
             throw new IllegalArgumentException("--precision must be float32 or float64, got '" + precision + "'");
         BackendChoice.Kind kind = BackendChoice.resolve(backend, Precision.parse(precision), spec.commandLine().getErr(), System.getenv());
+        BackendChoice.checkTf32(tf32, kind);
         if (forkAt != null) clampFrom = forkAt;
         var parsed = spec.commandLine().getParseResult();
         if (model.equals("attention") || model.equals("parity-mlp")) { // the papers' settings where the user gave none
@@ -138,7 +141,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
-        try (ResultsStore store = ResultsStore.open(out); Backend be = BackendChoice.open(kind, Precision.parse(precision), threads, System.getenv())) {
+        try (ResultsStore store = ResultsStore.open(out); Backend be = BackendChoice.open(kind, Precision.parse(precision), threads, System.getenv(), tf32)) {
             long experiment = store.createExperiment(name, "normclock train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                     baseKey, Version.VERSION);
             StopOnSignal signal = new StopOnSignal();
@@ -195,7 +198,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 r.grokkedCount(), r.outcomes().length, cell.maxSteps(), num(r.medianNormAtGrok()));
         o.printf("compute: %,d model-steps in %.1f s (%.0f model-steps/s, %s backend, %s)%n",
                 r.modelSteps(), r.wallSeconds(), r.modelStepsPerSecond(), be.name(),
-                be instanceof dev.normclock.backend.cuda.CudaBackend gpu ? gpu.deviceName() : be.parallelism() + " threads");
+                be instanceof dev.normclock.backend.cuda.CudaBackend gpu ? gpu.deviceName() + (gpu.tf32() ? ", TF32 GEMMs: not float32 arithmetic" : "")
+                        : be.parallelism() + " threads");
         o.printf("results: %s (experiment %d)%n", store.path(), experiment);
     }
 
@@ -209,6 +213,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         root.put("experiment_id", experiment);
         Map<String, Object> config = cell.config();
         config.put("precision", be.precision().label());
+        if (be.tf32()) config.put("tf32", true);
         root.put("config", config);
         List<Map<String, Object>> seedRows = new ArrayList<>();
         for (int m = 0; m < r.outcomes().length; m++) {

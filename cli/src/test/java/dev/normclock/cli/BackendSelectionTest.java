@@ -1,6 +1,7 @@
 package dev.normclock.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -83,7 +84,10 @@ class BackendSelectionTest {
     void devicesSaysWhetherTheKernelsAreBuiltAndWhyCudaCannotRun() {
         CliTest.Run r = CliTest.run("devices");
         assertEquals(0, r.code(), r.err());
-        if (KernelImage.built()) assertTrue(r.out().contains("\nkernels: found (normclock.fatbin, "), r.out());
+        if (KernelImage.built()) {
+            assertTrue(r.out().contains("\nkernels: found (normclock.fatbin, "), r.out());
+            assertTrue(r.out().contains(" bytes, sm_80 + sm_90 + compute_90 PTX)\n"), r.out());
+        }
         else assertTrue(r.out().contains("\nkernels: kernels not built: "), r.out());
         if (!HERE.usable()) assertTrue(r.out().contains("backends: cpu (used); cuda cannot run: " + HERE.problem()), r.out());
     }
@@ -95,5 +99,45 @@ class BackendSelectionTest {
         assertEquals(2, r.code(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().startsWith("normclock devices --check: no usable GPU here: "), r.err());
+    }
+
+    @Test
+    void thePrimitivesOnlyCheckWithoutAGpuSaysSoInOneLineAndIsRefusedWithoutCheck(@TempDir Path dir) {
+        assumeTrue(!HERE.usable(), "a usable GPU is here: the self-check would run");
+        CliTest.Run r = CliTest.run("devices", "--check", "--primitives-only", "--log", dir.resolve("check.log").toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().startsWith("normclock devices --check: no usable GPU here: "), r.err());
+        CliTest.Run alone = CliTest.run("devices", "--primitives-only");
+        assertEquals(2, alone.code(), alone.err());
+        assertEquals(1, alone.err().strip().lines().count(), alone.err());
+        assertTrue(alone.err().contains("--primitives-only is an option of --check"), alone.err());
+    }
+
+    @Test
+    void tf32IsRefusedInOneLineWhereverTheCpuBackendWouldRun(@TempDir Path dir) {
+        String want = "--tf32 applies to the cuda backend's cuBLAS GEMMs only";
+        java.util.List<String[]> cases = new java.util.ArrayList<>(java.util.List.of(
+                CliTest.tiny(dir.resolve("t"), "--backend", "cpu", "--tf32").toArray(String[]::new),
+                new String[]{"bench", "--backend", "cpu", "--tf32", "--seconds", "0.1"},
+                new String[]{"reproduce", "--preset", "smoke", "--backend", "cpu", "--tf32", "--plan", "--out", dir.resolve("r").toString()}));
+        if (!HERE.usable()) cases.add(CliTest.tiny(dir.resolve("a"), "--tf32").toArray(String[]::new)); // auto chose the cpu
+        for (String[] args : cases) {
+            CliTest.Run r = CliTest.run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains(want), r.err());
+        }
+        assertFalse(java.nio.file.Files.exists(dir.resolve("t").resolve("normclock.db")), "refused before anything was trained");
+    }
+
+    @Test
+    void tf32IsDocumentedOnEveryCommandThatTakesIt() {
+        for (String cmd : new String[]{"train", "reproduce", "bench"}) {
+            CliTest.Run r = CliTest.run(cmd, "--help");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("--tf32"), cmd + ": " + r.out());
+            assertTrue(r.out().replaceAll("\\s+", " ").contains("changes the numerics"), cmd + ": " + r.out());
+        }
     }
 }

@@ -17,6 +17,15 @@ public interface Backend extends AutoCloseable {
         return Precision.FLOAT32;
     }
 
+    /**
+     * Whether matrix products round their inputs to TF32 (10 mantissa bits) on tensor cores: only
+     * the cuda backend, and only when asked for (--tf32). It changes the numerics, so a run's record
+     * keeps it ("tf32": true in its config) and a report says so.
+     */
+    default boolean tf32() {
+        return false;
+    }
+
     /** Threads (CPU) or streams the backend uses; part of a run's record. */
     int parallelism();
 

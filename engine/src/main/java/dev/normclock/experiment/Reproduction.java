@@ -366,6 +366,7 @@ public final class Reproduction {
         c.put("run_key", s.runKey(study.name()));
         if (s.cell().arm() == Arm.FORK) c.put("wc", null); // the target is ρ times the run's own norm at t_int
         c.put("backend", backendFor(s.cell().precision()).name());
+        if (backendFor(s.cell().precision()).tf32()) c.put("tf32", true); // only when on: FP32 runs keep the config (and checkpoint fingerprint) they always had
         try {
             return JSON.writeValueAsString(c);
         } catch (JsonProcessingException e) {

@@ -63,6 +63,7 @@ public final class StudyReport {
                 + "released per-seed results for the same cell (Paper A, arXiv 2606.13753; Paper B for its own experiments, such as "
                 + "`mediation`). T_mem and T_grok are quantised to each run's evaluation grid (`log360`: round(T^(k/359)) over the "
                 + "budget T, as Paper A's; `every25` as Paper B's).");
+        tf32Note(doc);
         claims(doc);
         Map<String, List<StudyResult.Cell>> byExperiment = result.cells().stream()
                 .collect(Collectors.groupingBy(StudyResult.Cell::experiment, LinkedHashMap::new, Collectors.toList()));
@@ -75,6 +76,26 @@ public final class StudyReport {
         doc.writeHtml(html);
         doc.writeMarkdown(md);
         return new Files(html, md, figures);
+    }
+
+    /** A warning when runs were trained with TF32 GEMMs (--tf32 on the cuda backend): their arithmetic is not FP32. */
+    private void tf32Note(ReportDocument doc) {
+        List<RunRow> runs = store.allRuns();
+        long tf32 = runs.stream().filter(r -> tf32(r.spec().configJson())).count();
+        if (tf32 == 0) return;
+        doc.note(String.format(Locale.ROOT, "%d of %d runs were trained with TF32 matrix products (`--tf32` on the cuda backend): TF32 rounds "
+                + "the products' inputs to 10 mantissa bits, which changes the numerics; these runs are not the float32 computation "
+                + "the papers ran, and their results may differ from float32 runs of the same seeds.", tf32, runs.size()));
+    }
+
+    /** Whether a run's stored config says "tf32": true. */
+    static boolean tf32(String c) {
+        if (c == null || !c.contains("tf32")) return false;
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(c).path("tf32").asBoolean(false);
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     private void claims(ReportDocument doc) {

@@ -49,20 +49,40 @@ public final class CudaBackend implements Backend {
     private final Staging staging;
     private long scratch, scratchBytes;
     private Thread thread = Thread.currentThread(); // the GPU's context is current on the opening thread
+    private final boolean tf32;
 
     /** The backend on a GPU (tests give a recording one); the GPU's context must be current on this thread. */
     CudaBackend(Gpu gpu) {
+        this(gpu, false);
+    }
+
+    /** As above; {@code tf32}: the GPU's GEMMs were set to TF32 (this records it, {@link CudaContext} sets it). */
+    CudaBackend(Gpu gpu, boolean tf32) {
         this.gpu = gpu;
+        this.tf32 = tf32;
         this.memory = gpu.memory();
         this.mirrors = new DeviceMirrors(memory);
         this.staging = new Staging(memory);
     }
 
-    /** The backend on GPU 0; an IllegalStateException with one line saying what is missing when it cannot run. */
+    /** The backend on GPU 0 in plain FP32; an IllegalStateException with one line saying what is missing when it cannot run. */
     public static CudaBackend open(Map<String, String> env) {
+        return open(env, false);
+    }
+
+    /**
+     * As {@link #open(Map)}; with {@code tf32} the cuBLAS GEMMs may use TF32 tensor cores (the
+     * kernels of native/ stay FP32). Only on explicit request: it changes the numerics.
+     */
+    public static CudaBackend open(Map<String, String> env, boolean tf32) {
         CudaAvailability a = CudaAvailability.probe(env);
         if (!a.usable()) throw new IllegalStateException(a.problem());
-        return new CudaBackend(new CudaContext(env, 0));
+        return new CudaBackend(new CudaContext(env, 0, tf32), tf32);
+    }
+
+    @Override
+    public boolean tf32() {
+        return tf32;
     }
 
     @Override

@@ -13,7 +13,8 @@ import dev.normclock.bindings.cuda.Cublas;
  * cuBLAS, which works in whatever context is current), one stream that every copy, kernel and
  * GEMM is queued on — so their order is the program's order and nothing else needs
  * synchronising until the host reads results —, the kernels' module loaded from the fatbin, and a
- * cuBLAS handle on that stream in its default, exact-FP32 math mode (no TF32).
+ * cuBLAS handle on that stream in its default, exact-FP32 math mode (no TF32), unless TF32 was
+ * asked for explicitly (--tf32: CUBLAS_TF32_TENSOR_OP_MATH, which changes the GEMMs' numerics).
  *
  * <p>The context is made current on the thread that creates it; the backend is driven by one
  * thread (the trainer's), and {@link #makeCurrent} serves a caller on another thread.
@@ -29,7 +30,7 @@ final class CudaContext implements Gpu {
     private final Arena arena = Arena.ofShared();
     private final Map<String, MemorySegment> functions = new HashMap<>();
 
-    CudaContext(Map<String, String> env, int ordinal) {
+    CudaContext(Map<String, String> env, int ordinal, boolean tf32) {
         byte[] image = KernelImage.load();
         driver = CudaDriver.load(env);
         cublas = Cublas.load(env);
@@ -44,7 +45,7 @@ final class CudaContext implements Gpu {
         module = driver.moduleLoadData(img);
         blas = cublas.create();
         cublas.setStream(blas, stream);
-        cublas.setMathMode(blas, Cublas.DEFAULT_MATH);
+        cublas.setMathMode(blas, tf32 ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH);
         one = Cublas.scalar(arena, 1f);
         zero = Cublas.scalar(arena, 0f);
     }

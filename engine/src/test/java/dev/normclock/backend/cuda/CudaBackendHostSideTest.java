@@ -35,4 +35,13 @@ class CudaBackendHostSideTest {
         assertTrue(gpu.gemms > 100, "GEMMs: " + gpu.gemms);
         assertTrue(gpu.device.blocks.isEmpty(), "closing the backend frees all device memory: " + gpu.device.blocks.size() + " left");
     }
+
+    /** TF32 is off unless asked for, and a backend opened with it says so (runs record it from there). */
+    @Test
+    void tf32IsOffByDefaultAndReportedWhenAskedFor() {
+        try (CudaBackend plain = new CudaBackend(new RecordingGpu()); CudaBackend tf32 = new CudaBackend(new RecordingGpu(), true)) {
+            assertEquals(false, plain.tf32());
+            assertEquals(true, tf32.tf32());
+        }
+    }
 }

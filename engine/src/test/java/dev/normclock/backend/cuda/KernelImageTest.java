@@ -31,6 +31,21 @@ class KernelImageTest {
         assertTrue(image.length > 10_000, "a fatbin of every kernel: " + image.length + " bytes");
         assertEquals(FATBIN_MAGIC, ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).getInt(0));
         assertEquals(image.length, KernelImage.size());
+        // native/build.sh's targets: Ampere and Hopper machine code, and PTX for GPUs newer than Hopper
+        assertEquals("sm_80 + sm_90 + compute_90 PTX", KernelImage.targets(image));
+    }
+
+    @Test
+    void theTargetsAreReadFromTheContainerHeaders() {
+        // a container by hand: one sm_86 ELF entry (payload 4 bytes), one compute_75 PTX entry (payload 2 bytes)
+        ByteBuffer b = ByteBuffer.allocate(16 + 64 + 4 + 64 + 2).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, FATBIN_MAGIC).putShort(4, (short) 1).putShort(6, (short) 16).putLong(8, 64 + 4 + 64 + 2);
+        b.putShort(16, (short) 2).putInt(20, 64).putLong(24, 4).putInt(16 + 28, 86);
+        b.putShort(84, (short) 1).putInt(88, 64).putLong(92, 2).putInt(84 + 28, 75);
+        assertEquals("sm_86 + compute_75 PTX", KernelImage.targets(b.array()));
+        assertEquals("unreadable", KernelImage.targets(new byte[16]));
+        byte[] cut = java.util.Arrays.copyOf(b.array(), 40);
+        assertEquals("unreadable", KernelImage.targets(cut));
     }
 
     @Test
