@@ -31,6 +31,22 @@ public final class Downcall {
         return lookup.find(name).isPresent();
     }
 
+    /** Calls a function that returns a C int (a status code), with the arguments as its descriptor says. */
+    public int callInt(Object... args) {
+        try {
+            return (int) handle().invokeWithArguments(args);
+        } catch (Throwable t) {
+            throw unchecked(t);
+        }
+    }
+
+    /** A failure inside a downcall as it should reach the caller: errors as they are, anything else unchecked and named. */
+    public RuntimeException unchecked(Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException("calling " + name + " failed: " + t, t);
+    }
+
     /** The handle, made once; a missing symbol is one line naming it and the library. */
     public MethodHandle handle() {
         MethodHandle h = handle;

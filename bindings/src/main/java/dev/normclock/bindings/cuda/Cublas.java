@@ -128,7 +128,7 @@ public final class Cublas {
             r = (int) cublasSgemmStridedBatched.handle().invokeExact(handle, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb,
                     strideB, beta, c, ldc, strideC, batch);
         } catch (Throwable t) {
-            throw rethrow(cublasSgemmStridedBatched, t);
+            throw cublasSgemmStridedBatched.unchecked(t);
         }
         check(cublasSgemmStridedBatched, r);
     }
@@ -157,16 +157,6 @@ public final class Cublas {
     }
 
     private static int call(Downcall f, Object... args) {
-        try {
-            return (int) f.handle().invokeWithArguments(args);
-        } catch (Throwable t) {
-            throw rethrow(f, t);
-        }
-    }
-
-    private static RuntimeException rethrow(Downcall f, Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException("calling " + f.name() + " failed: " + t, t);
+        return f.callInt(args);
     }
 }

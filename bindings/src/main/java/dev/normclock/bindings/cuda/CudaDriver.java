@@ -214,7 +214,7 @@ public final class CudaDriver {
             r = (int) cuLaunchKernel.handle().invokeExact(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, stream,
                     kernelParams, MemorySegment.NULL);
         } catch (Throwable t) {
-            throw rethrow(cuLaunchKernel, t);
+            throw cuLaunchKernel.unchecked(t);
         }
         check(cuLaunchKernel, r);
     }
@@ -299,16 +299,6 @@ public final class CudaDriver {
     }
 
     private static int call(Downcall f, Object... args) {
-        try {
-            return (int) f.handle().invokeWithArguments(args);
-        } catch (Throwable t) {
-            throw rethrow(f, t);
-        }
-    }
-
-    private static RuntimeException rethrow(Downcall f, Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException("calling " + f.name() + " failed: " + t, t);
+        return f.callInt(args);
     }
 }
