@@ -100,6 +100,49 @@ class ReproductionResumeTest {
                 "the parity runs grok: " + expected);
     }
 
+    /** A float64 population (the precision audit's) stopped part-way resumes from its checkpoint to the same bits. */
+    @Test
+    void aFloat64PopulationResumesBitForBit(@TempDir Path dir) throws IOException {
+        String study = """
+                study: resume64
+                base_key: 11
+                defaults: {train_frac: 0.6, d: 32, hidden: 64, lr: 3.0e-3, t_int: 150, seeds: 2, eval_grid: every10, p: 41}
+                experiments:
+                  - name: audit
+                    analysis: precision
+                    cells:
+                      - {arm: free, max_steps: 400, precision: [float32, float64]}
+                """;
+        Path whole = dir.resolve("whole"), stopped = dir.resolve("stopped");
+        try (CpuBackend be = new CpuBackend(2)) {
+            new Reproduction(be, whole, new Reproduction.Progress() { }, 30).run(StudyFile.parse(study, "test"), "test");
+            Reproduction.Summary first = new Reproduction(be, stopped, new Reproduction.Progress() {
+                long steps;
+                boolean float64;
+
+                @Override
+                public void population(PopulationPlan pop, int toTrain, int kept) {
+                    float64 = pop.slots().getFirst().cell().precision() == dev.normclock.backend.Precision.FLOAT64;
+                }
+
+                @Override
+                public void stepped(int active) {
+                    if (float64) steps += active;
+                }
+
+                @Override
+                public boolean stopRequested() {
+                    return steps > 300;
+                }
+            }, 30).run(StudyFile.parse(study, "test"), "test");
+            assertTrue(first.interrupted());
+            assertTrue(Files.list(stopped.resolve("checkpoints")).anyMatch(f -> f.getFileName().toString().contains("float64")),
+                    "the stop wrote the float64 population's checkpoint");
+            new Reproduction(be, stopped, new Reproduction.Progress() { }, 30).run(StudyFile.parse(study, "test"), "test");
+        }
+        assertEquals(snapshot(whole), snapshot(stopped));
+    }
+
     @Test
     void stoppedByCtrlCAndResumedEqualsUninterrupted(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("stopped");
