@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.lang.reflect.Proxy;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -31,7 +29,6 @@ import dev.normclock.backend.cpu.CpuFloat64Backend;
  * that primitive's cases while every other case still passes.
  */
 class ConformanceSuiteTest {
-    private static final Set<String> NOT_PRIMITIVES = Set.of("name", "precision", "tf32", "parallelism", "syncToHost", "hostChanged", "close");
 
     private static String signature(Method m) {
         return m.getName() + Arrays.stream(m.getParameterTypes()).map(Class::getSimpleName).collect(Collectors.joining(", ", "(", ")"));
@@ -41,9 +38,9 @@ class ConformanceSuiteTest {
     void everyPrimitiveOfTheBackendInterfaceIsCalled() {
         Set<String> all = new TreeSet<>(), called = new TreeSet<>();
         for (Method m : Backend.class.getMethods())
-            if (!Modifier.isStatic(m.getModifiers()) && !NOT_PRIMITIVES.contains(m.getName())) all.add(signature(m));
+            if (!Modifier.isStatic(m.getModifiers()) && !BrokenBackend.NOT_PRIMITIVES.contains(m.getName())) all.add(signature(m));
         try (CpuBackend inner = new CpuBackend(1)) {
-            Backend recording = wrap(inner, (method, args, call) -> {
+            Backend recording = BrokenBackend.wrap(inner, (method, args, call) -> {
                 called.add(signature(method));
                 call.run();
             });
@@ -63,40 +60,6 @@ class ConformanceSuiteTest {
             assertTrue(results.size() >= 45, "cases: " + results.size());
             for (Result r : results) assertEquals(0.0, r.worst(), r.line() + " " + r.where());
         }
-    }
-
-    /** What a broken candidate does around one primitive's call. */
-    @FunctionalInterface
-    interface Around {
-        void call(Method method, Object[] args, Runnable call);
-    }
-
-    /** The backend with every call going through {@code around}. */
-    static Backend wrap(Backend inner, Around around) {
-        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class}, (proxy, method, args) -> {
-            Object[] result = new Object[1];
-            Runnable call = () -> {
-                try {
-                    result[0] = method.invoke(inner, args);
-                } catch (InvocationTargetException e) {
-                    if (e.getCause() instanceof RuntimeException re) throw re;
-                    throw new IllegalStateException(e.getCause());
-                } catch (IllegalAccessException e) {
-                    throw new IllegalStateException(e);
-                }
-            };
-            if (args == null || NOT_PRIMITIVES.contains(method.getName())) call.run();
-            else around.call(method, args, call);
-            return result[0];
-        });
-    }
-
-    /** The CPU backend with {@code primitive} broken after its call by {@code breakIt} (given the call's arguments and first listed model). */
-    static Backend broken(CpuBackend inner, String primitive, java.util.function.BiConsumer<Object[], Integer> breakIt) {
-        return wrap(inner, (method, args, call) -> {
-            call.run();
-            if (method.getName().equals(primitive)) breakIt.accept(args, ((int[]) args[args.length - 1])[0]);
-        });
     }
 
     /** Runs the suite on the broken candidate: the cases of {@code primitive} fail, all others pass. */
@@ -119,20 +82,20 @@ class ConformanceSuiteTest {
     @Test
     void anErrorOfOnePartInAThousandInOneElementFailsThatPrimitiveOnly() {
         try (CpuBackend inner = new CpuBackend(1)) {
-            onlyItsCasesFail(broken(inner, "layerNorm", (args, m) -> perturb((Tensor) args[1], m, 5, 3, 1e-3)), "layerNorm");
-            onlyItsCasesFail(broken(inner, "matmul", (args, m) -> perturb((Tensor) args[3], m, 0, 0, 1e-3)), "matmul");
-            onlyItsCasesFail(broken(inner, "crossEntropy", (args, m) -> {
+            onlyItsCasesFail(BrokenBackend.broken(inner, "layerNorm", (args, m) -> perturb((Tensor) args[1], m, 5, 3, 1e-3)), "layerNorm");
+            onlyItsCasesFail(BrokenBackend.broken(inner, "matmul", (args, m) -> perturb((Tensor) args[3], m, 0, 0, 1e-3)), "matmul");
+            onlyItsCasesFail(BrokenBackend.broken(inner, "crossEntropy", (args, m) -> {
                 float[][] loss = (float[][]) args[args.length - 4];
                 loss[m][1] *= 1.001f;
             }), "crossEntropy");
-            onlyItsCasesFail(broken(inner, "sumSquares", (args, m) -> ((double[]) args[1])[m] *= 1.001), "sumSquares");
+            onlyItsCasesFail(BrokenBackend.broken(inner, "sumSquares", (args, m) -> ((double[]) args[1])[m] *= 1.001), "sumSquares");
         }
     }
 
     @Test
     void aTransposeWithTwoColumnsSwappedFails() {
         try (CpuBackend inner = new CpuBackend(1)) {
-            onlyItsCasesFail(broken(inner, "transpose", (args, m) -> {
+            onlyItsCasesFail(BrokenBackend.broken(inner, "transpose", (args, m) -> {
                 Tensor dst = (Tensor) args[1];
                 for (int r = 0; r < dst.rows && dst.cols > 1; r++) {
                     double a = dst.getDouble(m, r, 0);
@@ -146,7 +109,7 @@ class ConformanceSuiteTest {
     @Test
     void anAdamWWithTheDecayOrdersSwappedFails() {
         try (CpuBackend inner = new CpuBackend(1)) {
-            Backend swapped = wrap(inner, (method, args, call) -> {
+            Backend swapped = BrokenBackend.wrap(inner, (method, args, call) -> {
                 if (!method.getName().equals("adamW")) {
                     call.run();
                     return;
@@ -167,13 +130,13 @@ class ConformanceSuiteTest {
     @Test
     void aNaNAWriteIntoTheIdleSlotIntoPaddingOrIntoAnInputFails() {
         try (CpuBackend inner = new CpuBackend(1)) {
-            onlyItsCasesFail(broken(inner, "gelu", (args, m) -> ((Tensor) args[1]).set(m, 2, 2, Double.NaN)), "gelu");
-            onlyItsCasesFail(broken(inner, "copy", (args, m) -> ((Tensor) args[1]).set(Trial.IDLE, 0, 0, 1)), "copy");
-            onlyItsCasesFail(broken(inner, "columnSums", (args, m) -> {
+            onlyItsCasesFail(BrokenBackend.broken(inner, "gelu", (args, m) -> ((Tensor) args[1]).set(m, 2, 2, Double.NaN)), "gelu");
+            onlyItsCasesFail(BrokenBackend.broken(inner, "copy", (args, m) -> ((Tensor) args[1]).set(Trial.IDLE, 0, 0, 1)), "copy");
+            onlyItsCasesFail(BrokenBackend.broken(inner, "columnSums", (args, m) -> {
                 Tensor out = (Tensor) args[1];
                 if (out.cols < out.ld) out.set(m, 0, out.cols, 1e-30);
             }), "columnSums");
-            onlyItsCasesFail(broken(inner, "multiply", (args, m) -> perturb((Tensor) args[1], m, 0, 0, 1e-6)), "multiply");
+            onlyItsCasesFail(BrokenBackend.broken(inner, "multiply", (args, m) -> perturb((Tensor) args[1], m, 0, 0, 1e-6)), "multiply");
         }
     }
 
