@@ -26,9 +26,10 @@ import picocli.CommandLine.Option;
                 "CUDA_HOME/lib64, /usr/local/cuda/lib64, the Python wheel folder site-packages/nvidia/cublas/lib, the",
                 "loader's path, or at NORMCLOCK_CUBLAS. The kernels are built into the jar where nvcc was present at build time.",
                 "",
-                "--check runs the GPU self-check: every cuda primitive on random inputs against the cpu backend (worst error",
-                "per primitive), a few training steps of each model on both backends, and a short throughput benchmark of the",
-                "MLP step; it writes a log (--log) and exits 1 when a comparison fails, 2 when there is no usable GPU.",
+                "--check runs the GPU self-check: the conformance suite (every cuda primitive on generated inputs against the",
+                "cpu-float64 backend, each case's worst error in units of its tolerance), a few training steps of each model",
+                "and of the paper's MLP shape on the cuda and the cpu backend, and a short throughput benchmark of the MLP step;",
+                "it writes a log (--log) and exits 1 when a comparison fails, 2 when there is no usable GPU.",
                 "--check --primitives-only runs the first stage alone (small shapes, a few seconds on a GPU): the run to put",
                 "under compute-sanitizer, which slows every kernel down by orders of magnitude.",
                 ""})

@@ -11,18 +11,22 @@ import java.util.Locale;
 import java.util.Map;
 
 import dev.normclock.Version;
+import dev.normclock.backend.conformance.Conformance;
+import dev.normclock.backend.conformance.Result;
 import dev.normclock.backend.cpu.CpuBackend;
 import dev.normclock.backend.cuda.CudaAvailability;
 import dev.normclock.backend.cuda.CudaBackend;
-import dev.normclock.backend.cuda.SelfCheck;
 import dev.normclock.train.StepBenchmark;
+import dev.normclock.train.TrainingComparison;
 
 /**
  * `normclock devices --check`: the GPU self-check. Three stages, each logged as it goes (to the
- * terminal and to the log file), each allowed to fail without hiding the others: every primitive
- * against the cpu backend, a few training steps of every model on both backends, and the MLP
- * step's throughput at p = 59 (d = 128, H = 256, f = 0.4) for several population sizes.
- * Exit 0 when every comparison passed, 1 when one failed or a stage broke, 2 without a usable GPU.
+ * terminal and to the log file), each allowed to fail without hiding the others: the conformance
+ * suite (every primitive against the float64 backend, the same cases the tests run on the cpu
+ * backend), a few training steps of every model and of the paper's MLP shape on the cuda and the
+ * cpu backend, and the MLP step's throughput at p = 59 (d = 128, H = 256, f = 0.4) for several
+ * population sizes. Exit 0 when every comparison passed, 1 when one failed or a stage broke, 2
+ * without a usable GPU.
  */
 final class GpuCheck {
     private final PrintWriter out, err;
@@ -61,9 +65,14 @@ final class GpuCheck {
         boolean ok = true;
         int threads = Runtime.getRuntime().availableProcessors();
         try (CpuBackend cpu = new CpuBackend(threads); CudaBackend gpu = CudaBackend.open(env)) {
-            ok &= stage("primitives: cuda against cpu on random inputs (worst |x - y| / max|y|)", () -> SelfCheck.primitives(cpu, gpu, 42));
+            ok &= stage("primitives: the conformance suite, cuda against cpu-float64 (worst error in units of each case's tolerance)",
+                    () -> Conformance.run(gpu, 42));
             if (!primitivesOnly) {
-                ok &= stage("training: " + steps + " steps of each model on both backends", () -> SelfCheck.training(cpu, gpu, steps));
+                ok &= stage("training: " + steps + " steps of each model on the cuda and the cpu backend (|x - y| / max|y|, tolerance 1e-3)", () -> {
+                    List<Result> all = new ArrayList<>(TrainingComparison.run(cpu, gpu, steps));
+                    all.addAll(TrainingComparison.paperMlp(cpu, gpu, Math.min(steps, 3)));
+                    return all;
+                });
                 if (benchSeconds > 0) ok &= benchmark(gpu);
             }
         } catch (RuntimeException | LinkageError e) {
@@ -79,16 +88,16 @@ final class GpuCheck {
     }
 
     private interface Stage {
-        List<SelfCheck.Result> run();
+        List<Result> run();
     }
 
     private boolean stage(String title, Stage stage) {
         line(title);
         long start = System.nanoTime();
         try {
-            List<SelfCheck.Result> results = stage.run();
+            List<Result> results = stage.run();
             boolean ok = true;
-            for (SelfCheck.Result r : results) {
+            for (Result r : results) {
                 line("  " + r.line());
                 ok &= r.passed();
             }

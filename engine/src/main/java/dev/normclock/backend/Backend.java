@@ -5,8 +5,9 @@ package dev.normclock.backend;
  * a population listed in {@code models} (slot indices), each with its own data and
  * hyperparameters. Implementations: {@code cpu} (Vector API, float32), {@code cpu-float64}
  * (plain double arithmetic, for the precision audit) and {@code cuda} (float32 on a GPU, computing
- * in device copies of the tensors: see {@link #syncToHost} and {@link #hostChanged}). Each primitive has a
- * double-precision scalar reference in the tests that every implementation is checked against.
+ * in device copies of the tensors: see {@link #syncToHost} and {@link #hostChanged}). Every
+ * implementation is checked against the float64 backend by one conformance suite, which states each
+ * primitive's inputs and tolerance once ({@link dev.normclock.backend.conformance.Conformance}).
  */
 public interface Backend extends AutoCloseable {
 

@@ -3,11 +3,12 @@ package dev.normclock.reference;
 import java.util.Arrays;
 
 /**
- * The papers' MLP and every {@code Backend} primitive written the plain way, in double precision,
- * for tests only. Nothing here is fast or clever on purpose: the model is computed per example as
- * the papers write it (x = [E[a], E[b]], pre = x·W1 + b1, GELU, logits = act·W2 + b2, mean
- * cross-entropy of logits/τ), not with the engine's first-layer rewrite, so that comparing the
- * engine with it checks the rewrite as well as the kernels.
+ * The papers' MLP written the plain way, in double precision, for tests only, with the exact GELU
+ * (erf, erfc, Φ) and the AdamW step that the whole-model references share. Nothing here is fast or
+ * clever on purpose: the model is computed per example as the papers write it (x = [E[a], E[b]],
+ * pre = x·W1 + b1, GELU, logits = act·W2 + b2, mean cross-entropy of logits/τ), not with the
+ * engine's first-layer rewrite, so that comparing the engine with it checks the rewrite as well as
+ * the kernels.
  *
  * <p>All arrays are row-major without padding: E is p×d, W1 is 2d×H, b1 is H, W2 is H×p, b2 is p.
  * A pair is encoded as a·p + b and its label is (a + b) mod p.
@@ -317,144 +318,10 @@ public final class ReferenceMlp {
     }
 
     // ------------------------------------------------------------------------------------------
-    // The primitives of Backend, one model at a time, on unpadded row-major arrays
+    // The optimiser and norms of the whole-model references (this one, ReferenceAttention,
+    // ReferenceParityMlp). The primitives themselves are checked against the float64 backend by
+    // the conformance suite (dev.normclock.backend.conformance).
     // ------------------------------------------------------------------------------------------
-
-    /**
-     * C (m × n) = op(A)·B or C += op(A)·B, op(A) = A (m × k, stored with aCols columns) or Aᵀ (A
-     * stored k' × aCols with aCols ≥ m, op(A)(i, kk) = A[kk][i]). B is k × n (at least k rows).
-     */
-    public static void matmul(double[] a, int aCols, boolean transposeA, double[] b, int n, double[] c, int m, int k,
-                              boolean accumulate) {
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) {
-                double s = accumulate ? c[i * n + j] : 0;
-                for (int kk = 0; kk < k; kk++) {
-                    double av = transposeA ? a[kk * aCols + i] : a[i * aCols + kk];
-                    s += av * b[kk * n + j];
-                }
-                c[i * n + j] = s;
-            }
-    }
-
-    /** Σ_k |op(A)(i,k)·B(k,j)|: the scale a GEMM's rounding error is measured against. */
-    public static double[] matmulMagnitude(double[] a, int aCols, boolean transposeA, double[] b, int n, int m, int k) {
-        double[] out = new double[m * n];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int kk = 0; kk < k; kk++) {
-                    double av = transposeA ? a[kk * aCols + i] : a[i * aCols + kk];
-                    s += Math.abs(av * b[kk * n + j]);
-                }
-                out[i * n + j] = s;
-            }
-        return out;
-    }
-
-    /** srcᵀ (cols × rows). */
-    public static double[] transpose(double[] src, int rows, int cols) {
-        double[] out = new double[rows * cols];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
-        return out;
-    }
-
-    /** pre[i] = pa[a_i] + pb[b_i] + bias, act = GELU(pre); pa, pb are p × h. */
-    public static void hiddenForward(double[] pa, double[] pb, double[] bias, int[] pairs, int p, int h,
-                                     double[] pre, double[] act) {
-        for (int i = 0; i < pairs.length; i++) {
-            int a = pairs[i] / p, b = pairs[i] % p;
-            for (int j = 0; j < h; j++) {
-                double x = pa[a * h + j] + pb[b * h + j] + bias[j];
-                pre[i * h + j] = x;
-                act[i * h + j] = gelu(x);
-            }
-        }
-    }
-
-    /** dpre = dAct ⊙ GELU'(pre); dPa[a] = Σ dpre, dPb[b] = Σ dpre, dBias = Σ dpre (all overwritten). */
-    public static void hiddenBackward(double[] dAct, double[] pre, int[] pairs, int p, int h,
-                                      double[] dPa, double[] dPb, double[] dBias) {
-        double[] slope = new double[pairs.length * h];
-        for (int e = 0; e < slope.length; e++) slope[e] = geluDerivative(pre[e]);
-        scatterBackward(dAct, slope, pairs, p, h, dPa, dPb, dBias);
-    }
-
-    /** dx = dAct ⊙ slope; dPa[a] = Σ dx, dPb[b] = Σ dx, dBias = Σ dx (all overwritten). */
-    public static void scatterBackward(double[] dAct, double[] slope, int[] pairs, int p, int h,
-                                       double[] dPa, double[] dPb, double[] dBias) {
-        Arrays.fill(dPa, 0, p * h, 0);
-        Arrays.fill(dPb, 0, p * h, 0);
-        Arrays.fill(dBias, 0, h, 0);
-        for (int i = 0; i < pairs.length; i++) {
-            int a = pairs[i] / p, b = pairs[i] % p;
-            for (int j = 0; j < h; j++) {
-                double g = dAct[i * h + j] * slope[i * h + j];
-                dPa[a * h + j] += g;
-                dPb[b * h + j] += g;
-                dBias[j] += g;
-            }
-        }
-    }
-
-    /**
-     * Softmax cross-entropy with temperature on z = logits + bias over {@code classes} columns;
-     * label (a + b) mod p. rowLoss[i] = ln Σ exp(z/τ) − z_y/τ, rowCorrect[i] = (first argmax of z
-     * == y). When gradScale > 0, logits are overwritten by (softmax(z/τ) − onehot)·gradScale/τ.
-     */
-    public static void crossEntropy(double[] logits, double[] bias, int[] pairs, int p, int classes, double tau,
-                                    double gradScale, double[] rowLoss, boolean[] rowCorrect) {
-        double[] z = new double[classes];
-        for (int i = 0; i < pairs.length; i++) {
-            int y = label(pairs[i], p);
-            double max = Double.NEGATIVE_INFINITY;
-            int argmax = 0;
-            for (int c = 0; c < classes; c++) {
-                z[c] = logits[i * classes + c] + bias[c];
-                if (z[c] > z[argmax]) argmax = c;
-                max = Math.max(max, z[c] / tau);
-            }
-            double sum = 0;
-            for (int c = 0; c < classes; c++) sum += Math.exp(z[c] / tau - max);
-            rowLoss[i] = Math.log(sum) + max - z[y] / tau;
-            rowCorrect[i] = argmax == y;
-            if (gradScale > 0)
-                for (int c = 0; c < classes; c++)
-                    logits[i * classes + c] = (Math.exp(z[c] / tau - max) / sum - (c == y ? 1 : 0)) * gradScale / tau;
-        }
-    }
-
-    /**
-     * Paper B's squared error per row, Σ_c ((z_c + b_c)/τ − onehot_c)², whether argmax z = y, and,
-     * when gradScale > 0, the logits replaced by the gradient 2·((z + b)/τ − onehot)·gradScale/τ.
-     */
-    public static void squaredError(double[] logits, double[] bias, int[] pairs, int p, int classes, double tau,
-                                    double gradScale, double[] rowLoss, boolean[] rowCorrect) {
-        for (int i = 0; i < pairs.length; i++) {
-            int y = label(pairs[i], p), argmax = 0;
-            double loss = 0;
-            double[] z = new double[classes];
-            for (int c = 0; c < classes; c++) {
-                z[c] = logits[i * classes + c] + bias[c];
-                if (z[c] > z[argmax]) argmax = c;
-                double r = z[c] / tau - (c == y ? 1 : 0);
-                loss += r * r;
-            }
-            rowLoss[i] = loss;
-            rowCorrect[i] = argmax == y;
-            if (gradScale > 0)
-                for (int c = 0; c < classes; c++) logits[i * classes + c] = 2 * (z[c] / tau - (c == y ? 1 : 0)) * gradScale / tau;
-        }
-    }
-
-    /** Σ over rows, per column. */
-    public static double[] columnSums(double[] x, int rows, int cols) {
-        double[] out = new double[cols];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) out[c] += x[r * cols + c];
-        return out;
-    }
 
     /**
      * One AdamW step of one tensor in place (β1 0.9, β2 0.999, ε 1e-8, bias correction with the
@@ -485,44 +352,5 @@ public final class ReferenceMlp {
         double s = 0;
         for (double x : t) s += x * x;
         return s;
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // The engine's rewrite composed from the reference primitives (double), for cross-checks
-    // ------------------------------------------------------------------------------------------
-
-    /**
-     * The loss and gradient computed the way {@code MlpPopulation.trainStep} composes the
-     * primitives (Pa = E·W1[0:d], Pb = E·W1[d:2d], per-token gradient sums), in double. In exact
-     * arithmetic it equals {@link #lossAndGradient}; in double the two agree to ~1e-13.
-     */
-    public static double rewrittenLossAndGradient(Params w, int[] pairs, double tau, Params grad) {
-        int p = w.p, d = w.d, h = w.h, n = pairs.length;
-        double[] w1Top = Arrays.copyOfRange(w.w1, 0, d * h), w1Bot = Arrays.copyOfRange(w.w1, d * h, 2 * d * h);
-        double[] pa = new double[p * h], pb = new double[p * h];
-        matmul(w.e, d, false, w1Top, h, pa, p, d, false);
-        matmul(w.e, d, false, w1Bot, h, pb, p, d, false);
-        double[] pre = new double[n * h], act = new double[n * h];
-        hiddenForward(pa, pb, w.b1, pairs, p, h, pre, act);
-        double[] logits = new double[n * p];
-        matmul(act, h, false, w.w2, p, logits, n, h, false);
-        double[] rowLoss = new double[n];
-        crossEntropy(logits, w.b2, pairs, p, p, tau, 1.0 / n, rowLoss, new boolean[n]);
-        double loss = 0;
-        for (double l : rowLoss) loss += l;
-        System.arraycopy(columnSums(logits, n, p), 0, grad.b2, 0, p);
-        matmul(act, h, true, logits, p, grad.w2, h, n, false);
-        double[] dAct = new double[n * h];
-        matmul(logits, p, false, transpose(w.w2, h, p), h, dAct, n, p, false);
-        double[] dPa = new double[p * h], dPb = new double[p * h];
-        hiddenBackward(dAct, pre, pairs, p, h, dPa, dPb, grad.b1);
-        double[] gTop = new double[d * h], gBot = new double[d * h];
-        matmul(w.e, d, true, dPa, h, gTop, d, p, false);
-        matmul(w.e, d, true, dPb, h, gBot, d, p, false);
-        System.arraycopy(gTop, 0, grad.w1, 0, d * h);
-        System.arraycopy(gBot, 0, grad.w1, d * h, d * h);
-        matmul(dPa, h, false, transpose(w1Top, d, h), d, grad.e, p, h, false);
-        matmul(dPb, h, false, transpose(w1Bot, d, h), d, grad.e, p, h, true);
-        return loss / n;
     }
 }

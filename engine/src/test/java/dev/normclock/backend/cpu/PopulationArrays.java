@@ -20,11 +20,6 @@ final class PopulationArrays {
         return read(t, m);
     }
 
-    static double[] fill(Tensor t, int m, float[] values) {
-        t.fromArray(m, values);
-        return read(t, m);
-    }
-
     static double[] read(Tensor t, int m) {
         float[] f = t.toArray(m);
         double[] d = new double[f.length];
@@ -51,12 +46,5 @@ final class PopulationArrays {
         for (int i = 0; i < now.length; i++)
             assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(now[i]),
                     what + ": untouched slot " + m + " changed at float " + i + " (" + expected[i] + " → " + now[i] + ")");
-    }
-
-    static void assertPaddingZero(Tensor t, int m, String what) {
-        for (int r = 0; r < t.rows; r++)
-            for (int c = t.cols; c < t.ld; c++)
-                assertEquals(0f, t.seg.getAtIndex(ValueLayout.JAVA_FLOAT, t.rowAt(m, r) + c), 0f,
-                        what + ": padding of model " + m + " row " + r + " col " + c + " is not zero");
     }
 }

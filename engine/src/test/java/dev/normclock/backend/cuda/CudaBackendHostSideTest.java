@@ -8,16 +8,19 @@ import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
 
+import dev.normclock.backend.conformance.Case;
+import dev.normclock.backend.conformance.Conformance;
 import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.train.TrainingComparison;
 
 /**
- * The cuda backend's host side, without a GPU: every primitive and a few training steps of each
- * model, driven by the self-check, run on a {@link RecordingGpu} that executes nothing (so the
- * results are meaningless and not looked at) but checks every launch against the kernel's
- * declared parameters and every address against device memory. This catches a launch whose
- * arguments do not match its kernel, a tensor or GEMM operand outside its allocation (windows,
- * row ranges, runs of slots), a staging offset used before its upload — everything but the
- * kernels' arithmetic, which needs a GPU ({@link CudaBackendTest}).
+ * The cuda backend's host side, without a GPU: every case of the conformance suite and a few
+ * training steps of each model (the self-check's two comparisons), run on a {@link RecordingGpu}
+ * that executes nothing (so the results are meaningless and not looked at) but checks every
+ * launch against the kernel's declared parameters and every address against device memory. This
+ * catches a launch whose arguments do not match its kernel, a tensor or GEMM operand outside its
+ * allocation (windows, row ranges, runs of slots), a staging offset used before its upload —
+ * everything but the kernels' arithmetic, which needs a GPU ({@link CudaBackendTest}).
  */
 class CudaBackendHostSideTest {
 
@@ -26,8 +29,8 @@ class CudaBackendHostSideTest {
         RecordingGpu gpu = new RecordingGpu();
         assertTrue(gpu.kernels.size() >= 23, "kernels found in native/src: " + gpu.kernels.keySet());
         try (CpuBackend cpu = new CpuBackend(1); CudaBackend cuda = new CudaBackend(gpu)) {
-            SelfCheck.primitives(cpu, cuda, 7);
-            SelfCheck.training(cpu, cuda, 2);
+            for (Case c : Conformance.cases()) c.run(cuda, 7); // a call that throws fails the test
+            TrainingComparison.run(cpu, cuda, 2);
         }
         Set<String> unused = new TreeSet<>(gpu.kernels.keySet());
         unused.removeAll(gpu.launches.keySet());

@@ -1,0 +1,68 @@
+package dev.normclock.backend.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.normclock.backend.Backend;
+import dev.normclock.backend.cpu.CpuBackend;
+
+/**
+ * The conformance suite for every float32 backend there is: each case of {@link Conformance}, for
+ * each backend, is one test named by both, held to the case's tolerance against the float64
+ * backend.
+ */
+class BackendConformanceTest {
+    static final long SEED = 42;
+
+    /** A backend under test: its name in the report and how to open it. */
+    record Candidate(String name, Supplier<Backend> open) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /**
+     * The backends checked. To add one, add its line. A backend that needs what a machine may lack
+     * (a GPU, its driver) says so from {@code open} with an assumption, which reports each of its
+     * cases as skipped with the reason, e.g.
+     * {@code new Candidate("cuda", () -> { CudaAvailability a = CudaAvailability.probe(System.getenv());
+     * assumeTrue(a.usable(), a::problem); return CudaBackend.open(System.getenv()); })}.
+     */
+    static List<Candidate> candidates() {
+        return List.of(
+                new Candidate("cpu, 1 thread", () -> new CpuBackend(1)),
+                new Candidate("cpu, 2 threads", () -> new CpuBackend(2)));
+    }
+
+    /** Each backend is opened at its first case and closed after the last. */
+    private static final Map<String, Backend> OPEN = new LinkedHashMap<>();
+
+    @AfterAll
+    static void closeAll() {
+        OPEN.values().forEach(Backend::close);
+        OPEN.clear();
+    }
+
+    static Stream<Arguments> everyCaseOfEveryBackend() {
+        return candidates().stream().flatMap(b -> Conformance.cases().stream().map(c -> Arguments.of(b, c)));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("everyCaseOfEveryBackend")
+    void conforms(Candidate backend, Case c) {
+        Backend be = OPEN.computeIfAbsent(backend.name(), name -> backend.open().get());
+        Result r = c.run(be, SEED);
+        assertTrue(r.passed(), backend.name() + ": " + r.line());
+    }
+}
