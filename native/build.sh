@@ -17,7 +17,7 @@ if [[ ! -x "$nvcc" ]]; then
 fi
 mkdir -p "$out"
 start=$SECONDS
-"$nvcc" -fatbin -O3 -std=c++17 \
+"$nvcc" -fatbin -O3 -std=c++17 -fmad=false \
   -gencode arch=compute_80,code=sm_80 \
   -gencode arch=compute_90,code=sm_90 \
   -gencode arch=compute_90,code=compute_90 \

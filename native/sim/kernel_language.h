@@ -193,7 +193,9 @@ inline double __dmul_rn(double a, double b) { return a * b; }
 inline double __fma_rn(double a, double b, double c) { return std::fma(a, b, c); }
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }
-inline int __float_as_int(float x) { return ::ncsim::fromBits<int>(::ncsim::bits(x)) ; }
+inline int __float_as_int(float x) { return ::ncsim::fromBits<int>(::ncsim::bits(x)); }
+inline unsigned int __float_as_uint(float x) { return ::ncsim::fromBits<unsigned int>(::ncsim::bits(x)); }
+inline float __uint_as_float(unsigned int x) { return ::ncsim::fromBits<float>(::ncsim::bits(x)); }
 inline float __int_as_float(int x) { return ::ncsim::fromBits<float>(::ncsim::bits(x)); }
 inline long long __double_as_longlong(double x) { return ::ncsim::fromBits<long long>(::ncsim::bits(x)); }
 inline double __longlong_as_double(long long x) { return ::ncsim::fromBits<double>(::ncsim::bits(x)); }

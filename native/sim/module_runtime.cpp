@@ -5,9 +5,11 @@
 // A module instance belongs to one worker thread of the driver at a time, so its state is plain
 // globals. A block runs like this: its threads start in an order permuted from the launch's seed;
 // each runs on a fiber until it finishes or reaches a barrier or warp collective, where it is
-// suspended. When no thread can run, the waits that can complete (a __syncthreads every live
-// thread has reached, a collective every lane of its mask has reached) complete and their threads
-// resume, again in a permuted order. A wait that can never complete is a deadlock, reported.
+// suspended. The arrival that completes a wait (the last lane of a collective's mask, the last
+// live thread at a __syncthreads) releases its threads into the ready queue in a permuted order,
+// and a suspending or finishing fiber switches straight to the next ready thread, or to a fiber
+// that starts the next thread. When nothing is ready and every thread has started, the block is
+// done — or deadlocked, which is reported with who waits where.
 //
 // Memory checks. The kernels are compiled with g++'s kernel-address sanitizer in its outline form,
 // so every load and store calls __asan_{load,store}N_noabort(address) below (stack accesses too).
@@ -72,8 +74,9 @@ struct Fiber;
 void fiberMain(Fiber* f);
 
 #if defined(__x86_64__)
-// Saves the callee-saved registers, the SSE control word and the x87 control word on the current
-// stack, stores the stack pointer in *save and continues on the stack `to` (saved the same way).
+// Saves the callee-saved registers on the current stack, stores the stack pointer in *save and
+// continues on the stack `to` (saved the same way). The floating-point control words are not
+// switched: kernels never change them.
 extern "C" void ncsim_switch(void** save, void* to);
 asm(R"(
     .text
@@ -86,14 +89,8 @@ ncsim_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
     movq %rsp, (%rdi)
     movq %rsi, %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    addq $8, %rsp
     popq %r15
     popq %r14
     popq %r13
@@ -142,11 +139,11 @@ void resetFiber(Fiber* f) {
 #if defined(__x86_64__)
     auto* top = reinterpret_cast<uint64_t*>(f->stack + FIBER_STACK);
     uint64_t* sp = top - 8;
-    sp[0] = 0x1F80ull | (0x037Full << 32); // MXCSR default, x87 control word default
-    sp[1] = sp[2] = sp[3] = sp[4] = 0;     // r15, r14, r13, r12
-    sp[5] = reinterpret_cast<uint64_t>(f); // rbx: the argument of ncsim_fiber_start
-    sp[6] = 0;                             // rbp
-    sp[7] = reinterpret_cast<uint64_t>(&ncsim_fiber_start);
+    sp[0] = sp[1] = sp[2] = sp[3] = 0;     // r15, r14, r13, r12
+    sp[4] = reinterpret_cast<uint64_t>(f); // rbx: the argument of ncsim_fiber_start
+    sp[5] = 0;                             // rbp
+    sp[6] = reinterpret_cast<uint64_t>(&ncsim_fiber_start);
+    sp[7] = 0;
     f->sp = sp;
 #else
     getcontext(&f->context);
@@ -172,31 +169,21 @@ Fiber* newFiber() {
     return f;
 }
 
-// From the scheduler into f, until f switches back.
-void enter(Fiber* f) {
-    running = f;
+// Switches from the running fiber (or the scheduler, when none runs) to `to` (the scheduler when null).
+void switchTo(Fiber* to) {
+    Fiber* from = running;
+    running = to;
 #if defined(__x86_64__)
-    ncsim_switch(&schedulerSp, f->sp);
+    ncsim_switch(from != nullptr ? &from->sp : &schedulerSp, to != nullptr ? to->sp : schedulerSp);
 #else
-    starting = f;
-    swapcontext(&schedulerContext, &f->context);
-#endif
-    running = nullptr;
-}
-
-// From the running fiber back to the scheduler.
-void leave() {
-    Fiber* f = running;
-#if defined(__x86_64__)
-    ncsim_switch(&f->sp, schedulerSp);
-#else
-    swapcontext(&f->context, &schedulerContext);
+    if (to != nullptr) starting = to;
+    swapcontext(from != nullptr ? &from->context : &schedulerContext, to != nullptr ? &to->context : &schedulerContext);
 #endif
 }
 
 // ---- a block's threads ---------------------------------------------------------------------------
 
-enum class State : unsigned char { NOT_STARTED, RUNNING, RUNNABLE, AT_BARRIER, AT_WARP, DONE };
+enum class State : unsigned char { NOT_STARTED, RUNNING, READY, AT_BARRIER, AT_WARP, DONE };
 
 struct SimThread : Thread {
     State state;
@@ -209,9 +196,18 @@ struct SimThread : Thread {
     unsigned long long value, result;
 };
 
+struct Warp {
+    unsigned int arrived; // lanes waiting at a collective
+    unsigned int exited;  // lanes that have finished
+    unsigned int present; // lanes the block has
+};
+
 SimThread threads[MAX_THREADS];
+Warp warps[MAX_THREADS / 32];
 int order[MAX_THREADS];
-int threadCount, nextToStart, doneCount;
+int ready[MAX_THREADS];                 // a ring: each thread is in it at most once
+unsigned int readyHead, readyTail;      // counters, taken modulo MAX_THREADS
+int threadCount, nextToStart, doneCount, atBarrier;
 const NcsimRegistryEntry* kernel;
 void* const* arguments;
 std::vector<Fiber*> fibers;
@@ -230,7 +226,8 @@ uint64_t nextRandom() {
 
 void shuffle(int* v, int n) {
     for (int i = n - 1; i > 0; i--) {
-        int j = static_cast<int>(nextRandom() % static_cast<uint64_t>(i + 1));
+        // uniform in [0, i] by multiply and shift (no division: this runs for every released thread)
+        int j = static_cast<int>(((nextRandom() >> 32) * static_cast<uint64_t>(i + 1)) >> 32);
         int t = v[i];
         v[i] = v[j];
         v[j] = t;
@@ -257,9 +254,10 @@ __attribute__((format(printf, 3, 4))) void fail(int code, const SimThread* t, co
     va_end(args);
 }
 
-// A thread that failed never continues: its fiber is abandoned and reset before reuse.
+// A thread that failed never continues: back to the scheduler, which ends the block; the fibers
+// are reset before they are used again.
 [[noreturn]] void abortThread() {
-    leave();
+    switchTo(nullptr);
     __builtin_unreachable();
 }
 
@@ -347,16 +345,28 @@ void checkShared(uintptr_t address, size_t size, bool write) {
 
 // ---- device memory ---------------------------------------------------------------------------------
 
-// The allocation the last checked access fell in: most accesses of a thread go to the same one.
-uintptr_t liveStart = 1, liveEnd = 0;
+// The live allocations checked accesses fell in lately (most accesses of a thread go to a few),
+// kept for the launch: allocations change only between launches.
+constexpr int CACHED = 8;
+uintptr_t liveStart[CACHED], liveEnd[CACHED];
+int nextCached;
+
+void forgetAllocations() {
+    for (int i = 0; i < CACHED; i++) {
+        liveStart[i] = 1;
+        liveEnd[i] = 0;
+    }
+}
 
 void checkDevice(uintptr_t address, size_t size, bool write) {
-    if (address >= liveStart && address + size <= liveEnd) return;
+    for (int i = 0; i < CACHED; i++)
+        if (address >= liveStart[i] && address + size <= liveEnd[i]) return;
     char why[512];
     uintptr_t s = 0, e = 0;
     if (host->checkDevice(address, size, write ? 1 : 0, &s, &e, why, sizeof why) == 0) {
-        liveStart = s;
-        liveEnd = e;
+        liveStart[nextCached] = s;
+        liveEnd[nextCached] = e;
+        nextCached = (nextCached + 1) % CACHED;
         return;
     }
     fail(CUDA_ERROR_ILLEGAL_ADDRESS, static_cast<SimThread*>(current), "%s", why);
@@ -369,63 +379,123 @@ inline void check(uintptr_t address, size_t size, bool write) {
     else if (address - sharedStart() < sharedEnd() - sharedStart()) checkShared(address, size, write);
 }
 
-// ---- barriers and warp collectives -------------------------------------------------------------
+// ---- scheduling --------------------------------------------------------------------------------
 
-void wait(SimThread* t) {
-    leave(); // the scheduler resumes this fiber when the wait is over
+void makeReady(int linear) {
+    threads[linear].state = State::READY;
+    ready[readyTail++ % MAX_THREADS] = linear;
+}
+
+Fiber* idleFiber() {
+    for (Fiber* f : fibers)
+        if (f->idle) return f;
+    fibers.push_back(newFiber());
+    return fibers.back();
+}
+
+// The running fiber's thread waits or has finished: on to the next ready thread, else to a fiber
+// that starts the next thread, else to the scheduler (the block is done, or deadlocked).
+void next() {
     if (errorCode != 0) abortThread();
-    (void) t;
+    if (readyHead < readyTail) {
+        SimThread* t = &threads[ready[readyHead++ % MAX_THREADS]];
+        t->state = State::RUNNING;
+        current = t;
+        if (t->fiber != running) switchTo(t->fiber);
+        return;
+    }
+    if (nextToStart < threadCount) {
+        Fiber* f = idleFiber(); // not the running one: it waits, or it would start the thread itself
+        f->idle = false;
+        switchTo(f);
+        return;
+    }
+    switchTo(nullptr);
 }
 
-bool sameKind(const SimThread& a, const SimThread& b) {
-    return a.op == b.op && a.mask == b.mask && a.width == b.width;
+void fiberMain(Fiber* f) {
+    for (;;) {
+        while (nextToStart < threadCount && errorCode == 0) {
+            SimThread* t = &threads[order[nextToStart++]];
+            t->fiber = f;
+            t->state = State::RUNNING;
+            current = t;
+            kernel->run(arguments);
+            t->state = State::DONE;
+            doneCount++;
+            warps[t->warp].exited |= 1u << t->lane;
+            if (atBarrier > 0 && atBarrier == threadCount - doneCount) {
+                const SimThread* waiting = nullptr;
+                for (int i = 0; i < threadCount && waiting == nullptr; i++)
+                    if (threads[i].state == State::AT_BARRIER) waiting = &threads[i];
+                fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, waiting, "waits at __syncthreads, which thread (%u, %u, %u) never reaches: it has exited "
+                     "(a barrier in divergent code)", t->index.x, t->index.y, t->index.z);
+            }
+            const Warp& w = warps[t->warp];
+            for (unsigned int lanes = w.arrived; lanes != 0 && errorCode == 0; lanes &= lanes - 1) {
+                const SimThread& o = threads[t->warp * 32 + __builtin_ctz(lanes)];
+                if (o.mask >> t->lane & 1u)
+                    fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, &o, "%s with mask 0x%08x waits for lane %d, which has exited", o.opName, o.mask, t->lane);
+            }
+            current = nullptr;
+        }
+        f->idle = true;
+        next();
+        // resumed as an idle fiber: start more threads
+    }
 }
 
-// The warp collective of lanes waiting with the same mask, once every lane of the mask waits:
-// each lane's result, computed as the GPU defines it. Returns false when not all have arrived.
-bool completeCollective(int warp, unsigned int mask, std::vector<int>& released) {
-    int base = warp * 32;
-    SimThread* first = nullptr;
-    for (int l = 0; l < 32; l++) {
-        if (!(mask >> l & 1u)) continue;
-        int linear = base + l;
-        if (linear >= threadCount) {
-            fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, first, "%s with mask 0x%08x names lane %d, which this block of %d threads does not have",
-                 threads[base].opName, mask, l, threadCount);
-            return false;
-        }
-        SimThread& o = threads[linear];
-        if (o.state == State::DONE) {
-            SimThread* w = first;
-            for (int k = 0; w == nullptr && k < 32; k++)
-                if ((mask >> k & 1u) && base + k < threadCount && threads[base + k].state == State::AT_WARP) w = &threads[base + k];
-            fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, w, "%s with mask 0x%08x waits for lane %d, which has exited", w ? w->opName : "a warp collective",
-                 mask, l);
-            return false;
-        }
-        if (o.state != State::AT_WARP) return false; // not there yet (or at a barrier: a deadlock if nothing else moves)
-        if (first == nullptr) first = &o;
-        else if (!sameKind(*first, o)) {
-            fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, &o, "is at %s (mask 0x%08x) while lane %d of its mask is at %s (mask 0x%08x): divergent warp collectives",
-                 o.opName, o.mask, first->lane, first->opName, first->mask);
-            return false;
+// A thread arrived at a collective; when it is the last lane of its mask, every lane's result is
+// computed as the GPU defines it and the lanes become ready. Any misuse is an error.
+void arrive(SimThread* t) {
+    Warp& w = warps[t->warp];
+    unsigned int mask = t->mask, lane = 1u << t->lane;
+    if (!(mask & lane)) {
+        fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, t, "%s with mask 0x%08x, which does not include the calling lane %d", t->opName, mask, t->lane);
+        abortThread();
+    }
+    if (mask & ~w.present) {
+        fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, t, "%s with mask 0x%08x names lanes this block of %d threads does not have", t->opName, mask, threadCount);
+        abortThread();
+    }
+    if (mask & w.exited) {
+        fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, t, "%s with mask 0x%08x waits for lane %d, which has exited", t->opName, mask,
+             __builtin_ctz(mask & w.exited));
+        abortThread();
+    }
+    int base = t->warp * 32;
+    // Lanes already waiting with this lane in their collective must wait at the same one. Those in
+    // this lane's mask were compared with each other as they came, so the first of them stands
+    // for all; lanes outside the mask (usually none) are compared one by one.
+    unsigned int same = w.arrived & mask;
+    for (unsigned int lanes = (same & -same) | (w.arrived & ~mask); lanes != 0; lanes &= lanes - 1) {
+        const SimThread& o = threads[base + __builtin_ctz(lanes)];
+        if (!(mask >> o.lane & 1u) && !(o.mask >> t->lane & 1u)) continue; // another collective of the warp
+        if (o.op != t->op || o.mask != mask || o.width != t->width) {
+            fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, t, "is at %s (mask 0x%08x) while lane %d is at %s (mask 0x%08x): divergent warp collectives",
+                 t->opName, mask, o.lane, o.opName, o.mask);
+            abortThread();
         }
     }
-    if (first == nullptr) return false;
-    int width = first->width;
+    w.arrived |= lane;
+    if ((w.arrived & mask) != mask) return; // others still to come
+    int width = t->width;
     if (width < 1 || width > 32 || (width & (width - 1)) != 0) {
-        fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, first, "%s with width %d: the width must be a power of 2 from 1 to 32", first->opName, width);
-        return false;
+        fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, t, "%s with width %d: the width must be a power of 2 from 1 to 32", t->opName, width);
+        abortThread();
     }
     unsigned long long ballot = 0;
-    for (int l = 0; l < 32; l++)
-        if (mask >> l & 1u) ballot |= static_cast<unsigned long long>(threads[base + l].value != 0) << l;
-    for (int l = 0; l < 32; l++) {
-        if (!(mask >> l & 1u)) continue;
+    for (unsigned int lanes = mask; lanes != 0; lanes &= lanes - 1) {
+        int l = __builtin_ctz(lanes);
+        ballot |= static_cast<unsigned long long>(threads[base + l].value != 0) << l;
+    }
+    int released[32], count = 0;
+    for (unsigned int lanes = mask; lanes != 0; lanes &= lanes - 1) {
+        int l = __builtin_ctz(lanes);
         SimThread& o = threads[base + l];
-        int segment = l / width * width, src = l;
+        int segment = l & ~(width - 1), src = l; // width is a power of 2
         switch (o.op) {
-            case WarpOp::SHFL_IDX: src = segment + ((o.arg % width) + width) % width; break;
+            case WarpOp::SHFL_IDX: src = segment + (o.arg & (width - 1)); break;
             case WarpOp::SHFL_UP: src = l - o.arg >= segment ? l - o.arg : l; break;
             case WarpOp::SHFL_DOWN: src = l + o.arg < segment + width ? l + o.arg : l; break;
             case WarpOp::SHFL_XOR: src = ((l ^ o.arg) & 31) < segment + width ? (l ^ o.arg) & 31 : l; break;
@@ -438,7 +508,7 @@ bool completeCollective(int warp, unsigned int mask, std::vector<int>& released)
             case WarpOp::SHFL_XOR:
                 if (!(mask >> src & 1u)) {
                     fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, &o, "%s reads lane %d, which is not in its mask 0x%08x (undefined on a GPU)", o.opName, src, mask);
-                    return false;
+                    abortThread();
                 }
                 o.result = threads[base + src].value;
                 break;
@@ -447,102 +517,25 @@ bool completeCollective(int warp, unsigned int mask, std::vector<int>& released)
             case WarpOp::ALL: o.result = ballot == mask; break;
             case WarpOp::SYNC: o.result = 0; break;
         }
-        o.state = State::RUNNABLE;
-        released.push_back(base + l);
+        released[count++] = base + l;
     }
-    if (first->op == WarpOp::SYNC) warpSyncs[warp]++;
-    return true;
+    w.arrived &= ~mask;
+    if (t->op == WarpOp::SYNC) warpSyncs[t->warp]++;
+    shuffle(released, count);
+    for (int i = 0; i < count; i++) makeReady(released[i]);
 }
 
-// Completes every wait that can complete; the released threads in a permuted order.
-void release(std::vector<int>& released) {
-    released.clear();
-    int warps = (threadCount + 31) / 32;
-    for (int w = 0; w < warps && errorCode == 0; w++) {
-        // each distinct mask among the warp's waiting lanes is its own collective
-        unsigned int seen = 0;
-        for (int l = 0; l < 32 && w * 32 + l < threadCount; l++) {
-            SimThread& o = threads[w * 32 + l];
-            if (o.state != State::AT_WARP) continue;
-            if (!(o.mask >> l & 1u)) {
-                fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, &o, "%s with mask 0x%08x, which does not include the calling lane %d", o.opName, o.mask, l);
-                return;
-            }
-            if (seen >> l & 1u) continue;
-            if (o.mask & seen) {
-                fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, &o, "%s with mask 0x%08x overlaps another collective of the warp waiting now", o.opName, o.mask);
-                return;
-            }
-            seen |= o.mask;
-            completeCollective(w, o.mask, released);
-        }
-    }
-    if (errorCode != 0 || !released.empty()) {
-        shuffle(released.data(), static_cast<int>(released.size()));
-        return;
-    }
-    // no collective can complete: a barrier that every live thread has reached
-    int atBarrier = 0, live = 0;
+// Says why the block cannot go on: no thread is ready, every thread has started, some have not finished.
+void describeDeadlock() {
     for (int i = 0; i < threadCount; i++) {
-        if (threads[i].state == State::DONE) continue;
-        live++;
-        if (threads[i].state == State::AT_BARRIER) atBarrier++;
-    }
-    if (live > 0 && atBarrier == live) {
-        if (doneCount > 0) {
-            const SimThread *waiting = nullptr, *exited = nullptr;
-            for (int i = 0; i < threadCount; i++) {
-                if (threads[i].state == State::AT_BARRIER && waiting == nullptr) waiting = &threads[i];
-                if (threads[i].state == State::DONE && exited == nullptr) exited = &threads[i];
-            }
-            fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, waiting, "waits at __syncthreads, which thread (%u, %u, %u) never reaches: it has exited "
-                 "(a barrier in divergent code)", exited->index.x, exited->index.y, exited->index.z);
-            return;
-        }
-        epoch++;
-        for (int i = 0; i < threadCount; i++) {
-            threads[i].state = State::RUNNABLE;
-            released.push_back(i);
-        }
-        shuffle(released.data(), static_cast<int>(released.size()));
-        return;
-    }
-    // a deadlock: say who waits where
-    for (int i = 0; i < threadCount; i++) {
-        SimThread& o = threads[i];
+        const SimThread& o = threads[i];
         if (o.state == State::AT_WARP) {
             fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, &o, "waits forever at %s (mask 0x%08x): %d of %d live threads wait at __syncthreads, "
-                 "the others at warp collectives whose lanes never all arrive", o.opName, o.mask, atBarrier, live);
+                 "the others at warp collectives whose lanes never all arrive", o.opName, o.mask, atBarrier, threadCount - doneCount);
             return;
         }
     }
     fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, nullptr, "deadlocked: no thread can continue");
-}
-
-// ---- the fibers' loop ------------------------------------------------------------------------------
-
-void fiberMain(Fiber* f) {
-    for (;;) {
-        while (nextToStart < threadCount && errorCode == 0) {
-            SimThread* t = &threads[order[nextToStart++]];
-            t->fiber = f;
-            t->state = State::RUNNING;
-            current = t;
-            kernel->run(arguments);
-            t->state = State::DONE;
-            current = nullptr;
-            doneCount++;
-        }
-        f->idle = true;
-        leave(); // resumed later to start threads of a later block
-    }
-}
-
-Fiber* idleFiber() {
-    for (Fiber* f : fibers)
-        if (f->idle) return f;
-    fibers.push_back(newFiber());
-    return fibers.back();
 }
 
 int runBlock(const NcsimLaunch* launch, unsigned long long linear) {
@@ -552,10 +545,10 @@ int runBlock(const NcsimLaunch* launch, unsigned long long linear) {
     block.index = uint3{static_cast<unsigned>(linear % gx), static_cast<unsigned>(linear / gx % gy), static_cast<unsigned>(linear / (gx * gy))};
     threadCount = static_cast<int>(launch->block[0] * launch->block[1] * launch->block[2]);
     rngState = launch->seed ^ (linear * 0xD1B54A32D192ED03ull);
+    unsigned bx = launch->block[0], by = launch->block[1];
     for (int i = 0; i < threadCount; i++) {
         SimThread& t = threads[i];
-        unsigned bx = launch->block[0], by = launch->block[1];
-        t.index = uint3{static_cast<unsigned>(i % bx), static_cast<unsigned>(i / bx % by), static_cast<unsigned>(i / (bx * by))};
+        t.index = uint3{i % bx, i / bx % by, i / (bx * by)};
         t.linear = i;
         t.lane = i & 31;
         t.warp = i >> 5;
@@ -563,34 +556,22 @@ int runBlock(const NcsimLaunch* launch, unsigned long long linear) {
         t.fiber = nullptr;
         order[i] = i;
     }
-    shuffle(order, threadCount);
-    nextToStart = 0;
-    doneCount = 0;
-    blockFirstEpoch = ++epoch;
-    std::vector<int> released;
-    released.reserve(MAX_THREADS);
-    while (doneCount < threadCount && errorCode == 0) {
-        if (nextToStart < threadCount) {
-            Fiber* f = idleFiber();
-            f->idle = false;
-            enter(f);
-            continue;
-        }
-        release(released);
-        if (errorCode != 0) break;
-        for (int i : released) {
-            SimThread* t = &threads[i];
-            t->state = State::RUNNING;
-            current = t;
-            enter(t->fiber);
-            current = nullptr;
-            if (errorCode != 0) break;
-        }
+    for (int w = 0; w < (threadCount + 31) / 32; w++) {
+        int lanes = threadCount - 32 * w < 32 ? threadCount - 32 * w : 32;
+        warps[w] = Warp{0, 0, lanes == 32 ? 0xffffffffu : (1u << lanes) - 1};
     }
+    shuffle(order, threadCount);
+    nextToStart = doneCount = atBarrier = 0;
+    readyHead = readyTail = 0;
+    blockFirstEpoch = ++epoch;
+    Fiber* f = idleFiber();
+    f->idle = false;
+    switchTo(f); // the block runs until no fiber can go on
     current = nullptr;
+    if (errorCode == 0 && doneCount < threadCount) describeDeadlock();
     if (errorCode != 0) {
         // threads left suspended (or the one that failed) never resume: their fibers start afresh
-        for (Fiber* f : fibers) resetFiber(f);
+        for (Fiber* g : fibers) resetFiber(g);
     }
     return errorCode;
 }
@@ -602,7 +583,23 @@ int runBlock(const NcsimLaunch* launch, unsigned long long linear) {
 void syncthreads() {
     auto* t = static_cast<SimThread*>(current);
     t->state = State::AT_BARRIER;
-    wait(t);
+    if (++atBarrier == threadCount - doneCount) {
+        if (doneCount > 0) {
+            const SimThread* exited = nullptr;
+            for (int i = 0; i < threadCount && exited == nullptr; i++)
+                if (threads[i].state == State::DONE) exited = &threads[i];
+            fail(CUDA_ERROR_ILLEGAL_INSTRUCTION, t, "waits at __syncthreads, which thread (%u, %u, %u) never reaches: it has exited "
+                 "(a barrier in divergent code)", exited->index.x, exited->index.y, exited->index.z);
+            abortThread();
+        }
+        atBarrier = 0;
+        epoch++;
+        int released[MAX_THREADS];
+        for (int i = 0; i < threadCount; i++) released[i] = i;
+        shuffle(released, threadCount);
+        for (int i = 0; i < threadCount; i++) makeReady(released[i]);
+    }
+    next();
 }
 
 unsigned long long warpCollective(WarpOp op, unsigned int mask, unsigned long long value, int arg, int width, const char* name) {
@@ -614,7 +611,8 @@ unsigned long long warpCollective(WarpOp op, unsigned int mask, unsigned long lo
     t->width = width;
     t->opName = name;
     t->state = State::AT_WARP;
-    wait(t);
+    arrive(t);
+    next();
     return t->result;
 }
 
@@ -626,17 +624,18 @@ void checkAtomic(const void* address, unsigned long size) {
 
 // ---- the sanitizer's outline calls (every load and store of the kernels) ----------------------------
 
+// Hidden: the kernels call them directly, not through the PLT (they run for every load and store).
 #define NCSIM_ACCESS(n)                                                                                                 \
-    NCSIM_EXPORT void __asan_load##n##_noabort(uintptr_t a) { ncsim::check(a, n, false); }                             \
-    NCSIM_EXPORT void __asan_store##n##_noabort(uintptr_t a) { ncsim::check(a, n, true); }
+    extern "C" void __asan_load##n##_noabort(uintptr_t a) { ncsim::check(a, n, false); }                               \
+    extern "C" void __asan_store##n##_noabort(uintptr_t a) { ncsim::check(a, n, true); }
 NCSIM_ACCESS(1)
 NCSIM_ACCESS(2)
 NCSIM_ACCESS(4)
 NCSIM_ACCESS(8)
 NCSIM_ACCESS(16)
-NCSIM_EXPORT void __asan_loadN_noabort(uintptr_t a, size_t n) { ncsim::check(a, n, false); }
-NCSIM_EXPORT void __asan_storeN_noabort(uintptr_t a, size_t n) { ncsim::check(a, n, true); }
-NCSIM_EXPORT void __asan_handle_no_return() {}
+extern "C" void __asan_loadN_noabort(uintptr_t a, size_t n) { ncsim::check(a, n, false); }
+extern "C" void __asan_storeN_noabort(uintptr_t a, size_t n) { ncsim::check(a, n, true); }
+extern "C" void __asan_handle_no_return() {}
 
 // ---- the module's interface to the driver -----------------------------------------------------------
 
@@ -667,8 +666,7 @@ NCSIM_EXPORT int ncsim_run_blocks(const NcsimLaunch* launch, unsigned long long 
     arguments = launch->parameters;
     errorCode = 0;
     errorText[0] = 0;
-    liveStart = 1;
-    liveEnd = 0;
+    forgetAllocations();
     for (unsigned long long b = first; b < last && errorCode == 0 && !*stop; b++) runBlock(launch, b);
     if (errorCode != 0) std::snprintf(error, errorLength, "%s", errorText);
     return errorCode;

@@ -6,6 +6,7 @@
 
 #include "sim_abi.h"
 
+#include <array>
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -22,9 +23,10 @@ struct Signature;
 
 template <class... A>
 struct Signature<void (*)(A...)> {
-    static constexpr int count = sizeof...(A);
-    static constexpr size_t sizes[sizeof...(A) + 1] = {sizeof(std::decay_t<A>)..., 0};
-    static constexpr size_t alignments[sizeof...(A) + 1] = {alignof(std::decay_t<A>)..., 0};
+    enum : int { count = sizeof...(A) };
+    using Sizes = std::array<size_t, sizeof...(A) + 1>;
+    static constexpr Sizes sizes() { return Sizes{sizeof(std::decay_t<A>)..., 0}; }
+    static constexpr Sizes alignments() { return Sizes{alignof(std::decay_t<A>)..., 0}; }
 
     template <auto F, size_t... I>
     static void call(void* const* p, std::index_sequence<I...>) {
@@ -40,9 +42,14 @@ void run(void* const* parameters) {
 
 } // namespace ncsim
 
-#define NCSIM_KERNEL(name, bounds)                                                                                   \
-    NcsimRegistryEntry {                                                                                             \
-        NcsimKernel{#name, bounds, ::ncsim::Signature<decltype(&name)>::count, ::ncsim::Signature<decltype(&name)>::sizes, \
-                    ::ncsim::Signature<decltype(&name)>::alignments},                                                \
-            &::ncsim::run<&name>                                                                                     \
+// Per kernel, at namespace scope (the module is compiled with -fno-weak, under which templates'
+// static data would be duplicated): its parameters' sizes and alignments, then its table entry.
+#define NCSIM_SIGNATURE(name)                                                                                         \
+    static constexpr auto name##_sizes = ::ncsim::Signature<decltype(&name)>::sizes();                              \
+    static constexpr auto name##_alignments = ::ncsim::Signature<decltype(&name)>::alignments();
+
+#define NCSIM_KERNEL(name, bounds)                                                                                    \
+    NcsimRegistryEntry {                                                                                              \
+        NcsimKernel{#name, bounds, ::ncsim::Signature<decltype(&name)>::count, name##_sizes.data(), name##_alignments.data()}, \
+            &::ncsim::run<&name>                                                                                      \
     }

@@ -31,3 +31,13 @@ __device__ __forceinline__ float warpSumF(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
 }
+
+// Two float sums at once, each in the same order as warpSumF: one 64-bit shuffle per step moves both.
+__device__ __forceinline__ void warpSum2F(float& a, float& b) {
+    for (int o = 16; o > 0; o >>= 1) {
+        unsigned long long both = static_cast<unsigned long long>(__float_as_uint(a)) | static_cast<unsigned long long>(__float_as_uint(b)) << 32;
+        unsigned long long other = __shfl_xor_sync(0xffffffffu, both, o);
+        a += __uint_as_float(static_cast<unsigned int>(other));
+        b += __uint_as_float(static_cast<unsigned int>(other >> 32));
+    }
+}

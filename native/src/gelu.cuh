@@ -43,25 +43,27 @@ extern "C" __global__ void nc_gelu_rows(const int* models, int source, View x1, 
     if (hasSlope) *at(slope, m, i, c) = c < cols ? s : 0.0f;
 }
 
-// Backward of the first layer: dx = dAct ⊙ slope, dPa[a] += dx, dPb[b] += dx, dBias = Σ dx, one
-// thread per (model, column) walking the examples in order, as the CPU does: the sums are
-// deterministic and need no atomics. Grid: (ceil(ld / blockDim.x), models).
-extern "C" __global__ void nc_hidden_backward(const int* models, View dAct, View slope, const int* pairs, int p, int n, int ld,
-                                              View dPa, View dPb, View dBias) {
+// Backward of the first layer's tables: dx = dAct ⊙ slope, dPa[t] = Σ dx over the examples whose a
+// is t, dPb[t] = Σ dx over those whose b is t. One thread per (model, table row, column) sums its
+// row's examples in ascending order, as the CPU's scatter adds them: the tables are deterministic,
+// need no atomics, and every example's column is read by two threads instead of one thread
+// walking all n examples. The per-run index lists (built from the pairs by the host): examples[j]
+// holds, for t < p, the examples with a = t, then for t < p those with b = t; rows t of model j
+// are examples[j][start[j][t] .. start[j][t + 1]), t < 2p. dBias is the column sums of dPa
+// (nc_column_sums), which the host launches next. Grid: (ceil(2p·ld / blockDim.x), models).
+extern "C" __global__ void nc_hidden_backward(const int* models, View dAct, View slope, const int* start, const int* examples, int p,
+                                              int n, int ld, View dPa, View dPb) {
     MODEL_INDEX
-    int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c >= ld) return;
-    for (int t = 0; t < p; t++) {
-        *at(dPa, m, t, c) = 0.0f;
-        *at(dPb, m, t, c) = 0.0f;
-    }
-    const int* pr = pairs + static_cast<long long>(j) * n;
+    long long k = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (k >= 2LL * p * ld) return;
+    int t = static_cast<int>(k / ld), c = static_cast<int>(k % ld);
+    const int* s = start + static_cast<long long>(j) * (2 * p + 1);
+    const int* ex = examples + 2LL * j * n;
     float sum = 0.0f;
-    for (int i = 0; i < n; i++) {
-        float dx = *at(dAct, m, i, c) * *at(slope, m, i, c);
-        *at(dPa, m, pr[i] / p, c) += dx;
-        *at(dPb, m, pr[i] % p, c) += dx;
-        sum += dx;
+    for (int q = s[t]; q < s[t + 1]; q++) {
+        int i = ex[q];
+        sum += *at(dAct, m, i, c) * *at(slope, m, i, c);
     }
-    *at(dBias, m, 0, c) = sum;
+    if (t < p) *at(dPa, m, t, c) = sum;
+    else *at(dPb, m, t - p, c) = sum;
 }

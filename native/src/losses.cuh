@@ -12,11 +12,12 @@ __device__ __forceinline__ void argmaxMerge(float& best, int& arg, float other, 
     }
 }
 
+// The value and its column travel together in one 64-bit shuffle.
 __device__ __forceinline__ void warpArgmax(float& best, int& arg) {
     for (int o = 16; o > 0; o >>= 1) {
-        float b = __shfl_xor_sync(0xffffffffu, best, o);
-        int a = __shfl_xor_sync(0xffffffffu, arg, o);
-        argmaxMerge(best, arg, b, a);
+        unsigned long long both = static_cast<unsigned long long>(__float_as_uint(best)) | static_cast<unsigned long long>(static_cast<unsigned int>(arg)) << 32;
+        unsigned long long other = __shfl_xor_sync(0xffffffffu, both, o);
+        argmaxMerge(best, arg, __uint_as_float(static_cast<unsigned int>(other)), static_cast<int>(other >> 32));
     }
 }
 
@@ -43,10 +44,9 @@ extern "C" __global__ void nc_cross_entropy(const int* models, View logits, View
         ss = fmaf(z, z, ss);
     }
     warpArgmax(best, arg);
-    ss = warpSumF(ss);
     float total = 0.0f;
     for (int c = lane; c < classes; c += 32) total += expf((row[c] + b[c]) / t - best);
-    total = warpSumF(total);
+    warpSum2F(total, ss);
     float zy = (row[y] + b[y]) / t;
     if (lane == 0) {
         long long o = static_cast<long long>(j) * n + i;
@@ -93,8 +93,7 @@ extern "C" __global__ void nc_squared_error(const int* models, View logits, View
         if (scale > 0.0f) row[c] = r * g;
     }
     warpArgmax(best, arg);
-    loss = warpSumF(loss);
-    ss = warpSumF(ss);
+    warpSum2F(loss, ss);
     if (lane == 0) {
         long long o = static_cast<long long>(j) * n + i;
         rowLoss[o] = loss;

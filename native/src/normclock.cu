@@ -6,3 +6,4 @@
 #include "optimizer.cuh"
 #include "elementwise.cuh"
 #include "attention.cuh"
+#include "gemm.cuh"

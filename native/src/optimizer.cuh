@@ -3,7 +3,8 @@
 #include "common.cuh"
 
 // Block partial sums of a double per thread, written to partial[j·gridDim.x + blockIdx.x]; the
-// host adds the blocks in order, so the norm does not depend on scheduling. blockDim.x = 256.
+// host adds the blocks in order, so the norm does not depend on scheduling. At most 256 threads
+// (8 warps): the kernels that call it declare __launch_bounds__(256).
 __device__ __forceinline__ void blockPartial(double v, double* partial, int j) {
     __shared__ double warps[8];
     v = warpSum(v);
@@ -11,7 +12,7 @@ __device__ __forceinline__ void blockPartial(double v, double* partial, int j) {
     __syncthreads();
     if (threadIdx.x == 0) {
         double s = 0.0;
-        for (int w = 0; w < (blockDim.x >> 5); w++) s += warps[w];
+        for (int w = 0; w < static_cast<int>(blockDim.x >> 5); w++) s += warps[w];
         partial[static_cast<long long>(j) * gridDim.x + blockIdx.x] = s;
     }
 }
@@ -21,7 +22,7 @@ __device__ __forceinline__ void blockPartial(double v, double* partial, int j) {
 // (written with _rn intrinsics so that the compiler fuses none of them into an FMA). Decoupled
 // decay W·(1 − lr·λ) before the update (Paper A) or W − lr·λ·W after it (Paper B) when decayed.
 // Grid: (blocks, models), a grid-stride loop over rows·ld.
-extern "C" __global__ void nc_adamw(const int* models, View w, View g, View m1, View m2, int rows, int decayed,
+extern "C" __global__ void __launch_bounds__(256) nc_adamw(const int* models, View w, View g, View m1, View m2, int rows, int decayed,
                                     const float* lr, const float* weightDecay, const int* decayAfter,
                                     float b1, float omb1, float b2, float omb2, float bc1, float bc2, float eps, double* partial) {
     MODEL_INDEX
@@ -60,7 +61,7 @@ extern "C" __global__ void nc_scale(const int* models, View t, int rows, const f
 }
 
 // Partial sums of t² in double (see blockPartial). Grid: (blocks, models).
-extern "C" __global__ void nc_sum_squares(const int* models, View t, int rows, double* partial) {
+extern "C" __global__ void __launch_bounds__(256) nc_sum_squares(const int* models, View t, int rows, double* partial) {
     MODEL_INDEX
     long long ld = t.ld, count = rows * ld;
     double ss = 0.0;

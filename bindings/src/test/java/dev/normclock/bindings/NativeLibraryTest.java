@@ -78,9 +78,21 @@ class NativeLibraryTest {
         }
     }
 
+    /** A cuBLAS built for CUDA 13 needs a CUDA 13 driver: the driver's version picks the majors tried, newest first. */
+    @Test
+    void cublasMajorVersionsFollowTheDriver() {
+        assertEquals(java.util.List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so.11"), CudaLibraries.cublasSonames(13000));
+        assertEquals(java.util.List.of("libcublas.so.12", "libcublas.so.11"), CudaLibraries.cublasSonames(12080));
+        assertEquals(java.util.List.of("libcublas.so.11"), CudaLibraries.cublasSonames(11080));
+        assertEquals(java.util.List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so.11"), CudaLibraries.cublasSonames(0));
+        java.util.List<java.nio.file.Path> folders = CudaLibraries.cublasFolders(Map.of("VIRTUAL_ENV", "/opt/venv"));
+        // both wheel layouts are searched where a Python site exists (here only named, not present)
+        assertTrue(folders.contains(java.nio.file.Path.of("/usr/local/cuda/lib64")), folders.toString());
+    }
+
     @Test
     void theCublasProbeLooksInTheToolkitAndTheWheelFolders() {
-        Cublas.Report r = Cublas.probe(Map.of("CUDA_HOME", "/nonexistent-cuda", "HOME", "/nonexistent-home"));
+        Cublas.Report r = Cublas.probe(Map.of("CUDA_HOME", "/nonexistent-cuda", "HOME", "/nonexistent-home"), 0);
         if (!r.available()) {
             assertTrue(r.problem().contains("/nonexistent-cuda/lib64") && r.problem().contains("NORMCLOCK_CUBLAS"), r.problem());
             assertEquals(1, r.problem().lines().count());

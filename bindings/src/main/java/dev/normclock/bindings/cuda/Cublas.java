@@ -37,6 +37,8 @@ public final class Cublas {
     private final String location;
     private final Downcall cublasGetProperty, cublasCreate, cublasDestroy, cublasSetStream, cublasSetMathMode, cublasGetStatusName,
             cublasSgemmStridedBatched;
+    /** The CUDA simulator's detail of a failure (native/sim); absent from NVIDIA's cuBLAS. */
+    private final Downcall ncsimLastErrorDetail;
 
     private Cublas(NativeLibrary lib) {
         this.location = lib.location();
@@ -51,11 +53,16 @@ public final class Cublas {
         cublasSgemmStridedBatched = new Downcall(l, LIB, "cublasSgemmStridedBatched", FunctionDescriptor.of(JAVA_INT,
                 ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_LONG,
                 JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+        ncsimLastErrorDetail = new Downcall(l, LIB, "ncsimLastErrorDetail", FunctionDescriptor.of(ADDRESS));
     }
 
-    /** cuBLAS found for this environment, or an IllegalStateException saying why there is none. */
-    public static Cublas load(Map<String, String> env) {
-        NativeLibrary lib = CudaLibraries.cublas(env);
+    /** cuBLAS found for this environment and driver version, or an IllegalStateException saying why there is none. */
+    public static Cublas load(Map<String, String> env, int driverVersion) {
+        return load(CudaLibraries.cublas(env, driverVersion));
+    }
+
+    /** cuBLAS from a library found by other means (the CUDA simulator, which exports it too). */
+    public static Cublas load(NativeLibrary lib) {
         if (!lib.found()) throw new IllegalStateException("no cuBLAS: " + lib.problem());
         return new Cublas(lib);
     }
@@ -71,9 +78,17 @@ public final class Cublas {
         }
     }
 
-    /** Finds cuBLAS and reads its version (cublasGetProperty needs no handle or GPU); never throws. */
-    public static Report probe(Map<String, String> env) {
-        NativeLibrary lib = CudaLibraries.cublas(env);
+    /**
+     * Finds cuBLAS of a major version the driver supports (driverVersion as cuDriverGetVersion gives
+     * it, 0 when unknown: any) and reads its version (cublasGetProperty needs no handle or GPU);
+     * never throws.
+     */
+    public static Report probe(Map<String, String> env, int driverVersion) {
+        return probe(CudaLibraries.cublas(env, driverVersion));
+    }
+
+    /** As {@link #probe(Map, int)}, for a library found by other means (the CUDA simulator). */
+    public static Report probe(NativeLibrary lib) {
         if (!lib.found()) return new Report(null, null, "no cuBLAS: " + lib.problem());
         try {
             return new Report(lib.location(), new Cublas(lib).version(), null);
@@ -153,7 +168,16 @@ public final class Cublas {
         } catch (Throwable ignored) {
             // an older cuBLAS: the table's name stands
         }
-        return new CudaException(function, status, name, null);
+        String detail = null;
+        if (ncsimLastErrorDetail.available()) {
+            try {
+                MemorySegment p = (MemorySegment) ncsimLastErrorDetail.handle().invokeExact();
+                if (!p.equals(MemorySegment.NULL)) detail = p.reinterpret(4096).getString(0);
+            } catch (Throwable ignored) {
+                // no detail
+            }
+        }
+        return new CudaException(function, status, name, detail);
     }
 
     private static int call(Downcall f, Object... args) {

@@ -1,6 +1,7 @@
 package dev.normclock.bindings.cuda;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -33,9 +34,12 @@ public final class CudaDriver {
     private final String location;
     private final Downcall cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName, cuDeviceTotalMem,
             cuDeviceGetAttribute, cuGetErrorName, cuGetErrorString, cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease,
-            cuCtxSetCurrent, cuCtxSynchronize, cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuLaunchKernel, cuMemAlloc,
-            cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemsetD8Async, cuStreamCreate,
-            cuStreamSynchronize, cuStreamDestroy, cuMemGetInfo;
+            cuCtxSetCurrent, cuCtxSynchronize, cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuFuncGetParamInfo, cuLaunchKernel,
+            cuMemAlloc, cuMemFree, cuMemAllocHost, cuMemFreeHost, cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync,
+            cuMemsetD8Async, cuStreamCreate, cuStreamSynchronize, cuStreamDestroy, cuMemGetInfo, cuEventCreate, cuEventRecord,
+            cuEventSynchronize, cuEventElapsedTime, cuEventDestroy;
+    /** The CUDA simulator's own calls (native/sim); absent from a real driver. */
+    private final Downcall ncsimLastErrorDetail, ncsimGetCounters, ncsimResetCounters, ncsimDescribe;
 
     private CudaDriver(NativeLibrary lib) {
         this.location = lib.location();
@@ -56,10 +60,13 @@ public final class CudaDriver {
         cuModuleLoadData = new Downcall(l, LIB, "cuModuleLoadData", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         cuModuleUnload = new Downcall(l, LIB, "cuModuleUnload", RESULT_PTR);
         cuModuleGetFunction = new Downcall(l, LIB, "cuModuleGetFunction", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        cuFuncGetParamInfo = new Downcall(l, LIB, "cuFuncGetParamInfo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         cuLaunchKernel = new Downcall(l, LIB, "cuLaunchKernel", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         cuMemAlloc = new Downcall(l, LIB, "cuMemAlloc_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
         cuMemFree = new Downcall(l, LIB, "cuMemFree_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+        cuMemAllocHost = new Downcall(l, LIB, "cuMemAllocHost_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+        cuMemFreeHost = new Downcall(l, LIB, "cuMemFreeHost", RESULT_PTR);
         cuMemcpyHtoD = new Downcall(l, LIB, "cuMemcpyHtoD_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG));
         cuMemcpyDtoH = new Downcall(l, LIB, "cuMemcpyDtoH_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
         cuMemcpyHtoDAsync = new Downcall(l, LIB, "cuMemcpyHtoDAsync_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
@@ -69,6 +76,17 @@ public final class CudaDriver {
         cuStreamSynchronize = new Downcall(l, LIB, "cuStreamSynchronize", RESULT_PTR);
         cuStreamDestroy = new Downcall(l, LIB, "cuStreamDestroy_v2", RESULT_PTR);
         cuMemGetInfo = new Downcall(l, LIB, "cuMemGetInfo_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        cuEventCreate = new Downcall(l, LIB, "cuEventCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuEventRecord = new Downcall(l, LIB, "cuEventRecord", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        cuEventSynchronize = new Downcall(l, LIB, "cuEventSynchronize", RESULT_PTR);
+        // CUDA 13's cuda.h maps cuEventElapsedTime to the _v2 symbol; CUDA 12 drivers have only the plain one
+        cuEventElapsedTime = new Downcall(l, LIB, l.find("cuEventElapsedTime_v2").isPresent() ? "cuEventElapsedTime_v2" : "cuEventElapsedTime",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        cuEventDestroy = new Downcall(l, LIB, "cuEventDestroy_v2", RESULT_PTR);
+        ncsimLastErrorDetail = new Downcall(l, LIB, "ncsimLastErrorDetail", FunctionDescriptor.of(ADDRESS));
+        ncsimGetCounters = new Downcall(l, LIB, "ncsimGetCounters", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        ncsimResetCounters = new Downcall(l, LIB, "ncsimResetCounters", FunctionDescriptor.ofVoid());
+        ncsimDescribe = new Downcall(l, LIB, "ncsimDescribe", FunctionDescriptor.of(ADDRESS));
     }
 
     /** The driver found for this environment, or an IllegalStateException saying why there is none. */
@@ -76,6 +94,17 @@ public final class CudaDriver {
         NativeLibrary lib = CudaLibraries.driver(env);
         if (!lib.found()) throw new IllegalStateException("no CUDA driver: " + lib.problem());
         return new CudaDriver(lib);
+    }
+
+    /** The driver API of a library found by other means (the CUDA simulator). */
+    public static CudaDriver load(NativeLibrary lib) {
+        if (!lib.found()) throw new IllegalStateException(lib.problem());
+        return new CudaDriver(lib);
+    }
+
+    /** Whether this is normclock's CUDA simulator (native/sim) rather than NVIDIA's driver. */
+    public boolean simulated() {
+        return ncsimGetCounters.available();
     }
 
     public String location() {
@@ -95,7 +124,11 @@ public final class CudaDriver {
 
     /** Loads the driver and lists the GPUs; never throws for a missing or failing driver. */
     public static Report probe(Map<String, String> env) {
-        NativeLibrary lib = CudaLibraries.driver(env);
+        return probe(CudaLibraries.driver(env));
+    }
+
+    /** As {@link #probe(Map)}, for a library found by other means. */
+    public static Report probe(NativeLibrary lib) {
         if (!lib.found()) return new Report(null, 0, List.of(), "no CUDA driver: " + lib.problem());
         try {
             return new CudaDriver(lib).describe(lib.location());
@@ -107,7 +140,7 @@ public final class CudaDriver {
     private Report describe(String location) {
         try (Arena arena = Arena.ofConfined()) {
             init();
-            MemorySegment i = arena.allocate(JAVA_INT), name = arena.allocate(256);
+            MemorySegment i = arena.allocate(JAVA_INT);
             check(cuDriverGetVersion, call(cuDriverGetVersion, i));
             int version = i.get(JAVA_INT, 0);
             check(cuDeviceGetCount, call(cuDeviceGetCount, i));
@@ -115,8 +148,7 @@ public final class CudaDriver {
             List<Gpu> gpus = new ArrayList<>();
             for (int k = 0; k < count; k++) {
                 int dev = deviceGet(k);
-                check(cuDeviceGetName, call(cuDeviceGetName, name, 256, dev));
-                gpus.add(new Gpu(k, name.getString(0), totalMemory(dev), attribute(ATTRIBUTE_CC_MAJOR, dev), attribute(ATTRIBUTE_CC_MINOR, dev)));
+                gpus.add(new Gpu(k, deviceName(dev), totalMemory(dev), attribute(ATTRIBUTE_CC_MAJOR, dev), attribute(ATTRIBUTE_CC_MINOR, dev)));
             }
             return new Report(location, version, gpus, count == 0 ? "the CUDA driver sees no GPU" : null);
         }
@@ -128,6 +160,15 @@ public final class CudaDriver {
 
     public void init() {
         check(cuInit, call(cuInit, 0));
+    }
+
+    /** The CUDA version the driver supports, e.g. 13000 for 13.0 (needs no cuInit). */
+    public int version() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(JAVA_INT);
+            check(cuDriverGetVersion, call(cuDriverGetVersion, v));
+            return v.get(JAVA_INT, 0);
+        }
     }
 
     public int deviceGet(int ordinal) {
@@ -143,6 +184,15 @@ public final class CudaDriver {
             MemorySegment out = a.allocate(JAVA_INT);
             check(cuDeviceGetAttribute, call(cuDeviceGetAttribute, out, attribute, device));
             return out.get(JAVA_INT, 0);
+        }
+    }
+
+    /** The device's name, e.g. "NVIDIA H200". */
+    public String deviceName(int device) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment name = a.allocate(256);
+            check(cuDeviceGetName, call(cuDeviceGetName, name, 256, device));
+            return name.getString(0);
         }
     }
 
@@ -206,6 +256,26 @@ public final class CudaDriver {
         }
     }
 
+    /**
+     * The byte size of each parameter of a kernel, from the driver (cuFuncGetParamInfo, CUDA 12.4
+     * and later), or null where the driver cannot say: a launch can then be checked against what
+     * the kernel really declares.
+     */
+    public long[] parameterSizes(MemorySegment function) {
+        if (!cuFuncGetParamInfo.available()) return null;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment offset = a.allocate(JAVA_LONG), size = a.allocate(JAVA_LONG);
+            List<Long> sizes = new ArrayList<>();
+            for (long i = 0; i < 256; i++) {
+                int r = call(cuFuncGetParamInfo, function, i, offset, size);
+                if (r == 1) break; // CUDA_ERROR_INVALID_VALUE: past the last parameter
+                check(cuFuncGetParamInfo, r);
+                sizes.add(size.get(JAVA_LONG, 0));
+            }
+            return sizes.stream().mapToLong(Long::longValue).toArray();
+        }
+    }
+
     /** cuLaunchKernel: kernelParams is an array of pointers, one to each argument's value. */
     public void launchKernel(MemorySegment function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
                              int sharedBytes, MemorySegment stream, MemorySegment kernelParams) {
@@ -230,6 +300,20 @@ public final class CudaDriver {
 
     public void memFree(long pointer) {
         check(cuMemFree, call(cuMemFree, pointer));
+    }
+
+    /** Page-locked host memory: async copies to and from it run without the host waiting. */
+    public MemorySegment memAllocHost(long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            int r = call(cuMemAllocHost, out, bytes);
+            if (r != 0) throw error("cuMemAllocHost(" + bytes + " bytes)", r);
+            return out.get(ADDRESS, 0).reinterpret(bytes);
+        }
+    }
+
+    public void memFreeHost(MemorySegment pointer) {
+        check(cuMemFreeHost, call(cuMemFreeHost, pointer));
     }
 
     public void memcpyHtoD(long dst, MemorySegment src, long bytes) {
@@ -273,6 +357,72 @@ public final class CudaDriver {
         check(cuStreamDestroy, call(cuStreamDestroy, stream));
     }
 
+    public MemorySegment eventCreate() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            check(cuEventCreate, call(cuEventCreate, out, 0));
+            return out.get(ADDRESS, 0);
+        }
+    }
+
+    public void eventRecord(MemorySegment event, MemorySegment stream) {
+        check(cuEventRecord, call(cuEventRecord, event, stream));
+    }
+
+    public void eventSynchronize(MemorySegment event) {
+        check(cuEventSynchronize, call(cuEventSynchronize, event));
+    }
+
+    /** Milliseconds between two recorded events. */
+    public float eventElapsedMillis(MemorySegment start, MemorySegment end) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ms = a.allocate(JAVA_FLOAT);
+            check(cuEventElapsedTime, call(cuEventElapsedTime, ms, start, end));
+            return ms.get(JAVA_FLOAT, 0);
+        }
+    }
+
+    public void eventDestroy(MemorySegment event) {
+        check(cuEventDestroy, call(cuEventDestroy, event));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The simulator's own calls
+    // ------------------------------------------------------------------------------------------
+
+    /** The simulator's counters (see {@link SimulatorCounters}); null from a real driver, which keeps none. */
+    public SimulatorCounters counters() {
+        if (!ncsimGetCounters.available()) return null;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_LONG, SimulatorCounters.COUNT);
+            call(ncsimGetCounters, out, SimulatorCounters.COUNT);
+            return SimulatorCounters.of(out.toArray(JAVA_LONG));
+        }
+    }
+
+    public void resetCounters() {
+        if (!ncsimResetCounters.available()) return;
+        try {
+            ncsimResetCounters.handle().invoke();
+        } catch (Throwable t) {
+            throw ncsimResetCounters.unchecked(t);
+        }
+    }
+
+    /** One line on how the simulator is set (workers, seed, memory); null from a real driver. */
+    public String simulatorSettings() {
+        return ncsimDescribe.available() ? string(ncsimDescribe) : null;
+    }
+
+    private static String string(Downcall f) {
+        try {
+            MemorySegment p = (MemorySegment) f.handle().invoke();
+            return p.equals(MemorySegment.NULL) ? null : p.reinterpret(4096).getString(0);
+        } catch (Throwable t) {
+            throw f.unchecked(t);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------
     // Errors
     // ------------------------------------------------------------------------------------------
@@ -281,10 +431,16 @@ public final class CudaDriver {
         if (result != 0) throw error(function.name(), result);
     }
 
-    /** The exception for a failed call, with the driver's own name and description of the code when it gives them. */
+    /**
+     * The exception for a failed call, with the driver's own name and description of the code when
+     * it gives them; from the simulator, with what it saw (the kernel, block and thread of a bad
+     * access, the allocation it missed, ...).
+     */
     public CudaException error(String function, int result) {
-        return new CudaException(function, result, describe(cuGetErrorName, result, CudaErrors.driverName(result)),
-                describe(cuGetErrorString, result, null));
+        String description = describe(cuGetErrorString, result, null);
+        String detail = ncsimLastErrorDetail.available() ? string(ncsimLastErrorDetail) : null;
+        if (detail != null && !detail.isBlank()) description = description == null ? detail : description + ": " + detail;
+        return new CudaException(function, result, describe(cuGetErrorName, result, CudaErrors.driverName(result)), description);
     }
 
     private static String describe(Downcall getter, int result, String fallback) {

@@ -12,8 +12,9 @@ import dev.normclock.bindings.NativeLibrary;
 /**
  * Where normclock looks for the CUDA driver and cuBLAS. The driver (libcuda.so.1) comes with the
  * GPU driver and is found through the loader's path, or NORMCLOCK_LIBCUDA. cuBLAS comes from a CUDA
- * toolkit (CUDA_HOME, /usr/local/cuda) or from the Python wheel nvidia-cublas
- * (site-packages/nvidia/cublas/lib, e.g. beside PyTorch), or NORMCLOCK_CUBLAS.
+ * toolkit (CUDA_HOME, /usr/local/cuda) or from the Python wheels (site-packages/nvidia/cublas/lib for
+ * CUDA 12, site-packages/nvidia/cu13/lib for CUDA 13, e.g. beside PyTorch), or NORMCLOCK_CUBLAS,
+ * its major version one the driver runs.
  */
 public final class CudaLibraries {
     public static final String LIBCUDA_ENV = "NORMCLOCK_LIBCUDA", CUBLAS_ENV = "NORMCLOCK_CUBLAS";
@@ -25,13 +26,26 @@ public final class CudaLibraries {
         return NativeLibrary.find(List.of("libcuda.so.1", "libcuda.so"), env.get(LIBCUDA_ENV), LIBCUDA_ENV, List.of());
     }
 
-    public static NativeLibrary cublas(Map<String, String> env) {
-        return NativeLibrary.find(List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so"), env.get(CUBLAS_ENV), CUBLAS_ENV,
-                cublasFolders(env));
+    /**
+     * cuBLAS of a major version the driver runs: a cuBLAS built for CUDA 13 needs a CUDA 13 driver,
+     * so with driverVersion 12080 (cuDriverGetVersion's 12.8) only libcublas.so.12 and .11 are
+     * tried, newest first; 0 (unknown) tries 13, 12 and 11.
+     */
+    public static NativeLibrary cublas(Map<String, String> env, int driverVersion) {
+        return NativeLibrary.find(cublasSonames(driverVersion), env.get(CUBLAS_ENV), CUBLAS_ENV, cublasFolders(env));
+    }
+
+    public static List<String> cublasSonames(int driverVersion) {
+        int major = driverVersion <= 0 ? Integer.MAX_VALUE : driverVersion / 1000;
+        List<String> out = new ArrayList<>();
+        for (int m : new int[]{13, 12, 11})
+            if (m <= major) out.add("libcublas.so." + m);
+        if (out.isEmpty()) out.add("libcublas.so.11"); // an older driver: let the error say what was looked for
+        return out;
     }
 
     /** CUDA toolkit library folders, then the nvidia-cublas wheel's folder in every Python site it can see. */
-    static List<Path> cublasFolders(Map<String, String> env) {
+    public static List<Path> cublasFolders(Map<String, String> env) {
         List<Path> out = new ArrayList<>();
         for (String home : new String[]{env.get("CUDA_HOME"), env.get("CUDA_PATH"), "/usr/local/cuda"})
             if (home != null && !home.isBlank()) out.add(Path.of(home, "lib64"));

@@ -56,7 +56,7 @@ class CudaErrorMappingTest {
         CudaDriver driver = CudaDriver.load(LIBC_AS_DRIVER);
         CudaException e = driver.error("cuMemAlloc(1024 bytes)", 2);
         assertEquals("cuMemAlloc(1024 bytes) failed: 2 CUDA_ERROR_OUT_OF_MEMORY", e.getMessage());
-        Cublas blas = Cublas.load(LIBC_AS_DRIVER);
+        Cublas blas = Cublas.load(LIBC_AS_DRIVER, 0);
         assertEquals("cublasSgemmStridedBatched failed: 13 CUBLAS_STATUS_EXECUTION_FAILED",
                 blas.error("cublasSgemmStridedBatched", 13).getMessage());
     }
@@ -70,7 +70,7 @@ class CudaErrorMappingTest {
         CudaDriver.Report report = CudaDriver.probe(LIBC_AS_DRIVER);
         assertFalse(report.available());
         assertTrue(report.problem().contains("cuInit"), report.problem());
-        Cublas.Report blas = Cublas.probe(LIBC_AS_DRIVER);
+        Cublas.Report blas = Cublas.probe(LIBC_AS_DRIVER, 0);
         assertFalse(blas.available());
         assertTrue(blas.problem().contains("cublasGetProperty"), blas.problem());
     }

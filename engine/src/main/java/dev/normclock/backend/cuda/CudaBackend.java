@@ -3,15 +3,20 @@ package dev.normclock.backend.cuda;
 import java.util.Map;
 
 import dev.normclock.backend.Backend;
+import dev.normclock.bindings.NativeLibrary;
+import dev.normclock.bindings.cuda.CudaDriver;
+import dev.normclock.bindings.cuda.Cublas;
+import dev.normclock.bindings.cuda.SimulatorCounters;
 import dev.normclock.backend.Hyper;
 import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 
 /**
- * The float32 backend on an NVIDIA GPU: GEMMs as cuBLAS strided-batched SGEMMs (one per run of
- * consecutive model slots, see {@link GemmMapping}), every other primitive one or two kernels of
- * native/src (batched over the listed models, blockIdx.y = position in the list), all queued on
- * one stream.
+ * The float32 backend on an NVIDIA GPU, or on normclock's CUDA simulator ({@code cuda-sim}, see
+ * {@link CudaSimulator}): GEMMs as cuBLAS strided-batched SGEMMs (one per run of consecutive model
+ * slots, see {@link GemmMapping}) or, without cuBLAS, as one launch of normclock's nc_gemm kernel
+ * for all models; every other primitive one or two kernels of native/src (batched over the listed
+ * models, blockIdx.y = position in the list), all queued on one stream.
  *
  * <p><b>Memory model.</b> Tensors stay host segments, as the engine allocates them; the backend
  * mirrors each allocation it is handed in device memory ({@link DeviceMirrors}) and computes on
@@ -28,38 +33,58 @@ import dev.normclock.backend.Tensor;
  * cross-entropy's first argmax and its loss in double from float sums, AdamW's float operations
  * in its order, the attention's double sums in example order). Results match the CPU to float
  * rounding, not bit for bit (cuBLAS sums K in its own order; warp reductions differ from the
- * CPU's column order). Sums over examples are one thread per output walking the examples in
- * order, so a run is deterministic on one GPU.
+ * CPU's column order). Every sum runs in a fixed order, so a run is deterministic on one GPU.
  *
  * <p>The GPU is reached through {@link Gpu} (memory, launches, GEMMs on one stream): on a machine
- * {@link CudaContext}, in tests a recording GPU that checks every launch against the kernels'
- * declared parameters and every address against device memory, so the host side is tested
- * without a GPU. The kernels' arithmetic is checked only on a GPU ({@link SelfCheck}).
+ * {@link CudaContext} over NVIDIA's driver or the simulator, in tests also a recording GPU that
+ * checks every launch against the kernels' declared parameters and every address against device
+ * memory. The conformance suite ({@link dev.normclock.backend.conformance.Conformance}) checks the
+ * kernels' arithmetic on the simulator in every build and on a GPU where there is one.
  *
  * <p>Not done yet: CUDA Graphs for the step, fused GELU–GEMM–loss and GEMM–scatter forms of
  * {@link #hiddenToCrossEntropy} and {@link #outputToHiddenBackward} (the defaults compose the
- * single calls), any tuning, and any run on a GPU: nothing of this class has executed on one yet.
+ * single calls), per-run constants kept on the device, any tuning, and any run on a GPU: nothing
+ * of this class has executed on one yet.
  */
 public final class CudaBackend implements Backend {
-    private static final int THREADS = 256, ROWS_PER_BLOCK = THREADS / 32, COLUMN_THREADS = 128, MAX_REDUCE_BLOCKS = 128;
+    private static final int THREADS = 256, ROWS_PER_BLOCK = THREADS / 32, COLUMN_THREADS = 128, MAX_REDUCE_BLOCKS = 128, GEMM_TILE = 64;
+
+    /** Where the GEMMs run: cuBLAS when present (AUTO), cuBLAS only, or normclock's nc_gemm kernel. */
+    public enum Gemm { AUTO, CUBLAS, KERNEL }
+
+    /**
+     * How to open the backend.
+     *
+     * @param tf32 let cuBLAS's GEMMs use TF32 tensor cores (changes the numerics; only on request)
+     * @param gemm where the GEMMs run
+     */
+    public record Options(boolean tf32, Gemm gemm) {
+        public static final Options DEFAULT = new Options(false, Gemm.AUTO);
+    }
 
     private final Gpu gpu;
     private final DeviceMemory memory;
     private final DeviceMirrors mirrors;
     private final Staging staging;
+    private final String name;
     private long scratch, scratchBytes;
     private Thread thread = Thread.currentThread(); // the GPU's context is current on the opening thread
     private final boolean tf32;
 
     /** The backend on a GPU (tests give a recording one); the GPU's context must be current on this thread. */
     CudaBackend(Gpu gpu) {
-        this(gpu, false);
+        this(gpu, false, "cuda");
     }
 
     /** As above; {@code tf32}: the GPU's GEMMs were set to TF32 (this records it, {@link CudaContext} sets it). */
     CudaBackend(Gpu gpu, boolean tf32) {
+        this(gpu, tf32, "cuda");
+    }
+
+    private CudaBackend(Gpu gpu, boolean tf32, String name) {
         this.gpu = gpu;
         this.tf32 = tf32;
+        this.name = name;
         this.memory = gpu.memory();
         this.mirrors = new DeviceMirrors(memory);
         this.staging = new Staging(memory);
@@ -67,17 +92,42 @@ public final class CudaBackend implements Backend {
 
     /** The backend on GPU 0 in plain FP32; an IllegalStateException with one line saying what is missing when it cannot run. */
     public static CudaBackend open(Map<String, String> env) {
-        return open(env, false);
+        return open(env, Options.DEFAULT);
+    }
+
+    /** The backend on GPU 0 through NVIDIA's driver; an IllegalStateException with one line saying what is missing when it cannot run. */
+    public static CudaBackend open(Map<String, String> env, Options options) {
+        CudaAvailability a = CudaAvailability.probe(env);
+        if (!a.usable()) throw new IllegalStateException(a.problem());
+        CudaDriver driver = CudaDriver.load(env);
+        Cublas cublas = cublas(a, options, () -> Cublas.load(env, a.driver().driverVersion()));
+        return new CudaBackend(new CudaContext(driver, cublas, KernelImage.load(), 0, options.tf32()), options.tf32(), "cuda");
     }
 
     /**
-     * As {@link #open(Map)}; with {@code tf32} the cuBLAS GEMMs may use TF32 tensor cores (the
-     * kernels of native/ stay FP32). Only on explicit request: it changes the numerics.
+     * The same backend on normclock's CUDA simulator ({@code cuda-sim}): the kernels' host build
+     * run by the simulator's driver, GEMMs on its cuBLAS (a double-accumulating reference) or on
+     * nc_gemm. An IllegalStateException with one line when the simulator is not built.
      */
-    public static CudaBackend open(Map<String, String> env, boolean tf32) {
-        CudaAvailability a = CudaAvailability.probe(env);
+    public static CudaBackend openSimulator(Map<String, String> env, Options options) {
+        CudaAvailability a = CudaAvailability.probeSimulator(env);
         if (!a.usable()) throw new IllegalStateException(a.problem());
-        return new CudaBackend(new CudaContext(env, 0, tf32), tf32);
+        NativeLibrary lib = CudaSimulator.library(env);
+        Cublas cublas = cublas(a, options, () -> Cublas.load(lib));
+        return new CudaBackend(new CudaContext(CudaDriver.load(lib), cublas, CudaSimulator.kernels(env), 0, options.tf32()), options.tf32(),
+                "cuda-sim");
+    }
+
+    private static Cublas cublas(CudaAvailability a, Options options, java.util.function.Supplier<Cublas> load) {
+        return switch (options.gemm()) {
+            case KERNEL -> null;
+            case AUTO -> a.cublas().available() ? load.get() : null;
+            case CUBLAS -> {
+                if (!a.cublas().available())
+                    throw new IllegalStateException(a.cublas().problem() + " (asked for cuBLAS GEMMs; the default runs them on nc_gemm without it)");
+                yield load.get();
+            }
+        };
     }
 
     @Override
@@ -87,7 +137,22 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String name() {
-        return "cuda";
+        return name;
+    }
+
+    /** Whether this runs on the CUDA simulator rather than a GPU. */
+    public boolean simulated() {
+        return name.equals("cuda-sim");
+    }
+
+    /** Where the GEMMs run, for messages and records. */
+    public String gemmPath() {
+        return gpu.cublas() ? "cuBLAS" : "nc_gemm";
+    }
+
+    /** What the GPU did so far (launches, GEMMs, copies and bytes each way, synchronisations), where it counts: the simulator; else null. */
+    public SimulatorCounters counters() {
+        return gpu.counters();
     }
 
     @Override
@@ -217,6 +282,15 @@ public final class CudaBackend implements Backend {
         float32(a, b, c);
         GemmMapping g = GemmMapping.of(a, transposeA, b, c, k, accumulate);
         long da = in(a), db = in(b), dc = out(c);
+        if (!gpu.cublas()) {
+            // C's padded width, as cuBLAS computes it: B's padding columns are zero, so C's stay zero
+            long dm = upload(staging.begin().ints(models));
+            Launch l = kernel("nc_gemm").p(dm);
+            view(l, da, a).i(transposeA ? 1 : 0);
+            view(view(l, db, b), dc, c).i(c.rows).i(c.ld).i(k).i(accumulate ? 1 : 0)
+                    .go(blocks(c.ld, GEMM_TILE), models.length, blocks(c.rows, GEMM_TILE), THREADS);
+            return;
+        }
         for (GemmMapping.Run run : GemmMapping.runs(models)) {
             long f = run.first();
             gpu.sgemmStridedBatched(g.transA(), g.transB(), g.m(), g.n(), g.k(), db + 4L * f * b.modelStride, g.lda(), g.strideA(),
@@ -285,12 +359,14 @@ public final class CudaBackend implements Backend {
         int n = pairs[models[0]].length, ld = slope.ld;
         if (dAct.ld != ld || dPa.ld != ld || dPb.ld != ld || dBias.ld != ld)
             throw new IllegalArgumentException("dAct, slope, dPa, dPb and dBias must share their padded width");
+        TokenLists lists = TokenLists.of(pairs, p, models, n);
         staging.begin();
-        long mo = staging.ints(models), po = staging.ints(packed(pairs, models, n));
+        long mo = staging.ints(models), so = staging.ints(lists.start()), eo = staging.ints(lists.examples());
         long dm = upload(mo);
         Launch l = kernel("nc_hidden_backward").p(dm);
-        view(view(l, in(dAct), dAct), in(slope), slope).p(staging.device(po)).i(p).i(n).i(ld);
-        view(view(view(l, out(dPa), dPa), out(dPb), dPb), out(dBias), dBias).go(blocks(ld, COLUMN_THREADS), models.length, COLUMN_THREADS);
+        view(view(l, in(dAct), dAct), in(slope), slope).p(staging.device(so)).p(staging.device(eo)).i(p).i(n).i(ld);
+        view(view(l, out(dPa), dPa), out(dPb), dPb).go(blocks(2L * p * ld, THREADS), models.length, THREADS);
+        columnSums(dPa, dBias, models); // Σ over examples = Σ over a's tokens of dPa
     }
 
     @Override
@@ -357,7 +433,7 @@ public final class CudaBackend implements Backend {
         float32(x, outT);
         long dm = upload(staging.begin().ints(models));
         Launch l = kernel("nc_column_sums").p(dm);
-        view(view(l, in(x), x), out(outT), outT).i(x.rows).go(blocks(x.ld, THREADS), models.length, THREADS);
+        view(view(l, in(x), x), out(outT), outT).i(x.rows).go(blocks(x.ld, 32), models.length, THREADS);
     }
 
     // ------------------------------------------------------------------------------------------

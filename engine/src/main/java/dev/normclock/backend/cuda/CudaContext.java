@@ -2,26 +2,34 @@ package dev.normclock.backend.cuda;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
 import dev.normclock.bindings.cuda.CudaDriver;
 import dev.normclock.bindings.cuda.Cublas;
+import dev.normclock.bindings.cuda.SimulatorCounters;
 
 /**
- * One GPU made ready for the backend: the driver, the device's primary context (shared with
- * cuBLAS, which works in whatever context is current), one stream that every copy, kernel and
- * GEMM is queued on — so their order is the program's order and nothing else needs
- * synchronising until the host reads results —, the kernels' module loaded from the fatbin, and a
- * cuBLAS handle on that stream in its default, exact-FP32 math mode (no TF32), unless TF32 was
- * asked for explicitly (--tf32: CUBLAS_TF32_TENSOR_OP_MATH, which changes the GEMMs' numerics).
+ * One GPU made ready for the backend: the driver (NVIDIA's, or the CUDA simulator's), the device's
+ * primary context (shared with cuBLAS, which works in whatever context is current), one stream
+ * that every copy, kernel and GEMM is queued on — so their order is the program's order and
+ * nothing else needs synchronising until the host reads results —, the kernels' module loaded from
+ * its image, and, when GEMMs go to cuBLAS, a handle on that stream in its default, exact-FP32 math
+ * mode (no TF32) unless TF32 was asked for explicitly (--tf32: CUBLAS_TF32_TENSOR_OP_MATH, which
+ * changes the GEMMs' numerics). Without cuBLAS the backend runs its GEMMs on nc_gemm.
+ *
+ * <p>Every launch is checked once per kernel against the parameter sizes the driver reports for it
+ * (cuFuncGetParamInfo, where the driver has it), so an argument the engine packs differently from
+ * the kernel's declaration fails at once, naming the kernel, instead of computing garbage.
  *
  * <p>The context is made current on the thread that creates it; the backend is driven by one
  * thread (the trainer's), and {@link #makeCurrent} serves a caller on another thread.
  */
 final class CudaContext implements Gpu {
     private final CudaDriver driver;
-    private final Cublas cublas;
+    private final Cublas cublas; // null: GEMMs on nc_gemm
     private final int device;
     private final String deviceName;
     private final MemorySegment context, stream, blas, module;
@@ -29,23 +37,41 @@ final class CudaContext implements Gpu {
     private final MemorySegment one, zero;
     private final Arena arena = Arena.ofShared();
     private final Map<String, MemorySegment> functions = new HashMap<>();
+    private final Map<String, long[]> parameterSizes = new HashMap<>();
 
-    CudaContext(Map<String, String> env, int ordinal, boolean tf32) {
-        byte[] image = KernelImage.load();
-        driver = CudaDriver.load(env);
-        cublas = Cublas.load(env);
+    /**
+     * @param cublas null to run GEMMs on normclock's kernel
+     * @param image  the kernels: the fatbin for a GPU driver, the host build for the simulator
+     */
+    CudaContext(CudaDriver driver, Cublas cublas, byte[] image, int ordinal, boolean tf32) {
+        this.driver = driver;
+        this.cublas = cublas;
         driver.init();
         device = driver.deviceGet(ordinal);
-        deviceName = CudaDriver.probe(env).gpus().get(ordinal).name();
+        deviceName = driver.deviceName(device);
         context = driver.primaryContextRetain(device);
-        driver.contextSetCurrent(context);
-        stream = driver.streamCreate();
-        MemorySegment img = arena.allocate(image.length + 1L, 16); // the loader reads it in place; a trailing 0 does no harm
-        MemorySegment.copy(image, 0, img, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, image.length);
-        module = driver.moduleLoadData(img);
-        blas = cublas.create();
-        cublas.setStream(blas, stream);
-        cublas.setMathMode(blas, tf32 ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH);
+        MemorySegment s = null, m = null, h = null;
+        try {
+            driver.contextSetCurrent(context);
+            s = driver.streamCreate();
+            MemorySegment img = arena.allocate(image.length + 1L, 16); // the loader reads it in place; a trailing 0 does no harm
+            MemorySegment.copy(image, 0, img, ValueLayout.JAVA_BYTE, 0, image.length);
+            m = driver.moduleLoadData(img);
+            if (cublas != null) {
+                h = cublas.create();
+                cublas.setStream(h, s);
+                cublas.setMathMode(h, tf32 ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH);
+            } else if (tf32) {
+                throw new IllegalArgumentException("--tf32 applies to cuBLAS's GEMMs, and these GEMMs run on normclock's FP32 kernel (no cuBLAS)");
+            }
+        } catch (RuntimeException | LinkageError e) {
+            driver.primaryContextRelease(device);
+            arena.close();
+            throw e;
+        }
+        stream = s;
+        module = m;
+        blas = h;
         one = Cublas.scalar(arena, 1f);
         zero = Cublas.scalar(arena, 0f);
     }
@@ -92,13 +118,32 @@ final class CudaContext implements Gpu {
     }
 
     @Override
-    public void launch(String kernel, int gridX, int gridY, int blockX, MemorySegment params, int[] sizes) {
-        driver.launchKernel(function(kernel), gridX, gridY, 1, blockX, 1, 1, 0, stream, params);
+    public boolean cublas() {
+        return blas != null;
+    }
+
+    @Override
+    public SimulatorCounters counters() {
+        return driver.counters();
+    }
+
+    @Override
+    public void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, MemorySegment params, int[] sizes) {
+        MemorySegment f = function(kernel);
+        long[] declared = parameterSizes.computeIfAbsent(kernel, k -> {
+            long[] p = driver.parameterSizes(f);
+            return p == null ? new long[0] : p;
+        });
+        if (declared.length > 0 && !Arrays.equals(declared, Arrays.stream(sizes).asLongStream().toArray()))
+            throw new IllegalStateException(kernel + " was given arguments of " + Arrays.toString(sizes) + " bytes, but the kernel declares "
+                    + Arrays.toString(declared) + ": the engine's Launch and native/src disagree");
+        driver.launchKernel(f, gridX, gridY, gridZ, blockX, 1, 1, 0, stream, params);
     }
 
     @Override
     public void sgemmStridedBatched(int transA, int transB, int m, int n, int k, long a, int lda, long strideA, long b, int ldb,
                                     long strideB, boolean accumulate, long c, int ldc, long strideC, int batch) {
+        if (blas == null) throw new IllegalStateException("no cuBLAS in this context: GEMMs run on nc_gemm");
         cublas.sgemmStridedBatched(blas, transA, transB, m, n, k, one, a, lda, strideA, b, ldb, strideB, accumulate ? one : zero,
                 c, ldc, strideC, batch);
     }
@@ -116,7 +161,7 @@ final class CudaContext implements Gpu {
     public void close() {
         try {
             synchronize();
-            cublas.destroy(blas);
+            if (blas != null) cublas.destroy(blas);
             driver.moduleUnload(module);
             driver.streamDestroy(stream);
         } finally {

@@ -2,6 +2,8 @@ package dev.normclock.backend.cuda;
 
 import java.lang.foreign.MemorySegment;
 
+import dev.normclock.bindings.cuda.SimulatorCounters;
+
 /**
  * What {@link CudaBackend} needs of a GPU, in one place: memory and copies, kernel launches and
  * cuBLAS GEMMs, all ordered on one stream. {@link CudaContext} is the real one; tests give a
@@ -12,11 +14,19 @@ interface Gpu extends AutoCloseable {
     DeviceMemory memory();
 
     /**
-     * Launches a kernel of the module on the stream: a grid of (gridX, gridY) blocks of blockX
-     * threads; {@code params} holds one pointer per argument (cuLaunchKernel's kernelParams), and
-     * {@code sizes} each argument's size in bytes.
+     * Launches a kernel of the module on the stream: a grid of (gridX, gridY, gridZ) blocks of
+     * blockX threads; {@code params} holds one pointer per argument (cuLaunchKernel's
+     * kernelParams), and {@code sizes} each argument's size in bytes.
      */
-    void launch(String kernel, int gridX, int gridY, int blockX, MemorySegment params, int[] sizes);
+    void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, MemorySegment params, int[] sizes);
+
+    /** Whether GEMMs go to cuBLAS ({@link #sgemmStridedBatched}); else the backend runs nc_gemm. */
+    boolean cublas();
+
+    /** What the GPU did so far, where it counts (the CUDA simulator); null on a real GPU. */
+    default SimulatorCounters counters() {
+        return null;
+    }
 
     /** cublasSgemmStridedBatched with alpha 1 and beta 0 (or 1 when accumulating); addresses are device addresses. */
     void sgemmStridedBatched(int transA, int transB, int m, int n, int k, long a, int lda, long strideA, long b, int ldb, long strideB,

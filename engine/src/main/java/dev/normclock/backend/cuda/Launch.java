@@ -68,11 +68,16 @@ final class Launch {
 
     /** Launches a grid of (gridX, gridY) blocks of blockX threads on the backend's stream. */
     void go(long gridX, int gridY, int blockX) {
+        go(gridX, gridY, 1, blockX);
+    }
+
+    /** Launches a grid of (gridX, gridY, gridZ) blocks of blockX threads on the backend's stream. */
+    void go(long gridX, int gridY, long gridZ, int blockX) {
         try {
-            if (gridX < 1 || gridY < 1) return; // nothing to do: an empty launch is an error in CUDA
-            if (gridX > Integer.MAX_VALUE || gridY > 65_535)
-                throw new IllegalArgumentException(kernel + ": grid " + gridX + " × " + gridY + " is too large");
-            gpu.launch(kernel, (int) gridX, gridY, blockX, pointers.asSlice(0, 8L * count), java.util.Arrays.copyOf(sizes, count));
+            if (gridX < 1 || gridY < 1 || gridZ < 1) return; // nothing to do: an empty launch is an error in CUDA
+            if (gridX > Integer.MAX_VALUE || gridY > 65_535 || gridZ > 65_535)
+                throw new IllegalArgumentException(kernel + ": grid " + gridX + " × " + gridY + " × " + gridZ + " is too large");
+            gpu.launch(kernel, (int) gridX, gridY, (int) gridZ, blockX, pointers.asSlice(0, 8L * count), java.util.Arrays.copyOf(sizes, count));
         } finally {
             arena.close();
         }

@@ -1,6 +1,7 @@
 package dev.normclock.backend.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.backend.cuda.CudaAvailability;
+import dev.normclock.backend.cuda.CudaBackend;
 
 /**
  * The conformance suite for every float32 backend there is: each case of {@link Conformance}, for
@@ -42,7 +45,22 @@ class BackendConformanceTest {
     static List<Candidate> candidates() {
         return List.of(
                 new Candidate("cpu, 1 thread", () -> new CpuBackend(1)),
-                new Candidate("cpu, 2 threads", () -> new CpuBackend(2)));
+                new Candidate("cpu, 2 threads", () -> new CpuBackend(2)),
+                new Candidate("cuda-sim, cuBLAS", () -> simulator(CudaBackend.Gemm.CUBLAS)),
+                new Candidate("cuda-sim, nc_gemm", () -> simulator(CudaBackend.Gemm.KERNEL)),
+                new Candidate("cuda", () -> {
+                    CudaAvailability a = CudaAvailability.probe(System.getenv());
+                    assumeTrue(a.usable(), () -> "no GPU here: " + a.problem());
+                    return CudaBackend.open(System.getenv());
+                }));
+    }
+
+    /** The cuda backend on the CUDA simulator; where the build had no C++ compiler, skipped with the reason. */
+    static Backend simulator(CudaBackend.Gemm gemm) {
+        CudaAvailability a = CudaAvailability.probeSimulator(System.getenv());
+        // skipped only where the build had no C++ compiler; a built simulator that does not open fails
+        assumeTrue(a.usable() || "built".equals(System.getProperty("normclock.sim")), () -> "the CUDA simulator was not built: " + a.problem());
+        return CudaBackend.openSimulator(System.getenv(), new CudaBackend.Options(false, gemm));
     }
 
     /** Each backend is opened at its first case and closed after the last. */

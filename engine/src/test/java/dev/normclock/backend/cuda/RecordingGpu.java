@@ -36,18 +36,25 @@ final class RecordingGpu implements Gpu {
     }
 
     final FakeDevice device = new FakeDevice();
+    /** Whether it offers cuBLAS GEMMs; without, the backend launches nc_gemm. */
+    final boolean cublas;
     final Map<String, List<Param>> kernels;
     final Map<String, Integer> launches = new TreeMap<>();
     int gemms;
 
     RecordingGpu() {
+        this(true);
+    }
+
+    RecordingGpu(boolean cublas) {
+        this.cublas = cublas;
         kernels = declaredKernels(Path.of(System.getProperty("user.dir")).resolve("../native/src"));
     }
 
     /** Every extern "C" __global__ kernel of the .cuh/.cu files in the folder, with its parameters. */
     static Map<String, List<Param>> declaredKernels(Path src) {
         Map<String, List<Param>> out = new LinkedHashMap<>();
-        Pattern kernel = Pattern.compile("extern \"C\" __global__ void (nc_\\w+)\\(([^)]*)\\)", Pattern.DOTALL);
+        Pattern kernel = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\([^)]*\\) )?(nc_\\w+)\\(([^)]*)\\)", Pattern.DOTALL);
         try (Stream<Path> files = Files.list(src)) {
             for (Path f : files.sorted().toList()) {
                 Matcher m = kernel.matcher(Files.readString(f));
@@ -79,7 +86,7 @@ final class RecordingGpu implements Gpu {
     }
 
     @Override
-    public void launch(String name, int gridX, int gridY, int blockX, MemorySegment params, int[] sizes) {
+    public void launch(String name, int gridX, int gridY, int gridZ, int blockX, MemorySegment params, int[] sizes) {
         List<Param> declared = kernels.get(name);
         if (declared == null) throw new AssertionError("no kernel " + name + " in native/src");
         if (declared.size() != sizes.length)
@@ -87,8 +94,8 @@ final class RecordingGpu implements Gpu {
         for (int i = 0; i < sizes.length; i++)
             if (declared.get(i).size() != sizes[i])
                 throw new AssertionError(name + ": argument " + i + " has " + sizes[i] + " bytes, the kernel declares " + declared.get(i));
-        if (gridX < 1 || gridY < 1 || blockX < 32 || blockX > 1024 || blockX % 32 != 0)
-            throw new AssertionError(name + ": grid " + gridX + " × " + gridY + " of " + blockX + " threads");
+        if (gridX < 1 || gridY < 1 || gridZ < 1 || blockX < 32 || blockX > 1024 || blockX % 32 != 0)
+            throw new AssertionError(name + ": grid " + gridX + " × " + gridY + " × " + gridZ + " of " + blockX + " threads");
         MemorySegment[] args = new MemorySegment[sizes.length];
         for (int i = 0; i < sizes.length; i++) args[i] = params.getAtIndex(ValueLayout.ADDRESS, i).reinterpret(sizes[i]);
         // the first parameter of every kernel is the list of model slots, one per blockIdx.y
@@ -129,6 +136,11 @@ final class RecordingGpu implements Gpu {
     private void check(String which, long first, long lastOffset, long elements) {
         if (!device.inside(first, 4 * elements) || !device.inside(first + 4 * lastOffset, 4 * elements))
             throw new AssertionError("GEMM operand " + which + " reaches outside device memory");
+    }
+
+    @Override
+    public boolean cublas() {
+        return cublas;
     }
 
     @Override
