@@ -301,8 +301,8 @@ void checkShared(uintptr_t address, size_t size, bool write) {
         Word& s = shadow[w];
         if (!write) {
             if (s.writeEpoch < blockFirstEpoch) {
-                fail(CUDA_ERROR_LAUNCH_FAILED, t, "read %zu bytes at shared offset %zu, which no thread of the block has written "
-                     "(shared memory starts undefined: a missing write or barrier)", size, offset);
+                fail(CUDA_ERROR_LAUNCH_FAILED, t, "read %zu bytes at shared offset %zu, which no thread of the block has written yet "
+                     "(shared memory starts undefined: a missing write, or a missing __syncthreads before this read)", size, offset);
                 abortThread();
             }
             if (s.writeEpoch == epoch && s.writer != t->linear && !orderedInWarp(s.writerWarp, s.writeWarpSync, t)) {
