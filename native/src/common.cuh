@@ -27,12 +27,7 @@ __device__ __forceinline__ double warpSum(double v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
 }
-__device__ __forceinline__ float warpSumF(float v) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
-// Two float sums at once, each in the same order as warpSumF: one 64-bit shuffle per step moves both.
+// Two float sums at once, each over the same xor butterfly as warpSum: one 64-bit shuffle per step moves both.
 __device__ __forceinline__ void warpSum2F(float& a, float& b) {
     for (int o = 16; o > 0; o >>= 1) {
         unsigned long long both = static_cast<unsigned long long>(__float_as_uint(a)) | static_cast<unsigned long long>(__float_as_uint(b)) << 32;

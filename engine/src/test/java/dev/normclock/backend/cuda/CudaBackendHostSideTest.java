@@ -26,17 +26,22 @@ class CudaBackendHostSideTest {
 
     @Test
     void everyKernelIsLaunchedWithItsDeclaredArgumentsAndEveryAddressIsInDeviceMemory() {
-        RecordingGpu gpu = new RecordingGpu();
-        assertTrue(gpu.kernels.size() >= 23, "kernels found in native/src: " + gpu.kernels.keySet());
-        try (CpuBackend cpu = new CpuBackend(1); CudaBackend cuda = new CudaBackend(gpu)) {
+        RecordingGpu gpu = new RecordingGpu(), withoutCublas = new RecordingGpu(false);
+        assertTrue(gpu.kernels.size() >= 24, "kernels found in native/src: " + gpu.kernels.keySet());
+        try (CpuBackend cpu = new CpuBackend(1); CudaBackend cuda = new CudaBackend(gpu); CudaBackend ownGemm = new CudaBackend(withoutCublas)) {
             for (Case c : Conformance.cases()) c.run(cuda, 7); // a call that throws fails the test
             TrainingComparison.run(cpu, cuda, 2);
+            for (Case c : Conformance.cases()) if (c.primitive().equals("matmul")) c.run(ownGemm, 7); // GEMMs on nc_gemm
         }
         Set<String> unused = new TreeSet<>(gpu.kernels.keySet());
         unused.removeAll(gpu.launches.keySet());
+        unused.removeAll(withoutCublas.launches.keySet());
         assertEquals(Set.of(), unused, "kernels in native/src that no primitive launched");
         assertTrue(gpu.gemms > 100, "GEMMs: " + gpu.gemms);
+        assertEquals(0, withoutCublas.gemms, "without cuBLAS every GEMM is a launch of nc_gemm");
+        assertTrue(withoutCublas.launches.getOrDefault("nc_gemm", 0) > 0);
         assertTrue(gpu.device.blocks.isEmpty(), "closing the backend frees all device memory: " + gpu.device.blocks.size() + " left");
+        assertTrue(withoutCublas.device.blocks.isEmpty());
     }
 
     /** TF32 is off unless asked for, and a backend opened with it says so (runs record it from there). */
