@@ -27,8 +27,13 @@ class CliTest {
     }
 
     static Run run(String... args) {
+        return run(System.getenv(), args);
+    }
+
+    /** As above, with the environment the commands read (NORMCLOCK_SIM_* pointed at other builds). */
+    static Run run(java.util.Map<String, String> env, String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true), env);
         return new Run(code, out.toString(), err.toString());
     }
 
