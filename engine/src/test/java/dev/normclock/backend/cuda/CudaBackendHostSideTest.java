@@ -32,8 +32,15 @@ class CudaBackendHostSideTest {
             for (Case c : Conformance.cases()) c.run(cuda, 7); // a call that throws fails the test
             TrainingComparison.run(cpu, cuda, 2);
         }
+        RecordingGpu noCublas = new RecordingGpu(false); // the GEMMs on nc_gemm
+        try (CudaBackend cuda = new CudaBackend(noCublas)) {
+            for (Case c : Conformance.cases()) if (c.primitive().equals("matmul")) c.run(cuda, 7);
+        }
+        assertTrue(noCublas.launches.containsKey("nc_gemm"), "without cuBLAS the GEMMs launch nc_gemm");
+        assertTrue(noCublas.device.blocks.isEmpty(), "closing the backend frees all device memory");
         Set<String> unused = new TreeSet<>(gpu.kernels.keySet());
         unused.removeAll(gpu.launches.keySet());
+        unused.removeAll(noCublas.launches.keySet());
         assertEquals(Set.of(), unused, "kernels in native/src that no primitive launched");
         assertTrue(gpu.gemms > 100, "GEMMs: " + gpu.gemms);
         assertTrue(gpu.device.blocks.isEmpty(), "closing the backend frees all device memory: " + gpu.device.blocks.size() + " left");
