@@ -275,6 +275,6 @@ class CliTest {
         }
         Run bad = run(tiny(dir, "--backend", "tpu").toArray(String[]::new));
         assertEquals(2, bad.code());
-        assertTrue(bad.err().contains("--backend must be auto, cpu or cuda"), bad.err());
+        assertTrue(bad.err().contains("--backend must be cpu, cuda, cuda-sim or auto"), bad.err());
     }
 }
