@@ -43,6 +43,11 @@ final class AnalyzeCommand implements Callable<Integer> {
         StudyResult result = StudyAnalysis.analyze(dir);
         Path json = StudyAnalysis.write(dir, result);
         print(out, result);
+        try (dev.normclock.results.ResultsStore store = dev.normclock.results.ResultsStore.openExisting(dir)) {
+            var runs = store.allRuns();
+            long simulated = runs.stream().filter(r -> "cuda-sim".equals(r.spec().backend())).count();
+            if (simulated > 0) out.println("note: " + StudyReport.simulatorNote(simulated, runs.size()));
+        }
         out.println("analysis: " + json);
         if (report) {
             StudyReport.Files files = StudyReport.write(dir, result);

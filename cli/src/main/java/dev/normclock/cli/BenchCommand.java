@@ -37,6 +37,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+    @CommandLine.ParentCommand
+    Main parent;
 
     @CommandLine.Mixin
     ShapeOptions shape = new ShapeOptions();
@@ -44,16 +46,25 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     int models = 16;
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--backend", paramLabel = "NAME", description = "cpu, cuda or auto (cuda when the driver, a GPU, cuBLAS and the kernels are found). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", paramLabel = "NAME", description = BackendChoice.BACKEND_HELP + " On cuda-sim, bench prints the "
+            + "simulator's counters per step (kernel launches, cuBLAS calls, copies and bytes each way, host synchronisations): what a GPU "
+            + "would be asked to do; its model-steps/s are the simulator's, not a GPU's. Default: ${DEFAULT-VALUE}.")
     String backend = "cpu";
     private BackendChoice.Kind kind = BackendChoice.Kind.CPU;
+    @Option(names = "--gemm", paramLabel = "WHERE", description = BackendChoice.GEMM_HELP)
+    String gemm;
+    private dev.normclock.backend.cuda.CudaBackend.Gemm gemmPath = dev.normclock.backend.cuda.CudaBackend.Gemm.AUTO;
+    private String gemmUsed, deviceName; // cuBLAS or nc_gemm, and the device's name, once the cuda backend is open
     @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
     boolean tf32;
     @Option(names = "--seconds", paramLabel = "S", description = "Timed seconds per repetition. Default: ${DEFAULT-VALUE}.")
     double seconds = 5;
     @Option(names = "--repeats", paramLabel = "R", description = "Timed repetitions; the best is reported. Default: ${DEFAULT-VALUE}.")
     int repeats = 3;
-    @Option(names = "--warmup", paramLabel = "STEPS", description = "Untimed warm-up steps (lets the JIT compile the kernels). Default: ${DEFAULT-VALUE}.")
+    /** The warm-up on cuda-sim unless --warmup is given. */
+    static final int SIMULATOR_WARMUP = 3;
+    @Option(names = "--warmup", paramLabel = "STEPS", description = "Untimed warm-up steps (lets the JIT compile the kernels). Default: ${DEFAULT-VALUE}; "
+            + SIMULATOR_WARMUP + " on cuda-sim.")
     int warmup = 30;
     @Option(names = "--torch", description = "Also run the PyTorch implementation side by side (needs python3 with torch).")
     boolean torch;
@@ -86,9 +97,12 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         for (int q : sweepP) if (q < 2) throw new IllegalArgumentException("--sweep-p must be at least 2, got " + q);
         new dev.normclock.model.MlpShape(shape.p, shape.width, shape.hidden);
         new dev.normclock.task.ModularAddition(shape.p, shape.trainFrac);
-        kind = BackendChoice.resolve(backend, dev.normclock.backend.Precision.FLOAT32, spec.commandLine().getErr(), System.getenv());
+        kind = BackendChoice.resolve(backend, dev.normclock.backend.Precision.FLOAT32, spec.commandLine().getErr(), Main.env(parent));
         BackendChoice.checkTf32(tf32, kind);
-        if (torch && kind == BackendChoice.Kind.CUDA) throw new IllegalArgumentException("--torch compares with the cpu backend; drop it or use --backend cpu "
+        gemmPath = BackendChoice.gemm(gemm, tf32, kind);
+        // the warm-up lets the JIT compile the cpu kernels; the simulator's kernels are compiled C++, and its steps are slow
+        if (kind == BackendChoice.Kind.CUDA_SIM && !spec.commandLine().getParseResult().hasMatchedOption("--warmup")) warmup = SIMULATOR_WARMUP;
+        if (torch && kind.cuda()) throw new IllegalArgumentException("--torch compares with the cpu backend; drop it or use --backend cpu "
                 + "(on a GPU, bench/gpu-check.sh runs bench/torch/mlp_population.py --device cuda beside this)");
         return sweep ? runSweep() : runOne();
     }
@@ -106,7 +120,14 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     private int runOne() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         StepBenchmark.Result best;
+        String device;
         try (Backend be = open()) {
+            device = describe(be);
+            if (!json) out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, %s%n", shape.p, shape.width, shape.hidden,
+                    shape.trainFrac, models, device);
+            if (!json && kind == BackendChoice.Kind.CUDA_SIM) out.println("  a simulation: " + BackendChoice.SIMULATION_NOTE + "; model-steps/s below are the "
+                    + "simulator's speed, not a GPU's");
+            out.flush();
             best = best(be, shape.p, models, json ? null : out);
         }
         TorchBaseline.Result pt = null;
@@ -119,6 +140,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         long rss = PeakMemory.residentBytes();
         if (json) {
             Map<String, Object> o = config(shape.p, models);
+            o.put("device", deviceName);
             figures(o, best);
             o.put("peak_resident_bytes", rss < 0 ? null : rss);
             if (pt != null) {
@@ -131,9 +153,6 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             }
             out.println(new ObjectMapper().writeValueAsString(o));
         } else {
-            out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, %s%n", shape.p, shape.width, shape.hidden,
-                    shape.trainFrac, models, kind == BackendChoice.Kind.CUDA ? (tf32 ? "cuda backend, TF32 GEMMs (not float32 arithmetic)" : "cuda backend")
-                    : "cpu backend, " + threads + " threads");
             out.printf("  %.1f model-steps/s (best of %d), %.1f GFLOP/s executed (%.1f MFLOP per model-step), %.1f MiB per model%n",
                     best.modelStepsPerSecond(), repeats, best.gflops(), best.flopsPerModelStep() / 1e6, best.bytes() / (double) models / (1 << 20));
             if (pt != null) {
@@ -144,6 +163,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             }
             out.printf("  evaluation (test pairs + norms): %.1f model-evaluations/s, %.2f training steps' worth each%n",
                     best.evaluationsPerSecond(), best.evaluationCostInSteps());
+            if (kind.cuda()) out.println("  " + countersLine(best));
             if (rss > 0) out.printf("  peak resident set of this process: %.0f MiB%n", rss / (double) (1 << 20));
         }
         return 0;
@@ -156,6 +176,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         List<StepBenchmark.Result> results = new ArrayList<>();
         if (!json) print.printf("%5s %6s %16s %10s %14s%n", "p", "models", "model-steps/s", "GFLOP/s", "MiB per model");
         try (Backend be = open()) {
+            describe(be);
             // Let the JIT compile every kernel before the first measured configuration.
             StepBenchmark.run(be, shape.p, shape.width, shape.hidden, shape.trainFrac, 4, warmup, Math.max(2, seconds));
             for (int q : sweepP) {
@@ -176,7 +197,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         for (StepBenchmark.Result r : results)
             lines.add(String.format("%d,%d,%d,%.3f,%.3f,%d", r.p(), r.models(), r.threads(), r.modelStepsPerSecond(), r.gflops(), r.bytes() / r.models()));
         Files.write(csv, lines);
-        BenchPlot.write(results, png, kind == BackendChoice.Kind.CUDA ? String.format("normclock cuda, d=%d H=%d f=%.2f", shape.width, shape.hidden, shape.trainFrac)
+        BenchPlot.write(results, png, kind.cuda() ? String.format("normclock %s, d=%d H=%d f=%.2f", kind.label, shape.width, shape.hidden, shape.trainFrac)
                 : String.format("normclock cpu, d=%d H=%d f=%.2f, %d threads", shape.width, shape.hidden, shape.trainFrac, threads));
         long rss = PeakMemory.residentBytes();
         if (json) {
@@ -194,12 +215,49 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private Backend open() {
-        return BackendChoice.open(kind, dev.normclock.backend.Precision.FLOAT32, threads, System.getenv(), tf32);
+        return BackendChoice.open(kind, dev.normclock.backend.Precision.FLOAT32, threads, Main.env(parent), tf32, gemmPath);
+    }
+
+    /** The backend in words: the cpu's threads, or the cuda backend's device and GEMM path (and TF32 where asked). */
+    private String describe(Backend be) {
+        if (be instanceof dev.normclock.backend.cuda.CudaBackend gpu) {
+            gemmUsed = gpu.gemmPath();
+            deviceName = gpu.deviceName();
+            return gpu.name() + " backend (" + gpu.deviceName() + "), GEMMs on " + gpu.gemmPath()
+                    + (gpu.tf32() ? ", TF32 GEMMs (not float32 arithmetic)" : "");
+        }
+        deviceName = "cpu";
+        return "cpu backend, " + threads + " threads";
+    }
+
+    /**
+     * The simulator's counters per timed step in one line, e.g. "per step (simulator's counters over 5 steps): 120 kernel launches,
+     * 9 cuBLAS calls, ..."; on a GPU, that the driver keeps none.
+     */
+    static String countersLine(StepBenchmark.Result r) {
+        Map<String, Double> c = r.countersPerStep();
+        if (c == null) return "per step: no counters (a GPU's driver keeps none; --backend cuda-sim counts what a step asks of the GPU)";
+        return String.format(java.util.Locale.ROOT, "per step (the simulator's counters over %d timed step%s): %s kernel launches, %s graph launches, "
+                        + "%s cuBLAS calls, %s host-to-device copies (%s bytes), %s device-to-host copies (%s bytes), %s memsets, "
+                        + "%s host synchronisations, %s allocations, %s frees", r.steps(), r.steps() == 1 ? "" : "s",
+                count(c.get("kernel_launches")), count(c.get("graph_launches")), count(c.get("cublas_calls")),
+                count(c.get("host_to_device_copies")), count(c.get("host_to_device_bytes")), count(c.get("device_to_host_copies")),
+                count(c.get("device_to_host_bytes")), count(c.get("memsets")), count(c.get("host_synchronizations")),
+                count(c.get("allocations")), count(c.get("frees")));
+    }
+
+    /** A count per step: whole where it is (every step alike), else with one decimal. */
+    static String count(double v) {
+        return v == Math.rint(v) ? String.format(java.util.Locale.ROOT, "%,d", (long) v) : String.format(java.util.Locale.ROOT, "%,.1f", v);
     }
 
     private Map<String, Object> config(int p, int b) {
         Map<String, Object> o = new LinkedHashMap<>();
-        o.put("backend", kind == BackendChoice.Kind.CUDA ? "cuda" : "cpu");
+        o.put("backend", kind.label);
+        if (kind.cuda()) {
+            o.put("simulated", kind == BackendChoice.Kind.CUDA_SIM);
+            o.put("gemm", gemmUsed);
+        }
         if (tf32) o.put("tf32", true);
         o.put("threads", threads);
         o.put("p", p);
@@ -219,5 +277,9 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         o.put("evaluation_cost_in_steps", r.evaluationCostInSteps());
         o.put("repeats", repeats);
         o.put("seconds_per_repeat", seconds);
+        if (kind.cuda()) {
+            o.put("timed_steps", r.steps());
+            o.put("counters_per_step", r.countersPerStep()); // null on a GPU: its driver keeps none
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.normclock.cli;
 
 import java.io.PrintWriter;
+import java.util.Map;
 
 import dev.normclock.Version;
 import dev.normclock.results.ResultsException;
@@ -26,6 +27,18 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The environment the commands read (NORMCLOCK_*, CUDA_HOME): the process's, or a test's. */
+    private final Map<String, String> env;
+
+    Main(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+    }
+
+    /** The environment of the command a subcommand runs under (its parent), or the process's. */
+    static Map<String, String> env(Main parent) {
+        return parent == null ? System.getenv() : parent.env;
+    }
+
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
@@ -37,7 +50,12 @@ public final class Main implements Runnable {
 
     /** Runs the command line with the given streams; returns the exit code. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
+        return execute(args, out, err, System.getenv());
+    }
+
+    /** As above, with the environment the commands read given (tests point NORMCLOCK_SIM_* at other builds this way). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
+        CommandLine cl = new CommandLine(new Main(env));
         cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most tools
         cl.setOut(out);
         cl.setErr(err);

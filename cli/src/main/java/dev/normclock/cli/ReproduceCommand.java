@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -56,6 +57,8 @@ final class ReproduceCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+    @CommandLine.ParentCommand
+    Main parent;
 
     @Option(names = "--preset", paramLabel = "NAME|FILE", description = "quick, paperb, zoo, paper, smoke, or the path of a study file.")
     String preset;
@@ -65,8 +68,10 @@ final class ReproduceCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--backend", paramLabel = "NAME", description = "auto, cpu or cuda. cuda trains on the GPU (refused with what is missing where the driver, a GPU, cuBLAS or the kernels are not found, see 'normclock devices'); auto uses cuda when all are present, else the cpu. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", paramLabel = "NAME", description = BackendChoice.BACKEND_HELP + " Default: ${DEFAULT-VALUE}.")
     String backend = "auto";
+    @Option(names = "--gemm", paramLabel = "WHERE", description = BackendChoice.GEMM_HELP)
+    String gemm;
     @Option(names = "--checkpoint-every", paramLabel = "SECONDS", description = "Seconds between checkpoints of a training population. Default: ${DEFAULT-VALUE}.")
     double checkpointSeconds = 60;
     @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
@@ -92,15 +97,17 @@ final class ReproduceCommand implements Callable<Integer> {
         if (preset == null) throw new IllegalArgumentException("give --preset quick|paperb|paper|smoke|FILE (or --show-preset NAME)");
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         if (!(checkpointSeconds > 0)) throw new IllegalArgumentException("--checkpoint-every must be positive, got " + checkpointSeconds);
-        BackendChoice.Kind kind = BackendChoice.resolve(backend, Precision.FLOAT32, spec.commandLine().getErr(), System.getenv());
+        Map<String, String> env = Main.env(parent);
+        BackendChoice.Kind kind = BackendChoice.resolve(backend, Precision.FLOAT32, spec.commandLine().getErr(), env);
         BackendChoice.checkTf32(tf32, kind);
+        dev.normclock.backend.cuda.CudaBackend.Gemm gemmPath = BackendChoice.gemm(gemm, tf32, kind);
         StudyPlan study = select(StudyFile.load(preset), only);
         Path dir = out != null ? out : Path.of("reproduce-" + study.name());
         printPlan(stdout, study, dir, kind);
         if (planOnly) return 0;
 
         Reproduction.Summary summary;
-        try (Backend be = BackendChoice.open(kind, Precision.FLOAT32, threads, System.getenv(), tf32); StopOnSignal signal = new StopOnSignal();
+        try (Backend be = BackendChoice.open(kind, Precision.FLOAT32, threads, env, tf32, gemmPath); StopOnSignal signal = new StopOnSignal();
              StudyProgress progress = new StudyProgress(!noProgress, study, signal, stderr)) {
             String command = "normclock reproduce " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             summary = new Reproduction(be, dir, progress, checkpointSeconds).run(study, command);
@@ -113,6 +120,7 @@ final class ReproduceCommand implements Callable<Integer> {
         }
         stdout.printf(Locale.ROOT, "trained %d populations in %s (%d runs trained, %d kept from before)%n", summary.populationsTrained(),
                 duration(summary.wallSeconds()), summary.runsTrained(), summary.runsKept());
+        if (kind == BackendChoice.Kind.CUDA_SIM) stdout.println("simulated: " + BackendChoice.SIMULATION_NOTE);
         if (noReport) return 0;
         return AnalyzeCommand.analyzeAndReport(dir, stdout, true);
     }
@@ -179,6 +187,9 @@ final class ReproduceCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "  estimated work: %.3g model-steps (the paper's median T_grok per cell where known, else the budget)%n", steps);
         if (kind == BackendChoice.Kind.CUDA)
             o.println("  estimated time: not known on the cuda backend (its speed has not been measured yet; the bar shows the measured rate)");
+        else if (kind == BackendChoice.Kind.CUDA_SIM)
+            o.println("  estimated time: none on cuda-sim (the CUDA simulator runs the GPU kernels on this CPU, far slower than a GPU or the "
+                    + "cpu backend: a check of the GPU code, not GPU timings; the bar shows the simulator's rate)");
         else
             o.printf(Locale.ROOT, "  estimated time: %s on the cpu backend with %d threads (a rough estimate; the bar shows the measured rate)%n",
                     duration(seconds * 1.15), threads); // ~15 % for evaluation on the log grid and the JIT's warm-up

@@ -43,6 +43,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+    @CommandLine.ParentCommand
+    Main parent;
 
     @CommandLine.Mixin
     ShapeOptions shape = new ShapeOptions();
@@ -102,8 +104,10 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     Path out = Path.of("results");
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--backend", paramLabel = "NAME", description = "auto, cpu or cuda. cuda trains on the GPU (float32; refused with what is missing where the driver, a GPU, cuBLAS or the kernels are not found, see 'normclock devices'); auto uses cuda when all are present, else the cpu. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", paramLabel = "NAME", description = BackendChoice.BACKEND_HELP + " Default: ${DEFAULT-VALUE}.")
     String backend = "auto";
+    @Option(names = "--gemm", paramLabel = "WHERE", description = BackendChoice.GEMM_HELP)
+    String gemm;
     @Option(names = "--precision", paramLabel = "FORMAT", description = "float32 (the papers' format, the fast backend) or float64 (Paper B's precision audit: every tensor and every operation in double on the CPU, about 5x slower at p = 59; the hyperparameters are the same float values). Default: ${DEFAULT-VALUE}.")
     String precision = "float32";
     @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
@@ -121,8 +125,10 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         if (!loss.equals("ce") && !loss.equals("mse")) throw new IllegalArgumentException("--loss must be ce or mse, got '" + loss + "'");
         if (!precision.equals("float32") && !precision.equals("float64"))
             throw new IllegalArgumentException("--precision must be float32 or float64, got '" + precision + "'");
-        BackendChoice.Kind kind = BackendChoice.resolve(backend, Precision.parse(precision), spec.commandLine().getErr(), System.getenv());
+        Map<String, String> env = Main.env(parent);
+        BackendChoice.Kind kind = BackendChoice.resolve(backend, Precision.parse(precision), spec.commandLine().getErr(), env);
         BackendChoice.checkTf32(tf32, kind);
+        dev.normclock.backend.cuda.CudaBackend.Gemm gemmPath = BackendChoice.gemm(gemm, tf32, kind);
         if (forkAt != null) clampFrom = forkAt;
         var parsed = spec.commandLine().getParseResult();
         if (model.equals("attention") || model.equals("parity-mlp")) { // the papers' settings where the user gave none
@@ -141,7 +147,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
-        try (ResultsStore store = ResultsStore.open(out); Backend be = BackendChoice.open(kind, Precision.parse(precision), threads, System.getenv(), tf32)) {
+        try (ResultsStore store = ResultsStore.open(out); Backend be = BackendChoice.open(kind, Precision.parse(precision), threads, env, tf32, gemmPath)) {
             long experiment = store.createExperiment(name, "normclock train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                     baseKey, Version.VERSION);
             StopOnSignal signal = new StopOnSignal();
@@ -198,8 +204,11 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 r.grokkedCount(), r.outcomes().length, cell.maxSteps(), num(r.medianNormAtGrok()));
         o.printf("compute: %,d model-steps in %.1f s (%.0f model-steps/s, %s backend, %s)%n",
                 r.modelSteps(), r.wallSeconds(), r.modelStepsPerSecond(), be.name(),
-                be instanceof dev.normclock.backend.cuda.CudaBackend gpu ? gpu.deviceName() + (gpu.tf32() ? ", TF32 GEMMs: not float32 arithmetic" : "")
+                be instanceof dev.normclock.backend.cuda.CudaBackend gpu ? gpu.deviceName() + ", GEMMs on " + gpu.gemmPath()
+                        + (gpu.tf32() ? ", TF32 GEMMs: not float32 arithmetic" : "")
                         : be.parallelism() + " threads");
+        if (be instanceof dev.normclock.backend.cuda.CudaBackend gpu && gpu.simulated())
+            o.println("simulated: " + BackendChoice.SIMULATION_NOTE + " (model-steps/s above is the simulator's speed)");
         o.printf("results: %s (experiment %d)%n", store.path(), experiment);
     }
 
@@ -238,6 +247,11 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         root.put("model_steps_per_second", r.modelStepsPerSecond());
         root.put("backend", be.name());
         root.put("threads", be.parallelism());
+        if (be instanceof dev.normclock.backend.cuda.CudaBackend gpu) {
+            root.put("device", gpu.deviceName());
+            root.put("gemm", gpu.gemmPath());
+            root.put("simulated", gpu.simulated());
+        }
         o.println(new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root));
     }
 

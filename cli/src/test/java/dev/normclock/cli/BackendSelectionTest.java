@@ -63,7 +63,7 @@ class BackendSelectionTest {
         assertEquals("", err.toString());
         assertEquals(BackendChoice.Kind.CPU, BackendChoice.resolve("cpu", Precision.FLOAT32, new PrintWriter(err, true), Map.of()));
         assertEquals(BackendChoice.Kind.CPU, BackendChoice.resolve("auto", Precision.FLOAT64, new PrintWriter(err, true), Map.of()));
-        assertTrue(resolveError("tpu", Precision.FLOAT32, Map.of()).contains("--backend must be auto, cpu or cuda"));
+        assertTrue(resolveError("tpu", Precision.FLOAT32, Map.of()).contains("--backend must be cpu, cuda, cuda-sim or auto"));
     }
 
     @Test

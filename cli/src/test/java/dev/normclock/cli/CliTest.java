@@ -27,8 +27,13 @@ class CliTest {
     }
 
     static Run run(String... args) {
+        return run(System.getenv(), args);
+    }
+
+    /** As above, with the environment the commands read (NORMCLOCK_SIM_* pointed at other builds). */
+    static Run run(java.util.Map<String, String> env, String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true), env);
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -270,6 +275,6 @@ class CliTest {
         }
         Run bad = run(tiny(dir, "--backend", "tpu").toArray(String[]::new));
         assertEquals(2, bad.code());
-        assertTrue(bad.err().contains("--backend must be auto, cpu or cuda"), bad.err());
+        assertTrue(bad.err().contains("--backend must be cpu, cuda, cuda-sim or auto"), bad.err());
     }
 }

@@ -63,6 +63,7 @@ public final class StudyReport {
                 + "released per-seed results for the same cell (Paper A, arXiv 2606.13753; Paper B for its own experiments, such as "
                 + "`mediation`). T_mem and T_grok are quantised to each run's evaluation grid (`log360`: round(T^(k/359)) over the "
                 + "budget T, as Paper A's; `every25` as Paper B's).");
+        simulatorNote(doc);
         tf32Note(doc);
         claims(doc);
         Map<String, List<StudyResult.Cell>> byExperiment = result.cells().stream()
@@ -76,6 +77,25 @@ public final class StudyReport {
         doc.writeHtml(html);
         doc.writeMarkdown(md);
         return new Files(html, md, figures);
+    }
+
+    /** The backend name of runs trained on the CUDA simulator (--backend cuda-sim). */
+    static final String SIMULATOR = "cuda-sim";
+
+    /** A note when runs were trained on the CUDA simulator: they check the GPU code; their wall times are not a GPU's. */
+    private void simulatorNote(ReportDocument doc) {
+        List<RunRow> runs = store.allRuns();
+        long simulated = runs.stream().filter(r -> SIMULATOR.equals(r.spec().backend())).count();
+        if (simulated == 0) return;
+        doc.note(simulatorNote(simulated, runs.size()));
+    }
+
+    /** "N runs ran on the CUDA simulator: a check of the GPU code, not GPU timings", with what that means. */
+    public static String simulatorNote(long simulated, long runs) {
+        return String.format(Locale.ROOT, "%s ran on the CUDA simulator (`--backend cuda-sim`): a check of the GPU code, not GPU timings. "
+                + "The simulator runs the cuda backend's kernels on the CPU, so these results test the GPU code's logic; their wall "
+                + "times are the simulator's, far slower than a GPU's.", simulated == runs ? (runs == 1 ? "1 run" : runs + " runs")
+                : simulated + " of " + runs + " runs");
     }
 
     /** A warning when runs were trained with TF32 GEMMs (--tf32 on the cuda backend): their arithmetic is not FP32. */

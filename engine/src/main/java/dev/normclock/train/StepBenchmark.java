@@ -2,6 +2,8 @@ package dev.normclock.train;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.cuda.CudaBackend;
+import dev.normclock.bindings.cuda.SimulatorCounters;
 import dev.normclock.model.MlpPopulation;
 import dev.normclock.model.MlpShape;
 import dev.normclock.task.ModularAddition;
@@ -11,13 +13,34 @@ import dev.normclock.task.ModularAddition.Split;
  * Times full training steps of a population (forward, backward, AdamW, clamp) after a warm-up,
  * and reports model-steps per second and the GFLOP/s the step executes; then times evaluation
  * separately as the trainer runs it on its log grid, a few hundred times per run: the test pairs
- * and the norms, the training metrics being read from the next step's forward pass.
+ * and the norms, the training metrics being read from the next step's forward pass. On the CUDA
+ * simulator it also reads the simulator's counters over the timed steps (launches, cuBLAS calls,
+ * copies and bytes each way, host synchronisations): what a GPU would be asked to do per step,
+ * counted without a GPU; the simulator's time says nothing of a GPU's.
  */
 public final class StepBenchmark {
 
     public record Result(int p, int d, int hidden, double trainFrac, int models, int threads, int steps, double seconds,
                          double modelStepsPerSecond, double gflops, double flopsPerModelStep, long bytes,
-                         double evaluationsPerSecond) {
+                         double evaluationsPerSecond, SimulatorCounters counters) {
+        /**
+         * The simulator's counters over one timed step (over all of them divided by their number),
+         * named as in JSON: kernel_launches, graph_launches, cublas_calls, host_to_device_copies,
+         * host_to_device_bytes, device_to_host_copies, device_to_host_bytes, memsets,
+         * host_synchronizations, allocations, frees; null where the backend does not count.
+         */
+        public java.util.Map<String, Double> countersPerStep() {
+            if (counters == null) return null;
+            long[] v = {counters.kernelLaunches(), counters.graphLaunches(), counters.cublasCalls(), counters.hostToDeviceCopies(),
+                    counters.hostToDeviceBytes(), counters.deviceToHostCopies(), counters.deviceToHostBytes(), counters.memsets(),
+                    counters.hostSynchronizations(), counters.allocations(), counters.frees()};
+            String[] names = {"kernel_launches", "graph_launches", "cublas_calls", "host_to_device_copies", "host_to_device_bytes",
+                    "device_to_host_copies", "device_to_host_bytes", "memsets", "host_synchronizations", "allocations", "frees"};
+            java.util.Map<String, Double> per = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < v.length; i++) per.put(names[i], v[i] / (double) steps);
+            return per;
+        }
+
         /** How many training steps one evaluation costs. */
         public double evaluationCostInSteps() {
             return modelStepsPerSecond / evaluationsPerSecond;
@@ -28,6 +51,11 @@ public final class StepBenchmark {
     }
 
     public static Result run(Backend be, int p, int d, int hidden, double trainFrac, int models, int warmupSteps, double minSeconds) {
+        return run(be, p, d, hidden, trainFrac, models, warmupSteps, minSeconds, 1);
+    }
+
+    /** As above, timing at least {@code minSteps} steps (the simulator's counters over a few steps, however short the time). */
+    public static Result run(Backend be, int p, int d, int hidden, double trainFrac, int models, int warmupSteps, double minSeconds, int minSteps) {
         ModularAddition task = new ModularAddition(p, trainFrac);
         MlpShape shape = new MlpShape(p, d, hidden);
         Hyper hyper = new Hyper(models);
@@ -48,6 +76,7 @@ public final class StepBenchmark {
             double[] loss = new double[models], acc = new double[models];
             int step = 0;
             for (int i = 0; i < warmupSteps; i++) pop.trainStep(be, all, pairs, hyper, ++step, loss, acc);
+            SimulatorCounters before = counters(be);
             long start = System.nanoTime();
             int timed = 0;
             double seconds;
@@ -55,7 +84,9 @@ public final class StepBenchmark {
                 pop.trainStep(be, all, pairs, hyper, ++step, loss, acc);
                 timed++;
                 seconds = (System.nanoTime() - start) / 1e9;
-            } while (seconds < minSeconds);
+            } while (seconds < minSeconds || timed < minSteps);
+            SimulatorCounters after = counters(be);
+            SimulatorCounters counted = before == null || after == null ? null : after.since(before);
             double flops = shape.flopsPerStep(task.trainSize());
             double msps = timed * (double) models / seconds;
             // evaluation as the trainer runs it on its grid (the test pairs and the norms; the
@@ -73,7 +104,12 @@ public final class StepBenchmark {
                 evalSeconds = (System.nanoTime() - evalStart) / 1e9;
             } while (evalSeconds < minSeconds / 4);
             return new Result(p, d, hidden, trainFrac, models, be.parallelism(), timed, seconds, msps, msps * flops / 1e9, flops, pop.bytes(),
-                    evals * (double) models / evalSeconds);
+                    evals * (double) models / evalSeconds, counted);
         }
+    }
+
+    /** The counters of a backend that keeps them (the cuda backend on the simulator), else null. */
+    private static SimulatorCounters counters(Backend be) {
+        return be instanceof CudaBackend gpu ? gpu.counters() : null;
     }
 }

@@ -155,6 +155,11 @@ public final class CudaBackend implements Backend {
         return gpu.counters();
     }
 
+    /** The CUDA simulator's settings in one line (threads, seed, memory), for messages; null on a real GPU. */
+    public String simulatorSettings() {
+        return gpu.simulatorSettings();
+    }
+
     @Override
     public int parallelism() {
         return 1; // one stream

@@ -128,6 +128,11 @@ final class CudaContext implements Gpu {
     }
 
     @Override
+    public String simulatorSettings() {
+        return driver.simulatorSettings();
+    }
+
+    @Override
     public void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, MemorySegment params, int[] sizes) {
         MemorySegment f = function(kernel);
         long[] declared = parameterSizes.computeIfAbsent(kernel, k -> {

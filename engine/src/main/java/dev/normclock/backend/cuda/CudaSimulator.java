@@ -50,6 +50,24 @@ public final class CudaSimulator {
         return null;
     }
 
+    /**
+     * Where the kernels' host build comes from, for messages: the file NORMCLOCK_SIM_KERNELS names,
+     * or the one packaged in this jar, with its size; null when there is none.
+     */
+    public static String describeKernels(Map<String, String> env) {
+        String kernels = env.get(KERNELS_ENV);
+        try {
+            if (kernels != null && !kernels.isBlank())
+                return Path.of(kernels).getFileName() + ", " + Files.size(Path.of(kernels)) + " bytes, from " + KERNELS_ENV + "=" + kernels;
+            try (InputStream in = CudaSimulator.class.getResourceAsStream(KERNELS_RESOURCE)) {
+                if (in == null) return null;
+                return "normclock-sim-kernels.so, " + in.transferTo(java.io.OutputStream.nullOutputStream()) + " bytes, packaged in this build";
+            }
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** The simulator's library, which exports the driver API and cuBLAS; an IllegalStateException saying why when it cannot. */
     static NativeLibrary library(Map<String, String> env) {
         String problem = problem(env);

@@ -28,6 +28,11 @@ interface Gpu extends AutoCloseable {
         return null;
     }
 
+    /** The CUDA simulator's settings in one line (threads, seed, memory); null on a real GPU. */
+    default String simulatorSettings() {
+        return null;
+    }
+
     /** cublasSgemmStridedBatched with alpha 1 and beta 0 (or 1 when accumulating); addresses are device addresses. */
     void sgemmStridedBatched(int transA, int transB, int m, int n, int k, long a, int lda, long strideA, long b, int ldb, long strideB,
                              boolean accumulate, long c, int ldc, long strideC, int batch);
