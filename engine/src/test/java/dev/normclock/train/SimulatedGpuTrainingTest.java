@@ -63,6 +63,21 @@ class SimulatedGpuTrainingTest {
         }
     }
 
+    /**
+     * What a steady training step sends to the GPU: the per-run constants (pairs, labels, token
+     * lists, model lists, hyperparameters) stay on the device after the first step, so only the
+     * clamp's factors travel — within issue 13's budget of 256 bytes a step at 16 models.
+     */
+    @Test
+    void aSteadyStepSendsTheGpuOnlyTheClampFactors() {
+        try (CudaBackend sim = CudaBackend.openSimulator(System.getenv(), CudaBackend.Options.DEFAULT)) {
+            StepBenchmark.Result r = StepBenchmark.run(sim, 23, 16, 32, 0.4, 16, 2, 0, 3);
+            System.out.println("per step at 16 models: " + r.countersPerStep());
+            assertTrue(r.counters().hostToDeviceBytes() <= 256L * r.steps(), "host-to-device bytes per step: " + r.countersPerStep());
+            assertEquals(0, r.counters().allocations(), "no allocation in a steady step");
+        }
+    }
+
     @Test
     void thePaperCellAtFullShapeTrainsAsOnTheCpu() {
         try (CudaBackend sim = CudaBackend.openSimulator(System.getenv(), CudaBackend.Options.DEFAULT)) {

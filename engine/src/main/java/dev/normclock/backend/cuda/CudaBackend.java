@@ -66,6 +66,7 @@ public final class CudaBackend implements Backend {
     private final DeviceMemory memory;
     private final DeviceMirrors mirrors;
     private final Staging staging;
+    private final DeviceConstants constants;
     private final String name;
     private long scratch, scratchBytes;
     private Thread thread = Thread.currentThread(); // the GPU's context is current on the opening thread
@@ -88,6 +89,7 @@ public final class CudaBackend implements Backend {
         this.memory = gpu.memory();
         this.mirrors = new DeviceMirrors(memory);
         this.staging = new Staging(memory);
+        this.constants = new DeviceConstants(memory);
     }
 
     /** The backend on GPU 0 in plain FP32; an IllegalStateException with one line saying what is missing when it cannot run. */
@@ -235,12 +237,6 @@ public final class CudaBackend implements Backend {
         return (work + threads - 1) / threads;
     }
 
-    /** Packs the model list and uploads; returns its device address (call after packing everything else). */
-    private long upload(long modelsOffset) {
-        staging.upload();
-        return staging.device(modelsOffset);
-    }
-
     /** Each listed model's int array (pairs or labels, all of length n), packed by list position. */
     private static int[] packed(int[][] perModel, int[] models, int n) {
         int[] out = new int[models.length * n];
@@ -289,7 +285,7 @@ public final class CudaBackend implements Backend {
         long da = in(a), db = in(b), dc = out(c);
         if (!gpu.cublas()) {
             // C's padded width, as cuBLAS computes it: B's padding columns are zero, so C's stay zero
-            long dm = upload(staging.begin().ints(models));
+            long dm = constants.ints(models);
             Launch l = kernel("nc_gemm").p(dm);
             view(l, da, a).i(transposeA ? 1 : 0);
             view(view(l, db, b), dc, c).i(c.rows).i(c.ld).i(k).i(accumulate ? 1 : 0)
@@ -308,8 +304,7 @@ public final class CudaBackend implements Backend {
     public void transpose(Tensor src, Tensor dst, int[] models) {
         enter();
         float32(src, dst);
-        long mo = staging.begin().ints(models);
-        long dm = upload(mo);
+        long dm = constants.ints(models);
         Launch l = kernel("nc_transpose").p(dm);
         view(view(l, in(src), src), out(dst), dst).i(src.rows).i(src.cols).go(blocks((long) src.rows * src.cols, THREADS), models.length, THREADS);
     }
@@ -322,17 +317,14 @@ public final class CudaBackend implements Backend {
 
     private void geluRows(int source, Tensor x1, Tensor x2, Tensor bias, int[][] pairs, int p, int rows, Tensor act, Tensor slope, int[] models) {
         float32(x1, x2, bias, act, slope);
-        staging.begin();
-        long mo = staging.ints(models);
-        long po = pairs == null ? -1 : staging.ints(packed(pairs, models, rows));
-        long dm = upload(mo);
+        long dm = constants.ints(models), dp = pairs == null ? 0 : constants.ints(packed(pairs, models, rows));
         Launch l = kernel("nc_gelu_rows").p(dm).i(source);
         view(l, in(x1), x1);
         if (x2 != null) view(l, in(x2), x2);
         else none(l);
         if (bias != null) view(l, in(bias), bias);
         else none(l);
-        l.p(po < 0 ? 0 : staging.device(po)).i(p).i(rows).i(act.cols);
+        l.p(dp).i(p).i(rows).i(act.cols);
         view(l, out(act), act);
         if (slope != null) view(l, out(slope), slope);
         else none(l);
@@ -365,11 +357,9 @@ public final class CudaBackend implements Backend {
         if (dAct.ld != ld || dPa.ld != ld || dPb.ld != ld || dBias.ld != ld)
             throw new IllegalArgumentException("dAct, slope, dPa, dPb and dBias must share their padded width");
         TokenLists lists = TokenLists.of(pairs, p, models, n);
-        staging.begin();
-        long mo = staging.ints(models), so = staging.ints(lists.start()), eo = staging.ints(lists.examples());
-        long dm = upload(mo);
+        long dm = constants.ints(models), ds = constants.ints(lists.start()), de = constants.ints(lists.examples());
         Launch l = kernel("nc_hidden_backward").p(dm);
-        view(view(l, in(dAct), dAct), in(slope), slope).p(staging.device(so)).p(staging.device(eo)).i(p).i(n).i(ld);
+        view(view(l, in(dAct), dAct), in(slope), slope).p(ds).p(de).i(p).i(n).i(ld);
         view(view(l, out(dPa), dPa), out(dPb), dPb).go(blocks(2L * p * ld, THREADS), models.length, THREADS);
         columnSums(dPa, dBias, models); // Σ over examples = Σ over a's tokens of dPa
     }
@@ -384,7 +374,7 @@ public final class CudaBackend implements Backend {
 
     private void multiplyInto(Tensor a, Tensor b, Tensor outT, int[] models) {
         float32(a, b, outT);
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch l = kernel("nc_multiply").p(dm);
         view(view(view(l, in(a), a), in(b), b), out(outT), outT).i(a.rows).go(blocks((long) a.rows * a.ld, THREADS), models.length, THREADS);
     }
@@ -412,13 +402,13 @@ public final class CudaBackend implements Backend {
                       float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         float32(logits, bias);
         int n = labels[models[0]].length, count = models.length * n;
+        long dm = constants.ints(models), dy = constants.ints(packed(labels, models, n));
+        long dt = constants.floats(perModel(temperature, models)), dg = constants.floats(perModel(gradScale, models));
         staging.begin();
-        long mo = staging.ints(models), yo = staging.ints(packed(labels, models, n));
-        long to = staging.floats(perModel(temperature, models)), go = staging.floats(perModel(gradScale, models));
         long lossOut = staging.output(4L * count), correctOut = staging.output(4L * count), scaleOut = staging.output(4L * count);
-        long dm = upload(mo);
+        staging.upload();
         Launch l = kernel(name).p(dm);
-        view(view(l, out(logits), logits), in(bias), bias).p(staging.device(yo)).p(staging.device(to)).p(staging.device(go))
+        view(view(l, out(logits), logits), in(bias), bias).p(dy).p(dt).p(dg)
                 .i(n).i(logits.cols).p(staging.device(lossOut)).p(staging.device(correctOut)).p(staging.device(scaleOut))
                 .go(blocks(n, ROWS_PER_BLOCK), models.length, THREADS);
         staging.download(lossOut, scaleOut + 4L * count - lossOut);
@@ -436,7 +426,7 @@ public final class CudaBackend implements Backend {
     public void columnSums(Tensor x, Tensor outT, int[] models) {
         enter();
         float32(x, outT);
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch l = kernel("nc_column_sums").p(dm);
         view(view(l, in(x), x), out(outT), outT).i(x.rows).go(blocks(x.ld, 32), models.length, THREADS);
     }
@@ -458,25 +448,25 @@ public final class CudaBackend implements Backend {
         float bc1 = (float) (1 - Math.pow(Hyper.BETA1, step)), bc2 = (float) (1 - Math.pow(Hyper.BETA2, step));
         float b1 = (float) Hyper.BETA1, b2 = (float) Hyper.BETA2, eps = (float) Hyper.EPS;
         float omb1 = (float) (1 - Hyper.BETA1), omb2 = (float) (1 - Hyper.BETA2); // as the CPU: not 1f − 0.999f
-        staging.begin();
-        long mo = staging.ints(models);
-        long lr = staging.floats(perModel(hyper.lr, models)), wd = staging.floats(perModel(hyper.weightDecay, models));
+        long dm = constants.ints(models);
+        long lr = constants.floats(perModel(hyper.lr, models)), wd = constants.floats(perModel(hyper.weightDecay, models));
         int[] after = new int[count];
         for (int j = 0; j < count; j++) after[j] = hyper.decayAfter[models[j]] ? 1 : 0;
-        long af = staging.ints(after);
+        long af = constants.ints(after);
+        staging.begin();
         long[] partial = new long[tensors];
         int[] nBlocks = new int[tensors];
         for (int ti = 0; ti < tensors; ti++) {
             nBlocks[ti] = reduceBlocks(params[ti]);
             partial[ti] = staging.output(8L * count * nBlocks[ti]);
         }
-        long dm = upload(mo);
+        staging.upload();
         for (int ti = 0; ti < tensors; ti++) {
             Tensor pt = params[ti], gt = grads[ti], mt = m1[ti], vt = m2[ti];
             float32(pt, gt, mt, vt);
             Launch l = kernel("nc_adamw").p(dm);
             view(view(view(view(l, out(pt), pt), in(gt), gt), out(mt), mt), out(vt), vt).i(pt.rows).i(decayed[ti] ? 1 : 0)
-                    .p(staging.device(lr)).p(staging.device(wd)).p(staging.device(af))
+                    .p(lr).p(wd).p(af)
                     .f(b1).f(omb1).f(b2).f(omb2).f(bc1).f(bc2).f(eps).p(staging.device(partial[ti]))
                     .go(nBlocks[ti], count, THREADS);
         }
@@ -496,9 +486,10 @@ public final class CudaBackend implements Backend {
     @Override
     public void scale(Tensor[] tensors, double[] factor, int[] models) {
         enter();
+        long dm = constants.ints(models);
         staging.begin();
-        long mo = staging.ints(models), fo = staging.floats(perModel(factor, models));
-        long dm = upload(mo);
+        long fo = staging.floats(perModel(factor, models)); // the clamp's factors change every step: sent with the call
+        staging.upload();
         for (Tensor t : tensors) {
             float32(t);
             Launch l = kernel("nc_scale").p(dm);
@@ -511,9 +502,10 @@ public final class CudaBackend implements Backend {
         enter();
         float32(t);
         int nBlocks = reduceBlocks(t);
+        long dm = constants.ints(models);
         staging.begin();
-        long mo = staging.ints(models), po = staging.output(8L * models.length * nBlocks);
-        long dm = upload(mo);
+        long po = staging.output(8L * models.length * nBlocks);
+        staging.upload();
         Launch l = kernel("nc_sum_squares").p(dm);
         view(l, in(t), t).i(t.rows).p(staging.device(po)).go(nBlocks, models.length, THREADS);
         staging.download(po, 8L * models.length * nBlocks);
@@ -529,7 +521,7 @@ public final class CudaBackend implements Backend {
         enter();
         float32(src, dst);
         if (src.ld != dst.ld || src.rows != dst.rows) throw new IllegalArgumentException("copy needs equal shapes");
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch l = kernel("nc_copy").p(dm);
         view(view(l, in(src), src), out(dst), dst).i(src.rows).go(blocks((long) src.rows * src.ld, THREADS), models.length, THREADS);
     }
@@ -538,7 +530,7 @@ public final class CudaBackend implements Backend {
     public void addRow(Tensor x, Tensor row, int[] models) {
         enter();
         float32(x, row);
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch l = kernel("nc_add_row").p(dm);
         view(view(l, out(x), x), in(row), row).i(x.rows).go(blocks((long) x.rows * x.ld, THREADS), models.length, THREADS);
     }
@@ -553,7 +545,7 @@ public final class CudaBackend implements Backend {
     public void layerNorm(Tensor x, Tensor y, Tensor rstd, double eps, int[] models) {
         enter();
         float32(x, y, rstd);
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch l = kernel("nc_layer_norm").p(dm);
         view(view(view(l, in(x), x), out(y), y), out(rstd), rstd).i(x.rows).i(x.cols).d((float) eps) // as CpuBackend: eps rounded to float
                 .go(blocks(x.rows, ROWS_PER_BLOCK), models.length, THREADS);
@@ -563,7 +555,7 @@ public final class CudaBackend implements Backend {
     public void layerNormBackward(Tensor y, Tensor rstd, Tensor g, Tensor add, int[] models) {
         enter();
         float32(y, rstd, g, add);
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch l = kernel("nc_layer_norm_backward").p(dm);
         view(view(view(l, in(y), y), in(rstd), rstd), out(g), g);
         if (add != null) view(l, in(add), add);
@@ -576,7 +568,7 @@ public final class CudaBackend implements Backend {
         enter();
         float32(e, pos, x);
         int d = e.cols;
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch l = kernel("nc_token_rows").p(dm);
         view(view(l, in(e), e), in(pos), pos).i(p).i(d);
         view(l, out(x), x).go(blocks((long) (2 * p + 1) * d, THREADS), models.length, THREADS);
@@ -587,7 +579,7 @@ public final class CudaBackend implements Backend {
         enter();
         float32(dx, extra, dE, dPos);
         int d = dE.cols;
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch l = kernel("nc_token_rows_backward").p(dm);
         view(view(l, in(dx), dx), in(extra), extra).i(p).i(d);
         view(view(l, out(dE), dE), out(dPos), dPos).go(blocks(d, COLUMN_THREADS), models.length, COLUMN_THREADS);
@@ -598,7 +590,7 @@ public final class CudaBackend implements Backend {
         enter();
         float32(q, keys, scores);
         int dh = keys.cols / heads;
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch l = kernel("nc_attention_scores").p(dm);
         view(view(l, in(q), q), in(keys), keys).i(keys.rows).i(heads).i(dh).d(1 / Math.sqrt(dh));
         view(l, out(scores), scores).go(blocks((long) keys.rows * heads, THREADS), models.length, THREADS);
@@ -610,7 +602,7 @@ public final class CudaBackend implements Backend {
         float32(q, keys, dScores, dq, dKeys);
         int dh = keys.cols / heads, d = heads * dh;
         double scale = 1 / Math.sqrt(dh);
-        long dm = upload(staging.begin().ints(models));
+        long dm = constants.ints(models);
         Launch k = kernel("nc_attention_scores_backward_keys").p(dm);
         view(view(k, in(q), q), in(dScores), dScores).i(keys.rows).i(heads).i(dh).d(scale);
         view(k, out(dKeys), dKeys).go(blocks((long) keys.rows * d, THREADS), models.length, THREADS);
@@ -624,11 +616,9 @@ public final class CudaBackend implements Backend {
         enter();
         float32(scores, values, att, outT);
         int n = pairs[models[0]].length, dh = values.cols / heads;
-        staging.begin();
-        long mo = staging.ints(models), po = staging.ints(packed(pairs, models, n));
-        long dm = upload(mo);
+        long dm = constants.ints(models), dPairs = constants.ints(packed(pairs, models, n));
         Launch l = kernel("nc_attention_forward").p(dm);
-        view(view(l, in(scores), scores), in(values), values).p(staging.device(po)).i(p).i(n).i(heads).i(dh);
+        view(view(l, in(scores), scores), in(values), values).p(dPairs).i(p).i(n).i(heads).i(dh);
         view(view(l, out(att), att), out(outT), outT).go(blocks((long) n * heads, THREADS), models.length, THREADS);
     }
 
@@ -638,9 +628,7 @@ public final class CudaBackend implements Backend {
         enter();
         float32(dOut, att, values, dScores, dValues);
         int n = pairs[models[0]].length, dh = values.cols / heads, d = heads * dh, tableRows = 2 * p + 1;
-        staging.begin();
-        long mo = staging.ints(models), po = staging.ints(packed(pairs, models, n));
-        long dm = upload(mo), dPairs = staging.device(po);
+        long dm = constants.ints(models), dPairs = constants.ints(packed(pairs, models, n));
         long contrib = scratch(8L * models.length * n * heads * 3);
         Launch c = kernel("nc_attention_backward_contrib").p(dm);
         view(view(view(c, in(dOut), dOut), in(att), att), in(values), values).p(dPairs).i(p).i(n).i(heads).i(dh).p(contrib)
@@ -659,6 +647,7 @@ public final class CudaBackend implements Backend {
             memory.synchronize();
             if (scratch != 0) memory.free(scratch);
             mirrors.close();
+            constants.close();
             staging.close();
         } finally {
             gpu.close();

@@ -5,11 +5,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The small per-call data that travels with a kernel — the list of model slots, each model's pairs
- * or labels, per-model scalars — packed into one host buffer and sent in one copy, and the
- * per-call results (row losses, partial norms) received in one copy. Offsets are handed out while
- * packing; device addresses exist after {@link #upload}. Both buffers grow on demand and are
- * reused by every call: the stream orders each call's upload after the previous call's kernels.
+ * The per-call data that changes from call to call — the clamp's factors — packed into one host
+ * buffer and sent in one copy, and the per-call results (row losses, partial norms) received in
+ * one copy. (What stays the same from call to call is in {@link DeviceConstants}.) Offsets are
+ * handed out while packing; device addresses exist after {@link #upload}, which sends nothing when
+ * nothing was packed. Both buffers grow on demand and are reused by every call: the stream orders
+ * each call's upload after the previous call's kernels.
  */
 final class Staging implements AutoCloseable {
     private static final long ALIGN = 16;
