@@ -29,16 +29,19 @@ public record CudaAvailability(boolean simulated, CudaDriver.Report driver, Cubl
     /** The CUDA simulator: its library (driver and cuBLAS) and the kernels' host build. */
     public static CudaAvailability probeSimulator(Map<String, String> env) {
         String problem = CudaSimulator.problem(env);
-        if (problem != null)
-            return new CudaAvailability(true, new CudaDriver.Report(null, 0, java.util.List.of(), problem), new Cublas.Report(null, null, problem),
-                    problem);
+        if (problem != null) return unavailableSimulator(problem);
         try {
             NativeLibrary lib = CudaSimulator.library(env);
             return new CudaAvailability(true, CudaDriver.probe(lib), Cublas.probe(lib), null);
         } catch (IllegalStateException e) {
-            return new CudaAvailability(true, new CudaDriver.Report(null, 0, java.util.List.of(), e.getMessage()),
-                    new Cublas.Report(null, null, e.getMessage()), e.getMessage());
+            return unavailableSimulator(e.getMessage());
         }
+    }
+
+    /** The simulator missing, for one reason that every part reports. */
+    private static CudaAvailability unavailableSimulator(String problem) {
+        return new CudaAvailability(true, new CudaDriver.Report(null, 0, java.util.List.of(), problem), new Cublas.Report(null, null, problem),
+                problem);
     }
 
     public boolean kernels() {
