@@ -205,6 +205,10 @@ inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz(static_cast<unsigne
 inline int __ffs(int x) { return __builtin_ffs(x); }
 
 // erfcf, expf, exp, log, sqrt, fmaf, fmax ... are the C library's, declared by <cmath>.
+// isfinite, isnan and isinf are overloaded device functions in CUDA; in C++ they are std:'s.
+using std::isfinite;
+using std::isinf;
+using std::isnan;
 
 template <class T>
 inline T min(T a, T b) { return a < b ? a : b; }

@@ -101,3 +101,69 @@ extern "C" __global__ void nc_squared_error(const int* models, View logits, View
         rowScale[o] = sqrtf(ss);
     }
 }
+
+// Per-slot totals of loss rows (dev.normclock.backend.LossTotals, 48 bytes a slot).
+struct LossTotal {
+    double loss, scale;
+    long long correct, collapsed, rows;
+    int nonFiniteStep, pad;
+};
+
+// Adds each listed model's n rows (as nc_cross_entropy / nc_squared_error wrote them, packed
+// [j][i]) to its slot's totals, or starts them afresh when fresh[j]; records `step` when step > 0,
+// none is recorded yet and a row's loss is not finite. Fixed order: thread t sums rows t, t + 256,
+// … in double, then the warps' sums in warp order, so the totals do not depend on scheduling.
+// Grid: (1, models), 256 threads.
+extern "C" __global__ void __launch_bounds__(256) nc_loss_tally(const int* models, const float* rowLoss, const int* rowCorrect,
+                                                                 const float* rowScale, int n, const int* fresh, int step,
+                                                                 LossTotal* totals) {
+    MODEL_INDEX
+    __shared__ double sums[8][2];
+    __shared__ int counts[8][3];
+    double loss = 0.0, scale = 0.0;
+    int correct = 0, zero = 0, bad = 0;
+    long long base = static_cast<long long>(j) * n;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float l = rowLoss[base + i];
+        loss += l;
+        scale += rowScale[base + i];
+        correct += rowCorrect[base + i] != 0;
+        zero += l == 0.0f;
+        bad |= !isfinite(l);
+    }
+    loss = warpSum(loss);
+    scale = warpSum(scale);
+    for (int o = 16; o > 0; o >>= 1) {
+        correct += __shfl_xor_sync(0xffffffffu, correct, o);
+        zero += __shfl_xor_sync(0xffffffffu, zero, o);
+        bad |= __shfl_xor_sync(0xffffffffu, bad, o);
+    }
+    int warp = threadIdx.x >> 5;
+    if ((threadIdx.x & 31) == 0) {
+        sums[warp][0] = loss;
+        sums[warp][1] = scale;
+        counts[warp][0] = correct;
+        counts[warp][1] = zero;
+        counts[warp][2] = bad;
+    }
+    __syncthreads();
+    if (threadIdx.x != 0) return;
+    LossTotal& t = totals[m];
+    if (fresh[j]) {
+        t.loss = 0.0;
+        t.scale = 0.0;
+        t.correct = 0;
+        t.collapsed = 0;
+        t.rows = 0;
+    }
+    int anyBad = 0;
+    for (int w = 0; w < static_cast<int>(blockDim.x >> 5); w++) {
+        t.loss += sums[w][0];
+        t.scale += sums[w][1];
+        t.correct += counts[w][0];
+        t.collapsed += counts[w][1];
+        anyBad |= counts[w][2];
+    }
+    t.rows += n;
+    if (step > 0 && anyBad && t.nonFiniteStep == 0) t.nonFiniteStep = step;
+}

@@ -10,6 +10,13 @@ package dev.normclock.backend;
  * primitive's inputs and tolerance once ({@link dev.normclock.backend.conformance.Conformance}).
  */
 public interface Backend extends AutoCloseable {
+    /**
+     * Models a CPU steps at once (see {@link #workspaceModels}): activations are by far the largest
+     * tensors (n_train × H per model), so they exist for this many models only and are reused for
+     * each group of slots. 16 models give two cores enough independent work per GEMM while 256
+     * models at p = 97 stay well under 1 GiB.
+     */
+    int CPU_WORKSPACE_MODELS = 16;
 
     String name();
 
@@ -142,6 +149,64 @@ public interface Backend extends AutoCloseable {
         squaredError(logits, bias, sumLabels(pairs, p, models), temperature, gradScale, rowLoss, rowCorrect, rowScale, models);
     }
 
+    /**
+     * Where loss calls that take {@link LossTotals} add their rows up: on the host for the CPU
+     * backends, where the backend computes for the others (see {@link #deferredResults}).
+     */
+    default LossTotals lossTotals(int models) {
+        return new HostLossTotals(models);
+    }
+
+    /**
+     * Whether results the host reads cost a round trip to a device: then a trainer reads the
+     * training losses only at evaluations, learning there of a loss that went non-finite in between
+     * (at the step it did), and a step asks the host for nothing.
+     */
+    default boolean deferredResults() {
+        return false;
+    }
+
+    /**
+     * Models a population should step at once, sharing one workspace: the CPU keeps groups small
+     * enough to stay in cache and to bound memory; a GPU takes the whole population, every model
+     * in one launch per kernel.
+     */
+    default int workspaceModels(int models) {
+        return Math.min(models, CPU_WORKSPACE_MODELS);
+    }
+
+    /**
+     * The loss of each listed model's rows — cross-entropy, or Paper B's squared error when
+     * {@code squaredError} — as {@link #crossEntropy(Tensor, Tensor, int[][], float[], double[], float[][], boolean[][], float[][], int[])}
+     * and {@link #squaredError(Tensor, Tensor, int[][], float[], double[], float[][], boolean[][], float[][], int[])}
+     * compute it (gradients included), but its rows are added to {@code totals} instead of being
+     * returned; when {@code step} > 0 a non-finite loss records that step there.
+     */
+    default void loss(Tensor logits, Tensor bias, int[][] labels, boolean squaredError, float[] temperature, double[] gradScale,
+                      LossTotals totals, int step, int[] models) {
+        HostLossTotals h = (HostLossTotals) totals;
+        int n = labels[models[0]].length;
+        h.ensureRows(models, n);
+        if (squaredError) squaredError(logits, bias, labels, temperature, gradScale, h.rowLoss, h.rowCorrect, h.rowScale, models);
+        else crossEntropy(logits, bias, labels, temperature, gradScale, h.rowLoss, h.rowCorrect, h.rowScale, models);
+        h.add(models, n, step);
+    }
+
+    /**
+     * {@link #hiddenToCrossEntropy(Tensor, Tensor, Tensor, int[][], int, Tensor, Tensor, Tensor, int, Tensor, Tensor, float[], double[], float[][], boolean[][], float[][], int[])}
+     * with its rows added to {@code totals}, as {@link #loss} does.
+     */
+    default void hiddenToCrossEntropy(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, Tensor w2, int k,
+                                      Tensor logits, Tensor outBias, float[] temperature, double[] gradScale, LossTotals totals, int step,
+                                      int[] models) {
+        HostLossTotals h = (HostLossTotals) totals;
+        int n = pairs[models[0]].length;
+        h.ensureRows(models, n);
+        hiddenToCrossEntropy(pa, pb, bias, pairs, p, act, slope, w2, k, logits, outBias, temperature, gradScale, h.rowLoss, h.rowCorrect,
+                h.rowScale, models);
+        h.add(models, n, step);
+    }
+
     /** The labels (a + b) mod p of the listed models' pairs a·p + b (other slots null). */
     static int[][] sumLabels(int[][] pairs, int p, int[] models) {
         int[][] labels = new int[pairs.length][];
@@ -164,6 +229,19 @@ public interface Backend extends AutoCloseable {
      */
     void adamW(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
                double[][] sumSquares, int[] models);
+
+    /**
+     * {@link #adamW(Tensor[], Tensor[], Tensor[], Tensor[], boolean[], Hyper, int, double[][], int[])}
+     * followed by the norm clamp the plan describes, its norms taken from the update's Σ W² where
+     * the backend computes: a device sends nothing to the host and back. The result is that of
+     * adamW, then {@link ClampPlan#applyOnHost}.
+     */
+    default void adamW(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
+                       ClampPlan plan, int[] models) {
+        double[][] sumSquares = new double[hyper.models()][params.length];
+        adamW(params, grads, m1, m2, decayed, hyper, step, sumSquares, models);
+        plan.applyOnHost(this, params, sumSquares, models);
+    }
 
     /** Multiplies every tensor of model m by factor[m] (the norm projection). */
     void scale(Tensor[] tensors, double[] factor, int[] models);

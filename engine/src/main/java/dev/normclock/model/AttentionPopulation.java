@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.LossTotals;
 import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.model.MlpPopulation.Metrics;
@@ -39,8 +40,6 @@ import dev.normclock.task.ModularAddition;
  */
 public final class AttentionPopulation implements ModularPopulation {
     public static final double LN_EPS = 1e-5;
-    /** Models whose step runs at once (their activations share one workspace), as in {@link MlpPopulation}. */
-    public static final int WORKSPACE_MODELS = 16;
     /** The clamp groups' tensors, indexed by {@link Hyper#clampGroup}: embed, attn, mlp, unembed. */
     public static final int[][] GROUPS = {{0, 1}, {2, 3, 4, 5}, {6, 7}, {8}};
     public static final String[] GROUP_NAMES = {"embed", "attn", "mlp", "unembed"};
@@ -48,18 +47,14 @@ public final class AttentionPopulation implements ModularPopulation {
 
     public final int p, d, heads, mlp, models, trainSize;
     public final boolean layerNorm;
-    private final int workspaceModels, tableRows, classes;
+    private final int tableRows, classes;
     private final PopulationMemory memory;
 
     public final Tensor emb, pos, wq, wk, wv, wo, win, wout, u;
     final Tensor[] params, m1, m2;
-    final Tensor[] grads; // workspace: tests read slot m within one workspace group
     private final Tensor zeroBias;
-    // workspace, per workspace model
-    private final Tensor xin, nin, rstdIn, kt, vt, q, scores, wqT, wkT, wvT, woT, winT, woutT, uT;
-    private final Tensor att, o, r1, r1n, rstd1, act, slope, r2, r2n, rstd2, logits;
-    private final Tensor dR2, dR1, dO, dScores, dKt, dVt, dq, dNin, dSum;
-    private final LossRows rows, evRows; // the training rows and an evaluation block
+    private final Workspaces<Workspace> workspaces;
+    private boolean[] squaredError; // which slots used the squared error at the last measurement
     private final double[][] sumSquares;
     private final NormClamp clamp;
     private final double[] gradScale, noGrad;
@@ -81,10 +76,9 @@ public final class AttentionPopulation implements ModularPopulation {
         this.layerNorm = layerNorm;
         this.models = models;
         this.trainSize = trainSize;
-        this.workspaceModels = Math.min(models, WORKSPACE_MODELS);
         this.tableRows = 2 * p + 1;
         this.classes = p + 1;
-        int ws = workspaceModels, n = trainSize, v = classes;
+        int v = classes;
         emb = alloc(models, v, d);
         pos = alloc(models, 3, d);
         wq = alloc(models, d, d);
@@ -97,44 +91,8 @@ public final class AttentionPopulation implements ModularPopulation {
         params = new Tensor[]{emb, pos, wq, wk, wv, wo, win, wout, u};
         m1 = like(params, models);
         m2 = like(params, models);
-        grads = like(params, ws);
         zeroBias = alloc(models, 1, v);
-        xin = alloc(ws, tableRows, d);
-        nin = layerNorm ? alloc(ws, tableRows, d) : xin;
-        rstdIn = alloc(ws, tableRows, 1);
-        kt = alloc(ws, tableRows, d);
-        vt = alloc(ws, tableRows, d);
-        q = alloc(ws, 1, d);
-        scores = alloc(ws, tableRows, heads);
-        wqT = alloc(ws, d, d);
-        wkT = alloc(ws, d, d);
-        wvT = alloc(ws, d, d);
-        woT = alloc(ws, d, d);
-        winT = alloc(ws, mlp, d);
-        woutT = alloc(ws, d, mlp);
-        uT = alloc(ws, v, d);
-        att = alloc(ws, n, 3 * heads);
-        o = alloc(ws, n, d);
-        r1 = alloc(ws, n, d);
-        r1n = layerNorm ? alloc(ws, n, d) : r1;
-        rstd1 = alloc(ws, n, 1);
-        act = alloc(ws, n, mlp);
-        slope = alloc(ws, n, mlp);
-        r2 = alloc(ws, n, d);
-        r2n = layerNorm ? alloc(ws, n, d) : r2;
-        rstd2 = alloc(ws, n, 1);
-        logits = alloc(ws, n, v);
-        dR2 = alloc(ws, n, d);
-        dR1 = layerNorm ? alloc(ws, n, d) : dR2;
-        dO = alloc(ws, n, d);
-        dScores = alloc(ws, tableRows, heads);
-        dKt = alloc(ws, tableRows, d);
-        dVt = alloc(ws, tableRows, d);
-        dq = alloc(ws, 1, d);
-        dNin = alloc(ws, tableRows, d);
-        dSum = alloc(ws, 1, d);
-        rows = new LossRows(models, ws, n);
-        evRows = new LossRows(models, ws, n);
+        workspaces = new Workspaces<>(models, Workspace::new);
         sumSquares = new double[models][params.length];
         clamp = new NormClamp(params, java.util.stream.IntStream.range(0, params.length).toArray(), GROUPS, "attention");
         gradScale = new double[models];
@@ -206,36 +164,88 @@ public final class AttentionPopulation implements ModularPopulation {
     }
 
     private int groupEnd(int[] active, int from) {
-        return WorkspaceGroups.end(active, from, workspaceModels);
+        return workspaces.groupEnd(active, from);
     }
 
     private static int[] slice(int[] active, int from, int to) {
         return WorkspaceGroups.slice(active, from, to);
     }
 
+    /** The workspace of one group of models (a backend's {@link Backend#workspaceModels} of them). */
+    private final class Workspace {
+        final Tensor[] grads;
+        final Tensor xin, nin, rstdIn, kt, vt, q, scores, wqT, wkT, wvT, woT, winT, woutT, uT, att, o, r1, r1n, rstd1, act, slope, r2, r2n, rstd2, logits, dR2, dR1, dO, dScores, dKt, dVt, dq, dNin, dSum;
+
+        Workspace(int ws) {
+            int n = trainSize, v = classes;
+            grads = like(params, ws);
+            xin = alloc(ws, tableRows, d);
+            nin = layerNorm ? alloc(ws, tableRows, d) : xin;
+            rstdIn = alloc(ws, tableRows, 1);
+            kt = alloc(ws, tableRows, d);
+            vt = alloc(ws, tableRows, d);
+            q = alloc(ws, 1, d);
+            scores = alloc(ws, tableRows, heads);
+            wqT = alloc(ws, d, d);
+            wkT = alloc(ws, d, d);
+            wvT = alloc(ws, d, d);
+            woT = alloc(ws, d, d);
+            winT = alloc(ws, mlp, d);
+            woutT = alloc(ws, d, mlp);
+            uT = alloc(ws, v, d);
+            att = alloc(ws, n, 3 * heads);
+            o = alloc(ws, n, d);
+            r1 = alloc(ws, n, d);
+            r1n = layerNorm ? alloc(ws, n, d) : r1;
+            rstd1 = alloc(ws, n, 1);
+            act = alloc(ws, n, mlp);
+            slope = alloc(ws, n, mlp);
+            r2 = alloc(ws, n, d);
+            r2n = layerNorm ? alloc(ws, n, d) : r2;
+            rstd2 = alloc(ws, n, 1);
+            logits = alloc(ws, n, v);
+            dR2 = alloc(ws, n, d);
+            dR1 = layerNorm ? alloc(ws, n, d) : dR2;
+            dO = alloc(ws, n, d);
+            dScores = alloc(ws, tableRows, heads);
+            dKt = alloc(ws, tableRows, d);
+            dVt = alloc(ws, tableRows, d);
+            dq = alloc(ws, 1, d);
+            dNin = alloc(ws, tableRows, d);
+            dSum = alloc(ws, 1, d);
+        }
+    }
+
+    /** The gradients of the last step, for tests (slot m of the first workspace group). */
+    Tensor[] grads() {
+        return workspaces.current().grads;
+    }
+
     /** The workspace tensors of one group, viewed for slots starting at {@code first}. */
     private final class Ws {
+        final Workspace k;
         final Tensor xin, nin, rstdIn, kt, vt, q, scores, att, o, r1, r1n, rstd1, act, slope, r2, r2n, rstd2, logits;
 
-        Ws(int first, int rows) {
-            xin = AttentionPopulation.this.xin.window(first);
-            nin = AttentionPopulation.this.nin.window(first);
-            rstdIn = AttentionPopulation.this.rstdIn.window(first);
-            kt = AttentionPopulation.this.kt.window(first);
-            vt = AttentionPopulation.this.vt.window(first);
-            q = AttentionPopulation.this.q.window(first);
-            scores = AttentionPopulation.this.scores.window(first);
-            att = AttentionPopulation.this.att.window(first).rowRange(0, rows);
-            o = AttentionPopulation.this.o.window(first).rowRange(0, rows);
-            r1 = AttentionPopulation.this.r1.window(first).rowRange(0, rows);
-            r1n = AttentionPopulation.this.r1n.window(first).rowRange(0, rows);
-            rstd1 = AttentionPopulation.this.rstd1.window(first).rowRange(0, rows);
-            act = AttentionPopulation.this.act.window(first).rowRange(0, rows);
-            slope = AttentionPopulation.this.slope.window(first).rowRange(0, rows);
-            r2 = AttentionPopulation.this.r2.window(first).rowRange(0, rows);
-            r2n = AttentionPopulation.this.r2n.window(first).rowRange(0, rows);
-            rstd2 = AttentionPopulation.this.rstd2.window(first).rowRange(0, rows);
-            logits = AttentionPopulation.this.logits.window(first).rowRange(0, rows);
+        Ws(Workspace k, int first, int rows) {
+            this.k = k;
+            xin = k.xin.window(first);
+            nin = k.nin.window(first);
+            rstdIn = k.rstdIn.window(first);
+            kt = k.kt.window(first);
+            vt = k.vt.window(first);
+            q = k.q.window(first);
+            scores = k.scores.window(first);
+            att = k.att.window(first).rowRange(0, rows);
+            o = k.o.window(first).rowRange(0, rows);
+            r1 = k.r1.window(first).rowRange(0, rows);
+            r1n = k.r1n.window(first).rowRange(0, rows);
+            rstd1 = k.rstd1.window(first).rowRange(0, rows);
+            act = k.act.window(first).rowRange(0, rows);
+            slope = k.slope.window(first).rowRange(0, rows);
+            r2 = k.r2.window(first).rowRange(0, rows);
+            r2n = k.r2n.window(first).rowRange(0, rows);
+            rstd2 = k.rstd2.window(first).rowRange(0, rows);
+            logits = k.logits.window(first).rowRange(0, rows);
         }
     }
 
@@ -264,31 +274,48 @@ public final class AttentionPopulation implements ModularPopulation {
     }
 
     @Override
-    public void trainStep(Backend be, int[] active, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+    public void trainStep(Backend be, int[] active, Hyper hyper, int step) {
+        Workspace k = workspaces.of(be);
+        workspaces.train().clear(active);
+        squaredError = hyper.squaredError;
         for (int from = 0, to; from < active.length; from = to) {
             to = groupEnd(active, from);
-            trainGroup(be, slice(active, from, to), active[from], hyper, step, lossOut, accOut);
+            trainGroup(be, k, slice(active, from, to), active[from], hyper, step);
         }
     }
 
-    private void trainGroup(Backend be, int[] group, int first, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+    @Override
+    public void readTraining(int[] active, double[] lossOut, double[] accOut) {
+        workspaces.readTraining(active, lossOut, accOut);
+    }
+
+    @Override
+    public int nonFiniteStep(int m) {
+        return workspaces.nonFiniteStep(m);
+    }
+
+    /** Each kind of loss over its models, the rows added to {@code totals}. */
+    private void loss(Backend be, Tensor logits, int[][] pairs, Hyper hyper, double[] gradScale, LossTotals totals, int step, int[] group) {
+        LossKinds.loss(be, logits, zeroBias, Backend.sumLabels(pairs, p, group), hyper, gradScale, totals, step, LossKinds.split(group, hyper));
+    }
+
+    private void trainGroup(Backend be, Workspace k, int[] group, int first, Hyper hyper, int step) {
         int n = trainSize;
-        Ws w = new Ws(first, n);
-        Tensor[] g = new Tensor[grads.length];
-        for (int i = 0; i < g.length; i++) g[i] = grads[i].window(first);
+        Ws w = new Ws(k, first, n);
+        Tensor[] g = new Tensor[k.grads.length];
+        for (int i = 0; i < g.length; i++) g[i] = k.grads[i].window(first);
         tables(be, w, group);
         examples(be, w, trainPairs, true, group);
-        rows.compute(be, w.logits, zeroBias, trainPairs, p, hyper, gradScale, group);
-        rows.tally(group, hyper, trainSize, lossOut, accOut);
+        loss(be, w.logits, trainPairs, hyper, gradScale, workspaces.train(), step, group);
         // unembedding: w.logits now holds dL/dz
         be.matmul(w.r2n, true, w.logits, g[8], n, false, group);
-        Tensor uT = this.uT.window(first), dR2 = this.dR2.window(first), dR1 = this.dR1.window(first), dO = this.dO.window(first);
+        Tensor uT = k.uT.window(first), dR2 = k.dR2.window(first), dR1 = k.dR1.window(first), dO = k.dO.window(first);
         be.transpose(u, uT, group);
         be.matmul(w.logits, false, uT, dR2, classes, false, group);
         if (layerNorm) be.layerNormBackward(w.r2n, w.rstd2, dR2, null, group);
         // MLP: dR2 = dL/dr2
         be.matmul(w.act, true, dR2, g[7], n, false, group);
-        Tensor woutT = this.woutT.window(first), winT = this.winT.window(first);
+        Tensor woutT = k.woutT.window(first), winT = k.winT.window(first);
         be.transpose(wout, woutT, group);
         be.matmul(dR2, false, woutT, w.act, d, false, group); // act now holds dL/dact
         be.multiply(w.act, w.slope, group);                   // … and now dL/dpre
@@ -302,18 +329,18 @@ public final class AttentionPopulation implements ModularPopulation {
         }
         // r1 = x₂ + o·Wo
         be.matmul(w.o, true, dR1, g[5], n, false, group);
-        Tensor woT = this.woT.window(first);
+        Tensor woT = k.woT.window(first);
         be.transpose(wo, woT, group);
         be.matmul(dR1, false, woT, dO, d, false, group);
         // attention through the tables
-        Tensor dScores = this.dScores.window(first), dKt = this.dKt.window(first), dVt = this.dVt.window(first), dq = this.dq.window(first);
+        Tensor dScores = k.dScores.window(first), dKt = k.dKt.window(first), dVt = k.dVt.window(first), dq = k.dq.window(first);
         be.attentionBackward(dO, w.att, w.vt, trainPairs, p, heads, dScores, dVt, group);
         be.attentionScoresBackward(w.q, w.kt, dScores, heads, dq, dKt, group);
         Tensor nEq = w.nin.rowRange(2 * p, 2 * p + 1);
         be.matmul(w.nin, true, dKt, g[3], tableRows, false, group);
         be.matmul(w.nin, true, dVt, g[4], tableRows, false, group);
         be.matmul(nEq, true, dq, g[2], 1, false, group);
-        Tensor wqT = this.wqT.window(first), wkT = this.wkT.window(first), wvT = this.wvT.window(first), dNin = this.dNin.window(first);
+        Tensor wqT = k.wqT.window(first), wkT = k.wkT.window(first), wvT = k.wvT.window(first), dNin = k.dNin.window(first);
         be.transpose(wq, wqT, group);
         be.transpose(wk, wkT, group);
         be.transpose(wv, wvT, group);
@@ -321,28 +348,24 @@ public final class AttentionPopulation implements ModularPopulation {
         be.matmul(dVt, false, wvT, dNin, d, true, group);
         be.matmul(dq, false, wqT, dNin.rowRange(2 * p, 2 * p + 1), d, true, group);
         if (layerNorm) be.layerNormBackward(w.nin, w.rstdIn, dNin, null, group);
-        Tensor dSum = this.dSum.window(first);
+        Tensor dSum = k.dSum.window(first);
         be.columnSums(dR1, dSum, group); // the residual's share of dL/dx₂
         be.tokenRowsBackward(dNin, dSum, p, g[0], g[1], group);
-        be.adamW(params, g, m1, m2, DECAYED, hyper, step, sumSquares, group);
-        project(be, group, hyper, step);
-    }
-
-    /** The clamp: the whole ‖W‖ (every tensor) or one group's norm (see the class comment). */
-    private void project(Backend be, int[] active, Hyper hyper, int step) {
-        clamp.project(be, active, hyper, step, sumSquares);
+        clamp.update(be, g, m1, m2, DECAYED, hyper, step, sumSquares, group);
     }
 
     @Override
-    public void measureTrain(Backend be, int[] active, Hyper hyper, double[] lossOut, double[] accOut) {
+    public void measureTrain(Backend be, int[] active, Hyper hyper) {
+        Workspace k = workspaces.of(be);
+        workspaces.train().clear(active);
+        squaredError = hyper.squaredError;
         for (int from = 0, to; from < active.length; from = to) {
             to = groupEnd(active, from);
             int[] group = slice(active, from, to);
-            Ws w = new Ws(active[from], trainSize);
+            Ws w = new Ws(k, active[from], trainSize);
             tables(be, w, group);
             examples(be, w, trainPairs, false, group);
-            rows.compute(be, w.logits, zeroBias, trainPairs, p, hyper, noGrad, group);
-            rows.tally(group, hyper, trainSize, lossOut, accOut);
+            loss(be, w.logits, trainPairs, hyper, noGrad, workspaces.train(), 0, group);
         }
     }
 
@@ -354,40 +377,32 @@ public final class AttentionPopulation implements ModularPopulation {
      */
     @Override
     public void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out) {
-        double[] teLoss = new double[models], teScale = new double[models];
-        long[] teOk = new long[models];
+        Workspace k = workspaces.of(be);
+        LossTotals totals = workspaces.test();
+        totals.clear(active);
         int block = trainSize;
         int[][] blockPairs = new int[models][];
         for (int from = 0, to; from < active.length; from = to) {
             to = groupEnd(active, from);
             int[] group = slice(active, from, to);
             int first = active[from];
-            tables(be, new Ws(first, block), group);
+            tables(be, new Ws(k, first, block), group);
             int tests = testPairs[group[0]].length;
             for (int start = 0; start < tests; start += block) {
                 int len = Math.min(block, tests - start);
                 for (int m : group) blockPairs[m] = Arrays.copyOfRange(testPairs[m], start, start + len);
-                Ws w = new Ws(first, len);
+                Ws w = new Ws(k, first, len);
                 examples(be, w, blockPairs, false, group);
-                evRows.compute(be, w.logits, zeroBias, blockPairs, p, hyper, noGrad, group);
-                for (int m : group) {
-                    float[] loss = evRows.loss[m], norm = evRows.scale[m];
-                    boolean[] correct = evRows.correct[m];
-                    for (int i = 0; i < len; i++) {
-                        teLoss[m] += loss[i];
-                        teScale[m] += norm[i];
-                        if (correct[i]) teOk[m]++;
-                    }
-                }
+                loss(be, w.logits, blockPairs, hyper, noGrad, totals, 0, group);
             }
         }
+        totals.read(active);
         double[][] gn = groupSquares(be, active);
         for (int m : active) {
-            int teN = testPairs[m].length;
             double[] s = gn[m];
-            out[m] = new Metrics(Double.NaN, Double.NaN, teLoss[m] / teN, (double) teOk[m] / teN,
+            out[m] = new Metrics(Double.NaN, Double.NaN, totals.meanLoss(m), totals.accuracy(m),
                     Math.sqrt(s[0] + s[1] + s[2] + s[3]), Math.sqrt(s[0]), Math.sqrt(s[1] + s[2]), Math.sqrt(s[3]),
-                    teScale[m] / teN, Double.NaN);
+                    totals.meanScale(m), Double.NaN);
         }
     }
 
@@ -411,14 +426,16 @@ public final class AttentionPopulation implements ModularPopulation {
 
     @Override
     public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
+        LossTotals rows = workspaces.train();
         int pairs = p * p, tests = pairs - trainSize;
-        double scale = (test.logitScale() * tests + rows.meanScale[m] * trainSize) / pairs;
+        double scale = (test.logitScale() * tests + rows.meanScale(m) * trainSize) / pairs;
         return new Metrics(trainLoss, trainAcc, test.testLoss(), test.testAcc(), test.norm(), test.normE(), test.normW1(),
-                test.normW2(), scale, rows.collapse[m]);
+                test.normW2(), scale, LossKinds.collapse(rows, m, squaredError));
     }
 
     @Override
     public void close() {
+        workspaces.close();
         memory.close();
     }
 }

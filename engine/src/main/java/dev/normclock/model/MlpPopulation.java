@@ -3,6 +3,7 @@ package dev.normclock.model;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.LossTotals;
 import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.rng.Purpose;
@@ -21,28 +22,17 @@ import dev.normclock.rng.RandomStream;
 public final class MlpPopulation implements ModularPopulation {
     /** Pairs evaluated per block; bounds evaluation memory independently of p. */
     public static final int EVAL_BLOCK = 256;
-    /**
-     * Models whose step runs at once. Activations are by far the largest tensors (n_train × H per
-     * model), so they exist for this many models only and are reused for each group of slots;
-     * parameters and Adam moments are kept for every model. 16 models give both cores enough
-     * independent work per GEMM while 256 models at p = 97 stay well under 1 GiB.
-     */
-    public static final int WORKSPACE_MODELS = 16;
 
     public final MlpShape shape;
     public final int models, trainSize;
-    private final int workspaceModels;
     private final PopulationMemory memory;
 
     public final Tensor emb, w1, b1, w2, b2;
     final Tensor[] params, m1, m2;
     private static final boolean[] DECAYED = {true, true, false, true, false};
     private final Tensor w1Top, w1Bot;
-    // workspace, for workspaceModels models; reached through window(first slot of the group)
-    final Tensor[] grads; // tests read slot m of a population within one workspace group
-    private final Tensor pa, pb, dPa, dPb, slope, act, logits, w2T, w1TopT, w1BotT;
-    private final Tensor evAct, evLogits;
-    private final LossRows rows, evRows; // the training rows and an evaluation block
+    private final Workspaces<Workspace> workspaces;
+    private boolean[] squaredError; // which slots used the squared error at the last measurement
     private final double[][] sumSquares;
     private final NormClamp clamp;
     private final double[] gradScale; // 1/n: the loss is the mean over each model's training pairs
@@ -59,8 +49,7 @@ public final class MlpPopulation implements ModularPopulation {
         this.shape = shape;
         this.models = models;
         this.trainSize = trainSize;
-        this.workspaceModels = Math.min(models, WORKSPACE_MODELS);
-        int p = shape.p(), d = shape.d(), h = shape.hidden(), ws = workspaceModels;
+        int p = shape.p(), d = shape.d(), h = shape.hidden();
         emb = alloc(models, p, d);
         w1 = alloc(models, 2 * d, h);
         b1 = alloc(models, 1, h);
@@ -71,23 +60,7 @@ public final class MlpPopulation implements ModularPopulation {
         m2 = like(params, models);
         w1Top = w1.rowRange(0, d);
         w1Bot = w1.rowRange(d, 2 * d);
-        grads = like(params, ws);
-        pa = alloc(ws, p, h);
-        pb = alloc(ws, p, h);
-        dPa = alloc(ws, p, h);
-        dPb = alloc(ws, p, h);
-        slope = alloc(ws, trainSize, h);
-        act = alloc(ws, trainSize, h);
-        logits = alloc(ws, trainSize, p);
-        w2T = alloc(ws, p, h);
-        w1TopT = alloc(ws, h, d);
-        w1BotT = alloc(ws, h, d);
-        int block = Math.min(EVAL_BLOCK, p * p);
-        evAct = alloc(ws, block, h);
-        evLogits = alloc(ws, block, p);
-        // slots of one group are distinct modulo ws, so slot m can use row m % ws
-        rows = new LossRows(models, ws, trainSize);
-        evRows = new LossRows(models, ws, block);
+        workspaces = new Workspaces<>(models, Workspace::new);
         sumSquares = new double[models][params.length];
         clamp = new NormClamp(params, new int[]{0, 1, 3}, new int[][]{{0}, {1}, {2}, {3}, {4}}, "mlp");
         gradScale = new double[models];
@@ -112,13 +85,52 @@ public final class MlpPopulation implements ModularPopulation {
     }
 
     @Override
-    public void trainStep(Backend be, int[] active, Hyper hyper, int step, double[] lossOut, double[] accOut) {
-        trainStep(be, active, trainPairs, hyper, step, lossOut, accOut);
+    public void trainStep(Backend be, int[] active, Hyper hyper, int step) {
+        trainStep(be, active, trainPairs, hyper, step);
     }
 
     @Override
-    public void measureTrain(Backend be, int[] active, Hyper hyper, double[] lossOut, double[] accOut) {
-        measureTrain(be, active, trainPairs, hyper, lossOut, accOut);
+    public void measureTrain(Backend be, int[] active, Hyper hyper) {
+        measureTrain(be, active, trainPairs, hyper);
+    }
+
+    @Override
+    public void readTraining(int[] active, double[] lossOut, double[] accOut) {
+        workspaces.readTraining(active, lossOut, accOut);
+    }
+
+    @Override
+    public int nonFiniteStep(int m) {
+        return workspaces.nonFiniteStep(m);
+    }
+
+    /** The workspace of one group of models (a backend's {@link Backend#workspaceModels} of them); reached through window(first slot of the group). */
+    private final class Workspace {
+        final Tensor[] grads;
+        final Tensor pa, pb, dPa, dPb, slope, act, logits, w2T, w1TopT, w1BotT, evAct, evLogits;
+
+        Workspace(int ws) {
+            int p = shape.p(), d = shape.d(), h = shape.hidden();
+            grads = like(params, ws);
+            pa = alloc(ws, p, h);
+            pb = alloc(ws, p, h);
+            dPa = alloc(ws, p, h);
+            dPb = alloc(ws, p, h);
+            slope = alloc(ws, trainSize, h);
+            act = alloc(ws, trainSize, h);
+            logits = alloc(ws, trainSize, p);
+            w2T = alloc(ws, p, h);
+            w1TopT = alloc(ws, h, d);
+            w1BotT = alloc(ws, h, d);
+            int block = Math.min(EVAL_BLOCK, p * p);
+            evAct = alloc(ws, block, h);
+            evLogits = alloc(ws, block, p);
+        }
+    }
+
+    /** The gradients of the last step, for tests (slot m of the first workspace group). */
+    Tensor[] grads() {
+        return workspaces.current().grads;
     }
 
     @Override
@@ -173,14 +185,6 @@ public final class MlpPopulation implements ModularPopulation {
         return WorkspaceGroups.state(params, m1, m2);
     }
 
-    /**
-     * Splits ascending slots into groups that fit the workspace: each group's slots lie in
-     * [first, first + workspaceModels).
-     */
-    private int groupEnd(int[] active, int from) {
-        return WorkspaceGroups.end(active, from, workspaceModels);
-    }
-
     private static int[] slice(int[] active, int from, int to) {
         return WorkspaceGroups.slice(active, from, to);
     }
@@ -188,99 +192,100 @@ public final class MlpPopulation implements ModularPopulation {
     /**
      * One full-batch AdamW step of every listed model (ascending slots) on its training pairs, then
      * the norm projection for models whose clamp is active. {@code step} is 1-based (the Adam step
-     * count). Returns each model's training loss and accuracy before the update in
-     * {@code lossOut} and {@code accOut}: the forward pass of a step is the training-set
-     * evaluation of the weights it starts from, so evaluation never repeats it.
+     * count). The step's forward pass is the training-set measurement of the weights it starts
+     * from: its loss and accuracy are kept for {@link #readTraining}, so evaluation never repeats it.
      */
-    public void trainStep(Backend be, int[] active, int[][] trainPairs, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+    public void trainStep(Backend be, int[] active, int[][] trainPairs, Hyper hyper, int step) {
+        Workspace ws = workspaces.of(be);
+        workspaces.train().clear(active);
+        squaredError = hyper.squaredError;
         for (int from = 0, to; from < active.length; from = to) {
-            to = groupEnd(active, from);
-            trainGroup(be, slice(active, from, to), active[from], trainPairs, hyper, step, lossOut, accOut);
+            to = workspaces.groupEnd(active, from);
+            trainGroup(be, ws, slice(active, from, to), active[from], trainPairs, hyper, step);
         }
     }
 
-    private void trainGroup(Backend be, int[] group, int first, int[][] trainPairs, Hyper hyper, int step,
-                            double[] lossOut, double[] accOut) {
+    /** As {@link #trainStep(Backend, int[], int[][], Hyper, int)}, returning the step's training loss and accuracy (a read from the device). */
+    public void trainStep(Backend be, int[] active, int[][] trainPairs, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+        trainStep(be, active, trainPairs, hyper, step);
+        readTraining(active, lossOut, accOut);
+    }
+
+    private void trainGroup(Backend be, Workspace ws, int[] group, int first, int[][] trainPairs, Hyper hyper, int step) {
         int p = shape.p(), d = shape.d(), h = shape.hidden();
-        Tensor pa = this.pa.window(first), pb = this.pb.window(first), dPa = this.dPa.window(first), dPb = this.dPb.window(first);
-        Tensor act = this.act.window(first), slope = this.slope.window(first), logits = this.logits.window(first);
-        Tensor[] grads = new Tensor[this.grads.length];
-        for (int i = 0; i < grads.length; i++) grads[i] = this.grads[i].window(first);
+        Tensor pa = ws.pa.window(first), pb = ws.pb.window(first), dPa = ws.dPa.window(first), dPb = ws.dPb.window(first);
+        Tensor act = ws.act.window(first), slope = ws.slope.window(first), logits = ws.logits.window(first);
+        Tensor[] grads = new Tensor[ws.grads.length];
+        for (int i = 0; i < grads.length; i++) grads[i] = ws.grads[i].window(first);
         Tensor gW1 = grads[1];
         be.matmul(emb, false, w1Top, pa, d, false, group);
         be.matmul(emb, false, w1Bot, pb, d, false, group);
-        hiddenToLoss(be, pa, pb, trainPairs, act, slope, logits, rows, hyper, gradScale, group);
-        rows.tally(group, hyper, trainSize, lossOut, accOut);
+        hiddenToLoss(be, pa, pb, trainPairs, act, slope, logits, workspaces.train(), hyper, gradScale, step, group);
         be.columnSums(logits, grads[4], group);
         be.matmul(act, true, logits, grads[3], trainSize, false, group);
-        Tensor w2T = this.w2T.window(first);
+        Tensor w2T = ws.w2T.window(first);
         be.transpose(w2, w2T, group);
         be.outputToHiddenBackward(logits, w2T, p, act, slope, trainPairs, p, dPa, dPb, grads[2], group); // act: scratch for dL/dact
         be.matmul(emb, true, dPa, gW1.rowRange(0, d), p, false, group);
         be.matmul(emb, true, dPb, gW1.rowRange(d, 2 * d), p, false, group);
-        Tensor w1TopT = this.w1TopT.window(first), w1BotT = this.w1BotT.window(first);
+        Tensor w1TopT = ws.w1TopT.window(first), w1BotT = ws.w1BotT.window(first);
         be.transpose(w1Top, w1TopT, group);
         be.transpose(w1Bot, w1BotT, group);
         be.matmul(dPa, false, w1TopT, grads[0], h, false, group);
         be.matmul(dPb, false, w1BotT, grads[0], h, true, group);
-        be.adamW(params, grads, m1, m2, DECAYED, hyper, step, sumSquares, group);
-        project(be, group, hyper, step);
+        clamp.update(be, grads, m1, m2, DECAYED, hyper, step, sumSquares, group);
     }
 
     /**
-     * From the first layer's tables to the loss rows: one fused backend call where every listed
-     * model uses cross-entropy, else GELU, the logits GEMM and the per-model losses.
+     * From the first layer's tables to the loss rows, added to {@code totals}: one fused backend call
+     * where every listed model uses cross-entropy, else GELU, the logits GEMM and the per-model losses.
      */
-    private void hiddenToLoss(Backend be, Tensor pa, Tensor pb, int[][] pairs, Tensor act, Tensor slope, Tensor logits, LossRows rows,
-                              Hyper hyper, double[] gradScale, int[] group) {
+    private void hiddenToLoss(Backend be, Tensor pa, Tensor pb, int[][] pairs, Tensor act, Tensor slope, Tensor logits, LossTotals totals,
+                              Hyper hyper, double[] gradScale, int step, int[] group) {
         int p = shape.p();
-        if (LossRows.byLoss(group, hyper)[1].length == 0) {
+        int[][] split = LossKinds.split(group, hyper);
+        if (split[1].length == 0) {
             be.hiddenToCrossEntropy(pa, pb, b1, pairs, p, act, slope, w2, shape.hidden(), logits, b2, hyper.temperature, gradScale,
-                    rows.loss, rows.correct, rows.scale, group);
+                    totals, step, group);
             return;
         }
         be.hiddenForward(pa, pb, b1, pairs, p, act, slope, group);
         be.matmul(act, false, w2, logits, shape.hidden(), false, group);
-        rows.compute(be, logits, b2, pairs, p, hyper, gradScale, group);
+        LossKinds.loss(be, logits, b2, Backend.sumLabels(pairs, p, group), hyper, gradScale, totals, step, split);
     }
 
     /**
      * Completes model m's evaluation from {@link #evaluateTest} with the training half measured on
-     * the same weights by the last {@link #trainStep} or {@link #measureTrain}: its loss and
-     * accuracy, the logit scale over all pairs, and the collapsed share of the training pairs.
+     * the same weights by the last {@link #trainStep} or {@link #measureTrain} (read by
+     * {@link #readTraining}): its loss and accuracy, the logit scale over all pairs, and the
+     * collapsed share of the training pairs.
      */
     @Override
     public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
+        LossTotals rows = workspaces.train();
         int pairs = shape.p() * shape.p(), tests = pairs - trainSize;
-        double scale = (test.logitScale() * tests + rows.meanScale[m] * trainSize) / pairs;
+        double scale = (test.logitScale() * tests + rows.meanScale(m) * trainSize) / pairs;
         return new Metrics(trainLoss, trainAcc, test.testLoss(), test.testAcc(), test.norm(), test.normE(), test.normW1(),
-                test.normW2(), scale, rows.collapse[m]);
-    }
-
-    /**
-     * The clamp: scale every weight matrix by target/‖W‖ after each step with step ≥ t_int (held),
-     * or after step t_int only (one-shot rescale); ‖W‖ is over E, W1 and W2, and a clamp group is one
-     * parameter tensor.
-     */
-    private void project(Backend be, int[] active, Hyper hyper, int step) {
-        clamp.project(be, active, hyper, step, sumSquares);
+                test.normW2(), scale, LossKinds.collapse(rows, m, squaredError));
     }
 
     /**
      * Training loss and accuracy of the listed models' current weights without a step: the
      * forward pass of {@link #trainStep} alone, for an evaluation after the last step.
      */
-    public void measureTrain(Backend be, int[] active, int[][] trainPairs, Hyper hyper, double[] lossOut, double[] accOut) {
-        int p = shape.p(), d = shape.d();
+    public void measureTrain(Backend be, int[] active, int[][] trainPairs, Hyper hyper) {
+        int d = shape.d();
+        Workspace ws = workspaces.of(be);
+        workspaces.train().clear(active);
+        squaredError = hyper.squaredError;
         for (int from = 0, to; from < active.length; from = to) {
-            to = groupEnd(active, from);
+            to = workspaces.groupEnd(active, from);
             int[] group = slice(active, from, to);
             int first = active[from];
-            Tensor pa = this.pa.window(first), pb = this.pb.window(first), act = this.act.window(first), logits = this.logits.window(first);
+            Tensor pa = ws.pa.window(first), pb = ws.pb.window(first), act = ws.act.window(first), logits = ws.logits.window(first);
             be.matmul(emb, false, w1Top, pa, d, false, group);
             be.matmul(emb, false, w1Bot, pb, d, false, group);
-            hiddenToLoss(be, pa, pb, trainPairs, act, null, logits, rows, hyper, noGrad, group);
-            rows.tally(group, hyper, trainSize, lossOut, accOut);
+            hiddenToLoss(be, pa, pb, trainPairs, act, null, logits, workspaces.train(), hyper, noGrad, 0, group);
         }
     }
 
@@ -292,45 +297,36 @@ public final class MlpPopulation implements ModularPopulation {
      * metrics with {@link #completed}.
      */
     public void evaluateTest(Backend be, int[] active, int[][] testPairs, Hyper hyper, Metrics[] out) {
-        int p = shape.p(), d = shape.d();
-        double[] teLoss = new double[models], teScale = new double[models];
-        long[] teOk = new long[models];
-        int block = evAct.rows;
+        int d = shape.d();
+        Workspace ws = workspaces.of(be);
+        LossTotals totals = workspaces.test();
+        totals.clear(active);
+        int block = ws.evAct.rows;
         int[][] blockPairs = new int[models][];
         for (int from = 0, to; from < active.length; from = to) {
-            to = groupEnd(active, from);
+            to = workspaces.groupEnd(active, from);
             int[] group = slice(active, from, to);
             int first = active[from];
-            Tensor pa = this.pa.window(first), pb = this.pb.window(first);
-            Tensor evAct = this.evAct.window(first), evLogits = this.evLogits.window(first);
+            Tensor pa = ws.pa.window(first), pb = ws.pb.window(first);
+            Tensor evAct = ws.evAct.window(first), evLogits = ws.evLogits.window(first);
             be.matmul(emb, false, w1Top, pa, d, false, group);
             be.matmul(emb, false, w1Bot, pb, d, false, group);
             int tests = testPairs[group[0]].length;
             for (int start = 0; start < tests; start += block) {
                 int len = Math.min(block, tests - start);
                 for (int m : group) blockPairs[m] = java.util.Arrays.copyOfRange(testPairs[m], start, start + len);
-                Tensor blockAct = evAct.rowRange(0, len), blockLogits = evLogits.rowRange(0, len);
-                hiddenToLoss(be, pa, pb, blockPairs, blockAct, null, blockLogits, evRows, hyper, noGrad, group);
-                for (int m : group) {
-                    float[] loss = evRows.loss[m], norm = evRows.scale[m];
-                    boolean[] correct = evRows.correct[m];
-                    for (int i = 0; i < len; i++) {
-                        teLoss[m] += loss[i];
-                        teScale[m] += norm[i];
-                        if (correct[i]) teOk[m]++;
-                    }
-                }
+                hiddenToLoss(be, pa, pb, blockPairs, evAct.rowRange(0, len), null, evLogits.rowRange(0, len), totals, hyper, noGrad, 0, group);
             }
         }
+        totals.read(active);
         double[] ssE = new double[models], ssW1 = new double[models], ssW2 = new double[models];
         be.sumSquares(emb, ssE, active);
         be.sumSquares(w1, ssW1, active);
         be.sumSquares(w2, ssW2, active);
         for (int m : active) {
-            int teN = testPairs[m].length;
-            out[m] = new Metrics(Double.NaN, Double.NaN, teLoss[m] / teN, (double) teOk[m] / teN,
+            out[m] = new Metrics(Double.NaN, Double.NaN, totals.meanLoss(m), totals.accuracy(m),
                     Math.sqrt(ssE[m] + ssW1[m] + ssW2[m]), Math.sqrt(ssE[m]), Math.sqrt(ssW1[m]), Math.sqrt(ssW2[m]),
-                    teScale[m] / teN, Double.NaN);
+                    totals.meanScale(m), Double.NaN);
         }
     }
 
@@ -338,7 +334,8 @@ public final class MlpPopulation implements ModularPopulation {
     public void evaluate(Backend be, int[] active, int[][] trainPairs, int[][] testPairs, Hyper hyper, Metrics[] out) {
         double[] loss = new double[models], acc = new double[models];
         evaluateTest(be, active, testPairs, hyper, out);
-        measureTrain(be, active, trainPairs, hyper, loss, acc);
+        measureTrain(be, active, trainPairs, hyper);
+        readTraining(active, loss, acc);
         for (int m : active) out[m] = completed(out[m], m, loss[m], acc[m]);
     }
 
@@ -353,6 +350,7 @@ public final class MlpPopulation implements ModularPopulation {
 
     @Override
     public void close() {
+        workspaces.close();
         memory.close();
     }
 }

@@ -3,6 +3,7 @@ package dev.normclock.model;
 import java.util.Arrays;
 
 import dev.normclock.backend.Backend;
+import dev.normclock.backend.ClampPlan;
 import dev.normclock.backend.Hyper;
 import dev.normclock.backend.Tensor;
 
@@ -32,6 +33,79 @@ final class NormClamp {
         this.whole = whole;
         this.groups = groups;
         this.model = model;
+        wholeLayout = layout(whole, null);
+        groupLayout = new int[groups.length][];
+        allocationLayout = new int[groups.length][];
+        for (int g = 0; g < groups.length; g++) {
+            if (groups[g] == null) continue;
+            groupLayout[g] = layout(groups[g], null);
+            int[] group = groups[g];
+            int[] rest = Arrays.stream(whole).filter(j -> Arrays.stream(group).noneMatch(k -> k == j)).toArray();
+            allocationLayout[g] = rest.length == 0 ? null : layout(group, rest);
+        }
+    }
+
+    /** Set 1 the tensors of first, set 2 those of second. */
+    private int[] layout(int[] first, int[] second) {
+        int[] sets = new int[params.length];
+        for (int j : first) sets[j] = 1;
+        if (second != null) for (int j : second) sets[j] = 2;
+        return sets;
+    }
+
+    private final int[] wholeLayout;
+    private final int[][] groupLayout, allocationLayout;
+    private ClampPlan plan;
+
+    /**
+     * The step's AdamW update of the listed models, then their clamp: where the backend computes
+     * (see {@link ClampPlan}) unless a model forks or allocates at this step, which sets its target
+     * from the norm reached and so takes the host path once.
+     */
+    void update(Backend be, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step, double[][] sumSquares,
+                int[] active) {
+        if (setsTargetAt(active, hyper, step)) {
+            be.adamW(params, grads, m1, m2, decayed, hyper, step, sumSquares, active);
+            project(be, active, hyper, step, sumSquares);
+            return;
+        }
+        be.adamW(params, grads, m1, m2, decayed, hyper, step, plan(active, hyper, step), active);
+    }
+
+    /** Whether a listed model forks, or allocates for the first time, at this step. */
+    private static boolean setsTargetAt(int[] active, Hyper hyper, int step) {
+        for (int m : active) {
+            if (!hyper.clampsAt(m, step)) continue;
+            if (!Double.isNaN(hyper.forkScale[m])) return true;
+            if (!Double.isNaN(hyper.allocGamma[m]) && Double.isNaN(hyper.allocShare[m])) return true;
+        }
+        return false;
+    }
+
+    /** What the clamp does at this step to each listed model whose targets are set (see {@link #project} for the rules). */
+    private ClampPlan plan(int[] active, Hyper hyper, int step) {
+        if (plan == null || plan.now().length != hyper.models()) plan = ClampPlan.none(hyper.models());
+        for (int m : active) {
+            plan.now()[m] = hyper.clampsAt(m, step);
+            if (!plan.now()[m]) continue;
+            int g = hyper.clampGroup[m];
+            if (g >= groups.length || g >= 0 && groups[g] == null)
+                throw new IllegalArgumentException("slot " + m + ": clamp group " + g + " is not a group of the " + model + " model");
+            double target = hyper.clampTarget[m];
+            boolean allocation = !Double.isNaN(hyper.allocGamma[m]);
+            if (allocation && hyper.allocHeld[m]) {
+                if (allocationLayout[g] == null)
+                    throw new IllegalArgumentException("slot " + m + ": an allocation needs a group that is part of the norm, not all of it");
+                double share = hyper.allocShare[m];
+                plan.sets()[m] = allocationLayout[g];
+                plan.target1()[m] = share * target;
+                plan.target2()[m] = Math.sqrt(1 - share * share) * target;
+                continue;
+            }
+            plan.sets()[m] = allocation || g < 0 ? wholeLayout : groupLayout[g];
+            plan.target1()[m] = target;
+        }
+        return plan;
     }
 
     void project(Backend be, int[] active, Hyper hyper, int step, double[][] sumSquares) {

@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
+import dev.normclock.backend.LossTotals;
 import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 import dev.normclock.model.MlpPopulation.Metrics;
@@ -45,13 +46,10 @@ import dev.normclock.task.SparseParity;
 public final class ParityPopulation implements Population {
     /** Test points evaluated per block; bounds evaluation memory independently of the test size. */
     public static final int EVAL_BLOCK = 512;
-    /** Models whose step runs at once (see {@link MlpPopulation#WORKSPACE_MODELS}): activations exist for this many only. */
-    public static final int WORKSPACE_MODELS = 16;
     /** Tensor indices of the weight matrices, for {@link Hyper#clampGroup}. */
     public static final int W1 = 0, W2 = 2;
 
     public final int n, hidden, models, trainSize, testSize;
-    private final int workspaceModels;
     private final PopulationMemory memory;
 
     public final Tensor w1, b1, w2, b2;
@@ -60,10 +58,8 @@ public final class ParityPopulation implements Population {
     // each slot's data, for every slot
     private final Tensor trainX, testX;
     private final int[][] trainLabels, testLabels;
-    // workspace, for workspaceModels models; reached through window(first slot of the group)
-    final Tensor[] grads; // tests read slot m of a population within one workspace group
-    private final Tensor act, slope, logits, w2T, evAct, evLogits;
-    private final LossRows rows, evRows; // the training rows and an evaluation block
+    private final Workspaces<Workspace> workspaces;
+    private boolean[] squaredError; // which slots used the squared error at the last measurement
     private final double[][] sumSquares;
     private final NormClamp clamp;
     private final double[] gradScale, noGrad;
@@ -89,8 +85,7 @@ public final class ParityPopulation implements Population {
         this.models = models;
         this.trainSize = trainSize;
         this.testSize = testSize;
-        this.workspaceModels = Math.min(models, WORKSPACE_MODELS);
-        int h = hidden, c = SparseParity.CLASSES, ws = workspaceModels;
+        int h = hidden, c = SparseParity.CLASSES;
         w1 = alloc(models, n, h);
         b1 = alloc(models, 1, h);
         w2 = alloc(models, h, c);
@@ -102,17 +97,7 @@ public final class ParityPopulation implements Population {
         testX = alloc(models, testSize, n);
         trainLabels = new int[models][];
         testLabels = new int[models][];
-        grads = like(params, ws);
-        act = alloc(ws, trainSize, h);
-        slope = alloc(ws, trainSize, h);
-        logits = alloc(ws, trainSize, c);
-        w2T = alloc(ws, c, h);
-        int block = Math.min(EVAL_BLOCK, testSize);
-        evAct = alloc(ws, block, h);
-        evLogits = alloc(ws, block, c);
-        // slots of one group are distinct modulo ws, so slot m can use row m % ws
-        rows = new LossRows(models, ws, trainSize);
-        evRows = new LossRows(models, ws, block);
+        workspaces = new Workspaces<>(models, Workspace::new);
         sumSquares = new double[models][params.length];
         clamp = new NormClamp(params, new int[]{W1, W2}, new int[][]{{W1}, null, {W2}}, "parity");
         gradScale = new double[models];
@@ -188,9 +173,45 @@ public final class ParityPopulation implements Population {
         return WorkspaceGroups.state(params, m1, m2);
     }
 
-    /** Splits ascending slots into groups that fit the workspace: each group's slots lie in [first, first + workspaceModels). */
+    /** The workspace of one group of models (a backend's {@link Backend#workspaceModels} of them); reached through window(first slot of the group). */
+    private final class Workspace {
+        final Tensor[] grads;
+        final Tensor act, slope, logits, w2T, evAct, evLogits;
+
+        Workspace(int ws) {
+            int h = hidden, c = SparseParity.CLASSES;
+            grads = like(params, ws);
+            act = alloc(ws, trainSize, h);
+            slope = alloc(ws, trainSize, h);
+            logits = alloc(ws, trainSize, c);
+            w2T = alloc(ws, c, h);
+            int block = Math.min(EVAL_BLOCK, testSize);
+            evAct = alloc(ws, block, h);
+            evLogits = alloc(ws, block, c);
+        }
+    }
+
+    /** The gradients of the last step, for tests (slot m of the first workspace group). */
+    Tensor[] grads() {
+        return workspaces.current().grads;
+    }
+
     private int groupEnd(int[] active, int from) {
-        return WorkspaceGroups.end(active, from, workspaceModels);
+        return workspaces.groupEnd(active, from);
+    }
+
+    @Override
+    public void readTraining(int[] active, double[] lossOut, double[] accOut) {
+        workspaces.readTraining(active, lossOut, accOut);
+    }
+
+    @Override
+    public int nonFiniteStep(int m) {
+        return workspaces.nonFiniteStep(m);
+    }
+
+    private void loss(Backend be, Tensor logits, int[][] labels, Hyper hyper, double[] gradScale, LossTotals totals, int step, int[] group) {
+        LossKinds.loss(be, logits, b2, labels, hyper, gradScale, totals, step, LossKinds.split(group, hyper));
     }
 
     private static int[] slice(int[] active, int from, int to) {
@@ -204,59 +225,57 @@ public final class ParityPopulation implements Population {
 
     /**
      * One full-batch AdamW step of every listed model on its training points, then the clamp where
-     * it applies. {@code step} is 1-based. Returns each model's training loss and accuracy on the
-     * weights before the update.
+     * it applies. {@code step} is 1-based. The training loss and accuracy on the weights before the
+     * update are kept for {@link #readTraining}.
      */
     @Override
-    public void trainStep(Backend be, int[] active, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+    public void trainStep(Backend be, int[] active, Hyper hyper, int step) {
         checkAssigned(active);
+        Workspace k = workspaces.of(be);
+        workspaces.train().clear(active);
+        squaredError = hyper.squaredError;
         for (int from = 0, to; from < active.length; from = to) {
             to = groupEnd(active, from);
-            trainGroup(be, slice(active, from, to), active[from], hyper, step, lossOut, accOut);
+            trainGroup(be, k, slice(active, from, to), active[from], hyper, step);
         }
     }
 
-    private void trainGroup(Backend be, int[] group, int first, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+    private void trainGroup(Backend be, Workspace k, int[] group, int first, Hyper hyper, int step) {
         int h = hidden, c = SparseParity.CLASSES;
-        Tensor act = this.act.window(first), slope = this.slope.window(first), logits = this.logits.window(first);
-        Tensor[] grads = new Tensor[this.grads.length];
-        for (int i = 0; i < grads.length; i++) grads[i] = this.grads[i].window(first);
+        Tensor act = k.act.window(first), slope = k.slope.window(first), logits = k.logits.window(first);
+        Tensor[] grads = new Tensor[k.grads.length];
+        for (int i = 0; i < grads.length; i++) grads[i] = k.grads[i].window(first);
         be.matmul(trainX, false, w1, act, n, false, group);                // act holds pre = X·W1
         be.biasGelu(act, b1, act, slope, group);                            // act = GELU(pre + b1), slope = GELU'
         be.matmul(act, false, w2, logits, h, false, group);
-        rows.computeLabels(be, logits, b2, trainLabels, hyper, gradScale, group); // logits now hold dL/dz
-        rows.tally(group, hyper, trainSize, lossOut, accOut);
+        loss(be, logits, trainLabels, hyper, gradScale, workspaces.train(), step, group); // logits now hold dL/dz
         be.columnSums(logits, grads[3], group);                             // db2
         be.matmul(act, true, logits, grads[2], trainSize, false, group);    // dW2 = actᵀ·dz
-        Tensor w2T = this.w2T.window(first);
+        Tensor w2T = k.w2T.window(first);
         be.transpose(w2, w2T, group);
         be.matmul(logits, false, w2T, act, c, false, group);                // act now holds dL/dact = dz·W2ᵀ
         be.geluBackward(act, slope, act, group);                            // and then dL/dpre
         be.columnSums(act, grads[1], group);                                // db1
         be.matmul(trainX, true, act, grads[0], trainSize, false, group);    // dW1 = Xᵀ·dpre
-        be.adamW(params, grads, m1, m2, DECAYED, hyper, step, sumSquares, group);
-        project(be, group, hyper, step);
-    }
-
-    /** The clamp: ‖W‖ over W1 and W2, or one of them alone. */
-    private void project(Backend be, int[] active, Hyper hyper, int step) {
-        clamp.project(be, active, hyper, step, sumSquares);
+        clamp.update(be, grads, m1, m2, DECAYED, hyper, step, sumSquares, group); // the clamp: ‖W‖ over W1 and W2, or one of them alone
     }
 
     /** Training loss and accuracy of the listed models' current weights, without a step. */
     @Override
-    public void measureTrain(Backend be, int[] active, Hyper hyper, double[] lossOut, double[] accOut) {
+    public void measureTrain(Backend be, int[] active, Hyper hyper) {
         checkAssigned(active);
+        Workspace k = workspaces.of(be);
+        workspaces.train().clear(active);
+        squaredError = hyper.squaredError;
         for (int from = 0, to; from < active.length; from = to) {
             to = groupEnd(active, from);
             int[] group = slice(active, from, to);
             int first = active[from];
-            Tensor act = this.act.window(first), logits = this.logits.window(first);
+            Tensor act = k.act.window(first), logits = k.logits.window(first);
             be.matmul(trainX, false, w1, act, n, false, group);
             be.biasGelu(act, b1, act, null, group);
             be.matmul(act, false, w2, logits, hidden, false, group);
-            rows.computeLabels(be, logits, b2, trainLabels, hyper, noGrad, group);
-            rows.tally(group, hyper, trainSize, lossOut, accOut);
+            loss(be, logits, trainLabels, hyper, noGrad, workspaces.train(), 0, group);
         }
     }
 
@@ -268,15 +287,16 @@ public final class ParityPopulation implements Population {
     @Override
     public void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out) {
         checkAssigned(active);
-        double[] teLoss = new double[models], teScale = new double[models];
-        long[] teOk = new long[models];
-        int block = evAct.rows;
+        Workspace k = workspaces.of(be);
+        LossTotals totals = workspaces.test();
+        totals.clear(active);
+        int block = k.evAct.rows;
         int[][] blockLabels = new int[models][];
         for (int from = 0, to; from < active.length; from = to) {
             to = groupEnd(active, from);
             int[] group = slice(active, from, to);
             int first = active[from];
-            Tensor evAct = this.evAct.window(first), evLogits = this.evLogits.window(first);
+            Tensor evAct = k.evAct.window(first), evLogits = k.evLogits.window(first);
             for (int start = 0; start < testSize; start += block) {
                 int len = Math.min(block, testSize - start);
                 for (int m : group) blockLabels[m] = Arrays.copyOfRange(testLabels[m], start, start + len);
@@ -284,24 +304,16 @@ public final class ParityPopulation implements Population {
                 be.matmul(x, false, w1, blockAct, n, false, group);
                 be.biasGelu(blockAct, b1, blockAct, null, group);
                 be.matmul(blockAct, false, w2, blockLogits, hidden, false, group);
-                evRows.computeLabels(be, blockLogits, b2, blockLabels, hyper, noGrad, group);
-                for (int m : group) {
-                    float[] loss = evRows.loss[m], norm = evRows.scale[m];
-                    boolean[] correct = evRows.correct[m];
-                    for (int i = 0; i < len; i++) {
-                        teLoss[m] += loss[i];
-                        teScale[m] += norm[i];
-                        if (correct[i]) teOk[m]++;
-                    }
-                }
+                loss(be, blockLogits, blockLabels, hyper, noGrad, totals, 0, group);
             }
         }
+        totals.read(active);
         double[] ssW1 = new double[models], ssW2 = new double[models];
         be.sumSquares(w1, ssW1, active);
         be.sumSquares(w2, ssW2, active);
         for (int m : active)
-            out[m] = new Metrics(Double.NaN, Double.NaN, teLoss[m] / testSize, (double) teOk[m] / testSize,
-                    Math.sqrt(ssW1[m] + ssW2[m]), Double.NaN, Math.sqrt(ssW1[m]), Math.sqrt(ssW2[m]), teScale[m] / testSize, Double.NaN);
+            out[m] = new Metrics(Double.NaN, Double.NaN, totals.meanLoss(m), totals.accuracy(m),
+                    Math.sqrt(ssW1[m] + ssW2[m]), Double.NaN, Math.sqrt(ssW1[m]), Math.sqrt(ssW2[m]), totals.meanScale(m), Double.NaN);
     }
 
     /**
@@ -310,9 +322,10 @@ public final class ParityPopulation implements Population {
      */
     @Override
     public Metrics completed(Metrics test, int m, double trainLoss, double trainAcc) {
-        double scale = (test.logitScale() * testSize + rows.meanScale[m] * trainSize) / (trainSize + testSize);
+        LossTotals rows = workspaces.train();
+        double scale = (test.logitScale() * testSize + rows.meanScale(m) * trainSize) / (trainSize + testSize);
         return new Metrics(trainLoss, trainAcc, test.testLoss(), test.testAcc(), test.norm(), test.normE(), test.normW1(),
-                test.normW2(), scale, rows.collapse[m]);
+                test.normW2(), scale, LossKinds.collapse(rows, m, squaredError));
     }
 
     /** A whole evaluation without a training step: {@link #evaluateTest} and {@link #measureTrain}. */
@@ -325,6 +338,7 @@ public final class ParityPopulation implements Population {
 
     @Override
     public void close() {
+        workspaces.close();
         memory.close();
     }
 }

@@ -27,13 +27,36 @@ public interface Population extends AutoCloseable {
 
     /**
      * One full-batch AdamW step of every listed model (ascending slots) on its training set, then
-     * its clamp. {@code step} is 1-based. Returns each model's training loss and accuracy on the
-     * weights before the update (the step's forward pass).
+     * its clamp. {@code step} is 1-based. The step's forward pass measures the training loss and
+     * accuracy of the weights before the update; they stay where the backend computes until
+     * {@link #readTraining}, and a loss that is not finite records the step ({@link #nonFiniteStep}).
      */
-    void trainStep(Backend be, int[] active, Hyper hyper, int step, double[] lossOut, double[] accOut);
+    void trainStep(Backend be, int[] active, Hyper hyper, int step);
 
-    /** The training loss and accuracy of the current weights, without a step. */
-    void measureTrain(Backend be, int[] active, Hyper hyper, double[] lossOut, double[] accOut);
+    /** The training loss and accuracy of the current weights, without a step (read by {@link #readTraining}). */
+    void measureTrain(Backend be, int[] active, Hyper hyper);
+
+    /**
+     * The training loss and accuracy that the last {@link #trainStep} or {@link #measureTrain}
+     * measured for the listed models, and their {@link #nonFiniteStep}s: one read from the device
+     * where the backend computes on one.
+     */
+    void readTraining(int[] active, double[] lossOut, double[] accOut);
+
+    /** The first step at which model m's training loss was not finite, as of the last {@link #readTraining}; 0 if none. */
+    int nonFiniteStep(int m);
+
+    /** {@link #trainStep(Backend, int[], Hyper, int)} and {@link #readTraining}. */
+    default void trainStep(Backend be, int[] active, Hyper hyper, int step, double[] lossOut, double[] accOut) {
+        trainStep(be, active, hyper, step);
+        readTraining(active, lossOut, accOut);
+    }
+
+    /** {@link #measureTrain(Backend, int[], Hyper)} and {@link #readTraining}. */
+    default void measureTrain(Backend be, int[] active, Hyper hyper, double[] lossOut, double[] accOut) {
+        measureTrain(be, active, hyper);
+        readTraining(active, lossOut, accOut);
+    }
 
     /**
      * The test half of an evaluation of the current weights, and the norms; the training half is

@@ -133,9 +133,20 @@ public final class PopulationTrainer {
             // evaluation computes the test pairs (before the step changes the weights) and reads the
             // training metrics from the step.
             if (evaluated.length > 0) pop.evaluateTest(backend, evaluated, hyper, metrics);
-            if (training.length > 0) pop.trainStep(backend, training, hyper, step + 1, loss, acc);
+            if (training.length > 0) pop.trainStep(backend, training, hyper, step + 1);
             int[] measureOnly = stop ? evaluated : atBudget;
-            if (measureOnly.length > 0) pop.measureTrain(backend, measureOnly, hyper, loss, acc);
+            if (measureOnly.length > 0) pop.measureTrain(backend, measureOnly, hyper);
+            // Where reading results costs a round trip to a device, the training losses are read
+            // at evaluations only, and a loss that went non-finite in between is learnt of there.
+            boolean read = evaluated.length > 0 || !backend.deferredResults();
+            if (read) pop.readTraining(active, loss, acc);
+            if (read && backend.deferredResults()) {
+                for (int m : active) {
+                    int bad = pop.nonFiniteStep(m);
+                    if (bad > 0 && bad <= step && outcome[m] == null) outcome[m] = ended(RunStatus.DIVERGED, state, m, bad, start);
+                }
+                evaluated = select(evaluated, m -> outcome[m] == null);
+            }
             if (evaluated.length > 0) {
                 for (int m : evaluated) metrics[m] = pop.completed(metrics[m], m, loss[m], acc[m]);
                 listener.evaluated(step, evaluated, metrics);
@@ -163,8 +174,9 @@ public final class PopulationTrainer {
                 retire(active, outcome, listener);
                 break;
             }
-            for (int m : training)
-                if (outcome[m] == null && !Double.isFinite(loss[m])) outcome[m] = ended(RunStatus.DIVERGED, state, m, step + 1, start);
+            if (read)
+                for (int m : training)
+                    if (outcome[m] == null && pop.nonFiniteStep(m) == step + 1) outcome[m] = ended(RunStatus.DIVERGED, state, m, step + 1, start);
             active = retire(active, outcome, listener);
             if (training.length > 0) listener.stepped(step + 1, active.length, state.grokked());
         }

@@ -57,7 +57,7 @@ public final class TrainingComparison {
     public static List<Result> run(Backend reference, Backend candidate, int steps) {
         List<Result> out = new ArrayList<>();
         ModularAddition task = new ModularAddition(23, 0.4);
-        int mlps = MlpPopulation.WORKSPACE_MODELS + 2;
+        int mlps = dev.normclock.backend.Backend.CPU_WORKSPACE_MODELS + 2;
         out.addAll(compare(reference, candidate, steps, new Kind("MLP p=23 d=16 H=32, 17 of 18 slots", mlps, 7,
                 () -> new MlpPopulation(new MlpShape(23, 16, 32), mlps, task.trainSize()),
                 pop -> {

@@ -125,7 +125,7 @@ class AttentionStepConformanceTest {
                     double lossErr = Math.abs(loss[m] - refLoss) / (1e-6 * refLoss);
                     record(tag + "training loss: |err| / 1e-6·loss", lossErr);
                     assertTrue(lossErr <= 1, at + ": loss " + loss[m] + " vs reference " + refLoss);
-                    compare(read(pop, pop.grads, m), g[m], unit * 1e-5, tag + "gradient", at);
+                    compare(read(pop, pop.grads(), m), g[m], unit * 1e-5, tag + "gradient", at);
                     compare(read(pop, pop.m1, m), mom1[m], unit * 1e-5, tag + "Adam m1", at);
                     compare(read(pop, pop.m2, m), mom2[m], unit * 3e-5, tag + "Adam m2", at); // 1.3e-5 of it: the rounded 1 − β2
                     StepTolerance.raiseGradientTolerance(gradTolMax[m], g[m].tensors(), unit);

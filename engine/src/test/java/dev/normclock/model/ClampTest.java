@@ -107,7 +107,7 @@ class ClampTest {
                     } else {
                         // the moments carry on: m1 = β1·m1 + (1 − β1)·g, from the moment before the step, never from zero
                         for (int j = 0; j < pop.m1.length; j++) {
-                            float[] now = pop.m1[j].toArray(m), g = pop.grads[j].toArray(m), before = m1Before[m][j];
+                            float[] now = pop.m1[j].toArray(m), g = pop.grads()[j].toArray(m), before = m1Before[m][j];
                             boolean anyNonZero = false;
                             for (int i = 0; i < now.length; i++) {
                                 double want = 0.9 * before[i] + 0.1 * g[i];

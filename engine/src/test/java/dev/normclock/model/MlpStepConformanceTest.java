@@ -124,7 +124,7 @@ class MlpStepConformanceTest {
                     record(tag + "training loss: |err| / 1e-6·loss", lossErr);
                     assertTrue(lossErr <= 1, at + ": loss " + loss[m] + " vs reference " + refLoss);
                     // this step's gradient (at the weights before the update), relative to each tensor's largest entry
-                    compare(readParams(pop, pop.grads, m), g[m], unit * 1e-5, 0, tag + "gradient", at);
+                    compare(readParams(pop, pop.grads(), m), g[m], unit * 1e-5, 0, tag + "gradient", at);
                     // Adam moments: m is a running mean of gradients, v of their squares
                     compare(readParams(pop, pop.m1, m), mom1[m], unit * 1e-5, 0, tag + "Adam m1", at);
                     compare(readParams(pop, pop.m2, m), mom2[m], unit * 3e-5, 0, tag + "Adam m2", at); // 1.3e-5 of it: the rounded 1 − β2
@@ -175,7 +175,7 @@ class MlpStepConformanceTest {
             }
             double[] loss = new double[models], acc = new double[models];
             pop.trainStep(be, new int[]{0, 1, 2, 3}, pairs, hyper, 1, loss, acc);
-            Tensor[][] all = {pop.params, pop.grads, pop.m1, pop.m2};
+            Tensor[][] all = {pop.params, pop.grads(), pop.m1, pop.m2};
             float[][][] before = new float[all.length][][];
             for (int k = 0; k < all.length; k++) {
                 before[k] = new float[all[k].length * models][];

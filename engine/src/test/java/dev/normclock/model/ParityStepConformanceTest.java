@@ -154,7 +154,7 @@ class ParityStepConformanceTest {
                         gradTolMax[m][j] = Math.max(gradTolMax[m][j], delta[j]);
                         for (double x : g[m].tensors()[j]) gradMax[m][j] = Math.max(gradMax[m][j], Math.abs(x));
                     }
-                    compare(readParams(pop, pop.grads, m), g[m], delta, tag + "gradient: |err| / (1e-5·max|g| + 1e-6·max Σ|terms|)", at);
+                    compare(readParams(pop, pop.grads(), m), g[m], delta, tag + "gradient: |err| / (1e-5·max|g| + 1e-6·max Σ|terms|)", at);
                     // m is a weighted mean of the gradients (weights summing to < 1): off by at most max δ,
                     // plus its own rounding; v of their squares: 2·max|g|·max δ, plus 3e-5·max|v| for the
                     // rounded 1 − β2 (as MlpStepConformanceTest)

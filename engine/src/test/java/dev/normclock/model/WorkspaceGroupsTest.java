@@ -12,7 +12,7 @@ import dev.normclock.reference.ReferenceMlp;
 import dev.normclock.task.ModularAddition;
 
 /**
- * A population larger than {@link MlpPopulation#WORKSPACE_MODELS} steps its models in groups that
+ * A population larger than {@link dev.normclock.backend.Backend.CPU_WORKSPACE_MODELS} steps its models in groups that
  * share the activation workspace; with gaps in the active slots the groups are uneven. Every
  * model must still train exactly as it does alone: the same bits of weights, moments, loss and
  * accuracy. Evaluation split into a test half and the step's forward pass must equal a plain
@@ -25,7 +25,7 @@ class WorkspaceGroupsTest {
     @Test
     void groupedModelsTrainBitForBitAsAlone() {
         ModularAddition task = new ModularAddition(P, 0.5);
-        int models = MlpPopulation.WORKSPACE_MODELS + 4, n = task.trainSize();
+        int models = dev.normclock.backend.Backend.CPU_WORKSPACE_MODELS + 4, n = task.trainSize();
         int[] active = new int[models - 2];
         for (int m = 0, k = 0; m < models; m++) if (m != 3 && m != models - 2) active[k++] = m;
         Hyper hyper = MlpStepConformanceTest.hyper(models);
@@ -38,7 +38,7 @@ class WorkspaceGroupsTest {
             double[][] loss = new double[STEPS][models], acc = new double[STEPS][models];
             for (int s = 0; s < STEPS; s++) pop.trainStep(be, active, pairs, hyper, s + 1, loss[s], acc[s]);
 
-            for (int m : new int[]{0, 5, MlpPopulation.WORKSPACE_MODELS, models - 1}) {
+            for (int m : new int[]{0, 5, dev.normclock.backend.Backend.CPU_WORKSPACE_MODELS, models - 1}) {
                 Hyper one = new Hyper(1);
                 one.lr[0] = hyper.lr[m];
                 one.weightDecay[0] = hyper.weightDecay[m];

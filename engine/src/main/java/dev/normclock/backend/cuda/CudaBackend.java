@@ -3,6 +3,8 @@ package dev.normclock.backend.cuda;
 import java.util.Map;
 
 import dev.normclock.backend.Backend;
+import dev.normclock.backend.ClampPlan;
+import dev.normclock.backend.LossTotals;
 import dev.normclock.bindings.NativeLibrary;
 import dev.normclock.bindings.cuda.CudaDriver;
 import dev.normclock.bindings.cuda.Cublas;
@@ -68,7 +70,8 @@ public final class CudaBackend implements Backend {
     private final Staging staging;
     private final DeviceConstants constants;
     private final String name;
-    private long scratch, scratchBytes;
+    private long scratch, scratchBytes, rowScratch, rowScratchBytes, partialScratch, partialScratchBytes;
+    private final java.util.List<DeviceLossTotals> totals = new java.util.ArrayList<>();
     private Thread thread = Thread.currentThread(); // the GPU's context is current on the opening thread
     private final boolean tf32;
 
@@ -140,6 +143,26 @@ public final class CudaBackend implements Backend {
     @Override
     public String name() {
         return name;
+    }
+
+    /** Results stay on the device until the host asks: a training step reads nothing back. */
+    @Override
+    public boolean deferredResults() {
+        return true;
+    }
+
+    /** The whole population in one workspace: every kernel and GEMM runs over all models in one launch. */
+    @Override
+    public int workspaceModels(int models) {
+        return models;
+    }
+
+    @Override
+    public LossTotals lossTotals(int models) {
+        enter();
+        DeviceLossTotals t = new DeviceLossTotals(memory, models);
+        totals.add(t);
+        return t;
     }
 
     /** Whether this runs on the CUDA simulator rather than a GPU. */
@@ -422,6 +445,49 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * The loss kernel writes its rows into device scratch, and nc_loss_tally adds them to the
+     * models' totals: two launches, nothing copied either way (the labels are constants).
+     */
+    @Override
+    public void loss(Tensor logits, Tensor bias, int[][] labels, boolean squaredError, float[] temperature, double[] gradScale,
+                     LossTotals into, int step, int[] models) {
+        enter();
+        float32(logits, bias);
+        DeviceLossTotals t = (DeviceLossTotals) into;
+        int n = labels[models[0]].length, count = models.length;
+        long dm = constants.ints(models), dy = constants.ints(packed(labels, models, n));
+        long dt = constants.floats(perModel(temperature, models)), dg = constants.floats(perModel(gradScale, models));
+        long rows = rowScratch(12L * count * n), lossRows = rows, correctRows = rows + 4L * count * n, scaleRows = rows + 8L * count * n;
+        Launch l = kernel(squaredError ? "nc_squared_error" : "nc_cross_entropy").p(dm);
+        view(view(l, out(logits), logits), in(bias), bias).p(dy).p(dt).p(dg).i(n).i(logits.cols).p(lossRows).p(correctRows).p(scaleRows)
+                .go(blocks(n, ROWS_PER_BLOCK), count, THREADS);
+        kernel("nc_loss_tally").p(dm).p(lossRows).p(correctRows).p(scaleRows).i(n).p(constants.ints(t.fresh(models))).i(step).p(t.device())
+                .go(1, count, THREADS);
+    }
+
+    @Override
+    public void hiddenToCrossEntropy(Tensor pa, Tensor pb, Tensor bias, int[][] pairs, int p, Tensor act, Tensor slope, Tensor w2, int k,
+                                     Tensor logits, Tensor outBias, float[] temperature, double[] gradScale, LossTotals into, int step,
+                                     int[] models) {
+        hiddenForward(pa, pb, bias, pairs, p, act, slope, models);
+        matmul(act, false, w2, logits, k, false, models);
+        loss(logits, outBias, Backend.sumLabels(pairs, p, models), false, temperature, gradScale, into, step, models);
+    }
+
+    /** Device scratch for loss rows, apart from {@link #scratch}: a captured step keeps its address. */
+    private long rowScratch(long bytes) {
+        if (bytes > rowScratchBytes) {
+            if (rowScratch != 0) {
+                memory.synchronize();
+                memory.free(rowScratch);
+            }
+            rowScratchBytes = Math.max(bytes, 2 * rowScratchBytes);
+            rowScratch = memory.allocate(rowScratchBytes);
+        }
+        return rowScratch;
+    }
+
     @Override
     public void columnSums(Tensor x, Tensor outT, int[] models) {
         enter();
@@ -440,11 +506,40 @@ public final class CudaBackend implements Backend {
         return (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, blocks((long) t.rows * t.ld, THREADS)));
     }
 
-    @Override
-    public void adamW(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
-                      double[][] sumSquares, int[] models) {
-        enter();
-        int tensors = params.length, count = models.length;
+    /** The tensor table of a multi-tensor kernel (native/src/optimizer.cuh, Param) and its grid: Σ blocks over the tensors. */
+    private record ParamTable(long device, int tensors, int blocks, int[] firstBlock, int[] nBlocks) {
+    }
+
+    private ParamTable paramTable(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed) {
+        int tensors = params.length;
+        int[] table = new int[28 * tensors], first = new int[tensors], nBlocks = new int[tensors];
+        int total = 0;
+        for (int t = 0; t < tensors; t++) {
+            Tensor[] four = {params[t], grads == null ? null : grads[t], m1 == null ? null : m1[t], m2 == null ? null : m2[t]};
+            for (int v = 0; v < 4; v++) {
+                Tensor x = four[v];
+                if (x != null) float32(x);
+                long[] view = x == null ? new long[3] : new long[]{v == 1 ? in(x) : out(x), x.modelStride, x.ld};
+                for (int k = 0; k < 3; k++) {
+                    table[28 * t + 6 * v + 2 * k] = (int) view[k];
+                    table[28 * t + 6 * v + 2 * k + 1] = (int) (view[k] >>> 32);
+                }
+            }
+            nBlocks[t] = reduceBlocks(params[t]);
+            first[t] = total;
+            table[28 * t + 24] = params[t].rows;
+            table[28 * t + 25] = decayed != null && decayed[t] ? 1 : 0;
+            table[28 * t + 26] = total;
+            table[28 * t + 27] = nBlocks[t];
+            total += nBlocks[t];
+        }
+        return new ParamTable(constants.ints(table), tensors, total, first, nBlocks);
+    }
+
+    /** nc_adamw_all: every tensor of every listed model in one launch, its Σ W² partials left at {@code partial}. */
+    private ParamTable adamWAll(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
+                                int[] models, java.util.function.LongUnaryOperator partialAt) {
+        int count = models.length;
         float bc1 = (float) (1 - Math.pow(Hyper.BETA1, step)), bc2 = (float) (1 - Math.pow(Hyper.BETA2, step));
         float b1 = (float) Hyper.BETA1, b2 = (float) Hyper.BETA2, eps = (float) Hyper.EPS;
         float omb1 = (float) (1 - Hyper.BETA1), omb2 = (float) (1 - Hyper.BETA2); // as the CPU: not 1f − 0.999f
@@ -453,27 +548,80 @@ public final class CudaBackend implements Backend {
         int[] after = new int[count];
         for (int j = 0; j < count; j++) after[j] = hyper.decayAfter[models[j]] ? 1 : 0;
         long af = constants.ints(after);
+        ParamTable table = paramTable(params, grads, m1, m2, decayed);
+        long partial = partialAt.applyAsLong(8L * count * table.blocks());
+        kernel("nc_adamw_all").p(dm).p(table.device()).i(table.tensors()).p(lr).p(wd).p(af)
+                .f(b1).f(omb1).f(b2).f(omb2).f(bc1).f(bc2).f(eps).p(partial)
+                .go(table.blocks(), count, THREADS);
+        return table;
+    }
+
+    /** The host path (a fork, an allocation's first clamp, the conformance suite): the Σ W² partials come back in one copy. */
+    @Override
+    public void adamW(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
+                      double[][] sumSquares, int[] models) {
+        enter();
+        int count = models.length;
         staging.begin();
-        long[] partial = new long[tensors];
-        int[] nBlocks = new int[tensors];
-        for (int ti = 0; ti < tensors; ti++) {
-            nBlocks[ti] = reduceBlocks(params[ti]);
-            partial[ti] = staging.output(8L * count * nBlocks[ti]);
+        long[] at = new long[1];
+        ParamTable table = adamWAll(params, grads, m1, m2, decayed, hyper, step, models, bytes -> {
+            at[0] = staging.output(bytes);
+            staging.upload();
+            return staging.device(at[0]);
+        });
+        staging.download(at[0], 8L * count * table.blocks());
+        for (int j = 0; j < count; j++)
+            for (int t = 0; t < table.tensors(); t++) {
+                double sum = 0;
+                for (int b = 0; b < table.nBlocks()[t]; b++) sum += staging.doubleAt(at[0], j * table.blocks() + table.firstBlock()[t] + b);
+                sumSquares[models[j]][t] = sum;
+            }
+    }
+
+    /**
+     * The step's optimiser without the host: nc_adamw_all, then, when a listed model clamps now,
+     * nc_clamp_factors (each model's norms from the partials, on the device) and nc_scale_all. The
+     * plan's arrays are constants until a model's clamp changes, so nothing is copied either way.
+     */
+    @Override
+    public void adamW(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step, ClampPlan plan,
+                      int[] models) {
+        enter();
+        int count = models.length, tensors = params.length;
+        long[] at = new long[1];
+        ParamTable table = adamWAll(params, grads, m1, m2, decayed, hyper, step, models, bytes -> at[0] = partialScratch(bytes));
+        if (!plan.any(models)) return;
+        int[] sets = new int[count * tensors], now = new int[count];
+        int[] targets = new int[4 * count];
+        for (int j = 0; j < count; j++) {
+            int m = models[j];
+            if (!plan.now()[m]) continue;
+            now[j] = 1;
+            System.arraycopy(plan.sets()[m], 0, sets, j * tensors, tensors);
+            long t1 = Double.doubleToRawLongBits(plan.target1()[m]), t2 = Double.doubleToRawLongBits(plan.target2()[m]);
+            targets[4 * j] = (int) t1;
+            targets[4 * j + 1] = (int) (t1 >>> 32);
+            targets[4 * j + 2] = (int) t2;
+            targets[4 * j + 3] = (int) (t2 >>> 32);
         }
-        staging.upload();
-        for (int ti = 0; ti < tensors; ti++) {
-            Tensor pt = params[ti], gt = grads[ti], mt = m1[ti], vt = m2[ti];
-            float32(pt, gt, mt, vt);
-            Launch l = kernel("nc_adamw").p(dm);
-            view(view(view(view(l, out(pt), pt), in(gt), gt), out(mt), mt), out(vt), vt).i(pt.rows).i(decayed[ti] ? 1 : 0)
-                    .p(lr).p(wd).p(af)
-                    .f(b1).f(omb1).f(b2).f(omb2).f(bc1).f(bc2).f(eps).p(staging.device(partial[ti]))
-                    .go(nBlocks[ti], count, THREADS);
+        long factors = at[0] + 8L * count * table.blocks();
+        kernel("nc_clamp_factors").p(table.device()).i(tensors).p(at[0]).p(constants.ints(sets)).p(constants.ints(targets)).p(constants.ints(now))
+                .p(factors).go(1, count, 32);
+        kernel("nc_scale_all").p(constants.ints(models)).p(table.device()).i(tensors).p(factors).go(table.blocks(), count, THREADS);
+    }
+
+    /** Device scratch for the optimiser's partial sums and the clamp's factors (the factors follow the partials). */
+    private long partialScratch(long partialBytes) {
+        long bytes = partialBytes + 4L * 64 * 1024; // room for the factors of up to 64 Ki tensor-model pairs
+        if (bytes > partialScratchBytes) {
+            if (partialScratch != 0) {
+                memory.synchronize();
+                memory.free(partialScratch);
+            }
+            partialScratchBytes = Math.max(bytes, 2 * partialScratchBytes);
+            partialScratch = memory.allocate(partialScratchBytes);
         }
-        long last = partial[tensors - 1] + 8L * count * nBlocks[tensors - 1];
-        staging.download(partial[0], last - partial[0]);
-        for (int ti = 0; ti < tensors; ti++)
-            for (int j = 0; j < count; j++) sumSquares[models[j]][ti] = blockSum(partial[ti], j, nBlocks[ti]);
+        return partialScratch;
     }
 
     /** Model j's partial sums added in block order: the same total for every run. */
@@ -646,6 +794,9 @@ public final class CudaBackend implements Backend {
             enter();
             memory.synchronize();
             if (scratch != 0) memory.free(scratch);
+            if (rowScratch != 0) memory.free(rowScratch);
+            if (partialScratch != 0) memory.free(partialScratch);
+            for (DeviceLossTotals t : totals) t.close();
             mirrors.close();
             constants.close();
             staging.close();
