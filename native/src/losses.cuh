@@ -25,13 +25,10 @@ __device__ __forceinline__ void warpArgmax(float& best, int& arg) {
 // (in double from the float sums, as the CPU), correct = (first argmax z == y), scale = ‖z‖₂, and
 // when gradScale > 0 the logits row becomes (softmax(z) − onehot(y))·gradScale/τ (padding 0).
 // Outputs are packed [j][i]. Grid: (ceil(n / rowsPerBlock), models).
-extern "C" __global__ void nc_cross_entropy(const int* models, View logits, View bias, const int* labels, const float* tau,
-                                            const float* gradScale, int n, int classes, float* rowLoss, int* rowCorrect,
-                                            float* rowScale) {
-    MODEL_INDEX
+__device__ __forceinline__ void crossEntropyRow(int j, int m, int i, View logits, View bias, const int* labels, const float* tau,
+                                                const float* gradScale, int n, int classes, float* rowLoss, int* rowCorrect,
+                                                float* rowScale) {
     int lane = threadIdx.x & 31;
-    int i = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (i >= n) return; // whole warps leave together: i is the same on every lane
     float t = tau[j], scale = gradScale[j];
     int y = labels[static_cast<long long>(j) * n + i];
     float* row = at(logits, m, i, 0);
@@ -68,16 +65,22 @@ extern "C" __global__ void nc_cross_entropy(const int* models, View logits, View
     }
 }
 
-// Paper B's squared error per row: loss = Σ_c (z_c/τ − onehot_c)², correct = (first argmax z == y)
-// on the unscaled z, scale = ‖z/τ‖₂, and when gradScale > 0 the logits become 2·(z/τ − onehot)·gradScale/τ
-// on the classes (padding untouched, as on the CPU). Grid as nc_cross_entropy.
-extern "C" __global__ void nc_squared_error(const int* models, View logits, View bias, const int* labels, const float* tau,
+extern "C" __global__ void nc_cross_entropy(const int* models, View logits, View bias, const int* labels, const float* tau,
                                             const float* gradScale, int n, int classes, float* rowLoss, int* rowCorrect,
                                             float* rowScale) {
     MODEL_INDEX
-    int lane = threadIdx.x & 31;
     int i = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (i >= n) return;
+    if (i >= n) return; // whole warps leave together: i is the same on every lane
+    crossEntropyRow(j, m, i, logits, bias, labels, tau, gradScale, n, classes, rowLoss, rowCorrect, rowScale);
+}
+
+// Paper B's squared error per row: loss = Σ_c (z_c/τ − onehot_c)², correct = (first argmax z == y)
+// on the unscaled z, scale = ‖z/τ‖₂, and when gradScale > 0 the logits become 2·(z/τ − onehot)·gradScale/τ
+// on the classes (padding untouched, as on the CPU). Grid as nc_cross_entropy.
+__device__ __forceinline__ void squaredErrorRow(int j, int m, int i, View logits, View bias, const int* labels, const float* tau,
+                                                const float* gradScale, int n, int classes, float* rowLoss, int* rowCorrect,
+                                                float* rowScale) {
+    int lane = threadIdx.x & 31;
     float t = tau[j], scale = gradScale[j], g = 2.0f * scale / t;
     int y = labels[static_cast<long long>(j) * n + i];
     float* row = at(logits, m, i, 0);
@@ -100,6 +103,26 @@ extern "C" __global__ void nc_squared_error(const int* models, View logits, View
         rowCorrect[o] = arg == y;
         rowScale[o] = sqrtf(ss);
     }
+}
+
+extern "C" __global__ void nc_squared_error(const int* models, View logits, View bias, const int* labels, const float* tau,
+                                            const float* gradScale, int n, int classes, float* rowLoss, int* rowCorrect,
+                                            float* rowScale) {
+    MODEL_INDEX
+    int i = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (i >= n) return;
+    squaredErrorRow(j, m, i, logits, bias, labels, tau, gradScale, n, classes, rowLoss, rowCorrect, rowScale);
+}
+
+// A population's loss in one launch, whatever mix of losses its models use: model j's rows by
+// squaredErrorRow where squared[j], else by crossEntropyRow. Grid as nc_cross_entropy.
+extern "C" __global__ void nc_loss(const int* models, const int* squared, View logits, View bias, const int* labels, const float* tau,
+                                   const float* gradScale, int n, int classes, float* rowLoss, int* rowCorrect, float* rowScale) {
+    MODEL_INDEX
+    int i = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (i >= n) return;
+    if (squared[j]) squaredErrorRow(j, m, i, logits, bias, labels, tau, gradScale, n, classes, rowLoss, rowCorrect, rowScale);
+    else crossEntropyRow(j, m, i, logits, bias, labels, tau, gradScale, n, classes, rowLoss, rowCorrect, rowScale);
 }
 
 // Per-slot totals of loss rows (dev.normclock.backend.LossTotals, 48 bytes a slot).

@@ -99,9 +99,9 @@ extern "C" __global__ void __launch_bounds__(256) nc_adamw_all(const int* models
 // by targets[2j + s − 1] / √(Σ of its tensors' Σ W², in tensor order), each tensor's Σ W² its
 // blocks' partials added in block order — the host path's sums, in its order. Factors are 1
 // elsewhere. Grid: (1, models), one warp; lane 0 works (a few hundred additions per model).
-extern "C" __global__ void nc_clamp_factors(const Param* params, int tensors, const double* partial, const int* sets,
+extern "C" __global__ void nc_clamp_factors(const int* models, const Param* params, int tensors, const double* partial, const int* sets,
                                             const double* targets, const int* now, float* factors) {
-    const int j = blockIdx.y;
+    const int j = blockIdx.y; // models: the launch's list, as every kernel's first parameter; the plan is packed by j
     if (threadIdx.x != 0) return;
     double ss[3] = {0.0, 0.0, 0.0};
     if (now[j]) {

@@ -176,19 +176,22 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * The loss of each listed model's rows — cross-entropy, or Paper B's squared error when
-     * {@code squaredError} — as {@link #crossEntropy(Tensor, Tensor, int[][], float[], double[], float[][], boolean[][], float[][], int[])}
+     * The loss of each listed model's rows — Paper B's squared error where {@code squaredError[m]},
+     * else cross-entropy — as {@link #crossEntropy(Tensor, Tensor, int[][], float[], double[], float[][], boolean[][], float[][], int[])}
      * and {@link #squaredError(Tensor, Tensor, int[][], float[], double[], float[][], boolean[][], float[][], int[])}
      * compute it (gradients included), but its rows are added to {@code totals} instead of being
-     * returned; when {@code step} > 0 a non-finite loss records that step there.
+     * returned; when {@code step} > 0 a non-finite loss records that step there. A population that
+     * mixes losses needs one call.
      */
-    default void loss(Tensor logits, Tensor bias, int[][] labels, boolean squaredError, float[] temperature, double[] gradScale,
+    default void loss(Tensor logits, Tensor bias, int[][] labels, boolean[] squaredError, float[] temperature, double[] gradScale,
                       LossTotals totals, int step, int[] models) {
         HostLossTotals h = (HostLossTotals) totals;
         int n = labels[models[0]].length;
         h.ensureRows(models, n);
-        if (squaredError) squaredError(logits, bias, labels, temperature, gradScale, h.rowLoss, h.rowCorrect, h.rowScale, models);
-        else crossEntropy(logits, bias, labels, temperature, gradScale, h.rowLoss, h.rowCorrect, h.rowScale, models);
+        int[] ce = java.util.Arrays.stream(models).filter(m -> !squaredError[m]).toArray();
+        int[] se = java.util.Arrays.stream(models).filter(m -> squaredError[m]).toArray();
+        if (ce.length > 0) crossEntropy(logits, bias, labels, temperature, gradScale, h.rowLoss, h.rowCorrect, h.rowScale, ce);
+        if (se.length > 0) squaredError(logits, bias, labels, temperature, gradScale, h.rowLoss, h.rowCorrect, h.rowScale, se);
         h.add(models, n, step);
     }
 

@@ -296,7 +296,7 @@ public final class AttentionPopulation implements ModularPopulation {
 
     /** Each kind of loss over its models, the rows added to {@code totals}. */
     private void loss(Backend be, Tensor logits, int[][] pairs, Hyper hyper, double[] gradScale, LossTotals totals, int step, int[] group) {
-        LossKinds.loss(be, logits, zeroBias, Backend.sumLabels(pairs, p, group), hyper, gradScale, totals, step, LossKinds.split(group, hyper));
+        LossKinds.loss(be, logits, zeroBias, Backend.sumLabels(pairs, p, group), hyper, gradScale, totals, step, group);
     }
 
     private void trainGroup(Backend be, Workspace k, int[] group, int first, Hyper hyper, int step) {

@@ -27,11 +27,10 @@ final class LossKinds {
         return new int[][]{ce, sq};
     }
 
-    /** Each kind's loss over its slots of {@code split}, rows added to {@code totals} (see {@link Backend#loss}). */
+    /** Each model's loss, rows added to {@code totals} (see {@link Backend#loss}). */
     static void loss(Backend be, Tensor logits, Tensor bias, int[][] labels, Hyper hyper, double[] gradScale, LossTotals totals, int step,
-                     int[][] split) {
-        if (split[0].length > 0) be.loss(logits, bias, labels, false, hyper.temperature, gradScale, totals, step, split[0]);
-        if (split[1].length > 0) be.loss(logits, bias, labels, true, hyper.temperature, gradScale, totals, step, split[1]);
+                     int[] group) {
+        be.loss(logits, bias, labels, hyper.squaredError, hyper.temperature, gradScale, totals, step, group);
     }
 
     /** The share of model m's rows whose cross-entropy was exactly 0; NaN under the squared error, which has no such rows. */

@@ -251,7 +251,7 @@ public final class MlpPopulation implements ModularPopulation {
         }
         be.hiddenForward(pa, pb, b1, pairs, p, act, slope, group);
         be.matmul(act, false, w2, logits, shape.hidden(), false, group);
-        LossKinds.loss(be, logits, b2, Backend.sumLabels(pairs, p, group), hyper, gradScale, totals, step, split);
+        LossKinds.loss(be, logits, b2, Backend.sumLabels(pairs, p, group), hyper, gradScale, totals, step, group);
     }
 
     /**

@@ -211,7 +211,7 @@ public final class ParityPopulation implements Population {
     }
 
     private void loss(Backend be, Tensor logits, int[][] labels, Hyper hyper, double[] gradScale, LossTotals totals, int step, int[] group) {
-        LossKinds.loss(be, logits, b2, labels, hyper, gradScale, totals, step, LossKinds.split(group, hyper));
+        LossKinds.loss(be, logits, b2, labels, hyper, gradScale, totals, step, group);
     }
 
     private static int[] slice(int[] active, int from, int to) {

@@ -31,6 +31,7 @@ public final class Conformance {
         all.addAll(LossCases.cases());
         all.addAll(OptimiserCases.cases());
         all.addAll(AttentionCases.cases());
+        all.addAll(TotalsCases.cases());
         return List.copyOf(all);
     }
 

@@ -450,7 +450,7 @@ public final class CudaBackend implements Backend {
      * models' totals: two launches, nothing copied either way (the labels are constants).
      */
     @Override
-    public void loss(Tensor logits, Tensor bias, int[][] labels, boolean squaredError, float[] temperature, double[] gradScale,
+    public void loss(Tensor logits, Tensor bias, int[][] labels, boolean[] squaredError, float[] temperature, double[] gradScale,
                      LossTotals into, int step, int[] models) {
         enter();
         float32(logits, bias);
@@ -459,7 +459,9 @@ public final class CudaBackend implements Backend {
         long dm = constants.ints(models), dy = constants.ints(packed(labels, models, n));
         long dt = constants.floats(perModel(temperature, models)), dg = constants.floats(perModel(gradScale, models));
         long rows = rowScratch(12L * count * n), lossRows = rows, correctRows = rows + 4L * count * n, scaleRows = rows + 8L * count * n;
-        Launch l = kernel(squaredError ? "nc_squared_error" : "nc_cross_entropy").p(dm);
+        int[] squared = new int[count];
+        for (int j = 0; j < count; j++) squared[j] = squaredError[models[j]] ? 1 : 0;
+        Launch l = kernel("nc_loss").p(dm).p(constants.ints(squared));
         view(view(l, out(logits), logits), in(bias), bias).p(dy).p(dt).p(dg).i(n).i(logits.cols).p(lossRows).p(correctRows).p(scaleRows)
                 .go(blocks(n, ROWS_PER_BLOCK), count, THREADS);
         kernel("nc_loss_tally").p(dm).p(lossRows).p(correctRows).p(scaleRows).i(n).p(constants.ints(t.fresh(models))).i(step).p(t.device())
@@ -472,7 +474,7 @@ public final class CudaBackend implements Backend {
                                      int[] models) {
         hiddenForward(pa, pb, bias, pairs, p, act, slope, models);
         matmul(act, false, w2, logits, k, false, models);
-        loss(logits, outBias, Backend.sumLabels(pairs, p, models), false, temperature, gradScale, into, step, models);
+        loss(logits, outBias, Backend.sumLabels(pairs, p, models), new boolean[models[models.length - 1] + 1], temperature, gradScale, into, step, models);
     }
 
     /** Device scratch for loss rows, apart from {@link #scratch}: a captured step keeps its address. */
@@ -605,7 +607,7 @@ public final class CudaBackend implements Backend {
             targets[4 * j + 3] = (int) (t2 >>> 32);
         }
         long factors = at[0] + 8L * count * table.blocks();
-        kernel("nc_clamp_factors").p(table.device()).i(tensors).p(at[0]).p(constants.ints(sets)).p(constants.ints(targets)).p(constants.ints(now))
+        kernel("nc_clamp_factors").p(constants.ints(models)).p(table.device()).i(tensors).p(at[0]).p(constants.ints(sets)).p(constants.ints(targets)).p(constants.ints(now))
                 .p(factors).go(1, count, 32);
         kernel("nc_scale_all").p(constants.ints(models)).p(table.device()).i(tensors).p(factors).go(table.blocks(), count, THREADS);
     }
