@@ -20,9 +20,15 @@ public final class Tensor {
     public final int models, rows, cols, ld;
     public final long modelStride; // in elements
     public final Precision precision;
+    /**
+     * Workspace: what it holds does not outlive the step that writes it, so a backend that keeps
+     * copies of tensors elsewhere (cuda) never copies it back and forth, beyond its zeros once.
+     */
+    public final boolean scratch;
 
-    private Tensor(MemorySegment seg, long offset, int models, int rows, int cols, int ld, long modelStride, Precision precision) {
+    private Tensor(MemorySegment seg, long offset, int models, int rows, int cols, int ld, long modelStride, Precision precision, boolean scratch) {
         this.seg = seg;
+        this.scratch = scratch;
         this.precision = precision;
         this.offset = offset;
         this.models = models;
@@ -41,10 +47,15 @@ public final class Tensor {
     }
 
     public static Tensor allocate(Arena arena, int models, int rows, int cols, Precision precision) {
+        return allocate(arena, models, rows, cols, precision, false);
+    }
+
+    /** As {@link #allocate(Arena, int, int, int, Precision)}; {@code scratch}: workspace (see {@link #scratch}). */
+    public static Tensor allocate(Arena arena, int models, int rows, int cols, Precision precision, boolean scratch) {
         int ld = padded(cols);
         long stride = padded(rows * ld);
         MemorySegment seg = arena.allocate(Math.max(1, stride * models) * precision.bytes, 64);
-        return new Tensor(seg, 0, models, rows, cols, ld, stride, precision);
+        return new Tensor(seg, 0, models, rows, cols, ld, stride, precision, scratch);
     }
 
     /** The byte offset of element index {@code index} (as {@link #at} and {@link #rowAt} give). */
@@ -58,7 +69,7 @@ public final class Tensor {
 
     /** Rows [from, to) of every model, sharing memory. */
     public Tensor rowRange(int from, int to) {
-        return new Tensor(seg, offset + (long) from * ld, models, to - from, cols, ld, modelStride, precision);
+        return new Tensor(seg, offset + (long) from * ld, models, to - from, cols, ld, modelStride, precision, scratch);
     }
 
     /**
@@ -67,7 +78,7 @@ public final class Tensor {
      * for each group of slots, so memory does not grow with the number of models.
      */
     public Tensor window(int first) {
-        return new Tensor(seg, offset - first * modelStride, first + models, rows, cols, ld, modelStride, precision);
+        return new Tensor(seg, offset - first * modelStride, first + models, rows, cols, ld, modelStride, precision, scratch);
     }
 
     /** Index in elements of element (m, r, c). */

@@ -106,6 +106,10 @@ public final class AttentionPopulation implements ModularPopulation {
         return memory.alloc(count, rows, cols);
     }
 
+    private Tensor scratch(int count, int rows, int cols) {
+        return memory.scratch(count, rows, cols);
+    }
+
     private Tensor[] like(Tensor[] ts, int count) {
         return memory.like(ts, count);
     }
@@ -179,40 +183,40 @@ public final class AttentionPopulation implements ModularPopulation {
         Workspace(int ws) {
             int n = trainSize, v = classes;
             grads = like(params, ws);
-            xin = alloc(ws, tableRows, d);
-            nin = layerNorm ? alloc(ws, tableRows, d) : xin;
-            rstdIn = alloc(ws, tableRows, 1);
-            kt = alloc(ws, tableRows, d);
-            vt = alloc(ws, tableRows, d);
-            q = alloc(ws, 1, d);
-            scores = alloc(ws, tableRows, heads);
-            wqT = alloc(ws, d, d);
-            wkT = alloc(ws, d, d);
-            wvT = alloc(ws, d, d);
-            woT = alloc(ws, d, d);
-            winT = alloc(ws, mlp, d);
-            woutT = alloc(ws, d, mlp);
-            uT = alloc(ws, v, d);
-            att = alloc(ws, n, 3 * heads);
-            o = alloc(ws, n, d);
-            r1 = alloc(ws, n, d);
-            r1n = layerNorm ? alloc(ws, n, d) : r1;
-            rstd1 = alloc(ws, n, 1);
-            act = alloc(ws, n, mlp);
-            slope = alloc(ws, n, mlp);
-            r2 = alloc(ws, n, d);
-            r2n = layerNorm ? alloc(ws, n, d) : r2;
-            rstd2 = alloc(ws, n, 1);
-            logits = alloc(ws, n, v);
-            dR2 = alloc(ws, n, d);
-            dR1 = layerNorm ? alloc(ws, n, d) : dR2;
-            dO = alloc(ws, n, d);
-            dScores = alloc(ws, tableRows, heads);
-            dKt = alloc(ws, tableRows, d);
-            dVt = alloc(ws, tableRows, d);
-            dq = alloc(ws, 1, d);
-            dNin = alloc(ws, tableRows, d);
-            dSum = alloc(ws, 1, d);
+            xin = scratch(ws, tableRows, d);
+            nin = layerNorm ? scratch(ws, tableRows, d) : xin;
+            rstdIn = scratch(ws, tableRows, 1);
+            kt = scratch(ws, tableRows, d);
+            vt = scratch(ws, tableRows, d);
+            q = scratch(ws, 1, d);
+            scores = scratch(ws, tableRows, heads);
+            wqT = scratch(ws, d, d);
+            wkT = scratch(ws, d, d);
+            wvT = scratch(ws, d, d);
+            woT = scratch(ws, d, d);
+            winT = scratch(ws, mlp, d);
+            woutT = scratch(ws, d, mlp);
+            uT = scratch(ws, v, d);
+            att = scratch(ws, n, 3 * heads);
+            o = scratch(ws, n, d);
+            r1 = scratch(ws, n, d);
+            r1n = layerNorm ? scratch(ws, n, d) : r1;
+            rstd1 = scratch(ws, n, 1);
+            act = scratch(ws, n, mlp);
+            slope = scratch(ws, n, mlp);
+            r2 = scratch(ws, n, d);
+            r2n = layerNorm ? scratch(ws, n, d) : r2;
+            rstd2 = scratch(ws, n, 1);
+            logits = scratch(ws, n, v);
+            dR2 = scratch(ws, n, d);
+            dR1 = layerNorm ? scratch(ws, n, d) : dR2;
+            dO = scratch(ws, n, d);
+            dScores = scratch(ws, tableRows, heads);
+            dKt = scratch(ws, tableRows, d);
+            dVt = scratch(ws, tableRows, d);
+            dq = scratch(ws, 1, d);
+            dNin = scratch(ws, tableRows, d);
+            dSum = scratch(ws, 1, d);
         }
     }
 

@@ -112,19 +112,19 @@ public final class MlpPopulation implements ModularPopulation {
         Workspace(int ws) {
             int p = shape.p(), d = shape.d(), h = shape.hidden();
             grads = like(params, ws);
-            pa = alloc(ws, p, h);
-            pb = alloc(ws, p, h);
-            dPa = alloc(ws, p, h);
-            dPb = alloc(ws, p, h);
-            slope = alloc(ws, trainSize, h);
-            act = alloc(ws, trainSize, h);
-            logits = alloc(ws, trainSize, p);
-            w2T = alloc(ws, p, h);
-            w1TopT = alloc(ws, h, d);
-            w1BotT = alloc(ws, h, d);
+            pa = scratch(ws, p, h);
+            pb = scratch(ws, p, h);
+            dPa = scratch(ws, p, h);
+            dPb = scratch(ws, p, h);
+            slope = scratch(ws, trainSize, h);
+            act = scratch(ws, trainSize, h);
+            logits = scratch(ws, trainSize, p);
+            w2T = scratch(ws, p, h);
+            w1TopT = scratch(ws, h, d);
+            w1BotT = scratch(ws, h, d);
             int block = Math.min(EVAL_BLOCK, p * p);
-            evAct = alloc(ws, block, h);
-            evLogits = alloc(ws, block, p);
+            evAct = scratch(ws, block, h);
+            evLogits = scratch(ws, block, p);
         }
     }
 
@@ -140,6 +140,10 @@ public final class MlpPopulation implements ModularPopulation {
 
     private Tensor alloc(int count, int rows, int cols) {
         return memory.alloc(count, rows, cols);
+    }
+
+    private Tensor scratch(int count, int rows, int cols) {
+        return memory.scratch(count, rows, cols);
     }
 
     private Tensor[] like(Tensor[] ts, int count) {

@@ -120,6 +120,10 @@ public final class ParityPopulation implements Population {
         return memory.alloc(count, rows, cols);
     }
 
+    private Tensor scratch(int count, int rows, int cols) {
+        return memory.scratch(count, rows, cols);
+    }
+
     private Tensor[] like(Tensor[] ts, int count) {
         return memory.like(ts, count);
     }
@@ -181,13 +185,13 @@ public final class ParityPopulation implements Population {
         Workspace(int ws) {
             int h = hidden, c = SparseParity.CLASSES;
             grads = like(params, ws);
-            act = alloc(ws, trainSize, h);
-            slope = alloc(ws, trainSize, h);
-            logits = alloc(ws, trainSize, c);
-            w2T = alloc(ws, c, h);
+            act = scratch(ws, trainSize, h);
+            slope = scratch(ws, trainSize, h);
+            logits = scratch(ws, trainSize, c);
+            w2T = scratch(ws, c, h);
             int block = Math.min(EVAL_BLOCK, testSize);
-            evAct = alloc(ws, block, h);
-            evLogits = alloc(ws, block, c);
+            evAct = scratch(ws, block, h);
+            evLogits = scratch(ws, block, c);
         }
     }
 

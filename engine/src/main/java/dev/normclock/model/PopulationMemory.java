@@ -25,6 +25,13 @@ final class PopulationMemory implements AutoCloseable {
         return t;
     }
 
+    /** Workspace of {@code count} models × rows × cols: nothing in it outlives a step (see {@link Tensor#scratch}). */
+    Tensor scratch(int count, int rows, int cols) {
+        Tensor t = Tensor.allocate(arena, count, rows, cols, precision, true);
+        bytes += t.bytes(t.modelStride * count);
+        return t;
+    }
+
     /** One tensor of {@code count} models for each given tensor, of the same shape (gradients, Adam moments). */
     Tensor[] like(Tensor[] ts, int count) {
         Tensor[] out = new Tensor[ts.length];

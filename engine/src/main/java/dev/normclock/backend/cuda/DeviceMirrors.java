@@ -28,8 +28,12 @@ import dev.normclock.backend.Tensor;
  * is dropped and its device memory freed at the next {@link #hostChanged}, or when a new
  * allocation takes its address.
  *
+ * <p>Workspace tensors ({@link Tensor#scratch}: activations, logits, tables) are the exception:
+ * their zeros (the padding the kernels rely on) go up once and nothing ever comes back, so a sync
+ * point copies parameters, moments and gradients only.
+ *
  * <p>This keeps the engine's populations, checkpoints and tests unchanged at the cost of a full
- * copy at each sync point, which happen per run and per checkpoint, not per step.
+ * copy of the state at each sync point, which happen per run and per checkpoint, not per step.
  */
 final class DeviceMirrors implements AutoCloseable {
     private final DeviceMemory device;
@@ -39,12 +43,14 @@ final class DeviceMirrors implements AutoCloseable {
     private static final class Mirror {
         final MemorySegment host;
         final long device, bytes;
+        final boolean scratch; // workspace: its zeros go up once, nothing comes back
         boolean hostNewer = true, deviceNewer;
 
-        Mirror(MemorySegment host, long device) {
+        Mirror(MemorySegment host, long device, boolean scratch) {
             this.host = host;
             this.device = device;
             this.bytes = host.byteSize();
+            this.scratch = scratch;
         }
 
         boolean alive() {
@@ -62,21 +68,21 @@ final class DeviceMirrors implements AutoCloseable {
      * the allocation up to date on the device; {@code writes} marks it device-newer.
      */
     long address(Tensor t, boolean writes) {
-        Mirror mirror = mirror(t.seg);
+        Mirror mirror = mirror(t.seg, t.scratch);
         if (mirror.hostNewer) {
             device.upload(mirror.device, mirror.host, mirror.bytes);
             mirror.hostNewer = false;
         }
-        if (writes) mirror.deviceNewer = true;
+        if (writes && !mirror.scratch) mirror.deviceNewer = true;
         return mirror.device + t.bytes(t.offset);
     }
 
-    private Mirror mirror(MemorySegment seg) {
+    private Mirror mirror(MemorySegment seg, boolean scratch) {
         long key = seg.address();
         Mirror m = byAddress.get(key);
         if (m != null && m.alive() && m.host.byteSize() == seg.byteSize()) return m;
         if (m != null) release(key, m); // freed and its address reused by a new allocation
-        m = new Mirror(seg, device.allocate(seg.byteSize()));
+        m = new Mirror(seg, device.allocate(seg.byteSize()), scratch);
         deviceBytes += m.bytes;
         byAddress.put(key, m);
         return m;
@@ -106,7 +112,7 @@ final class DeviceMirrors implements AutoCloseable {
             if (m.deviceNewer)
                 throw new IllegalStateException("host tensors were written while the GPU held newer results: call Backend.syncToHost() "
                         + "before host code touches tensors");
-            m.hostNewer = true;
+            if (!m.scratch) m.hostNewer = true;
         }
     }
 

@@ -46,6 +46,25 @@ class DeviceMirrorsTest {
         }
     }
 
+    /** Workspace goes up once (its zero padding) and never comes back, nor up again: a checkpoint copies the state only. */
+    @Test
+    void workspaceIsUploadedOnceAndNeverDownloaded() {
+        FakeDevice dev = new FakeDevice();
+        try (Arena arena = Arena.ofConfined(); DeviceMirrors mirrors = new DeviceMirrors(dev)) {
+            Tensor work = Tensor.allocate(arena, 2, 3, 5, dev.normclock.backend.Precision.FLOAT32, true);
+            long a = mirrors.address(work.window(0), true);
+            assertEquals(1, dev.uploads);
+            dev.write(a, work, 1, 2, 2, 9f);
+            mirrors.toHost();
+            assertEquals(0, dev.downloads, "a kernel's workspace is not brought home");
+            assertEquals(0f, work.get(1, 2, 2));
+            mirrors.hostChanged(); // no refusal: nothing of the state was left on the device
+            mirrors.address(work, false);
+            assertEquals(1, dev.uploads, "nor sent again");
+            assertEquals(9f, dev.read(a, work, 1, 2, 2));
+        }
+    }
+
     @Test
     void aHostWriteAnnouncedByHostChangedIsUploadedBeforeTheNextUse() {
         FakeDevice dev = new FakeDevice();
