@@ -11,6 +11,7 @@ import java.lang.foreign.ValueLayout;
 
 import org.junit.jupiter.api.Test;
 
+import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
 
 /**
@@ -51,7 +52,7 @@ class DeviceMirrorsTest {
     void workspaceIsUploadedOnceAndNeverDownloaded() {
         FakeDevice dev = new FakeDevice();
         try (Arena arena = Arena.ofConfined(); DeviceMirrors mirrors = new DeviceMirrors(dev)) {
-            Tensor work = Tensor.allocate(arena, 2, 3, 5, dev.normclock.backend.Precision.FLOAT32, true);
+            Tensor work = Tensor.allocate(arena, 2, 3, 5, Precision.FLOAT32, true);
             long a = mirrors.address(work.window(0), true);
             assertEquals(1, dev.uploads);
             dev.write(a, work, 1, 2, 2, 9f);
