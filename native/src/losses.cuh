@@ -132,14 +132,14 @@ struct LossTotal {
     int nonFiniteStep, pad;
 };
 
-// Adds each listed model's n rows (as nc_cross_entropy / nc_squared_error wrote them, packed
-// [j][i]) to its slot's totals, or starts them afresh when fresh[j]; records `step` when step > 0,
+// Adds each listed model's n rows (as nc_loss wrote them, packed [j][i]) to its slot's totals —
+// the LossTotal at totals + m·record (a readout record per slot) —, or starts them afresh when fresh[j]; records `step` when step > 0,
 // none is recorded yet and a row's loss is not finite. Fixed order: thread t sums rows t, t + 256,
 // … in double, then the warps' sums in warp order, so the totals do not depend on scheduling.
 // Grid: (1, models), 256 threads.
 extern "C" __global__ void __launch_bounds__(256) nc_loss_tally(const int* models, const float* rowLoss, const int* rowCorrect,
                                                                  const float* rowScale, int n, const int* fresh, int step,
-                                                                 LossTotal* totals) {
+                                                                 char* totals, int record) {
     MODEL_INDEX
     __shared__ double sums[8][2];
     __shared__ int counts[8][3];
@@ -171,7 +171,7 @@ extern "C" __global__ void __launch_bounds__(256) nc_loss_tally(const int* model
     }
     __syncthreads();
     if (threadIdx.x != 0) return;
-    LossTotal& t = totals[m];
+    LossTotal& t = *reinterpret_cast<LossTotal*>(totals + static_cast<long long>(m) * record);
     if (fresh[j]) {
         t.loss = 0.0;
         t.scale = 0.0;

@@ -130,3 +130,32 @@ extern "C" __global__ void nc_scale_all(const int* models, const Param* params, 
     for (long long e = static_cast<long long>(blockIdx.x - p.firstBlock) * blockDim.x + threadIdx.x; e < count; e += stride)
         *at(p.w, m, e / ld, e % ld) *= f;
 }
+
+// Σ W² of every tensor of every listed model in one launch, partials as nc_adamw_all's (the same
+// blocks per tensor as nc_sum_squares on it alone). Grid: (Σ blocks, models).
+extern "C" __global__ void __launch_bounds__(256) nc_sum_squares_all(const int* models, const Param* params, int tensors, double* partial) {
+    MODEL_INDEX
+    const Param& p = params[paramOf(params, tensors, blockIdx.x)];
+    long long ld = p.w.ld, count = p.rows * ld, stride = static_cast<long long>(p.blocks) * blockDim.x;
+    double ss = 0.0;
+    for (long long e = static_cast<long long>(blockIdx.x - p.firstBlock) * blockDim.x + threadIdx.x; e < count; e += stride) {
+        float v = *at(p.w, m, e / ld, e % ld);
+        ss += static_cast<double>(v) * v;
+    }
+    blockPartial(ss, partial, j);
+}
+
+// Each tensor's partials added in block order into the slot's readout record: the double at
+// squares + m·record + 8t. Grid: (1, models), one warp; lane 0 works.
+extern "C" __global__ void nc_squares_collect(const int* models, const Param* params, int tensors, const double* partial, char* squares,
+                                              int record) {
+    MODEL_INDEX
+    if (threadIdx.x != 0) return;
+    int total = params[tensors - 1].firstBlock + params[tensors - 1].blocks;
+    double* out = reinterpret_cast<double*>(squares + static_cast<long long>(m) * record);
+    for (int t = 0; t < tensors; t++) {
+        double s = 0.0;
+        for (int b = 0; b < params[t].blocks; b++) s += partial[static_cast<long long>(j) * total + params[t].firstBlock + b];
+        out[t] = s;
+    }
+}

@@ -150,11 +150,13 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * Where loss calls that take {@link LossTotals} add their rows up: on the host for the CPU
-     * backends, where the backend computes for the others (see {@link #deferredResults}).
+     * Where a population's measurements go — loss calls that take {@link LossTotals} add their rows
+     * up in its {@link Readout#train} or {@link Readout#test}, {@link #sumSquares(Tensor[], Readout, int[])}
+     * leaves its norms there —: host arrays for the CPU backends, device memory for the others (see
+     * {@link #deferredResults}), read in one copy.
      */
-    default LossTotals lossTotals(int models) {
-        return new HostLossTotals(models);
+    default Readout readout(int models, int tensors) {
+        return Readout.host(models, tensors);
     }
 
     /**
@@ -173,6 +175,16 @@ public interface Backend extends AutoCloseable {
      */
     default int workspaceModels(int models) {
         return Math.min(models, CPU_WORKSPACE_MODELS);
+    }
+
+    /**
+     * Rows of an evaluation pass (test rows per model at once) for a population whose pass over all
+     * {@code rows} would take {@code bytesPerRow} of workspace per row for all its models: the CPU
+     * keeps blocks of {@code block} rows that stay in cache; a GPU takes every row in one pass while
+     * that fits in 1 GiB.
+     */
+    default int evaluationRows(int block, int rows, long bytesPerRow) {
+        return Math.min(block, rows);
     }
 
     /**
@@ -251,6 +263,18 @@ public interface Backend extends AutoCloseable {
 
     /** out[m] = squared Frobenius norm of model m's tensor, summed in double. */
     void sumSquares(Tensor t, double[] out, int[] models);
+
+    /**
+     * {@link #sumSquares(Tensor, double[], int[])} of every tensor, into {@code into.squares[m][j]}
+     * for tensor j, left where the backend computes until {@link Readout#read}.
+     */
+    default void sumSquares(Tensor[] tensors, Readout into, int[] models) {
+        double[] out = new double[into.models()];
+        for (int j = 0; j < tensors.length; j++) {
+            sumSquares(tensors[j], out, models);
+            for (int m : models) into.squares[m][j] = out[m];
+        }
+    }
 
     // ------------------------------------------------------------------------------------------
     // The attention model's primitives (see dev.normclock.model.AttentionPopulation)

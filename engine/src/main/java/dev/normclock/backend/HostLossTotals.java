@@ -64,9 +64,4 @@ public final class HostLossTotals extends LossTotals {
             rows[m] = 0;
         }
     }
-
-    @Override
-    public void read(int[] models) {
-        // computed here: always current
-    }
 }

@@ -8,15 +8,15 @@ package dev.normclock.backend;
  * sends nothing back. Each model also keeps the first step whose loss was not finite: sticky, so a
  * divergence between two reads is still seen, at the step it happened.
  *
- * <p>Obtained from {@link Backend#lossTotals}; filled by the loss calls that take it, which add to a
- * model's sums (over evaluation blocks, say) until {@link #clear}.
+ * <p>Part of a {@link Readout} (from {@link Backend#readout}), which reads it; filled by the loss calls
+ * that take it, which add to a model's sums (over evaluation blocks, say) until {@link #clear}.
  */
-public abstract class LossTotals implements AutoCloseable {
-    /** Per slot, after {@link #read}: Σ row loss (in double, in row order) and Σ ‖z/τ‖. */
+public abstract class LossTotals {
+    /** Per slot, after {@link Readout#read}: Σ row loss (in double, in row order) and Σ ‖z/τ‖. */
     public final double[] loss, scale;
-    /** Per slot, after {@link #read}: rows predicted right, rows with loss exactly 0, rows added. */
+    /** Per slot, after {@link Readout#read}: rows predicted right, rows with loss exactly 0, rows added. */
     public final long[] correct, collapsed, rows;
-    /** Per slot, after {@link #read}: the first step (as given to a loss call) whose loss was not finite; 0 if none. */
+    /** Per slot, after {@link Readout#read}: the first step (as given to a loss call) whose loss was not finite; 0 if none. */
     public final int[] nonFiniteStep;
 
     protected LossTotals(int models) {
@@ -34,9 +34,6 @@ public abstract class LossTotals implements AutoCloseable {
 
     /** The listed models' sums start again from zero (their non-finite step stays). */
     public abstract void clear(int[] models);
-
-    /** Brings the listed models' totals into the arrays: on a device, one copy back and a wait for it. */
-    public abstract void read(int[] models);
 
     /** Model m's mean loss over its rows. */
     public double meanLoss(int m) {
@@ -56,9 +53,5 @@ public abstract class LossTotals implements AutoCloseable {
     /** Model m's share of rows whose cross-entropy is exactly 0. */
     public double collapsedShare(int m) {
         return (double) collapsed[m] / rows[m];
-    }
-
-    @Override
-    public void close() {
     }
 }

@@ -92,7 +92,7 @@ public final class AttentionPopulation implements ModularPopulation {
         m1 = like(params, models);
         m2 = like(params, models);
         zeroBias = alloc(models, 1, v);
-        workspaces = new Workspaces<>(models, Workspace::new);
+        workspaces = new Workspaces<>(models, params.length, Workspace::new);
         sumSquares = new double[models][params.length];
         clamp = new NormClamp(params, java.util.stream.IntStream.range(0, params.length).toArray(), GROUPS, "attention");
         gradScale = new double[models];
@@ -180,7 +180,7 @@ public final class AttentionPopulation implements ModularPopulation {
         final Tensor[] grads;
         final Tensor xin, nin, rstdIn, kt, vt, q, scores, wqT, wkT, wvT, woT, winT, woutT, uT, att, o, r1, r1n, rstd1, act, slope, r2, r2n, rstd2, logits, dR2, dR1, dO, dScores, dKt, dVt, dq, dNin, dSum;
 
-        Workspace(int ws) {
+        Workspace(int ws, Backend be) {
             int n = trainSize, v = classes;
             grads = like(params, ws);
             xin = scratch(ws, tableRows, d);
@@ -380,7 +380,7 @@ public final class AttentionPopulation implements ModularPopulation {
      * (the layer), {@link Metrics#normW2} the unembedding U. {@link #groupNorms} has all four.
      */
     @Override
-    public void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out) {
+    public void evaluateTest(Backend be, int[] active, Hyper hyper) {
         Workspace k = workspaces.of(be);
         LossTotals totals = workspaces.test();
         totals.clear(active);
@@ -400,24 +400,34 @@ public final class AttentionPopulation implements ModularPopulation {
                 loss(be, w.logits, blockPairs, hyper, noGrad, totals, 0, group);
             }
         }
-        totals.read(active);
-        double[][] gn = groupSquares(be, active);
-        for (int m : active) {
-            double[] s = gn[m];
-            out[m] = new Metrics(Double.NaN, Double.NaN, totals.meanLoss(m), totals.accuracy(m),
-                    Math.sqrt(s[0] + s[1] + s[2] + s[3]), Math.sqrt(s[0]), Math.sqrt(s[1] + s[2]), Math.sqrt(s[3]),
-                    totals.meanScale(m), Double.NaN);
-        }
+        be.sumSquares(params, workspaces.readout(), active);
+    }
+
+    @Override
+    public Metrics testMetrics(int m) {
+        LossTotals totals = workspaces.test();
+        double[] s = groups(workspaces.readout().squares[m]);
+        return new Metrics(Double.NaN, Double.NaN, totals.meanLoss(m), totals.accuracy(m),
+                Math.sqrt(s[0] + s[1] + s[2] + s[3]), Math.sqrt(s[0]), Math.sqrt(s[1] + s[2]), Math.sqrt(s[3]), totals.meanScale(m), Double.NaN);
+    }
+
+    /** Per-tensor Σ W² summed into the groups embed, attn, mlp, unembed. */
+    private static double[] groups(double[] perTensor) {
+        double[] out = new double[GROUPS.length];
+        for (int g = 0; g < GROUPS.length; g++) for (int j : GROUPS[g]) out[g] += perTensor[j];
+        return out;
     }
 
     /** Squared norms per group (embed, attn, mlp, unembed) of each listed model, indexed [slot][group]. */
     private double[][] groupSquares(Backend be, int[] active) {
         double[][] perTensor = new double[params.length][models];
         for (int j = 0; j < params.length; j++) be.sumSquares(params[j], perTensor[j], active);
-        double[][] out = new double[models][GROUPS.length];
-        for (int m : active)
-            for (int g = 0; g < GROUPS.length; g++)
-                for (int j : GROUPS[g]) out[m][g] += perTensor[j][m];
+        double[][] out = new double[models][];
+        for (int m : active) {
+            double[] mine = new double[params.length];
+            for (int j = 0; j < params.length; j++) mine[j] = perTensor[j][m];
+            out[m] = groups(mine);
+        }
         return out;
     }
 

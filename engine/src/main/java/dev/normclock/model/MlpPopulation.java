@@ -20,7 +20,7 @@ import dev.normclock.rng.RandomStream;
  * The tests check it against the plain per-example algorithm in double precision.
  */
 public final class MlpPopulation implements ModularPopulation {
-    /** Pairs evaluated per block; bounds evaluation memory independently of p. */
+    /** Pairs evaluated per block on a CPU; bounds evaluation memory independently of p (a GPU takes them all, see {@link Backend#evaluationRows}). */
     public static final int EVAL_BLOCK = 256;
 
     public final MlpShape shape;
@@ -60,7 +60,7 @@ public final class MlpPopulation implements ModularPopulation {
         m2 = like(params, models);
         w1Top = w1.rowRange(0, d);
         w1Bot = w1.rowRange(d, 2 * d);
-        workspaces = new Workspaces<>(models, Workspace::new);
+        workspaces = new Workspaces<>(models, params.length, Workspace::new);
         sumSquares = new double[models][params.length];
         clamp = new NormClamp(params, new int[]{0, 1, 3}, new int[][]{{0}, {1}, {2}, {3}, {4}}, "mlp");
         gradScale = new double[models];
@@ -109,7 +109,7 @@ public final class MlpPopulation implements ModularPopulation {
         final Tensor[] grads;
         final Tensor pa, pb, dPa, dPb, slope, act, logits, w2T, w1TopT, w1BotT, evAct, evLogits;
 
-        Workspace(int ws) {
+        Workspace(int ws, Backend be) {
             int p = shape.p(), d = shape.d(), h = shape.hidden();
             grads = like(params, ws);
             pa = scratch(ws, p, h);
@@ -122,7 +122,8 @@ public final class MlpPopulation implements ModularPopulation {
             w2T = scratch(ws, p, h);
             w1TopT = scratch(ws, h, d);
             w1BotT = scratch(ws, h, d);
-            int block = Math.min(EVAL_BLOCK, p * p);
+            int tests = p * p - trainSize;
+            int block = be.evaluationRows(EVAL_BLOCK, Math.max(tests, 1), 4L * ws * (Tensor.padded(h) + Tensor.padded(p)));
             evAct = scratch(ws, block, h);
             evLogits = scratch(ws, block, p);
         }
@@ -134,8 +135,8 @@ public final class MlpPopulation implements ModularPopulation {
     }
 
     @Override
-    public void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out) {
-        evaluateTest(be, active, testPairs, hyper, out);
+    public void evaluateTest(Backend be, int[] active, Hyper hyper) {
+        evaluateTest(be, active, testPairs, hyper);
     }
 
     private Tensor alloc(int count, int rows, int cols) {
@@ -294,13 +295,13 @@ public final class MlpPopulation implements ModularPopulation {
     }
 
     /**
-     * The test half of an evaluation of the listed models' current weights: loss and accuracy on
-     * each model's test pairs (in blocks) and the norms. The training loss and accuracy are left
-     * NaN and the logit scale covers the test pairs only: the caller measures the training pairs on the
-     * same weights (by {@link #trainStep}'s forward pass or {@link #measureTrain}) and completes the
-     * metrics with {@link #completed}.
+     * The test half of an evaluation of the listed models' current weights, queued: loss and
+     * accuracy on each model's test pairs (in blocks) and the norms, read by {@link #readTraining}
+     * with the training half and formed by {@link #testMetrics}. The caller measures the training
+     * pairs on the same weights (by {@link #trainStep}'s forward pass or {@link #measureTrain}) and
+     * completes the metrics with {@link #completed}.
      */
-    public void evaluateTest(Backend be, int[] active, int[][] testPairs, Hyper hyper, Metrics[] out) {
+    public void evaluateTest(Backend be, int[] active, int[][] testPairs, Hyper hyper) {
         int d = shape.d();
         Workspace ws = workspaces.of(be);
         LossTotals totals = workspaces.test();
@@ -318,29 +319,37 @@ public final class MlpPopulation implements ModularPopulation {
             int tests = testPairs[group[0]].length;
             for (int start = 0; start < tests; start += block) {
                 int len = Math.min(block, tests - start);
-                for (int m : group) blockPairs[m] = java.util.Arrays.copyOfRange(testPairs[m], start, start + len);
+                for (int m : group) blockPairs[m] = start == 0 && len == tests ? testPairs[m] : java.util.Arrays.copyOfRange(testPairs[m], start, start + len);
                 hiddenToLoss(be, pa, pb, blockPairs, evAct.rowRange(0, len), null, evLogits.rowRange(0, len), totals, hyper, noGrad, 0, group);
             }
         }
-        totals.read(active);
-        double[] ssE = new double[models], ssW1 = new double[models], ssW2 = new double[models];
-        be.sumSquares(emb, ssE, active);
-        be.sumSquares(w1, ssW1, active);
-        be.sumSquares(w2, ssW2, active);
-        for (int m : active) {
-            out[m] = new Metrics(Double.NaN, Double.NaN, totals.meanLoss(m), totals.accuracy(m),
-                    Math.sqrt(ssE[m] + ssW1[m] + ssW2[m]), Math.sqrt(ssE[m]), Math.sqrt(ssW1[m]), Math.sqrt(ssW2[m]),
-                    totals.meanScale(m), Double.NaN);
-        }
+        be.sumSquares(params, workspaces.readout(), active);
+    }
+
+    /** {@link #evaluateTest(Backend, int[], int[][], Hyper)}, read at once into {@code out}. */
+    public void evaluateTest(Backend be, int[] active, int[][] testPairs, Hyper hyper, Metrics[] out) {
+        evaluateTest(be, active, testPairs, hyper);
+        readTraining(active, new double[models], new double[models]);
+        for (int m : active) out[m] = testMetrics(m);
+    }
+
+    /** The norms: ‖W‖ over E, W1 and W2, and each of them. */
+    @Override
+    public Metrics testMetrics(int m) {
+        LossTotals totals = workspaces.test();
+        double[] ss = workspaces.readout().squares[m];
+        double ssE = ss[0], ssW1 = ss[1], ssW2 = ss[3];
+        return new Metrics(Double.NaN, Double.NaN, totals.meanLoss(m), totals.accuracy(m), Math.sqrt(ssE + ssW1 + ssW2), Math.sqrt(ssE),
+                Math.sqrt(ssW1), Math.sqrt(ssW2), totals.meanScale(m), Double.NaN);
     }
 
     /** A whole evaluation without a training step: {@link #evaluateTest} and {@link #measureTrain}. */
     public void evaluate(Backend be, int[] active, int[][] trainPairs, int[][] testPairs, Hyper hyper, Metrics[] out) {
         double[] loss = new double[models], acc = new double[models];
-        evaluateTest(be, active, testPairs, hyper, out);
+        evaluateTest(be, active, testPairs, hyper);
         measureTrain(be, active, trainPairs, hyper);
         readTraining(active, loss, acc);
-        for (int m : active) out[m] = completed(out[m], m, loss[m], acc[m]);
+        for (int m : active) out[m] = completed(testMetrics(m), m, loss[m], acc[m]);
     }
 
     /** What one evaluation measured for one model. */

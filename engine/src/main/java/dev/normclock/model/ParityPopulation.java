@@ -97,7 +97,7 @@ public final class ParityPopulation implements Population {
         testX = alloc(models, testSize, n);
         trainLabels = new int[models][];
         testLabels = new int[models][];
-        workspaces = new Workspaces<>(models, Workspace::new);
+        workspaces = new Workspaces<>(models, params.length, Workspace::new);
         sumSquares = new double[models][params.length];
         clamp = new NormClamp(params, new int[]{W1, W2}, new int[][]{{W1}, null, {W2}}, "parity");
         gradScale = new double[models];
@@ -182,14 +182,14 @@ public final class ParityPopulation implements Population {
         final Tensor[] grads;
         final Tensor act, slope, logits, w2T, evAct, evLogits;
 
-        Workspace(int ws) {
+        Workspace(int ws, Backend be) {
             int h = hidden, c = SparseParity.CLASSES;
             grads = like(params, ws);
             act = scratch(ws, trainSize, h);
             slope = scratch(ws, trainSize, h);
             logits = scratch(ws, trainSize, c);
             w2T = scratch(ws, c, h);
-            int block = Math.min(EVAL_BLOCK, testSize);
+            int block = be.evaluationRows(EVAL_BLOCK, testSize, 4L * ws * (Tensor.padded(h) + Tensor.padded(c)));
             evAct = scratch(ws, block, h);
             evLogits = scratch(ws, block, c);
         }
@@ -289,7 +289,7 @@ public final class ParityPopulation implements Population {
      * is added by {@link #completed}.
      */
     @Override
-    public void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out) {
+    public void evaluateTest(Backend be, int[] active, Hyper hyper) {
         checkAssigned(active);
         Workspace k = workspaces.of(be);
         LossTotals totals = workspaces.test();
@@ -311,13 +311,16 @@ public final class ParityPopulation implements Population {
                 loss(be, blockLogits, blockLabels, hyper, noGrad, totals, 0, group);
             }
         }
-        totals.read(active);
-        double[] ssW1 = new double[models], ssW2 = new double[models];
-        be.sumSquares(w1, ssW1, active);
-        be.sumSquares(w2, ssW2, active);
-        for (int m : active)
-            out[m] = new Metrics(Double.NaN, Double.NaN, totals.meanLoss(m), totals.accuracy(m),
-                    Math.sqrt(ssW1[m] + ssW2[m]), Double.NaN, Math.sqrt(ssW1[m]), Math.sqrt(ssW2[m]), totals.meanScale(m), Double.NaN);
+        be.sumSquares(params, workspaces.readout(), active);
+    }
+
+    /** The norms: ‖W‖ over W1 and W2, and each of them (no embedding: normE NaN). */
+    @Override
+    public Metrics testMetrics(int m) {
+        LossTotals totals = workspaces.test();
+        double ssW1 = workspaces.readout().squares[m][W1], ssW2 = workspaces.readout().squares[m][W2];
+        return new Metrics(Double.NaN, Double.NaN, totals.meanLoss(m), totals.accuracy(m), Math.sqrt(ssW1 + ssW2), Double.NaN, Math.sqrt(ssW1),
+                Math.sqrt(ssW2), totals.meanScale(m), Double.NaN);
     }
 
     /**
@@ -335,9 +338,10 @@ public final class ParityPopulation implements Population {
     /** A whole evaluation without a training step: {@link #evaluateTest} and {@link #measureTrain}. */
     public void evaluate(Backend be, int[] active, Hyper hyper, Metrics[] out) {
         double[] loss = new double[models], acc = new double[models];
-        evaluateTest(be, active, hyper, out);
-        measureTrain(be, active, hyper, loss, acc);
-        for (int m : active) out[m] = completed(out[m], m, loss[m], acc[m]);
+        evaluateTest(be, active, hyper);
+        measureTrain(be, active, hyper);
+        readTraining(active, loss, acc);
+        for (int m : active) out[m] = completed(testMetrics(m), m, loss[m], acc[m]);
     }
 
     @Override

@@ -59,10 +59,21 @@ public interface Population extends AutoCloseable {
     }
 
     /**
-     * The test half of an evaluation of the current weights, and the norms; the training half is
-     * added by {@link #completed} from the measurement of the same weights.
+     * The test half of an evaluation of the current weights — the test losses and the norms —,
+     * queued where the backend computes; read with the training half by {@link #readTraining}
+     * (one copy from a device), then formed by {@link #testMetrics}.
      */
-    void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out);
+    void evaluateTest(Backend be, int[] active, Hyper hyper);
+
+    /** Model m's test half of the last {@link #evaluateTest}, after a {@link #readTraining}; the training half is NaN until {@link #completed}. */
+    Metrics testMetrics(int m);
+
+    /** {@link #evaluateTest(Backend, int[], Hyper)}, read at once into {@code out}. */
+    default void evaluateTest(Backend be, int[] active, Hyper hyper, Metrics[] out) {
+        evaluateTest(be, active, hyper);
+        readTraining(active, new double[models()], new double[models()]);
+        for (int m : active) out[m] = testMetrics(m);
+    }
 
     /** Model m's full evaluation: the test half with the training half measured on the same weights. */
     Metrics completed(Metrics test, int m, double trainLoss, double trainAcc);

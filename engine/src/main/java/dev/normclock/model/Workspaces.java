@@ -1,9 +1,8 @@
 package dev.normclock.model;
 
-import java.util.function.IntFunction;
-
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.LossTotals;
+import dev.normclock.backend.Readout;
 
 /**
  * A population's workspace and loss totals, sized for the backend that steps it: made at the first
@@ -12,16 +11,23 @@ import dev.normclock.backend.LossTotals;
  * in [first, first + size), so a group reaches the workspace through {@code Tensor.window(first)}.
  */
 final class Workspaces<W> {
-    private final int models;
-    private final IntFunction<W> factory;
+    private final int models, tensors;
+    private final Factory<W> factory;
     private Backend backend;
     private W current;
     private int size;
-    /** The training rows' totals (a step's forward pass, or a measurement) and the test rows' (an evaluation). */
-    private LossTotals train, test;
+    /** The training rows' totals (a step's forward pass, or a measurement), the test rows' (an evaluation) and the norms. */
+    private Readout readout;
 
-    Workspaces(int models, IntFunction<W> factory) {
+    /** @param tensors the population's parameter tensors, whose norms an evaluation reads */
+    /** Makes the workspace of {@code models} models for a backend (which may size parts of it, see {@link Backend#evaluationRows}). */
+    interface Factory<W> {
+        W make(int models, Backend be);
+    }
+
+    Workspaces(int models, int tensors, Factory<W> factory) {
         this.models = models;
+        this.tensors = tensors;
         this.factory = factory;
     }
 
@@ -30,15 +36,11 @@ final class Workspaces<W> {
         if (be != backend) {
             int ws = be.workspaceModels(models);
             if (current == null || ws != size) {
-                current = factory.apply(ws);
+                current = factory.make(ws, be);
                 size = ws;
             }
-            if (train != null) {
-                train.close();
-                test.close();
-            }
-            train = be.lossTotals(models);
-            test = be.lossTotals(models);
+            if (readout != null) readout.close();
+            readout = be.readout(models, tensors);
             backend = be;
         }
         return current;
@@ -56,32 +58,36 @@ final class Workspaces<W> {
     }
 
     LossTotals train() {
-        return train;
+        return readout.train;
     }
 
     LossTotals test() {
-        return test;
+        return readout.test;
     }
 
-    /** The training loss and accuracy last measured for the listed models, read from where they were summed. */
+    Readout readout() {
+        return readout;
+    }
+
+    /**
+     * Reads everything measured for the listed models — in one copy from a device — and returns the
+     * training loss and accuracy last measured.
+     */
     void readTraining(int[] active, double[] lossOut, double[] accOut) {
-        if (train == null) throw new IllegalStateException("no training step or measurement to read");
-        train.read(active);
+        if (readout == null) throw new IllegalStateException("nothing measured to read");
+        readout.read(active);
         for (int m : active) {
-            lossOut[m] = train.meanLoss(m);
-            accOut[m] = train.accuracy(m);
+            lossOut[m] = readout.train.meanLoss(m);
+            accOut[m] = readout.train.accuracy(m);
         }
     }
 
     /** The first step whose training loss was not finite, as of the last read; 0 if none. */
     int nonFiniteStep(int m) {
-        return train == null ? 0 : train.nonFiniteStep[m];
+        return readout == null ? 0 : readout.train.nonFiniteStep[m];
     }
 
     void close() {
-        if (train != null) {
-            train.close();
-            test.close();
-        }
+        if (readout != null) readout.close();
     }
 }

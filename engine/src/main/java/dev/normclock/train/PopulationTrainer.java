@@ -132,12 +132,13 @@ public final class PopulationTrainer {
             // A step's forward pass measures the training set on the weights it starts from, so an
             // evaluation computes the test pairs (before the step changes the weights) and reads the
             // training metrics from the step.
-            if (evaluated.length > 0) pop.evaluateTest(backend, evaluated, hyper, metrics);
+            if (evaluated.length > 0) pop.evaluateTest(backend, evaluated, hyper); // queued: read with the training half
             if (training.length > 0) pop.trainStep(backend, training, hyper, step + 1);
             int[] measureOnly = stop ? evaluated : atBudget;
             if (measureOnly.length > 0) pop.measureTrain(backend, measureOnly, hyper);
             // Where reading results costs a round trip to a device, the training losses are read
-            // at evaluations only, and a loss that went non-finite in between is learnt of there.
+            // at evaluations only — with the test half, in one copy —, and a loss that went
+            // non-finite in between is learnt of there.
             boolean read = evaluated.length > 0 || !backend.deferredResults();
             if (read) pop.readTraining(active, loss, acc);
             if (read && backend.deferredResults()) {
@@ -148,7 +149,7 @@ public final class PopulationTrainer {
                 evaluated = select(evaluated, m -> outcome[m] == null);
             }
             if (evaluated.length > 0) {
-                for (int m : evaluated) metrics[m] = pop.completed(metrics[m], m, loss[m], acc[m]);
+                for (int m : evaluated) metrics[m] = pop.completed(pop.testMetrics(m), m, loss[m], acc[m]);
                 listener.evaluated(step, evaluated, metrics);
                 for (int m : evaluated) {
                     Metrics x = metrics[m];

@@ -27,7 +27,8 @@ import dev.normclock.task.SparseParity;
  * model at 16 and at 256 models (clamps held, cross-entropy and squared error mixed): nothing read
  * back, no host synchronisation, at most 256 bytes sent, no allocation, and as many launches at 256
  * models as at 16 — every kernel runs over the whole population. The MLP's step stays within 12
- * kernel launches besides its GEMMs. What an evaluation costs is printed beside it.
+ * kernel launches besides its GEMMs. An evaluation step (the test half, the step, both read) reads
+ * its metrics in one copy.
  */
 class StepBudgetTest {
     private static final int WARM_UP = 2, COUNTED = 2;
@@ -69,16 +70,16 @@ class StepBudgetTest {
             return pop;
         });
         StringBuilder table = new StringBuilder("per steady step (simulator's counters): kernel launches, cuBLAS calls, H→D bytes, D→H bytes, syncs"
-                + " | per evaluation: D→H copies, syncs\n");
+                + " | per evaluation step: D→H copies, syncs, kernel launches\n");
         for (var kind : kinds.entrySet()) {
             Counts small = counts(kind.getValue(), 16), large = counts(kind.getValue(), 256);
             for (var c : new Object[][]{{16, small}, {256, large}}) {
                 Counts k = (Counts) c[1];
                 SimulatorCounters s = k.step();
-                table.append(String.format("%-20s %4d models: %5.1f %5.1f %6.1f %5.1f %4.1f | %4d %4d%n", kind.getKey(), (Integer) c[0],
+                table.append(String.format("%-20s %4d models: %5.1f %5.1f %6.1f %5.1f %4.1f | %4d %4d %4d%n", kind.getKey(), (Integer) c[0],
                         s.kernelLaunches() / (double) COUNTED, s.cublasCalls() / (double) COUNTED, s.hostToDeviceBytes() / (double) COUNTED,
                         s.deviceToHostBytes() / (double) COUNTED, s.hostSynchronizations() / (double) COUNTED,
-                        k.evaluation().deviceToHostCopies(), k.evaluation().hostSynchronizations()));
+                        k.evaluation().deviceToHostCopies(), k.evaluation().hostSynchronizations(), k.evaluation().kernelLaunches()));
                 String at = kind.getKey() + " at " + c[0] + " models: ";
                 assertEquals(0, s.deviceToHostBytes(), at + "bytes read back by steady steps");
                 assertEquals(0, s.hostSynchronizations(), at + "host synchronisations in steady steps");
@@ -86,6 +87,10 @@ class StepBudgetTest {
                 assertEquals(0, s.allocations(), at + "allocations in steady steps");
             }
             assertEquals(small.step().kernelLaunches(), large.step().kernelLaunches(), kind.getKey() + ": launches at 256 models as at 16");
+            for (Counts k : new Counts[]{small, large}) {
+                assertEquals(1, k.evaluation().deviceToHostCopies(), kind.getKey() + ": an evaluation step reads its metrics in one copy");
+                assertEquals(0, k.evaluation().allocations(), kind.getKey() + ": an evaluation step allocates nothing");
+            }
             assertEquals(small.step().cublasCalls(), large.step().cublasCalls(), kind.getKey() + ": GEMMs at 256 models as at 16");
             if (kind.getKey().equals("mlp"))
                 assertTrue(small.step().kernelLaunches() <= 12L * COUNTED, "the MLP's kernel launches per step besides its GEMMs: "
@@ -107,13 +112,21 @@ class StepBudgetTest {
             SimulatorCounters before = sim.counters();
             for (int i = 0; i < COUNTED; i++) pop.trainStep(sim, all, hyper, ++step);
             SimulatorCounters afterSteps = sim.counters();
-            dev.normclock.model.MlpPopulation.Metrics[] metrics = new dev.normclock.model.MlpPopulation.Metrics[models];
-            pop.evaluateTest(sim, all, hyper, metrics);
-            pop.readTraining(all, loss, acc);
+            // an evaluation step as the trainer runs it: the test half queued, the step, one read of both halves
+            evaluationStep(sim, pop, all, hyper, ++step, loss, acc); // the first sizes its scratch
+            SimulatorCounters beforeEvaluation = sim.counters();
+            evaluationStep(sim, pop, all, hyper, ++step, loss, acc);
             SimulatorCounters afterEvaluation = sim.counters();
-            for (int m : all) assertTrue(Double.isFinite(loss[m]) && Double.isFinite(metrics[m].testLoss()), "slot " + m + " trained to finite losses");
-            return new Counts(afterSteps.since(before), afterEvaluation.since(afterSteps));
+            for (int m : all)
+                assertTrue(Double.isFinite(loss[m]) && Double.isFinite(pop.testMetrics(m).testLoss()), "slot " + m + " trained to finite losses");
+            return new Counts(afterSteps.since(before), afterEvaluation.since(beforeEvaluation));
         }
+    }
+
+    private static void evaluationStep(CudaBackend sim, Population pop, int[] all, Hyper hyper, int step, double[] loss, double[] acc) {
+        pop.evaluateTest(sim, all, hyper);
+        pop.trainStep(sim, all, hyper, step);
+        pop.readTraining(all, loss, acc);
     }
 
     /** Every model's norm held from step 1; a quarter on the squared error; some holding one clamp group (tensor 0's). */

@@ -6,6 +6,7 @@ import dev.normclock.backend.Backend;
 import dev.normclock.backend.ClampPlan;
 import dev.normclock.backend.Hyper;
 import dev.normclock.backend.LossTotals;
+import dev.normclock.backend.Readout;
 import dev.normclock.backend.Tensor;
 
 /**
@@ -31,6 +32,8 @@ final class TotalsCases {
                 new Case("loss", "loss into totals, cross-entropy and squared error mixed, two calls, a non-finite row", TOTALS_RULE,
                         TotalsCases::loss),
                 new Case("hiddenToCrossEntropy", "hiddenToCrossEntropy into totals", TOTALS_RULE, TotalsCases::hiddenToCrossEntropy),
+                new Case("sumSquares", "sumSquares of several tensors into a readout", "|err| ≤ 1e-6·Σx²; the idle slot's untouched",
+                        TotalsCases::squaresIntoReadout),
                 new Case("adamW", "adamW then a clamp plan (whole, group, allocation, not now)",
                         "as the row form then the plan on the host, bit for bit; against the reference 32u·|w| + 1e-5·lr·factor",
                         TotalsCases::adamWPlan));
@@ -63,13 +66,15 @@ final class TotalsCases {
         Trial.Rows loss = t.rows(n), norm = t.rows(n), loss2 = t.rows(second), norm2 = t.rows(second);
         Trial.Flags correct = t.flags(n), correct2 = t.flags(second);
         LossTotals[] totals = new LossTotals[2];
+        Readout[] readouts = new Readout[2];
         t.run((be, r) -> {
             int side = r ? 0 : 1;
-            LossTotals tot = totals[side] = be.lossTotals(Trial.MODELS);
+            readouts[side] = be.readout(Trial.MODELS, 0);
+            LossTotals tot = totals[side] = readouts[side].train;
             tot.clear(Trial.LISTED);
             be.loss(logits.of(r), bias.of(r), labels, SQUARED, TAU, scale, tot, 5, Trial.LISTED);
             be.loss(later.of(r), bias.of(r), laterLabels, SQUARED, TAU, none, tot, 9, Trial.LISTED); // adds; a later step does not replace 5
-            tot.read(Trial.LISTED);
+            readouts[side].read(Trial.LISTED);
             rowForm(be, rowsForm.of(r), bias.of(r), labels, scale, loss.of(r), correct.of(r), norm.of(r));
             rowForm(be, laterRows.of(r), bias.of(r), laterLabels, none, loss2.of(r), correct2.of(r), norm2.of(r));
         }, logits, rowsForm, later, laterRows);
@@ -114,13 +119,13 @@ final class TotalsCases {
                 if (m == 0 && zero == 0) t.violation("the case meant slot 0 to have collapsed rows and has none");
                 if (tot.rows[m] != n + second) t.violation(at + ": " + tot.rows[m] + " rows, not " + (n + second));
             }
-            tot.read(new int[]{Trial.IDLE});
+            readouts[side].read(new int[]{Trial.IDLE});
             if (tot.rows[Trial.IDLE] != 0 || tot.nonFiniteStep[Trial.IDLE] != 0) t.violation(who + ": the idle slot's totals were written");
             tot.clear(Trial.LISTED);
-            tot.read(Trial.LISTED);
+            readouts[side].read(Trial.LISTED);
             if (tot.rows[0] != 0 || tot.loss[0] != 0) t.violation(who + ": cleared totals read " + tot.rows[0] + " rows");
             if (tot.nonFiniteStep[4] != 5) t.violation(who + ": clearing forgot the non-finite step");
-            tot.close();
+            readouts[side].close();
         }
         // the candidate's gradients, bit for bit its row form's (the reference's against its own likewise)
         for (int m : Trial.LISTED)
@@ -150,12 +155,13 @@ final class TotalsCases {
         Twin act2 = t.output(n, h), slope2 = t.output(n, h), logits2 = t.output(n, p);
         Trial.Rows loss = t.rows(n), norm = t.rows(n);
         Trial.Flags correct = t.flags(n);
-        LossTotals[] totals = new LossTotals[2];
+        Readout[] readouts = new Readout[2];
         t.run((be, r) -> {
-            LossTotals tot = totals[r ? 0 : 1] = be.lossTotals(Trial.MODELS);
+            Readout readout = readouts[r ? 0 : 1] = be.readout(Trial.MODELS, 0);
+            LossTotals tot = readout.test;
             be.hiddenToCrossEntropy(pa.of(r), pb.of(r), b1.of(r), pairs, p, act.of(r), slope.of(r), w2.of(r), h, logits.of(r), b2.of(r), TAU,
                     scale, tot, 3, Trial.LISTED);
-            tot.read(Trial.LISTED);
+            readout.read(Trial.LISTED);
             be.hiddenToCrossEntropy(pa.of(r), pb.of(r), b1.of(r), pairs, p, act2.of(r), slope2.of(r), w2.of(r), h, logits2.of(r), b2.of(r), TAU,
                     scale, loss.of(r), correct.of(r), norm.of(r), Trial.LISTED);
         }, act, slope, logits, act2, slope2, logits2);
@@ -167,7 +173,7 @@ final class TotalsCases {
                             t.violation("hiddenToCrossEntropy into totals: an output differs from the row form's at slot " + m + " row " + i + " column " + c);
         for (int side = 0; side < 2; side++) {
             boolean r = side == 0;
-            LossTotals tot = totals[side];
+            LossTotals tot = readouts[side].test;
             for (int m : Trial.LISTED) {
                 double sum = 0, mag = 0, s = 0;
                 long right = 0;
@@ -183,7 +189,25 @@ final class TotalsCases {
                 if (tot.correct[m] != right) t.violation(at + ": " + tot.correct[m] + " rows right, the rows say " + right);
                 if (tot.nonFiniteStep[m] != 0) t.violation(at + ": a finite loss recorded step " + tot.nonFiniteStep[m]);
             }
-            tot.close();
+            readouts[side].close();
+        }
+    }
+
+    private static void squaresIntoReadout(Trial t) {
+        Twin[] ts = {t.gaussian(41, 37, 1), t.gaussian(1, 5, 3), t.gaussian(256, 130, 0.1)};
+        double[][][] out = new double[2][][];
+        t.run((be, r) -> {
+            Tensor[] tensors = new Tensor[ts.length];
+            for (int j = 0; j < ts.length; j++) tensors[j] = ts[j].of(r);
+            try (Readout readout = be.readout(Trial.MODELS, ts.length)) {
+                be.sumSquares(tensors, readout, Trial.LISTED);
+                readout.read(new int[]{0, 1, 2, 3, 4});
+                out[r ? 0 : 1] = readout.squares;
+            }
+        });
+        for (int j = 0; j < ts.length; j++) {
+            for (int m : Trial.LISTED) t.compare("sumSquares into a readout, tensor " + j + " slot " + m, out[0][m][j], out[1][m][j], 1e-6 * out[0][m][j]);
+            if (out[1][Trial.IDLE][j] != 0) t.violation("sumSquares into a readout wrote the idle slot's Σx²");
         }
     }
 

@@ -5,6 +5,7 @@ import java.util.Map;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.ClampPlan;
 import dev.normclock.backend.LossTotals;
+import dev.normclock.backend.Readout;
 import dev.normclock.bindings.NativeLibrary;
 import dev.normclock.bindings.cuda.CudaDriver;
 import dev.normclock.bindings.cuda.Cublas;
@@ -71,7 +72,7 @@ public final class CudaBackend implements Backend {
     private final DeviceConstants constants;
     private final String name;
     private long scratch, scratchBytes, rowScratch, rowScratchBytes, partialScratch, partialScratchBytes;
-    private final java.util.List<DeviceLossTotals> totals = new java.util.ArrayList<>();
+    private final java.util.List<DeviceReadout> readouts = new java.util.ArrayList<>();
     private Thread thread = Thread.currentThread(); // the GPU's context is current on the opening thread
     private final boolean tf32;
 
@@ -157,12 +158,19 @@ public final class CudaBackend implements Backend {
         return models;
     }
 
+    /** Every test row in one pass, as far as 1 GiB of workspace allows. */
     @Override
-    public LossTotals lossTotals(int models) {
+    public int evaluationRows(int block, int rows, long bytesPerRow) {
+        long fits = (1L << 30) / Math.max(1, bytesPerRow);
+        return (int) Math.max(Math.min(block, rows), Math.min(rows, fits));
+    }
+
+    @Override
+    public Readout readout(int models, int tensors) {
         enter();
-        DeviceLossTotals t = new DeviceLossTotals(memory, models);
-        totals.add(t);
-        return t;
+        DeviceReadout r = new DeviceReadout(memory, models, tensors);
+        readouts.add(r);
+        return r;
     }
 
     /** Whether this runs on the CUDA simulator rather than a GPU. */
@@ -455,6 +463,7 @@ public final class CudaBackend implements Backend {
         enter();
         float32(logits, bias);
         DeviceLossTotals t = (DeviceLossTotals) into;
+        DeviceReadout readout = readoutOf(t);
         int n = labels[models[0]].length, count = models.length;
         long dm = constants.ints(models), dy = constants.ints(packed(labels, models, n));
         long dt = constants.floats(perModel(temperature, models)), dg = constants.floats(perModel(gradScale, models));
@@ -464,8 +473,8 @@ public final class CudaBackend implements Backend {
         Launch l = kernel("nc_loss").p(dm).p(constants.ints(squared));
         view(view(l, out(logits), logits), in(bias), bias).p(dy).p(dt).p(dg).i(n).i(logits.cols).p(lossRows).p(correctRows).p(scaleRows)
                 .go(blocks(n, ROWS_PER_BLOCK), count, THREADS);
-        kernel("nc_loss_tally").p(dm).p(lossRows).p(correctRows).p(scaleRows).i(n).p(constants.ints(t.fresh(models))).i(step).p(t.device())
-                .go(1, count, THREADS);
+        kernel("nc_loss_tally").p(dm).p(lossRows).p(correctRows).p(scaleRows).i(n).p(constants.ints(t.fresh(models))).i(step)
+                .p(readout.device() + t.offset).i(readout.record).go(1, count, THREADS);
     }
 
     @Override
@@ -475,6 +484,24 @@ public final class CudaBackend implements Backend {
         hiddenForward(pa, pb, bias, pairs, p, act, slope, models);
         matmul(act, false, w2, logits, k, false, models);
         loss(logits, outBias, Backend.sumLabels(pairs, p, models), new boolean[models[models.length - 1] + 1], temperature, gradScale, into, step, models);
+    }
+
+    private DeviceReadout readoutOf(DeviceLossTotals t) {
+        for (DeviceReadout r : readouts) if (r.train == t || r.test == t) return r;
+        throw new IllegalArgumentException("loss totals of another backend's readout");
+    }
+
+    /** nc_sum_squares_all over every tensor in one launch, then nc_squares_collect adds each tensor's partials in block order into the readout. */
+    @Override
+    public void sumSquares(Tensor[] tensors, Readout into, int[] models) {
+        enter();
+        DeviceReadout readout = (DeviceReadout) into;
+        int count = models.length;
+        ParamTable table = paramTable(tensors, null, null, null, null, false);
+        long partial = partialScratch(8L * count * table.blocks()), dm = constants.ints(models);
+        kernel("nc_sum_squares_all").p(dm).p(table.device()).i(table.tensors()).p(partial).go(table.blocks(), count, THREADS);
+        kernel("nc_squares_collect").p(dm).p(table.device()).i(table.tensors()).p(partial).p(readout.device() + readout.squaresOffset())
+                .i(readout.record).go(1, count, 32);
     }
 
     /** Device scratch for loss rows, apart from {@link #scratch}: a captured step keeps its address. */
@@ -513,6 +540,11 @@ public final class CudaBackend implements Backend {
     }
 
     private ParamTable paramTable(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed) {
+        return paramTable(params, grads, m1, m2, decayed, true);
+    }
+
+    /** {@code writes}: the kernel writes the parameters (AdamW, the clamp), else it only reads them. */
+    private ParamTable paramTable(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, boolean writes) {
         int tensors = params.length;
         int[] table = new int[28 * tensors], first = new int[tensors], nBlocks = new int[tensors];
         int total = 0;
@@ -521,7 +553,7 @@ public final class CudaBackend implements Backend {
             for (int v = 0; v < 4; v++) {
                 Tensor x = four[v];
                 if (x != null) float32(x);
-                long[] view = x == null ? new long[3] : new long[]{v == 1 ? in(x) : out(x), x.modelStride, x.ld};
+                long[] view = x == null ? new long[3] : new long[]{v == 1 || !writes ? in(x) : out(x), x.modelStride, x.ld};
                 for (int k = 0; k < 3; k++) {
                     table[28 * t + 6 * v + 2 * k] = (int) view[k];
                     table[28 * t + 6 * v + 2 * k + 1] = (int) (view[k] >>> 32);
@@ -798,7 +830,7 @@ public final class CudaBackend implements Backend {
             if (scratch != 0) memory.free(scratch);
             if (rowScratch != 0) memory.free(rowScratch);
             if (partialScratch != 0) memory.free(partialScratch);
-            for (DeviceLossTotals t : totals) t.close();
+            for (DeviceReadout r : readouts) r.close();
             mirrors.close();
             constants.close();
             staging.close();
