@@ -36,3 +36,11 @@ __device__ __forceinline__ void warpSum2F(float& a, float& b) {
         b += __uint_as_float(static_cast<unsigned int>(other >> 32));
     }
 }
+
+// What changes from one training step to the next, kept on the device so that a captured step
+// (a CUDA Graph) replays with it: the host writes these 16 bytes before each step.
+struct StepState {
+    int step;      // 1-based, as Backend.adamW's step
+    float bc1, bc2; // AdamW's bias corrections 1 − β1^t, 1 − β2^t, rounded to float as the CPU rounds them
+    int unused;
+};

@@ -138,8 +138,8 @@ struct LossTotal {
 // … in double, then the warps' sums in warp order, so the totals do not depend on scheduling.
 // Grid: (1, models), 256 threads.
 extern "C" __global__ void __launch_bounds__(256) nc_loss_tally(const int* models, const float* rowLoss, const int* rowCorrect,
-                                                                 const float* rowScale, int n, const int* fresh, int step,
-                                                                 char* totals, int record) {
+                                                                 const float* rowScale, int n, const int* fresh, int watch,
+                                                                 const StepState* state, char* totals, int record) {
     MODEL_INDEX
     __shared__ double sums[8][2];
     __shared__ int counts[8][3];
@@ -188,5 +188,5 @@ extern "C" __global__ void __launch_bounds__(256) nc_loss_tally(const int* model
         anyBad |= counts[w][2];
     }
     t.rows += n;
-    if (step > 0 && anyBad && t.nonFiniteStep == 0) t.nonFiniteStep = step;
+    if (watch && anyBad && t.nonFiniteStep == 0) t.nonFiniteStep = state->step;
 }

@@ -66,9 +66,10 @@ __device__ __forceinline__ int paramOf(const Param* params, int tensors, int blo
 // blocks and writes its partial Σ W² at partial[j·gridDim.x + b] (see blockPartial).
 extern "C" __global__ void __launch_bounds__(256) nc_adamw_all(const int* models, const Param* params, int tensors,
                                         const float* lr, const float* weightDecay, const int* decayAfter,
-                                        float b1, float omb1, float b2, float omb2, float bc1, float bc2, float eps, double* partial) {
+                                        float b1, float omb1, float b2, float omb2, const StepState* state, float eps, double* partial) {
     MODEL_INDEX
     const Param& p = params[paramOf(params, tensors, blockIdx.x)];
+    float bc1 = state->bc1, bc2 = state->bc2;
     long long ld = p.w.ld, count = p.rows * ld, stride = static_cast<long long>(p.blocks) * blockDim.x;
     float rate = lr[j], wd = weightDecay[j];
     bool decay = p.decayed && wd != 0.0f, after = decayAfter[j] != 0;

@@ -177,7 +177,8 @@ class SimulatorCliTest {
         JsonNode c = o.get("counters_per_step");
         assertTrue(c.get("kernel_launches").asDouble() > 0, c.toString());
         assertTrue(c.get("cublas_calls").asDouble() > 0, c.toString());
-        assertTrue(c.get("host_synchronizations").asDouble() > 0, c.toString());
+        assertEquals(0, c.get("host_synchronizations").asDouble(), "a steady step waits for nothing: " + c);
+        assertEquals(0, c.get("device_to_host_bytes").asDouble(), "a steady step reads nothing back: " + c);
         for (String k : new String[]{"host_to_device_copies", "host_to_device_bytes", "device_to_host_copies", "device_to_host_bytes"})
             assertTrue(c.has(k), k);
         assertEquals(0, c.get("allocations").asDouble(), "a steady step allocates nothing: " + c);
@@ -330,7 +331,8 @@ class SimulatorCliTest {
                 "__device__ __forceinline__ double warpSum(double v) {\n    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);",
                 "__device__ __forceinline__ double warpSum(double v) {\n    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o >> 1);");
         assertTrue(failures(out).getFirst().startsWith("adamW "), out);
-        assertFailuresOnly(out, List.of("adamW ", "sumSquares", "layerNorm"));
+        // and the loss totals, whose double sums go through warpSum too
+        assertFailuresOnly(out, List.of("adamW ", "sumSquares", "layerNorm", "loss into totals", "hiddenToCrossEntropy into totals"));
         assertTrue(failures(out).stream().anyMatch(f -> f.startsWith("layerNorm ")), out);
     }
 }

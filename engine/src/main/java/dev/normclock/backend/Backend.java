@@ -178,6 +178,16 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Runs one training step's calls ({@code step}, which makes no host read in steady state): a
+     * backend that can (cuda) records the launches the calls make and, once it has seen the same
+     * launches with the same arguments twice in a row, captures them as a CUDA Graph that from then
+     * on replays the step in one launch. The CPU backends run it.
+     */
+    default void replayable(Runnable step) {
+        step.run();
+    }
+
+    /**
      * Rows of an evaluation pass (test rows per model at once) for a population whose pass over all
      * {@code rows} would take {@code bytesPerRow} of workspace per row for all its models: the CPU
      * keeps blocks of {@code block} rows that stay in cache; a GPU takes every row in one pass while

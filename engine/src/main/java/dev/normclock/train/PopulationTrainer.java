@@ -133,7 +133,7 @@ public final class PopulationTrainer {
             // evaluation computes the test pairs (before the step changes the weights) and reads the
             // training metrics from the step.
             if (evaluated.length > 0) pop.evaluateTest(backend, evaluated, hyper); // queued: read with the training half
-            if (training.length > 0) pop.trainStep(backend, training, hyper, step + 1);
+            if (training.length > 0) backend.replayable(() -> pop.trainStep(backend, training, hyper, step + 1)); // one graph launch where it can
             int[] measureOnly = stop ? evaluated : atBudget;
             if (measureOnly.length > 0) pop.measureTrain(backend, measureOnly, hyper);
             // Where reading results costs a round trip to a device, the training losses are read

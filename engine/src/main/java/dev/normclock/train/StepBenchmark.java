@@ -75,14 +75,18 @@ public final class StepBenchmark {
             be.hostChanged(); // initialised on the host
             double[] loss = new double[models], acc = new double[models];
             int step = 0;
-            for (int i = 0; i < warmupSteps; i++) pop.trainStep(be, all, pairs, hyper, ++step);
+            for (int i = 0; i < warmupSteps; i++) {
+                int t = ++step;
+                be.replayable(() -> pop.trainStep(be, all, pairs, hyper, t));
+            }
             pop.readTraining(all, loss, acc); // the warm-up done: a GPU has caught up
             SimulatorCounters before = counters(be);
             long start = System.nanoTime();
             int timed = 0;
             double seconds;
             do {
-                pop.trainStep(be, all, pairs, hyper, ++step); // as the trainer between evaluations: nothing read back
+                int t = ++step;
+                be.replayable(() -> pop.trainStep(be, all, pairs, hyper, t)); // as the trainer between evaluations: nothing read back
                 timed++;
                 seconds = (System.nanoTime() - start) / 1e9;
             } while (seconds < minSeconds || timed < minSteps);

@@ -60,12 +60,19 @@ public final class CudaBackend implements Backend {
      *
      * @param tf32 let cuBLAS's GEMMs use TF32 tensor cores (changes the numerics; only on request)
      * @param gemm where the GEMMs run
+     * @param graphs replay steady steps as CUDA Graphs where the driver has them (off: every launch issued, to compare)
      */
-    public record Options(boolean tf32, Gemm gemm) {
-        public static final Options DEFAULT = new Options(false, Gemm.AUTO);
+    public record Options(boolean tf32, Gemm gemm, boolean graphs) {
+        public static final Options DEFAULT = new Options(false, Gemm.AUTO, true);
+
+        /** With CUDA Graphs. */
+        public Options(boolean tf32, Gemm gemm) {
+            this(tf32, gemm, true);
+        }
     }
 
     private final Gpu gpu;
+    private final StepGraphs graphs;
     private final DeviceMemory memory;
     private final DeviceMirrors mirrors;
     private final Staging staging;
@@ -73,6 +80,7 @@ public final class CudaBackend implements Backend {
     private final String name;
     private long scratch, scratchBytes, rowScratch, rowScratchBytes, partialScratch, partialScratchBytes;
     private final java.util.List<DeviceReadout> readouts = new java.util.ArrayList<>();
+    private final StepState stepState;
     private Thread thread = Thread.currentThread(); // the GPU's context is current on the opening thread
     private final boolean tf32;
 
@@ -87,13 +95,19 @@ public final class CudaBackend implements Backend {
     }
 
     private CudaBackend(Gpu gpu, boolean tf32, String name) {
-        this.gpu = gpu;
+        this(gpu, tf32, name, true);
+    }
+
+    private CudaBackend(Gpu gpu, boolean tf32, String name, boolean useGraphs) {
+        this.graphs = new StepGraphs(gpu, useGraphs);
+        this.gpu = graphs;
         this.tf32 = tf32;
         this.name = name;
         this.memory = gpu.memory();
         this.mirrors = new DeviceMirrors(memory);
         this.staging = new Staging(memory);
         this.constants = new DeviceConstants(memory);
+        this.stepState = new StepState(memory);
     }
 
     /** The backend on GPU 0 in plain FP32; an IllegalStateException with one line saying what is missing when it cannot run. */
@@ -107,7 +121,7 @@ public final class CudaBackend implements Backend {
         if (!a.usable()) throw new IllegalStateException(a.problem());
         CudaDriver driver = CudaDriver.load(env);
         Cublas cublas = cublas(a, options, () -> Cublas.load(env, a.driver().driverVersion()));
-        return new CudaBackend(new CudaContext(driver, cublas, KernelImage.load(), 0, options.tf32()), options.tf32(), "cuda");
+        return new CudaBackend(new CudaContext(driver, cublas, KernelImage.load(), 0, options.tf32()), options.tf32(), "cuda", options.graphs());
     }
 
     /**
@@ -121,7 +135,7 @@ public final class CudaBackend implements Backend {
         NativeLibrary lib = CudaSimulator.library(env);
         Cublas cublas = cublas(a, options, () -> Cublas.load(lib));
         return new CudaBackend(new CudaContext(CudaDriver.load(lib), cublas, CudaSimulator.kernels(env), 0, options.tf32()), options.tf32(),
-                "cuda-sim");
+                "cuda-sim", options.graphs());
     }
 
     private static Cublas cublas(CudaAvailability a, Options options, java.util.function.Supplier<Cublas> load) {
@@ -171,6 +185,18 @@ public final class CudaBackend implements Backend {
         DeviceReadout r = new DeviceReadout(memory, models, tensors);
         readouts.add(r);
         return r;
+    }
+
+    /** A steady step as one CUDA Graph launch (see {@link StepGraphs}). */
+    @Override
+    public void replayable(Runnable step) {
+        enter();
+        graphs.step(step);
+    }
+
+    /** Steps replayed as one graph launch so far. */
+    public long graphReplays() {
+        return graphs.replays();
     }
 
     /** Whether this runs on the CUDA simulator rather than a GPU. */
@@ -473,8 +499,8 @@ public final class CudaBackend implements Backend {
         Launch l = kernel("nc_loss").p(dm).p(constants.ints(squared));
         view(view(l, out(logits), logits), in(bias), bias).p(dy).p(dt).p(dg).i(n).i(logits.cols).p(lossRows).p(correctRows).p(scaleRows)
                 .go(blocks(n, ROWS_PER_BLOCK), count, THREADS);
-        kernel("nc_loss_tally").p(dm).p(lossRows).p(correctRows).p(scaleRows).i(n).p(constants.ints(t.fresh(models))).i(step)
-                .p(readout.device() + t.offset).i(readout.record).go(1, count, THREADS);
+        kernel("nc_loss_tally").p(dm).p(lossRows).p(correctRows).p(scaleRows).i(n).p(constants.ints(t.fresh(models))).i(step > 0 ? 1 : 0)
+                .p(step > 0 ? stepState(step) : stepState.device()).p(readout.device() + t.offset).i(readout.record).go(1, count, THREADS);
     }
 
     @Override
@@ -574,7 +600,6 @@ public final class CudaBackend implements Backend {
     private ParamTable adamWAll(Tensor[] params, Tensor[] grads, Tensor[] m1, Tensor[] m2, boolean[] decayed, Hyper hyper, int step,
                                 int[] models, java.util.function.LongUnaryOperator partialAt) {
         int count = models.length;
-        float bc1 = (float) (1 - Math.pow(Hyper.BETA1, step)), bc2 = (float) (1 - Math.pow(Hyper.BETA2, step));
         float b1 = (float) Hyper.BETA1, b2 = (float) Hyper.BETA2, eps = (float) Hyper.EPS;
         float omb1 = (float) (1 - Hyper.BETA1), omb2 = (float) (1 - Hyper.BETA2); // as the CPU: not 1f − 0.999f
         long dm = constants.ints(models);
@@ -585,7 +610,7 @@ public final class CudaBackend implements Backend {
         ParamTable table = paramTable(params, grads, m1, m2, decayed);
         long partial = partialAt.applyAsLong(8L * count * table.blocks());
         kernel("nc_adamw_all").p(dm).p(table.device()).i(table.tensors()).p(lr).p(wd).p(af)
-                .f(b1).f(omb1).f(b2).f(omb2).f(bc1).f(bc2).f(eps).p(partial)
+                .f(b1).f(omb1).f(b2).f(omb2).p(stepState(step)).f(eps).p(partial)
                 .go(table.blocks(), count, THREADS);
         return table;
     }
@@ -642,6 +667,15 @@ public final class CudaBackend implements Backend {
         kernel("nc_clamp_factors").p(constants.ints(models)).p(table.device()).i(tensors).p(at[0]).p(constants.ints(sets)).p(constants.ints(targets)).p(constants.ints(now))
                 .p(factors).go(1, count, 32);
         kernel("nc_scale_all").p(constants.ints(models)).p(table.device()).i(tensors).p(factors).go(table.blocks(), count, THREADS);
+    }
+
+    /**
+     * The device's {@code StepState} (native/src/common.cuh) for this step: the step and AdamW's
+     * bias corrections, as the CPU rounds them, sent (16 bytes) when the step changes. Kernels read
+     * them from the device, so a captured step replays with the current step's values.
+     */
+    private long stepState(int step) {
+        return stepState.at(step);
     }
 
     /** Device scratch for the optimiser's partial sums and the clamp's factors (the factors follow the partials). */
@@ -831,6 +865,7 @@ public final class CudaBackend implements Backend {
             if (rowScratch != 0) memory.free(rowScratch);
             if (partialScratch != 0) memory.free(partialScratch);
             for (DeviceReadout r : readouts) r.close();
+            stepState.close();
             mirrors.close();
             constants.close();
             staging.close();

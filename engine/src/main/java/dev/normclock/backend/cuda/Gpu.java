@@ -37,6 +37,30 @@ interface Gpu extends AutoCloseable {
     void sgemmStridedBatched(int transA, int transB, int m, int n, int k, long a, int lda, long strideA, long b, int ldb, long strideB,
                              boolean accumulate, long c, int ldc, long strideC, int batch);
 
+    /** Whether this GPU runs CUDA Graphs (a driver with the graph calls; the test doubles have none). */
+    default boolean graphs() {
+        return false;
+    }
+
+    /** Starts capturing the stream's work into a graph instead of running it. */
+    default void beginCapture() {
+        throw new UnsupportedOperationException("this GPU has no CUDA Graphs");
+    }
+
+    /** Ends the capture; returns the executable graph (instantiated), to {@link #launchGraph} and {@link #destroyGraph}. */
+    default long endCapture() {
+        throw new UnsupportedOperationException("this GPU has no CUDA Graphs");
+    }
+
+    /** Queues one run of a captured graph on the stream. */
+    default void launchGraph(long graph) {
+        throw new UnsupportedOperationException("this GPU has no CUDA Graphs");
+    }
+
+    default void destroyGraph(long graph) {
+        throw new UnsupportedOperationException("this GPU has no CUDA Graphs");
+    }
+
     /** Makes the GPU's context current on the calling thread. */
     void makeCurrent();
 
