@@ -49,6 +49,8 @@ public final class CudaDriver {
     /** CUDA Graphs: stream capture and executable graphs (cuGraphInstantiateWithFlags needs CUDA 11.4); optional. */
     private final Downcall cuStreamBeginCapture, cuStreamEndCapture, cuStreamIsCapturing, cuGraphInstantiate, cuGraphLaunch,
             cuGraphExecDestroy, cuGraphDestroy;
+    /** The graph calls this driver lacks (looked up once), empty when it has them all. */
+    private final List<String> missingGraphCalls;
     /** The CUDA simulator's own calls (native/sim); absent from a real driver. */
     private final Downcall ncsimLastErrorDetail, ncsimGetCounters, ncsimResetCounters, ncsimDescribe;
 
@@ -103,6 +105,8 @@ public final class CudaDriver {
         cuGraphLaunch = new Downcall(l, LIB, "cuGraphLaunch", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         cuGraphExecDestroy = new Downcall(l, LIB, "cuGraphExecDestroy", RESULT_PTR);
         cuGraphDestroy = new Downcall(l, LIB, "cuGraphDestroy", RESULT_PTR);
+        missingGraphCalls = List.of(cuStreamBeginCapture, cuStreamEndCapture, cuStreamIsCapturing, cuGraphInstantiate, cuGraphLaunch,
+                cuGraphExecDestroy, cuGraphDestroy).stream().filter(d -> !d.available()).map(Downcall::name).toList();
         ncsimLastErrorDetail = new Downcall(l, LIB, "ncsimLastErrorDetail", FunctionDescriptor.of(ADDRESS));
         ncsimGetCounters = new Downcall(l, LIB, "ncsimGetCounters", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         ncsimResetCounters = new Downcall(l, LIB, "ncsimResetCounters", FunctionDescriptor.ofVoid());
@@ -412,19 +416,13 @@ public final class CudaDriver {
 
     /** Whether the driver has every CUDA Graph call below (CUDA 11.4 and later; the simulator too). */
     public boolean graphsAvailable() {
-        return graphCalls().stream().allMatch(Downcall::available);
-    }
-
-    private List<Downcall> graphCalls() {
-        return List.of(cuStreamBeginCapture, cuStreamEndCapture, cuStreamIsCapturing, cuGraphInstantiate, cuGraphLaunch, cuGraphExecDestroy,
-                cuGraphDestroy);
+        return missingGraphCalls.isEmpty();
     }
 
     /** An IllegalStateException in one line naming the missing calls, where the driver lacks the graph API. */
     private void requireGraphs() {
-        List<String> missing = graphCalls().stream().filter(d -> !d.available()).map(Downcall::name).toList();
-        if (!missing.isEmpty())
-            throw new IllegalStateException("the CUDA driver at " + location + " has no CUDA Graph API (no " + String.join(", ", missing)
+        if (!missingGraphCalls.isEmpty())
+            throw new IllegalStateException("the CUDA driver at " + location + " has no CUDA Graph API (no " + String.join(", ", missingGraphCalls)
                     + "): CUDA Graphs need a driver of CUDA 11.4 or later");
     }
 
