@@ -236,6 +236,31 @@ class CudaGraphTest {
         driver.memFree(d); // not freed while capturing
     }
 
+    @Test
+    void relaxedModeAllowsAllocationsTheLegacyStreamWaitsForABlockingCaptureAndOnlyItsThreadEndsIt() throws InterruptedException {
+        long in = upload(data(N, 1)), out = driver.memAlloc(4L * N);
+        driver.streamBeginCapture(stream, CudaDriver.CAPTURE_MODE_RELAXED);
+        driver.memFree(driver.memAlloc(64)); // not part of the graph, and allowed in relaxed mode
+        driver.graphDestroy(driver.streamEndCapture(stream));
+
+        driver.streamBeginCapture(stream, CudaDriver.CAPTURE_MODE_GLOBAL);
+        fails(906, () -> driver.launchKernel(driver.moduleGetFunction(module, "copy_n"), 1, 1, 1, N, 1, 1, 0, MemorySegment.NULL,
+                params(arena, in, out, N)), "on the legacy stream while blocking stream", "the capture is invalidated");
+        fails(CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, () -> driver.streamEndCapture(stream), "legacy stream");
+
+        driver.streamBeginCapture(stream, CudaDriver.CAPTURE_MODE_THREAD_LOCAL);
+        CudaException[] other = new CudaException[1];
+        Thread t = Thread.ofPlatform().start(() -> {
+            driver.contextSetCurrent(driver.primaryContextRetain(device));
+            other[0] = assertThrows(CudaException.class, () -> driver.streamEndCapture(stream));
+            driver.primaryContextRelease(device);
+        });
+        t.join();
+        assertEquals(908, other[0].code(), other[0].getMessage());
+        assertEquals(CudaDriver.CAPTURE_STATUS_ACTIVE, driver.streamCaptureStatus(stream));
+        driver.graphDestroy(driver.streamEndCapture(stream));
+    }
+
     // ---- memory and handles ------------------------------------------------------------------------
 
     @Test
