@@ -62,29 +62,11 @@ long long extent(int rows, int cols, int ld) {
     return rows == 0 || cols == 0 ? 0 : static_cast<long long>(ld) * (cols - 1) + rows;
 }
 
-Status sgemm(const char* name, Handle* h, int transa, int transb, int m, int n, int k, const float* alpha, const float* A, int lda,
-             long long strideA, const float* B, int ldb, long long strideB, const float* beta, float* C, int ldc, long long strideC,
-             int batch) {
-    std::lock_guard<std::mutex> guard(ncsim::lock());
-    if (Status s = contextStatus(name)) return s;
-    if (handles.count(h) == 0) return fail(CUBLAS_STATUS_NOT_INITIALIZED, std::string(name) + ": not a live cuBLAS handle");
-    if (!ncsim::validStream(h->stream)) return fail(CUBLAS_STATUS_EXECUTION_FAILED, std::string(name) + ": the handle's stream was destroyed");
-    if (transa == OP_C || transb == OP_C) transa = transa == OP_C ? OP_T : transa, transb = transb == OP_C ? OP_T : transb; // real: C = T
+// The GEMM itself, as its kernel would run it: every operand of every batch checked, then computed.
+// CUDA_ERROR_ILLEGAL_ADDRESS (and the context's sticky error) where an operand leaves its allocation.
+CUresult gemm(const char* name, bool round, int transa, int transb, int m, int n, int k, float a, const float* A, int lda, long long strideA,
+              const float* B, int ldb, long long strideB, float b, float* C, int ldc, long long strideC, int batch) {
     int rowsA = transa == OP_N ? m : k, colsA = transa == OP_N ? k : m, rowsB = transb == OP_N ? k : n, colsB = transb == OP_N ? n : k;
-    std::string why;
-    if (transa < 0 || transa > 2 || transb < 0 || transb > 2) why = "transa and transb must be CUBLAS_OP_N, _T or _C";
-    else if (m < 0 || n < 0 || k < 0 || batch < 0) why = "m, n, k and batchCount must not be negative";
-    else if (lda < std::max(1, rowsA)) why = "lda = " + std::to_string(lda) + " is less than op(A)'s stored rows " + std::to_string(rowsA);
-    else if (ldb < std::max(1, rowsB)) why = "ldb = " + std::to_string(ldb) + " is less than op(B)'s stored rows " + std::to_string(rowsB);
-    else if (ldc < std::max(1, m)) why = "ldc = " + std::to_string(ldc) + " is less than m = " + std::to_string(m);
-    else if (alpha == nullptr || beta == nullptr) why = "alpha or beta is null";
-    if (!why.empty()) return fail(CUBLAS_STATUS_INVALID_VALUE, std::string(name) + ": " + why);
-    if (m == 0 || n == 0 || batch == 0) {
-        ncsim::count(ncsim::CUBLAS_CALLS);
-        return CUBLAS_STATUS_SUCCESS;
-    }
-    float a = *alpha, b = *beta;
-    bool round = h->mathMode == TF32_TENSOR_OP_MATH;
     for (int i = 0; i < batch; i++) {
         const float* Ai = A + strideA * i;
         const float* Bi = B + strideB * i;
@@ -97,7 +79,7 @@ Status sgemm(const char* name, Handle* h, int transa, int transb, int m, int n, 
             if (ncsim::checkRange(reinterpret_cast<uintptr_t>(o.p), static_cast<size_t>(o.elements) * 4, what.c_str()) != ncsim::CUDA_SUCCESS) {
                 // on a GPU the GEMM's kernel would fault: the context is left with the sticky error
                 ncsim::setSticky(ncsim::CUDA_ERROR_ILLEGAL_ADDRESS, ncsim::lastDetail());
-                return CUBLAS_STATUS_EXECUTION_FAILED;
+                return ncsim::CUDA_ERROR_ILLEGAL_ADDRESS;
             }
         }
     }
@@ -132,6 +114,36 @@ Status sgemm(const char* name, Handle* h, int transa, int transb, int m, int n, 
             }
         }
     }
+    return ncsim::CUDA_SUCCESS;
+}
+
+Status sgemm(const char* name, Handle* h, int transa, int transb, int m, int n, int k, const float* alpha, const float* A, int lda,
+             long long strideA, const float* B, int ldb, long long strideB, const float* beta, float* C, int ldc, long long strideC,
+             int batch) {
+    std::lock_guard<std::recursive_mutex> guard(ncsim::lock());
+    if (Status s = contextStatus(name)) return s;
+    if (handles.count(h) == 0) return fail(CUBLAS_STATUS_NOT_INITIALIZED, std::string(name) + ": not a live cuBLAS handle");
+    if (!ncsim::validStream(h->stream)) return fail(CUBLAS_STATUS_EXECUTION_FAILED, std::string(name) + ": the handle's stream was destroyed");
+    if (transa == OP_C || transb == OP_C) transa = transa == OP_C ? OP_T : transa, transb = transb == OP_C ? OP_T : transb; // real: C = T
+    int rowsA = transa == OP_N ? m : k, rowsB = transb == OP_N ? k : n;
+    std::string why;
+    if (transa < 0 || transa > 2 || transb < 0 || transb > 2) why = "transa and transb must be CUBLAS_OP_N, _T or _C";
+    else if (m < 0 || n < 0 || k < 0 || batch < 0) why = "m, n, k and batchCount must not be negative";
+    else if (lda < std::max(1, rowsA)) why = "lda = " + std::to_string(lda) + " is less than op(A)'s stored rows " + std::to_string(rowsA);
+    else if (ldb < std::max(1, rowsB)) why = "ldb = " + std::to_string(ldb) + " is less than op(B)'s stored rows " + std::to_string(rowsB);
+    else if (ldc < std::max(1, m)) why = "ldc = " + std::to_string(ldc) + " is less than m = " + std::to_string(m);
+    else if (alpha == nullptr || beta == nullptr) why = "alpha or beta is null";
+    if (!why.empty()) return fail(CUBLAS_STATUS_INVALID_VALUE, std::string(name) + ": " + why);
+    if (ncsim::captureState(name, h->stream) != ncsim::CUDA_SUCCESS) return CUBLAS_STATUS_EXECUTION_FAILED;
+    if (m == 0 || n == 0 || batch == 0) {
+        ncsim::count(ncsim::CUBLAS_CALLS);
+        return CUBLAS_STATUS_SUCCESS;
+    }
+    // pointer mode host: alpha and beta are read now, also when captured (a graph keeps their values)
+    float a = *alpha, b = *beta;
+    bool round = h->mathMode == TF32_TENSOR_OP_MATH;
+    auto run = [=](const void*) { return gemm(name, round, transa, transb, m, n, k, a, A, lda, strideA, B, ldb, strideB, b, C, ldc, strideC, batch); };
+    if (!ncsim::captured(h->stream, name, run) && run(h->stream) != ncsim::CUDA_SUCCESS) return CUBLAS_STATUS_EXECUTION_FAILED;
     ncsim::count(ncsim::CUBLAS_CALLS);
     return CUBLAS_STATUS_SUCCESS;
 }
@@ -139,7 +151,7 @@ Status sgemm(const char* name, Handle* h, int transa, int transb, int m, int n, 
 } // namespace
 
 EXPORT Status cublasCreate_v2(Handle** out) {
-    std::lock_guard<std::mutex> guard(ncsim::lock());
+    std::lock_guard<std::recursive_mutex> guard(ncsim::lock());
     if (Status s = contextStatus("cublasCreate")) return s;
     if (out == nullptr) return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasCreate: null pointer");
     auto* h = new Handle;
@@ -149,14 +161,14 @@ EXPORT Status cublasCreate_v2(Handle** out) {
 }
 
 EXPORT Status cublasDestroy_v2(Handle* h) {
-    std::lock_guard<std::mutex> guard(ncsim::lock());
+    std::lock_guard<std::recursive_mutex> guard(ncsim::lock());
     if (handles.erase(h) == 0) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasDestroy: not a live handle");
     delete h;
     return CUBLAS_STATUS_SUCCESS;
 }
 
 EXPORT Status cublasSetStream_v2(Handle* h, const void* stream) {
-    std::lock_guard<std::mutex> guard(ncsim::lock());
+    std::lock_guard<std::recursive_mutex> guard(ncsim::lock());
     if (handles.count(h) == 0) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasSetStream: not a live handle");
     if (!ncsim::validStream(stream)) return fail(CUBLAS_STATUS_INVALID_VALUE, "cublasSetStream: not a stream of the current context");
     h->stream = stream;
@@ -164,7 +176,7 @@ EXPORT Status cublasSetStream_v2(Handle* h, const void* stream) {
 }
 
 EXPORT Status cublasSetMathMode(Handle* h, int mode) {
-    std::lock_guard<std::mutex> guard(ncsim::lock());
+    std::lock_guard<std::recursive_mutex> guard(ncsim::lock());
     if (handles.count(h) == 0) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasSetMathMode: not a live handle");
     int base = mode & ~DISALLOW_REDUCED_PRECISION_REDUCTION;
     if (base != DEFAULT_MATH && base != PEDANTIC_MATH && base != TF32_TENSOR_OP_MATH && base != 1)
@@ -174,7 +186,7 @@ EXPORT Status cublasSetMathMode(Handle* h, int mode) {
 }
 
 EXPORT Status cublasGetMathMode(Handle* h, int* mode) {
-    std::lock_guard<std::mutex> guard(ncsim::lock());
+    std::lock_guard<std::recursive_mutex> guard(ncsim::lock());
     if (handles.count(h) == 0 || mode == nullptr) return fail(CUBLAS_STATUS_NOT_INITIALIZED, "cublasGetMathMode: not a live handle");
     *mode = h->mathMode;
     return CUBLAS_STATUS_SUCCESS;

@@ -16,8 +16,14 @@
 //    there is reported at the next call — and the source of an async host-to-device copy is read-only
 //    until then. (From pageable memory, as CUDA specifies, async copies complete before returning.)
 //
-// It counts kernel launches, cuBLAS calls, copies and their bytes each way, memsets, host
-// synchronisations, allocations and frees (ncsimGetCounters), so the engine can count what a step does.
+// It counts kernel launches, graph launches, cuBLAS calls, copies and their bytes each way, memsets,
+// host synchronisations, allocations and frees (ncsimGetCounters), so the engine can count what a step does.
+//
+// Stream capture and graphs (cuStreamBeginCapture_v2 ... cuGraphLaunch): a capturing stream records
+// its kernel launches, memsets, async copies (device to device, and to or from page-locked memory)
+// and cuBLAS GEMMs as the nodes of one chain, in order, instead of running them; a graph launch
+// re-issues each node on the launch's stream through the same entry point, so it is checked exactly
+// as the eager call would be. The calls CUDA forbids during capture fail and invalidate it.
 
 #include "sim_abi.h"
 #include "simulator.h"
@@ -35,6 +41,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -74,8 +81,9 @@ size_t pageUp(size_t n) { return (n + PAGE - 1) / PAGE * PAGE; }
 
 // ---- errors and counters ---------------------------------------------------------------------
 
-std::mutex apiLock;
+std::recursive_mutex apiLock;
 uint64_t counters[COUNTERS];
+int replaying; // > 0 while a graph launch replays its nodes: they are not host-issued calls
 thread_local std::string detail;
 
 // ---- device memory ---------------------------------------------------------------------------------
@@ -381,6 +389,29 @@ struct Event {
     bool recorded = false;
 };
 
+// A captured call: what it was (for messages) and how to re-issue it.
+struct Node {
+    std::string what;
+    Replay replay;
+};
+
+// A capture in progress on one stream (cuStreamBeginCapture_v2 .. cuStreamEndCapture).
+struct Capture {
+    int mode; // CUstreamCaptureMode: 0 global, 1 thread-local, 2 relaxed
+    std::thread::id thread;
+    std::vector<Node> nodes;
+    std::string invalidated; // why, once a forbidden call has invalidated it
+};
+
+// A CUgraph (from cuStreamEndCapture) and a CUgraphExec (its instantiation, independent of it
+// afterwards): both a chain of nodes; distinct types so that one is never taken for the other.
+struct Graph {
+    std::vector<Node> nodes;
+};
+struct GraphExec {
+    std::vector<Node> nodes;
+};
+
 struct Context {
     int refs = 0;
     CUresult sticky = CUDA_SUCCESS;
@@ -388,6 +419,9 @@ struct Context {
     std::set<const void*> streams;
     std::set<Event*> events;
     std::set<Module*> modules;
+    std::map<const void*, Capture> captures; // by stream
+    std::set<Graph*> graphs;
+    std::set<GraphExec*> execs;
 };
 
 Context primary;
@@ -415,15 +449,19 @@ void resetContext() {
     }
     for (const void* s : primary.streams) delete static_cast<const Stream*>(s);
     for (Event* e : primary.events) delete e;
+    for (Graph* g : primary.graphs) delete g;
+    for (GraphExec* e : primary.execs) delete e;
     finishPending(nullptr);
     primary = Context{};
 }
 
 } // namespace
 
-std::mutex& lock() { return apiLock; }
+std::recursive_mutex& lock() { return apiLock; }
 
-void count(Counter c, uint64_t by) { counters[c] += by; }
+void count(Counter c, uint64_t by) {
+    if (replaying == 0) counters[c] += by;
+}
 
 void setDetail(const std::string& d) { detail = d; }
 
@@ -467,13 +505,79 @@ bool validStream(const void* stream) {
     return v == 0 || v == 1 || v == 2 || primary.streams.count(stream) > 0;
 }
 
+// ---- stream capture ---------------------------------------------------------------------------------
+
+namespace {
+const char* const MODES[] = {"CU_STREAM_CAPTURE_MODE_GLOBAL", "CU_STREAM_CAPTURE_MODE_THREAD_LOCAL", "CU_STREAM_CAPTURE_MODE_RELAXED"};
+
+// The null stream and CU_STREAM_LEGACY: the legacy stream, which waits for every blocking stream.
+bool legacy(const void* stream) {
+    auto v = reinterpret_cast<uintptr_t>(stream);
+    return v == 0 || v == 1;
+}
+
+Capture* capturing(const void* stream) {
+    auto it = primary.captures.find(stream);
+    return it == primary.captures.end() ? nullptr : &it->second;
+}
+
+std::string streamName(const void* stream) {
+    char b[40];
+    std::snprintf(b, sizeof b, "stream %p", stream);
+    return b;
+}
+
+// Fails the call with code and why, and invalidates the capture: it can only be ended (901), as on a GPU.
+CUresult invalidate(Capture& c, CUresult code, const std::string& why) {
+    if (c.invalidated.empty()) c.invalidated = why;
+    return failWith(code, why + "; the capture is invalidated");
+}
+
+// For the calls CUDA calls potentially unsafe during capture (allocations, frees, synchronous copies,
+// synchronisations, module loads): forbidden while this thread captures in a mode other than
+// relaxed, or another thread captures in global mode — they would not be part of the graph.
+// everyCapture: a call that waits for every stream (cuCtxSynchronize), forbidden in any mode.
+CUresult forbidden(const char* function, bool everyCapture = false) {
+    CUresult r = CUDA_SUCCESS;
+    for (auto& [stream, c] : primary.captures) {
+        bool mine = c.thread == std::this_thread::get_id();
+        if (everyCapture || (mine ? c.mode != 2 : c.mode == 0))
+            r = invalidate(c, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, std::string(function) + " while " + streamName(stream) + " is capturing (" +
+                                                                      MODES[c.mode] + "): not permitted during stream capture");
+    }
+    return r;
+}
+} // namespace
+
+CUresult captureState(const char* function, const void* stream) {
+    if (Capture* c = capturing(stream); c != nullptr && !c->invalidated.empty())
+        return failWith(CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, std::string(function) + " on " + streamName(stream) +
+                                                                   ", whose capture was invalidated (" + c->invalidated +
+                                                                   "): only cuStreamEndCapture ends it");
+    if (legacy(stream))
+        for (auto& [s, c] : primary.captures)
+            if (static_cast<const Stream*>(s)->flags == 0) // CU_STREAM_DEFAULT: the legacy stream would wait for it
+                return invalidate(c, CUDA_ERROR_STREAM_CAPTURE_IMPLICIT, std::string(function) + " on the legacy stream while blocking " +
+                                                                             streamName(s) + " is capturing: it would depend on the capture");
+    return CUDA_SUCCESS;
+}
+
+bool captured(const void* stream, const std::string& what, Replay replay) {
+    Capture* c = capturing(stream);
+    if (c == nullptr) return false;
+    c->nodes.push_back(Node{what, std::move(replay)});
+    return true;
+}
+
 } // namespace ncsim
 
 using namespace ncsim;
 
-#define API_LOCK std::lock_guard<std::mutex> apiGuard(ncsim::lock())
+#define API_LOCK std::lock_guard<std::recursive_mutex> apiGuard(ncsim::lock())
 #define REQUIRE_CONTEXT(name)                          \
     if (CUresult r = requireContext(name)) return r
+#define FORBIDDEN_DURING_CAPTURE(name)                 \
+    if (CUresult r = forbidden(name)) return r
 
 // ---- initialisation and devices -----------------------------------------------------------------
 
@@ -577,6 +681,10 @@ const ErrorName ERRORS[] = {
     {715, "CUDA_ERROR_ILLEGAL_INSTRUCTION", "an illegal instruction was encountered"},
     {719, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
     {801, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported"},
+    {900, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream is capturing"},
+    {901, "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", "operation failed due to a previous error during capture"},
+    {906, "CUDA_ERROR_STREAM_CAPTURE_IMPLICIT", "operation would make the legacy stream depend on a capturing blocking stream"},
+    {908, "CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD", "attempt to terminate a thread-local capture sequence from another thread"},
     {999, "CUDA_ERROR_UNKNOWN", "unknown error"},
 };
 } // namespace
@@ -648,6 +756,7 @@ EXPORT CUresult cuCtxGetCurrent(const void** context) {
 EXPORT CUresult cuCtxSynchronize() {
     API_LOCK;
     REQUIRE_CONTEXT("cuCtxSynchronize");
+    if (CUresult r = forbidden("cuCtxSynchronize", true)) return r; // it waits for the capturing streams too
     count(HOST_SYNCHRONIZATIONS);
     finishPending(nullptr);
     return CUDA_SUCCESS;
@@ -667,6 +776,7 @@ EXPORT CUresult cuMemGetInfo_v2(size_t* freeBytes, size_t* totalBytes) {
 EXPORT CUresult cuModuleLoadData(Module** out, const void* image) {
     API_LOCK;
     REQUIRE_CONTEXT("cuModuleLoadData");
+    FORBIDDEN_DURING_CAPTURE("cuModuleLoadData");
     if (out == nullptr || image == nullptr) return failWith(CUDA_ERROR_INVALID_VALUE, "cuModuleLoadData: null pointer");
     const auto* bytes = static_cast<const unsigned char*>(image);
     uint32_t magic;
@@ -734,6 +844,7 @@ EXPORT CUresult cuModuleLoadData(Module** out, const void* image) {
 EXPORT CUresult cuModuleUnload(Module* module) {
     API_LOCK;
     REQUIRE_CONTEXT("cuModuleUnload");
+    FORBIDDEN_DURING_CAPTURE("cuModuleUnload");
     if (primary.modules.erase(module) == 0) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuModuleUnload: not a loaded module");
     for (Instance& in : module->instances) dlclose(in.handle);
     delete module;
@@ -817,6 +928,7 @@ EXPORT CUresult cuLaunchKernel(Function* f, unsigned gx, unsigned gy, unsigned g
     const NcsimKernel& k = f->info;
     std::string name = k.name;
     if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, name + ": launched on a stream this context does not have");
+    if (CUresult r = captureState("cuLaunchKernel", stream)) return r;
     unsigned long long threads = 1ull * bx * by * bz;
     char b[300];
     if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0) {
@@ -851,14 +963,23 @@ EXPORT CUresult cuLaunchKernel(Function* f, unsigned gx, unsigned gy, unsigned g
     for (int i = 0; i < k.parameterCount; i++) slots += (k.parameterSizes[i] + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
     std::vector<std::max_align_t> copies(slots + 1);
     std::vector<void*> pointers;
+    std::vector<size_t> offsets;
     size_t at = 0;
     for (int i = 0; i < k.parameterCount; i++) {
         if (params[i] == nullptr) return failWith(CUDA_ERROR_INVALID_VALUE, name + ": kernelParams[" + std::to_string(i) + "] is null");
         std::memcpy(&copies[at], params[i], k.parameterSizes[i]);
         pointers.push_back(&copies[at]);
+        offsets.push_back(at);
         at += (k.parameterSizes[i] + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
     }
     count(KERNEL_LAUNCHES);
+    // captured: the node keeps the copied parameter values, as the driver's kernel node does
+    if (captured(stream, "cuLaunchKernel " + name, [=](const void* s) mutable {
+            std::vector<void*> p;
+            for (size_t o : offsets) p.push_back(&copies[o]);
+            return cuLaunchKernel(f, gx, gy, gz, bx, by, bz, sharedBytes, s, p.data(), nullptr);
+        }))
+        return CUDA_SUCCESS;
     NcsimLaunch launch{};
     launch.kernel = f->index;
     launch.parameters = pointers.data();
@@ -892,6 +1013,7 @@ EXPORT CUresult cuLaunchKernel(Function* f, unsigned gx, unsigned gy, unsigned g
 EXPORT CUresult cuMemAlloc_v2(uintptr_t* out, size_t bytes) {
     API_LOCK;
     REQUIRE_CONTEXT("cuMemAlloc");
+    FORBIDDEN_DURING_CAPTURE("cuMemAlloc");
     if (out == nullptr) return failWith(CUDA_ERROR_INVALID_VALUE, "cuMemAlloc: null pointer");
     if (bytes == 0) return failWith(CUDA_ERROR_INVALID_VALUE, "cuMemAlloc of 0 bytes");
     if (memory.liveBytes + bytes > memoryLimit())
@@ -917,6 +1039,7 @@ EXPORT CUresult cuMemAlloc_v2(uintptr_t* out, size_t bytes) {
 EXPORT CUresult cuMemFree_v2(uintptr_t address) {
     API_LOCK;
     REQUIRE_CONTEXT("cuMemFree");
+    FORBIDDEN_DURING_CAPTURE("cuMemFree");
     const Allocation* c = memory.around(address);
     if (c == nullptr || c->start != address)
     {
@@ -937,6 +1060,7 @@ EXPORT CUresult cuMemFree_v2(uintptr_t address) {
 EXPORT CUresult cuMemAllocHost_v2(void** out, size_t bytes) {
     API_LOCK;
     REQUIRE_CONTEXT("cuMemAllocHost");
+    FORBIDDEN_DURING_CAPTURE("cuMemAllocHost");
     if (out == nullptr || bytes == 0) return failWith(CUDA_ERROR_INVALID_VALUE, "cuMemAllocHost: null pointer or 0 bytes");
     size_t span = pageUp(bytes);
     void* m = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -950,6 +1074,7 @@ EXPORT CUresult cuMemAllocHost_v2(void** out, size_t bytes) {
 EXPORT CUresult cuMemFreeHost(void* p) {
     API_LOCK;
     REQUIRE_CONTEXT("cuMemFreeHost");
+    FORBIDDEN_DURING_CAPTURE("cuMemFreeHost");
     auto it = std::find_if(pinned.begin(), pinned.end(), [&](const Pinned& x) { return x.start == reinterpret_cast<uintptr_t>(p); });
     if (it == pinned.end()) return failWith(CUDA_ERROR_INVALID_VALUE, "cuMemFreeHost: not memory from cuMemAllocHost");
     finishPending(nullptr);
@@ -959,14 +1084,31 @@ EXPORT CUresult cuMemFreeHost(void* p) {
 }
 
 namespace {
+// Before a copy: a synchronous one is potentially unsafe during capture and runs on the legacy
+// stream; an async one into a capture must touch page-locked host memory (a graph's copy node reads
+// or writes the host when it runs; pageable memory CUDA copies before returning, which a graph cannot).
+CUresult captureRules(const char* name, const void* host, size_t bytes, const void* stream, bool async) {
+    if (!async) {
+        if (CUresult r = forbidden(name)) return r;
+        return captureState(name, nullptr);
+    }
+    if (CUresult r = captureState(name, stream)) return r;
+    if (Capture* c = capturing(stream); c != nullptr && !isPinned(reinterpret_cast<uintptr_t>(host), bytes))
+        return invalidate(*c, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, std::string(name) + " with pageable host memory while " +
+                                                                         streamName(stream) + " is capturing (only page-locked memory, cuMemAllocHost, can be captured)");
+    return CUDA_SUCCESS;
+}
+
 CUresult copyToDevice(const char* name, uintptr_t dst, const void* src, size_t bytes, const void* stream, bool async) {
     REQUIRE_CONTEXT(name);
     if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, std::string(name) + ": not a stream of this context");
+    if (CUresult r = captureRules(name, src, bytes, stream, async)) return r;
     if (bytes > 0 && src == nullptr) return failWith(CUDA_ERROR_INVALID_VALUE, std::string(name) + ": null source");
     if (CUresult r = checkRange(dst, bytes, (std::string(name) + "'s destination").c_str())) return r;
-    std::memcpy(reinterpret_cast<void*>(dst), src, bytes);
     count(HOST_TO_DEVICE_COPIES);
     count(HOST_TO_DEVICE_BYTES, bytes);
+    if (async && captured(stream, name, [=](const void* s) { return copyToDevice(name, dst, src, bytes, s, true); })) return CUDA_SUCCESS;
+    std::memcpy(reinterpret_cast<void*>(dst), src, bytes);
     auto h = reinterpret_cast<uintptr_t>(src);
     if (!async) count(HOST_SYNCHRONIZATIONS);
     else if (isPinned(h, bytes)) {
@@ -981,10 +1123,12 @@ CUresult copyToDevice(const char* name, uintptr_t dst, const void* src, size_t b
 CUresult copyToHost(const char* name, void* dst, uintptr_t src, size_t bytes, const void* stream, bool async) {
     REQUIRE_CONTEXT(name);
     if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, std::string(name) + ": not a stream of this context");
+    if (CUresult r = captureRules(name, dst, bytes, stream, async)) return r;
     if (bytes > 0 && dst == nullptr) return failWith(CUDA_ERROR_INVALID_VALUE, std::string(name) + ": null destination");
     if (CUresult r = checkRange(src, bytes, (std::string(name) + "'s source").c_str())) return r;
     count(DEVICE_TO_HOST_COPIES);
     count(DEVICE_TO_HOST_BYTES, bytes);
+    if (async && captured(stream, name, [=](const void* s) { return copyToHost(name, dst, src, bytes, s, true); })) return CUDA_SUCCESS;
     auto h = reinterpret_cast<uintptr_t>(dst);
     if (async && isPinned(h, bytes)) {
         // truly asynchronous: the data reaches the host at the stream's synchronisation
@@ -1026,8 +1170,10 @@ EXPORT CUresult cuMemcpyDtoDAsync_v2(uintptr_t dst, uintptr_t src, size_t bytes,
     API_LOCK;
     REQUIRE_CONTEXT("cuMemcpyDtoDAsync");
     if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuMemcpyDtoDAsync: not a stream of this context");
+    if (CUresult r = captureState("cuMemcpyDtoDAsync", stream)) return r;
     if (CUresult r = checkRange(src, bytes, "cuMemcpyDtoDAsync's source")) return r;
     if (CUresult r = checkRange(dst, bytes, "cuMemcpyDtoDAsync's destination")) return r;
+    if (captured(stream, "cuMemcpyDtoDAsync", [=](const void* s) { return cuMemcpyDtoDAsync_v2(dst, src, bytes, s); })) return CUDA_SUCCESS;
     std::memmove(reinterpret_cast<void*>(dst), reinterpret_cast<void*>(src), bytes);
     return CUDA_SUCCESS;
 }
@@ -1036,9 +1182,11 @@ EXPORT CUresult cuMemsetD8Async(uintptr_t dst, unsigned char value, size_t count
     API_LOCK;
     REQUIRE_CONTEXT("cuMemsetD8Async");
     if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuMemsetD8Async: not a stream of this context");
+    if (CUresult r = captureState("cuMemsetD8Async", stream)) return r;
     if (CUresult r = checkRange(dst, count_, "cuMemsetD8Async's destination")) return r;
-    std::memset(reinterpret_cast<void*>(dst), value, count_);
     count(MEMSETS);
+    if (captured(stream, "cuMemsetD8Async", [=](const void* s) { return cuMemsetD8Async(dst, value, count_, s); })) return CUDA_SUCCESS;
+    std::memset(reinterpret_cast<void*>(dst), value, count_);
     return CUDA_SUCCESS;
 }
 
@@ -1046,11 +1194,13 @@ EXPORT CUresult cuMemsetD32Async(uintptr_t dst, unsigned int value, size_t n, co
     API_LOCK;
     REQUIRE_CONTEXT("cuMemsetD32Async");
     if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuMemsetD32Async: not a stream of this context");
+    if (CUresult r = captureState("cuMemsetD32Async", stream)) return r;
     if (dst % 4 != 0) return failWith(CUDA_ERROR_INVALID_VALUE, "cuMemsetD32Async: the destination is not 4-byte aligned");
     if (CUresult r = checkRange(dst, 4 * n, "cuMemsetD32Async's destination")) return r;
+    count(MEMSETS);
+    if (captured(stream, "cuMemsetD32Async", [=](const void* s) { return cuMemsetD32Async(dst, value, n, s); })) return CUDA_SUCCESS;
     auto* p = reinterpret_cast<unsigned int*>(dst);
     for (size_t i = 0; i < n; i++) p[i] = value;
-    count(MEMSETS);
     return CUDA_SUCCESS;
 }
 
@@ -1070,6 +1220,8 @@ EXPORT CUresult cuStreamCreate(const void** out, unsigned flags) {
 EXPORT CUresult cuStreamDestroy_v2(const void* stream) {
     API_LOCK;
     REQUIRE_CONTEXT("cuStreamDestroy");
+    if (Capture* c = capturing(stream))
+        return invalidate(*c, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamDestroy of " + streamName(stream) + ", which is capturing");
     if (primary.streams.erase(stream) == 0) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuStreamDestroy: not a stream of this context");
     finishPending(stream);
     delete static_cast<const Stream*>(stream);
@@ -1080,6 +1232,10 @@ EXPORT CUresult cuStreamSynchronize(const void* stream) {
     API_LOCK;
     REQUIRE_CONTEXT("cuStreamSynchronize");
     if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuStreamSynchronize: not a stream of this context");
+    if (Capture* c = capturing(stream)) // in any mode: the capture has nothing to wait for
+        return invalidate(*c, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamSynchronize of " + streamName(stream) + ", which is capturing");
+    FORBIDDEN_DURING_CAPTURE("cuStreamSynchronize");
+    if (CUresult r = captureState("cuStreamSynchronize", stream)) return r;
     count(HOST_SYNCHRONIZATIONS);
     finishPending(stream);
     return CUDA_SUCCESS;
@@ -1089,6 +1245,8 @@ EXPORT CUresult cuStreamQuery(const void* stream) {
     API_LOCK;
     REQUIRE_CONTEXT("cuStreamQuery");
     if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuStreamQuery: not a stream of this context");
+    if (Capture* c = capturing(stream))
+        return invalidate(*c, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamQuery of " + streamName(stream) + ", which is capturing");
     return CUDA_SUCCESS; // everything queued has run (the data of pending copies arrives at a synchronisation)
 }
 
@@ -1108,6 +1266,10 @@ EXPORT CUresult cuEventRecord(Event* e, const void* stream) {
     REQUIRE_CONTEXT("cuEventRecord");
     if (primary.events.count(e) == 0) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuEventRecord: not an event of this context");
     if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuEventRecord: not a stream of this context");
+    // on a GPU an event in a capture joins streams into one graph; the simulator captures one stream
+    if (Capture* c = capturing(stream))
+        return invalidate(*c, CUDA_ERROR_NOT_SUPPORTED, "cuEventRecord on " + streamName(stream) + ", which is capturing: the simulator "
+                                                         "captures single-stream graphs, without events");
     e->at = std::chrono::steady_clock::now();
     e->recorded = true;
     return CUDA_SUCCESS;
@@ -1116,6 +1278,7 @@ EXPORT CUresult cuEventRecord(Event* e, const void* stream) {
 EXPORT CUresult cuEventSynchronize(Event* e) {
     API_LOCK;
     REQUIRE_CONTEXT("cuEventSynchronize");
+    FORBIDDEN_DURING_CAPTURE("cuEventSynchronize");
     if (primary.events.count(e) == 0) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuEventSynchronize: not an event of this context");
     count(HOST_SYNCHRONIZATIONS);
     finishPending(nullptr);
@@ -1148,6 +1311,111 @@ EXPORT CUresult cuEventDestroy_v2(Event* e) {
     REQUIRE_CONTEXT("cuEventDestroy");
     if (primary.events.erase(e) == 0) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuEventDestroy: not an event of this context");
     delete e;
+    return CUDA_SUCCESS;
+}
+
+// ---- stream capture and graphs ------------------------------------------------------------------------
+
+// Starts recording stream's work into a graph (cuda.h's cuStreamBeginCapture is this _v2 symbol).
+// The simulator captures streams from cuStreamCreate, one graph per stream, as a chain of nodes.
+EXPORT CUresult cuStreamBeginCapture_v2(const void* stream, int mode) {
+    API_LOCK;
+    REQUIRE_CONTEXT("cuStreamBeginCapture");
+    if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuStreamBeginCapture: not a stream of this context");
+    if (mode < 0 || mode > 2) return failWith(CUDA_ERROR_INVALID_VALUE, "cuStreamBeginCapture: mode " + std::to_string(mode) + " is not a CUstreamCaptureMode");
+    if (legacy(stream)) return failWith(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamBeginCapture: the legacy stream cannot be captured");
+    if (reinterpret_cast<uintptr_t>(stream) == 2)
+        return failWith(CUDA_ERROR_NOT_SUPPORTED, "cuStreamBeginCapture: the simulator captures streams from cuStreamCreate, not CU_STREAM_PER_THREAD");
+    if (capturing(stream) != nullptr) return failWith(CUDA_ERROR_ILLEGAL_STATE, "cuStreamBeginCapture: " + streamName(stream) + " is already capturing");
+    primary.captures[stream] = Capture{mode, std::this_thread::get_id(), {}, {}};
+    return CUDA_SUCCESS;
+}
+
+// Ends the capture and returns its graph; an invalidated capture ends with 901 and no graph.
+EXPORT CUresult cuStreamEndCapture(const void* stream, Graph** out) {
+    API_LOCK;
+    REQUIRE_CONTEXT("cuStreamEndCapture");
+    if (out == nullptr) return failWith(CUDA_ERROR_INVALID_VALUE, "cuStreamEndCapture: null pointer");
+    Capture* c = capturing(stream);
+    if (c == nullptr) return failWith(CUDA_ERROR_ILLEGAL_STATE, "cuStreamEndCapture: " + streamName(stream) + " is not capturing");
+    if (c->mode != 2 && c->thread != std::this_thread::get_id())
+        return failWith(CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD, std::string("cuStreamEndCapture on another thread than the one that began a ") +
+                                                                    MODES[c->mode] + " capture");
+    Capture done = std::move(*c);
+    primary.captures.erase(stream);
+    *out = nullptr;
+    if (!done.invalidated.empty())
+        return failWith(CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "cuStreamEndCapture: the capture was invalidated by " + done.invalidated);
+    auto* g = new Graph{std::move(done.nodes)};
+    primary.graphs.insert(g);
+    *out = g;
+    return CUDA_SUCCESS;
+}
+
+// CU_STREAM_CAPTURE_STATUS_NONE (0), _ACTIVE (1) or _INVALIDATED (2).
+EXPORT CUresult cuStreamIsCapturing(const void* stream, int* status) {
+    API_LOCK;
+    REQUIRE_CONTEXT("cuStreamIsCapturing");
+    if (status == nullptr) return failWith(CUDA_ERROR_INVALID_VALUE, "cuStreamIsCapturing: null pointer");
+    if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuStreamIsCapturing: not a stream of this context");
+    if (legacy(stream))
+        for (auto& [s, c] : primary.captures)
+            if (static_cast<const Stream*>(s)->flags == 0) // the legacy stream is unusable then; the capture goes on
+                return failWith(CUDA_ERROR_STREAM_CAPTURE_IMPLICIT, "cuStreamIsCapturing of the legacy stream while blocking " + streamName(s) + " is capturing");
+    Capture* c = capturing(stream);
+    *status = c == nullptr ? 0 : c->invalidated.empty() ? 1 : 2;
+    return CUDA_SUCCESS;
+}
+
+// cuda.h's cuGraphInstantiate (CUDA 12 and 13). The executable graph is a copy: destroying the graph leaves it.
+EXPORT CUresult cuGraphInstantiateWithFlags(GraphExec** out, Graph* graph, unsigned long long flags) {
+    API_LOCK;
+    REQUIRE_CONTEXT("cuGraphInstantiate");
+    if (out == nullptr) return failWith(CUDA_ERROR_INVALID_VALUE, "cuGraphInstantiate: null pointer");
+    if (primary.graphs.count(graph) == 0) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuGraphInstantiate: not a live graph of this context");
+    if (flags != 0) return failWith(CUDA_ERROR_NOT_SUPPORTED, "cuGraphInstantiate: the simulator models flags 0 only, not " + std::to_string(flags));
+    auto* e = new GraphExec{graph->nodes};
+    primary.execs.insert(e);
+    *out = e;
+    return CUDA_SUCCESS;
+}
+
+// Replays the graph's nodes in order on stream, each through the entry point that captured it,
+// so each is checked as its eager call is; the first that fails ends the launch with its error.
+EXPORT CUresult cuGraphLaunch(GraphExec* exec, const void* stream) {
+    API_LOCK;
+    REQUIRE_CONTEXT("cuGraphLaunch");
+    if (primary.execs.count(exec) == 0) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuGraphLaunch: not a live executable graph (cuGraphInstantiate)");
+    if (!validStream(stream)) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuGraphLaunch: not a stream of this context");
+    if (CUresult r = captureState("cuGraphLaunch", stream)) return r;
+    if (Capture* c = capturing(stream))
+        return invalidate(*c, CUDA_ERROR_NOT_SUPPORTED, "cuGraphLaunch into the capture of " + streamName(stream) + ": child graphs are not modelled");
+    count(GRAPH_LAUNCHES);
+    replaying++;
+    CUresult r = CUDA_SUCCESS;
+    size_t n = exec->nodes.size();
+    for (size_t i = 0; i < n && r == CUDA_SUCCESS; i++) {
+        r = exec->nodes[i].replay(stream);
+        if (r != CUDA_SUCCESS)
+            detail = "cuGraphLaunch: node " + std::to_string(i + 1) + " of " + std::to_string(n) + " (" + exec->nodes[i].what + "): " + detail;
+    }
+    replaying--;
+    return r;
+}
+
+EXPORT CUresult cuGraphExecDestroy(GraphExec* exec) {
+    API_LOCK;
+    REQUIRE_CONTEXT("cuGraphExecDestroy");
+    if (primary.execs.erase(exec) == 0) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuGraphExecDestroy: not a live executable graph");
+    delete exec;
+    return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuGraphDestroy(Graph* graph) {
+    API_LOCK;
+    REQUIRE_CONTEXT("cuGraphDestroy");
+    if (primary.graphs.erase(graph) == 0) return failWith(CUDA_ERROR_INVALID_HANDLE, "cuGraphDestroy: not a live graph");
+    delete graph;
     return CUDA_SUCCESS;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -18,7 +19,9 @@ constexpr CUresult CUDA_SUCCESS = 0, CUDA_ERROR_INVALID_VALUE = 1, CUDA_ERROR_OU
                    CUDA_ERROR_INVALID_CONTEXT = 201, CUDA_ERROR_INVALID_HANDLE = 400, CUDA_ERROR_ILLEGAL_STATE = 401,
                    CUDA_ERROR_NOT_FOUND = 500, CUDA_ERROR_NOT_READY = 600, CUDA_ERROR_ILLEGAL_ADDRESS = 700,
                    CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701, CUDA_ERROR_ILLEGAL_INSTRUCTION = 715, CUDA_ERROR_LAUNCH_FAILED = 719,
-                   CUDA_ERROR_NOT_SUPPORTED = 801, CUDA_ERROR_UNKNOWN = 999;
+                   CUDA_ERROR_NOT_SUPPORTED = 801, CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED = 900,
+                   CUDA_ERROR_STREAM_CAPTURE_INVALIDATED = 901, CUDA_ERROR_STREAM_CAPTURE_IMPLICIT = 906,
+                   CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD = 908, CUDA_ERROR_UNKNOWN = 999;
 
 // What the simulator counts, in the order ncsimGetCounters writes them (the engine's names in
 // dev.normclock.bindings.cuda.SimulatorCounters).
@@ -27,7 +30,9 @@ enum Counter : int {
     DEVICE_TO_HOST_BYTES, MEMSETS, HOST_SYNCHRONIZATIONS, ALLOCATIONS, FREES, COUNTERS
 };
 
-std::mutex& lock();
+// Recursive: a graph launch replays its nodes through the same entry points, under the lock it holds.
+std::recursive_mutex& lock();
+// Counters count host-issued calls: while a graph replays, only its one graph launch counts.
 void count(Counter c, uint64_t by = 1);
 
 // The detail of the failure the calling thread's last call returned (ncsimLastErrorDetail).
@@ -47,5 +52,15 @@ CUresult checkRange(uintptr_t address, size_t bytes, const char* what);
 
 // A stream handle the context knows (0 and the two legacy/per-thread handles included).
 bool validStream(const void* stream);
+
+// ---- stream capture (driver.cpp) ----
+// A captured call, re-issued on the stream a graph is launched on: the same checks as eager work.
+using Replay = std::function<CUresult(const void* stream)>;
+// Before stream-ordered work on stream: CUDA_SUCCESS, or what a capture makes of it (its capture
+// invalidated: 901; the legacy stream while a blocking stream captures: 906, which invalidates it).
+CUresult captureState(const char* function, const void* stream);
+// When stream is capturing, appends the work to its capture as a node and returns true: the caller
+// returns CUDA_SUCCESS without running it. Else false: the caller runs it now.
+bool captured(const void* stream, const std::string& what, Replay replay);
 
 } // namespace ncsim

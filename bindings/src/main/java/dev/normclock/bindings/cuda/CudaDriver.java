@@ -26,6 +26,14 @@ import dev.normclock.bindings.NativeLibrary;
 public final class CudaDriver {
     /** CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR, _MULTIPROCESSOR_COUNT. */
     public static final int ATTRIBUTE_CC_MAJOR = 75, ATTRIBUTE_CC_MINOR = 76, ATTRIBUTE_MULTIPROCESSORS = 16;
+    /**
+     * CUstreamCaptureMode: which threads' potentially unsafe calls (allocations, synchronous copies,
+     * synchronisations) a capture forbids — GLOBAL: every thread's; THREAD_LOCAL: the capturing
+     * thread's; RELAXED: none (calls that conflict with the capture itself stay forbidden).
+     */
+    public static final int CAPTURE_MODE_GLOBAL = 0, CAPTURE_MODE_THREAD_LOCAL = 1, CAPTURE_MODE_RELAXED = 2;
+    /** CUstreamCaptureStatus: not capturing, capturing, or capturing but invalidated by a forbidden call. */
+    public static final int CAPTURE_STATUS_NONE = 0, CAPTURE_STATUS_ACTIVE = 1, CAPTURE_STATUS_INVALIDATED = 2;
 
     private static final String LIB = "the CUDA driver library";
     private static final FunctionDescriptor RESULT_INT = FunctionDescriptor.of(JAVA_INT, JAVA_INT),
@@ -38,6 +46,11 @@ public final class CudaDriver {
             cuMemAlloc, cuMemFree, cuMemAllocHost, cuMemFreeHost, cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync,
             cuMemsetD8Async, cuStreamCreate, cuStreamSynchronize, cuStreamDestroy, cuMemGetInfo, cuEventCreate, cuEventRecord,
             cuEventSynchronize, cuEventElapsedTime, cuEventDestroy;
+    /** CUDA Graphs: stream capture and executable graphs (cuGraphInstantiateWithFlags needs CUDA 11.4); optional. */
+    private final Downcall cuStreamBeginCapture, cuStreamEndCapture, cuStreamIsCapturing, cuGraphInstantiate, cuGraphLaunch,
+            cuGraphExecDestroy, cuGraphDestroy;
+    /** The graph calls this driver lacks (looked up once), empty when it has them all. */
+    private final List<String> missingGraphCalls;
     /** The CUDA simulator's own calls (native/sim); absent from a real driver. */
     private final Downcall ncsimLastErrorDetail, ncsimGetCounters, ncsimResetCounters, ncsimDescribe;
 
@@ -83,6 +96,17 @@ public final class CudaDriver {
         cuEventElapsedTime = new Downcall(l, LIB, l.find("cuEventElapsedTime_v2").isPresent() ? "cuEventElapsedTime_v2" : "cuEventElapsedTime",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         cuEventDestroy = new Downcall(l, LIB, "cuEventDestroy_v2", RESULT_PTR);
+        // cuda.h maps cuStreamBeginCapture to _v2 (the one with a mode), and, since CUDA 12, cuGraphInstantiate to
+        // cuGraphInstantiateWithFlags; the legacy-stream symbols, not the per-thread _ptsz ones
+        cuStreamBeginCapture = new Downcall(l, LIB, "cuStreamBeginCapture_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuStreamEndCapture = new Downcall(l, LIB, "cuStreamEndCapture", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        cuStreamIsCapturing = new Downcall(l, LIB, "cuStreamIsCapturing", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        cuGraphInstantiate = new Downcall(l, LIB, "cuGraphInstantiateWithFlags", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+        cuGraphLaunch = new Downcall(l, LIB, "cuGraphLaunch", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        cuGraphExecDestroy = new Downcall(l, LIB, "cuGraphExecDestroy", RESULT_PTR);
+        cuGraphDestroy = new Downcall(l, LIB, "cuGraphDestroy", RESULT_PTR);
+        missingGraphCalls = List.of(cuStreamBeginCapture, cuStreamEndCapture, cuStreamIsCapturing, cuGraphInstantiate, cuGraphLaunch,
+                cuGraphExecDestroy, cuGraphDestroy).stream().filter(d -> !d.available()).map(Downcall::name).toList();
         ncsimLastErrorDetail = new Downcall(l, LIB, "ncsimLastErrorDetail", FunctionDescriptor.of(ADDRESS));
         ncsimGetCounters = new Downcall(l, LIB, "ncsimGetCounters", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         ncsimResetCounters = new Downcall(l, LIB, "ncsimResetCounters", FunctionDescriptor.ofVoid());
@@ -384,6 +408,96 @@ public final class CudaDriver {
 
     public void eventDestroy(MemorySegment event) {
         check(cuEventDestroy, call(cuEventDestroy, event));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // CUDA Graphs: capture a stream's work once, replay it with one launch
+    // ------------------------------------------------------------------------------------------
+
+    /** Whether the driver has every CUDA Graph call below (CUDA 11.4 and later; the simulator too). */
+    public boolean graphsAvailable() {
+        return missingGraphCalls.isEmpty();
+    }
+
+    /** An IllegalStateException in one line naming the missing calls, where the driver lacks the graph API. */
+    private void requireGraphs() {
+        if (!missingGraphCalls.isEmpty())
+            throw new IllegalStateException("the CUDA driver at " + location + " has no CUDA Graph API (no " + String.join(", ", missingGraphCalls)
+                    + "): CUDA Graphs need a driver of CUDA 11.4 or later");
+    }
+
+    /**
+     * cuStreamBeginCapture: from now until {@link #streamEndCapture}, the work queued on the stream
+     * (kernel launches, async copies, memsets, cuBLAS calls on it) is recorded into a graph instead
+     * of run. Calls the capture forbids ({@code mode}: a CAPTURE_MODE_ constant) — synchronising the
+     * stream, synchronous copies, allocations, async copies from pageable memory — fail with
+     * CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED (900) and invalidate the capture. The legacy (null)
+     * stream cannot be captured.
+     */
+    public void streamBeginCapture(MemorySegment stream, int mode) {
+        requireGraphs();
+        check(cuStreamBeginCapture, call(cuStreamBeginCapture, stream, mode));
+    }
+
+    /**
+     * cuStreamEndCapture: ends the stream's capture and returns the graph (a CUgraph, to instantiate
+     * and then destroy with {@link #graphDestroy}). A capture a forbidden call invalidated ends
+     * here too, with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED (901) and no graph. Outside relaxed mode,
+     * only the thread that began the capture may end it.
+     */
+    public MemorySegment streamEndCapture(MemorySegment stream) {
+        requireGraphs();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            check(cuStreamEndCapture, call(cuStreamEndCapture, stream, out));
+            return out.get(ADDRESS, 0);
+        }
+    }
+
+    /** cuStreamIsCapturing: a CAPTURE_STATUS_ constant. */
+    public int streamCaptureStatus(MemorySegment stream) {
+        requireGraphs();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_INT);
+            check(cuStreamIsCapturing, call(cuStreamIsCapturing, stream, out));
+            return out.get(JAVA_INT, 0);
+        }
+    }
+
+    /**
+     * cuGraphInstantiate (cuGraphInstantiateWithFlags, flags 0): an executable graph (CUgraphExec)
+     * of the graph, independent of it afterwards: the graph may be destroyed at once. Free it with
+     * {@link #graphExecDestroy}.
+     */
+    public MemorySegment graphInstantiate(MemorySegment graph) {
+        requireGraphs();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            check(cuGraphInstantiate, call(cuGraphInstantiate, out, graph, 0L));
+            return out.get(ADDRESS, 0);
+        }
+    }
+
+    /**
+     * cuGraphLaunch: queues the whole executable graph on the stream, in one call. The captured
+     * kernels use the argument values and device addresses they had when captured: memory they
+     * name must still be allocated (and hold the data wanted) when the graph runs.
+     */
+    public void graphLaunch(MemorySegment exec, MemorySegment stream) {
+        requireGraphs();
+        check(cuGraphLaunch, call(cuGraphLaunch, exec, stream));
+    }
+
+    /** cuGraphExecDestroy: frees an executable graph (one already queued still runs on a GPU). */
+    public void graphExecDestroy(MemorySegment exec) {
+        requireGraphs();
+        check(cuGraphExecDestroy, call(cuGraphExecDestroy, exec));
+    }
+
+    /** cuGraphDestroy: frees a graph from {@link #streamEndCapture}; its instantiations stay. */
+    public void graphDestroy(MemorySegment graph) {
+        requireGraphs();
+        check(cuGraphDestroy, call(cuGraphDestroy, graph));
     }
 
     // ------------------------------------------------------------------------------------------

@@ -30,7 +30,12 @@ public final class CudaErrors {
             Map.entry(700, "CUDA_ERROR_ILLEGAL_ADDRESS"),
             Map.entry(701, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES"),
             Map.entry(719, "CUDA_ERROR_LAUNCH_FAILED"),
+            Map.entry(801, "CUDA_ERROR_NOT_SUPPORTED"),
             Map.entry(803, "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH"),
+            Map.entry(900, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"),
+            Map.entry(901, "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"),
+            Map.entry(906, "CUDA_ERROR_STREAM_CAPTURE_IMPLICIT"),
+            Map.entry(908, "CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD"),
             Map.entry(999, "CUDA_ERROR_UNKNOWN"));
 
     private static final Map<Integer, String> CUBLAS = Map.ofEntries(

@@ -76,6 +76,19 @@ class CudaErrorMappingTest {
     }
 
     @Test
+    void aDriverWithoutTheGraphApiSaysSoInOneLineWhenAGraphCallIsMade() {
+        CudaDriver driver = CudaDriver.load(LIBC_AS_DRIVER);
+        assertFalse(driver.graphsAvailable());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> driver.graphLaunch(java.lang.foreign.MemorySegment.NULL, java.lang.foreign.MemorySegment.NULL));
+        assertTrue(e.getMessage().contains("no CUDA Graph API") && e.getMessage().contains("cuGraphInstantiateWithFlags")
+                && e.getMessage().contains("cuStreamBeginCapture_v2") && e.getMessage().contains("CUDA 11.4"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+        assertEquals("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", CudaErrors.driverName(900));
+        assertEquals("CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", CudaErrors.driverName(901));
+    }
+
+    @Test
     void aDowncallIsMadeOnFirstUseAndSaysWhetherItsSymbolIsThere() throws Throwable {
         var libc = java.lang.foreign.SymbolLookup.libraryLookup(libc(), java.lang.foreign.Arena.global());
         Downcall abs = new Downcall(libc, "libc", "abs", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));

@@ -153,6 +153,38 @@ final class CudaContext implements Gpu {
                 c, ldc, strideC, batch);
     }
 
+    @Override
+    public boolean graphs() {
+        return driver.graphsAvailable();
+    }
+
+    /** Captures in global mode: a forbidden call from any thread (a synchronisation, an allocation) fails and is caught. */
+    @Override
+    public long beginCapture() {
+        driver.streamBeginCapture(stream, CudaDriver.CAPTURE_MODE_GLOBAL);
+        return stream.address();
+    }
+
+    @Override
+    public long endCapture() {
+        MemorySegment graph = driver.streamEndCapture(stream);
+        try {
+            return driver.graphInstantiate(graph).address();
+        } finally {
+            driver.graphDestroy(graph); // the executable graph is independent of it
+        }
+    }
+
+    @Override
+    public void launchGraph(long exec) {
+        driver.graphLaunch(MemorySegment.ofAddress(exec), stream);
+    }
+
+    @Override
+    public void destroyGraph(long exec) {
+        driver.graphExecDestroy(MemorySegment.ofAddress(exec));
+    }
+
     /** A kernel of the module by its extern "C" name, looked up once. */
     private MemorySegment function(String name) {
         return functions.computeIfAbsent(name, n -> driver.moduleGetFunction(module, n));

@@ -42,23 +42,37 @@ interface Gpu extends AutoCloseable {
         return false;
     }
 
-    /** Starts capturing the stream's work into a graph instead of running it. */
-    default void beginCapture() {
-        throw new UnsupportedOperationException("this GPU has no CUDA Graphs");
+    /**
+     * Starts capturing a CUDA Graph on the stream every call is queued on: until {@link #endCapture},
+     * launches, GEMMs and copies to and from page-locked memory are recorded, not run. The
+     * capture forbids (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, after which it is invalidated and
+     * {@link #endCapture} fails) anything that makes the host wait or is not stream-ordered: a
+     * synchronisation (so downloads are read after the graph has run), a synchronous copy, an
+     * allocation or free, a copy to or from pageable memory. Returns the captured stream's handle
+     * (CUstream), for messages.
+     */
+    default long beginCapture() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not capture CUDA Graphs");
     }
 
-    /** Ends the capture; returns the executable graph (instantiated), to {@link #launchGraph} and {@link #destroyGraph}. */
+    /**
+     * Ends the capture and returns the executable graph (a CUgraphExec handle) of what was recorded.
+     * Its kernels keep the argument values and device addresses they were captured with, and its
+     * uploads read their page-locked sources when the graph runs: refill those, keep the memory
+     * allocated, and replay with {@link #launchGraph}; free it with {@link #destroyGraph}.
+     */
     default long endCapture() {
-        throw new UnsupportedOperationException("this GPU has no CUDA Graphs");
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not capture CUDA Graphs");
     }
 
-    /** Queues one run of a captured graph on the stream. */
-    default void launchGraph(long graph) {
-        throw new UnsupportedOperationException("this GPU has no CUDA Graphs");
+    /** Queues the whole executable graph on the stream, as one launch. */
+    default void launchGraph(long exec) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not launch CUDA Graphs");
     }
 
-    default void destroyGraph(long graph) {
-        throw new UnsupportedOperationException("this GPU has no CUDA Graphs");
+    /** Frees an executable graph from {@link #endCapture}. */
+    default void destroyGraph(long exec) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not launch CUDA Graphs");
     }
 
     /** Makes the GPU's context current on the calling thread. */
