@@ -166,8 +166,11 @@ public final class TrainingComparison {
             Worst losses = new Worst();
             for (int step = 1; step <= steps; step++) {
                 double[] l0 = new double[models], a0 = new double[models], l1 = new double[models], a1 = new double[models];
-                ref.trainStep(reference, listed, hRef, step, l0, a0);
-                cand.trainStep(candidate, listed, hCand, step, l1, a1);
+                int t = step;
+                reference.replayable(() -> ref.trainStep(reference, listed, hRef, t)); // as the trainer steps: a graph where there are graphs
+                ref.readTraining(listed, l0, a0);
+                candidate.replayable(() -> cand.trainStep(candidate, listed, hCand, t));
+                cand.readTraining(listed, l1, a1);
                 losses.values(l0, l1, listed, "step " + step + " loss");
             }
             reference.syncToHost();

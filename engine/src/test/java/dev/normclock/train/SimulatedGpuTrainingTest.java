@@ -64,6 +64,21 @@ class SimulatedGpuTrainingTest {
     }
 
     /**
+     * A step replayed as a CUDA Graph is the step issued launch by launch, bit for bit: every model
+     * and arm (clamps that start, a fork's host step, a retired slot, mixed losses), the graph
+     * captured and replayed across them.
+     */
+    @Test
+    void aStepReplayedAsAGraphIsTheStepLaunchByLaunch() {
+        try (CudaBackend graphs = CudaBackend.openSimulator(System.getenv(), CudaBackend.Options.DEFAULT);
+             CudaBackend launches = CudaBackend.openSimulator(System.getenv(), new CudaBackend.Options(false, CudaBackend.Gemm.AUTO, false))) {
+            for (Result r : TrainingComparison.run(graphs, launches, 6)) assertEquals(0.0, r.worst(), r.line());
+            assertTrue(graphs.graphReplays() >= 8, "steps replayed as graphs: " + graphs.graphReplays());
+            assertEquals(0, launches.graphReplays());
+        }
+    }
+
+    /**
      * What a steady training step sends to the GPU: the per-run constants (pairs, labels, token
      * lists, model lists, hyperparameters) stay on the device after the first step, so only the
      * clamp's factors travel — within issue 13's budget of 256 bytes a step at 16 models.

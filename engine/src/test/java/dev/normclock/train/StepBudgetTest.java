@@ -26,15 +26,16 @@ import dev.normclock.task.SparseParity;
  * Issue 13's structural budgets, counted by the CUDA simulator over steady training steps of every
  * model at 16 and at 256 models (clamps held, cross-entropy and squared error mixed): nothing read
  * back, no host synchronisation, at most 256 bytes sent, no allocation, and as many launches at 256
- * models as at 16 — every kernel runs over the whole population. The MLP's step stays within 12
- * kernel launches besides its GEMMs. An evaluation step (the test half, the step, both read) reads
- * its metrics in one copy.
+ * models as at 16 — every kernel runs over the whole population. As a CUDA Graph a steady step is
+ * one graph launch and its 16 bytes of step state; launch by launch, the MLP's stays within 12
+ * kernels besides its GEMMs. An evaluation step (the test half, the step, both read) reads its
+ * metrics in one copy.
  */
 class StepBudgetTest {
     private static final int WARM_UP = 2, COUNTED = 2;
 
-    /** The counters of one model kind's steady step and of one evaluation, per population size. */
-    private record Counts(SimulatorCounters step, SimulatorCounters evaluation) {
+    /** The counters of one model kind's steady step issued launch by launch, as a CUDA Graph, and of one evaluation step. */
+    private record Counts(SimulatorCounters step, SimulatorCounters graphStep, SimulatorCounters evaluation) {
     }
 
     @Test
@@ -70,21 +71,27 @@ class StepBudgetTest {
             return pop;
         });
         StringBuilder table = new StringBuilder("per steady step (simulator's counters): kernel launches, cuBLAS calls, H→D bytes, D→H bytes, syncs"
-                + " | per evaluation step: D→H copies, syncs, kernel launches\n");
+                + " | as a graph: graph launches, kernel launches, cuBLAS calls, H→D bytes | per evaluation step: D→H copies, syncs\n");
         for (var kind : kinds.entrySet()) {
             Counts small = counts(kind.getValue(), 16), large = counts(kind.getValue(), 256);
             for (var c : new Object[][]{{16, small}, {256, large}}) {
                 Counts k = (Counts) c[1];
                 SimulatorCounters s = k.step();
-                table.append(String.format("%-20s %4d models: %5.1f %5.1f %6.1f %5.1f %4.1f | %4d %4d %4d%n", kind.getKey(), (Integer) c[0],
-                        s.kernelLaunches() / (double) COUNTED, s.cublasCalls() / (double) COUNTED, s.hostToDeviceBytes() / (double) COUNTED,
-                        s.deviceToHostBytes() / (double) COUNTED, s.hostSynchronizations() / (double) COUNTED,
-                        k.evaluation().deviceToHostCopies(), k.evaluation().hostSynchronizations(), k.evaluation().kernelLaunches()));
+                SimulatorCounters g = k.graphStep();
+                table.append(String.format("%-20s %4d models: %5.1f %5.1f %6.1f %5.1f %4.1f | %4.1f %4.1f %4.1f %5.1f | %4d %4d%n", kind.getKey(),
+                        (Integer) c[0], s.kernelLaunches() / (double) COUNTED, s.cublasCalls() / (double) COUNTED,
+                        s.hostToDeviceBytes() / (double) COUNTED, s.deviceToHostBytes() / (double) COUNTED, s.hostSynchronizations() / (double) COUNTED,
+                        g.graphLaunches() / (double) COUNTED, g.kernelLaunches() / (double) COUNTED, g.cublasCalls() / (double) COUNTED,
+                        g.hostToDeviceBytes() / (double) COUNTED, k.evaluation().deviceToHostCopies(), k.evaluation().hostSynchronizations()));
                 String at = kind.getKey() + " at " + c[0] + " models: ";
                 assertEquals(0, s.deviceToHostBytes(), at + "bytes read back by steady steps");
                 assertEquals(0, s.hostSynchronizations(), at + "host synchronisations in steady steps");
                 assertTrue(s.hostToDeviceBytes() <= 256L * COUNTED, at + s.hostToDeviceBytes() / COUNTED + " bytes sent per step");
                 assertEquals(0, s.allocations(), at + "allocations in steady steps");
+                assertEquals(COUNTED, g.graphLaunches(), at + "one graph launch per step");
+                assertEquals(0, g.kernelLaunches() + g.cublasCalls() + g.memsets() + g.deviceToHostBytes() + g.hostSynchronizations()
+                        + g.allocations(), at + "nothing but the graph launch and the step's 16 bytes: " + g);
+                assertTrue(g.hostToDeviceBytes() <= 256L * COUNTED, at + g.hostToDeviceBytes() / COUNTED + " bytes sent per step as a graph");
             }
             assertEquals(small.step().kernelLaunches(), large.step().kernelLaunches(), kind.getKey() + ": launches at 256 models as at 16");
             for (Counts k : new Counts[]{small, large}) {
@@ -110,8 +117,18 @@ class StepBudgetTest {
             double[] loss = new double[models], acc = new double[models];
             pop.readTraining(all, loss, acc);
             SimulatorCounters before = sim.counters();
-            for (int i = 0; i < COUNTED; i++) pop.trainStep(sim, all, hyper, ++step);
+            for (int i = 0; i < COUNTED; i++) pop.trainStep(sim, all, hyper, ++step); // launch by launch
             SimulatorCounters afterSteps = sim.counters();
+            for (int i = 0; i < WARM_UP; i++) { // seen twice: captured
+                int t = ++step;
+                sim.replayable(() -> pop.trainStep(sim, all, hyper, t));
+            }
+            SimulatorCounters beforeGraphs = sim.counters();
+            for (int i = 0; i < COUNTED; i++) {
+                int t = ++step;
+                sim.replayable(() -> pop.trainStep(sim, all, hyper, t));
+            }
+            SimulatorCounters afterGraphs = sim.counters();
             // an evaluation step as the trainer runs it: the test half queued, the step, one read of both halves
             evaluationStep(sim, pop, all, hyper, ++step, loss, acc); // the first sizes its scratch
             SimulatorCounters beforeEvaluation = sim.counters();
@@ -119,13 +136,13 @@ class StepBudgetTest {
             SimulatorCounters afterEvaluation = sim.counters();
             for (int m : all)
                 assertTrue(Double.isFinite(loss[m]) && Double.isFinite(pop.testMetrics(m).testLoss()), "slot " + m + " trained to finite losses");
-            return new Counts(afterSteps.since(before), afterEvaluation.since(beforeEvaluation));
+            return new Counts(afterSteps.since(before), afterGraphs.since(beforeGraphs), afterEvaluation.since(beforeEvaluation));
         }
     }
 
     private static void evaluationStep(CudaBackend sim, Population pop, int[] all, Hyper hyper, int step, double[] loss, double[] acc) {
         pop.evaluateTest(sim, all, hyper);
-        pop.trainStep(sim, all, hyper, step);
+        sim.replayable(() -> pop.trainStep(sim, all, hyper, step));
         pop.readTraining(all, loss, acc);
     }
 

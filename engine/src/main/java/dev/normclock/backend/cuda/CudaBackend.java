@@ -103,7 +103,7 @@ public final class CudaBackend implements Backend {
         this.gpu = graphs;
         this.tf32 = tf32;
         this.name = name;
-        this.memory = gpu.memory();
+        this.memory = this.gpu.memory(); // through the graphs: a read or a free issues what a step recorded first
         this.mirrors = new DeviceMirrors(memory);
         this.staging = new Staging(memory);
         this.constants = new DeviceConstants(memory);
