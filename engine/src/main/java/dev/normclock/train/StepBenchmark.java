@@ -38,6 +38,11 @@ public final class StepBenchmark {
             return evaluationCounters == null ? null : evaluationCounters.per(evaluations);
         }
 
+        /** The device-memory bytes one model-step moves at the least ({@link StepTraffic}), for the roofline. */
+        public double bytesPerModelStep() {
+            return StepTraffic.bytesPerModelStep(new MlpShape(p, d, hidden), new ModularAddition(p, trainFrac).trainSize());
+        }
+
         /** How many training steps one evaluation costs. */
         public double evaluationCostInSteps() {
             return modelStepsPerSecond / evaluationsPerSecond;

@@ -57,7 +57,7 @@ public record DevicePeaks(String device, double fp32Gflops, double tf32Gflops, d
     }
 
     private static DevicePeaks table(String name, double fp32, double tf32, double bandwidth, String row) {
-        return new DevicePeaks(name, fp32, tf32, bandwidth, "NVIDIA's nominal figures for the " + row + " (a table by device name)");
+        return new DevicePeaks(name, fp32, tf32, bandwidth, "NVIDIA's nominal figures for the " + row + ", from a table by device name");
     }
 
     /**
