@@ -124,9 +124,14 @@ final class BackendChoice {
      * {@link #checkTf32} and {@link #gemm}) only reach the cuda backend.
      */
     static Backend open(Kind kind, Precision precision, int threads, Map<String, String> env, boolean tf32, CudaBackend.Gemm gemm) {
+        return open(kind, precision, threads, env, new CudaBackend.Options(tf32, gemm));
+    }
+
+    /** As above with every cuda option (CUDA Graphs off: every launch issued, as bench --no-graphs compares). */
+    static Backend open(Kind kind, Precision precision, int threads, Map<String, String> env, CudaBackend.Options options) {
+        boolean tf32 = options.tf32();
         checkTf32(tf32, kind);
         if (kind.cuda()) {
-            CudaBackend.Options options = new CudaBackend.Options(tf32, gemm);
             try {
                 return kind == Kind.CUDA_SIM ? CudaBackend.openSimulator(env, options) : CudaBackend.open(env, options);
             } catch (RuntimeException | LinkageError e) { // a CudaException names the call and its error

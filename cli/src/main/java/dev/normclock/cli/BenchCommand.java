@@ -28,11 +28,25 @@ import picocli.CommandLine.Option;
                 "same cores right after, and prints its model-steps/s, the ratio, and the machine's sgemm GFLOP/s.",
                 "--sweep measures every population size in --sweep-models for every p in --sweep-p and writes a table",
                 "(bench-sweep.csv) and a plot (bench-sweep.png) to --out.",
+                "With --backend cuda or cuda-sim it also prints what a step asks of the GPU and a roofline (see below).",
                 ""},
         footer = {"", "Executed FLOPs per model-step count the products the step runs (the first layer in its rewritten",
                 "form E*W1, formed once per step): 2*(3*2*p*d*H + 3*n*H*p) with n = round(f*p^2).",
                 "Memory per model is the off-heap tensors of the population divided by its size; the process's peak",
-                "resident set is printed too."})
+                "resident set is printed too.",
+                "",
+                "On cuda and cuda-sim, counters per steady training step (kernel launches, graph launches, cuBLAS calls, copies and",
+                "bytes each way, host synchronisations; the simulator's own counters on cuda-sim, the engine's count of its driver",
+                "and cuBLAS calls on a GPU) and per evaluation. --json puts them at top level as kernel_launches_per_step,",
+                "graph_launches_per_step, cublas_calls_per_step, host_syncs_per_step, host_to_device_bytes_per_step,",
+                "device_to_host_bytes_per_step, evaluation_device_to_host_copies, evaluation_device_to_host_bytes and",
+                "evaluation_host_syncs, every counter under counters_per_step and counters_per_evaluation.",
+                "The roofline (--json: roofline) bounds the step on the GPU: FLOPs per model-step at the FP32 peak (TF32's with",
+                "--tf32) and an analytic count of its device-memory bytes (every tensor read or written once) at the memory",
+                "bandwidth; 1 / max(FLOPs / peak, bytes / bandwidth) is a lower bound on a model-step's time, so an upper bound",
+                "on model-steps/s, ignoring launch latency, which is given apart (launches per step x 3 us / models).",
+                "Peaks come from the device's attributes, else from NVIDIA's nominal figures by device name. On cuda-sim the",
+                "roofline is an estimate for an H200, not a measurement, and is never compared with the simulator's speed."})
 final class BenchCommand implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Spec
@@ -46,15 +60,16 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     int models = 16;
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--backend", paramLabel = "NAME", description = BackendChoice.BACKEND_HELP + " On cuda-sim, bench prints the "
-            + "simulator's counters per step (kernel launches, cuBLAS calls, copies and bytes each way, host synchronisations): what a GPU "
-            + "would be asked to do; its model-steps/s are the simulator's, not a GPU's. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", paramLabel = "NAME", description = BackendChoice.BACKEND_HELP + " On cuda and cuda-sim, bench prints the "
+            + "counters per step and per evaluation (kernel launches, cuBLAS calls, copies and bytes each way, host synchronisations) and a "
+            + "roofline; on cuda-sim the counters are the simulator's and its model-steps/s the simulator's, not a GPU's. Default: ${DEFAULT-VALUE}.")
     String backend = "cpu";
     private BackendChoice.Kind kind = BackendChoice.Kind.CPU;
     @Option(names = "--gemm", paramLabel = "WHERE", description = BackendChoice.GEMM_HELP)
     String gemm;
     private dev.normclock.backend.cuda.CudaBackend.Gemm gemmPath = dev.normclock.backend.cuda.CudaBackend.Gemm.AUTO;
     private String gemmUsed, deviceName; // cuBLAS or nc_gemm, and the device's name, once the cuda backend is open
+    private GpuFigures gpuFigures; // counters and roofline, once the cuda backend is open
     @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
     boolean tf32;
     @Option(names = "--seconds", paramLabel = "S", description = "Timed seconds per repetition. Default: ${DEFAULT-VALUE}.")
@@ -85,6 +100,10 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     Path out = Path.of("bench-results");
     @Option(names = "--json", description = "Print the figures as one JSON object on stdout.")
     boolean json;
+    @Option(names = "--graphs", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "With --backend cuda or cuda-sim: replay each steady step as one CUDA Graph launch (the default, as train runs); "
+                    + "--no-graphs issues every kernel and GEMM one by one, to compare.")
+    boolean graphs = true;
 
     @Override
     public Integer call() throws Exception {
@@ -163,7 +182,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             }
             out.printf("  evaluation (test pairs + norms): %.1f model-evaluations/s, %.2f training steps' worth each%n",
                     best.evaluationsPerSecond(), best.evaluationCostInSteps());
-            if (kind.cuda()) out.println("  " + countersLine(best));
+            if (kind.cuda()) out.print(gpuFigures.text(best));
             if (rss > 0) out.printf("  peak resident set of this process: %.0f MiB%n", rss / (double) (1 << 20));
         }
         return 0;
@@ -215,7 +234,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private Backend open() {
-        return BackendChoice.open(kind, dev.normclock.backend.Precision.FLOAT32, threads, Main.env(parent), tf32, gemmPath);
+        return BackendChoice.open(kind, dev.normclock.backend.Precision.FLOAT32, threads, Main.env(parent),
+                new dev.normclock.backend.cuda.CudaBackend.Options(tf32, gemmPath, graphs));
     }
 
     /** The backend in words: the cpu's threads, or the cuda backend's device and GEMM path (and TF32 where asked). */
@@ -223,32 +243,14 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         if (be instanceof dev.normclock.backend.cuda.CudaBackend gpu) {
             gemmUsed = gpu.gemmPath();
             deviceName = gpu.deviceName();
+            // the simulator has no peaks of its own: its roofline is an estimate for the reference GPU
+            gpuFigures = new GpuFigures(gpu.simulated() ? dev.normclock.backend.cuda.DevicePeaks.REFERENCE
+                    : dev.normclock.backend.cuda.DevicePeaks.probe(Main.env(parent)), gpu.simulated(), gpu.tf32());
             return gpu.name() + " backend (" + gpu.deviceName() + "), GEMMs on " + gpu.gemmPath()
                     + (gpu.tf32() ? ", TF32 GEMMs (not float32 arithmetic)" : "");
         }
         deviceName = "cpu";
         return "cpu backend, " + threads + " threads";
-    }
-
-    /**
-     * The simulator's counters per timed step in one line, e.g. "per step (simulator's counters over 5 steps): 120 kernel launches,
-     * 9 cuBLAS calls, ..."; on a GPU, that the driver keeps none.
-     */
-    static String countersLine(StepBenchmark.Result r) {
-        Map<String, Double> c = r.countersPerStep();
-        if (c == null) return "per step: no counters (a GPU's driver keeps none; --backend cuda-sim counts what a step asks of the GPU)";
-        return String.format(java.util.Locale.ROOT, "per step (the simulator's counters over %d timed step%s): %s kernel launches, %s graph launches, "
-                        + "%s cuBLAS calls, %s host-to-device copies (%s bytes), %s device-to-host copies (%s bytes), %s memsets, "
-                        + "%s host synchronisations, %s allocations, %s frees", r.steps(), r.steps() == 1 ? "" : "s",
-                count(c.get("kernel_launches")), count(c.get("graph_launches")), count(c.get("cublas_calls")),
-                count(c.get("host_to_device_copies")), count(c.get("host_to_device_bytes")), count(c.get("device_to_host_copies")),
-                count(c.get("device_to_host_bytes")), count(c.get("memsets")), count(c.get("host_synchronizations")),
-                count(c.get("allocations")), count(c.get("frees")));
-    }
-
-    /** A count per step: whole where it is (every step alike), else with one decimal. */
-    static String count(double v) {
-        return v == Math.rint(v) ? String.format(java.util.Locale.ROOT, "%,d", (long) v) : String.format(java.util.Locale.ROOT, "%,.1f", v);
     }
 
     private Map<String, Object> config(int p, int b) {
@@ -277,9 +279,6 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         o.put("evaluation_cost_in_steps", r.evaluationCostInSteps());
         o.put("repeats", repeats);
         o.put("seconds_per_repeat", seconds);
-        if (kind.cuda()) {
-            o.put("timed_steps", r.steps());
-            o.put("counters_per_step", r.countersPerStep()); // null on a GPU: its driver keeps none
-        }
+        if (kind.cuda()) gpuFigures.json(o, r);
     }
 }

@@ -228,7 +228,7 @@ final class GpuCheck {
             for (int models : sizes) {
                 if (simulated) {
                     StepBenchmark.Result r = StepBenchmark.run(gpu, p, d, hidden, frac, models, 1, 0, SIMULATED_STEPS);
-                    line(String.format(Locale.ROOT, "  %4d models, GEMMs on %s: %s", models, gpu.gemmPath(), BenchCommand.countersLine(r)
+                    line(String.format(Locale.ROOT, "  %4d models, GEMMs on %s: %s", models, gpu.gemmPath(), GpuFigures.countersLine(r, true)
                             .replaceFirst("^per step \\([^)]*\\): ", "")));
                 } else {
                     StepBenchmark.Result r = StepBenchmark.run(gpu, p, d, hidden, frac, models, 5, benchSeconds);

@@ -157,7 +157,7 @@ class SimulatorCliTest {
     }
 
     @Test
-    void benchOnTheSimulatorPrintsTheCountersPerStepAndSaysItIsNotAGpusSpeed() throws Exception {
+    void benchOnTheSimulatorPrintsTheCountersPerStepAndTheRooflineAndSaysItIsNotAGpusSpeed() throws Exception {
         String[] small = {"bench", "--backend", "cuda-sim", "--p", "11", "--width", "8", "--hidden", "16", "--models", "2",
                 "--seconds", "0.01", "--repeats", "1", "--warmup", "1"};
         CliTest.Run r = CliTest.run(small);
@@ -166,6 +166,10 @@ class SimulatorCliTest {
         assertTrue(r.out().contains("model-steps/s below are the simulator's speed, not a GPU's"), r.out());
         assertTrue(r.out().contains("\n  per step (the simulator's counters over "), r.out());
         assertTrue(r.out().contains(" kernel launches, ") && r.out().contains(" cuBLAS calls, ") && r.out().contains(" host synchronisations, "), r.out());
+        assertTrue(r.out().contains("; per evaluation (over "), r.out());
+        assertTrue(r.out().contains("\n  roofline, an estimate for an H200, not measured: FP32 "), r.out());
+        assertTrue(r.out().contains(" per model-step: ") && r.out().contains("-bound, at most ") && r.out().contains("launches alone: "), r.out());
+        assertFalse(r.out().contains("of the estimate"), "the simulator's speed is never set against a GPU's estimate: " + r.out());
 
         String[] json = Stream.concat(Stream.of(small), Stream.of("--json")).toArray(String[]::new);
         CliTest.Run j = CliTest.run(json);
@@ -175,19 +179,44 @@ class SimulatorCliTest {
         assertTrue(o.get("simulated").asBoolean());
         assertEquals("cuBLAS", o.get("gemm").asText());
         JsonNode c = o.get("counters_per_step");
-        assertTrue(c.get("kernel_launches").asDouble() > 0, c.toString());
-        assertTrue(c.get("cublas_calls").asDouble() > 0, c.toString());
+        assertEquals(1, c.get("graph_launches").asDouble(), "a steady step is one CUDA Graph launch: " + c);
+        assertEquals(0, c.get("kernel_launches").asDouble() + c.get("cublas_calls").asDouble(), c.toString());
         assertEquals(0, c.get("host_synchronizations").asDouble(), "a steady step waits for nothing: " + c);
         assertEquals(0, c.get("device_to_host_bytes").asDouble(), "a steady step reads nothing back: " + c);
         for (String k : new String[]{"host_to_device_copies", "host_to_device_bytes", "device_to_host_copies", "device_to_host_bytes"})
             assertTrue(c.has(k), k);
         assertEquals(0, c.get("allocations").asDouble(), "a steady step allocates nothing: " + c);
+        for (String k : new String[]{"kernel_launches_per_step", "graph_launches_per_step", "cublas_calls_per_step", "host_syncs_per_step",
+                "host_to_device_bytes_per_step", "device_to_host_bytes_per_step", "evaluation_device_to_host_copies",
+                "evaluation_device_to_host_bytes", "evaluation_host_syncs"})
+            assertTrue(o.has(k) && o.get(k).isNumber() && o.get(k).asDouble() >= 0, k + " in " + o);
+        assertEquals(c.get("kernel_launches").asDouble(), o.get("kernel_launches_per_step").asDouble(), "the same counters, top level and nested");
+        assertEquals(1, o.get("graph_launches_per_step").asDouble(), o.toString());
+        assertTrue(o.get("evaluation_device_to_host_copies").asDouble() > 0, "an evaluation reads its metrics back: " + o);
+        assertEquals("simulator", o.get("counters_source").asText());
+        JsonNode roof = o.get("roofline");
+        assertEquals("NVIDIA H200", roof.get("device").asText());
+        assertTrue(roof.get("estimate_only").asBoolean());
+        for (String k : new String[]{"fp32_peak_gflops", "tf32_peak_gflops", "memory_bandwidth_gbs", "flops_per_model_step", "bytes_per_model_step",
+                "estimated_model_steps_per_second", "launch_floor_seconds_per_model_step"})
+            assertTrue(roof.get(k).isNumber() && roof.get(k).asDouble() > 0, k + " in " + roof);
+        assertTrue(List.of("compute", "memory").contains(roof.get("bound").asText()), roof.toString());
+        assertFalse(roof.has("measured_over_estimate"), "the simulator's time is not a GPU's: " + roof);
+        assertEquals(o.get("flops_per_model_step").asDouble(), roof.get("flops_per_model_step").asDouble(), 0);
 
         CliTest.Run kernel = CliTest.run(Stream.concat(Stream.of(json), Stream.of("--gemm", "kernel")).toArray(String[]::new));
         assertEquals(0, kernel.code(), kernel.err());
         JsonNode k = new ObjectMapper().readTree(kernel.out());
         assertEquals("nc_gemm", k.get("gemm").asText());
         assertEquals(0, k.get("counters_per_step").get("cublas_calls").asDouble(), "no cuBLAS on the kernel path");
+
+        CliTest.Run eager = CliTest.run(Stream.concat(Stream.of(json), Stream.of("--no-graphs")).toArray(String[]::new));
+        assertEquals(0, eager.code(), eager.err());
+        JsonNode e = new ObjectMapper().readTree(eager.out());
+        assertEquals(0, e.get("graph_launches_per_step").asDouble(), "--no-graphs issues every launch: " + e);
+        assertTrue(e.get("kernel_launches_per_step").asDouble() > 0 && e.get("kernel_launches_per_step").asDouble() <= 12, e.toString());
+        assertEquals(9, e.get("cublas_calls_per_step").asDouble(), e.toString());
+        assertEquals(0, e.get("host_syncs_per_step").asDouble(), e.toString());
     }
 
     @Test

@@ -3,7 +3,7 @@ package dev.normclock.train;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
 import dev.normclock.backend.cuda.CudaBackend;
-import dev.normclock.bindings.cuda.SimulatorCounters;
+import dev.normclock.backend.cuda.StepCounters;
 import dev.normclock.model.MlpPopulation;
 import dev.normclock.model.MlpShape;
 import dev.normclock.task.ModularAddition;
@@ -13,32 +13,34 @@ import dev.normclock.task.ModularAddition.Split;
  * Times full training steps of a population (forward, backward, AdamW, clamp) after a warm-up,
  * and reports model-steps per second and the GFLOP/s the step executes; then times evaluation
  * separately as the trainer runs it on its log grid, a few hundred times per run: the test pairs
- * and the norms, the training metrics being read from the next step's forward pass. On the CUDA
- * simulator it also reads the simulator's counters over the timed steps (launches, cuBLAS calls,
- * copies and bytes each way, host synchronisations): what a GPU would be asked to do per step,
- * counted without a GPU; the simulator's time says nothing of a GPU's.
+ * and the norms, the training metrics being read from the next step's forward pass. On the cuda
+ * backend it also reads the counters ({@link StepCounters}: launches, cuBLAS calls, copies and bytes
+ * each way, host synchronisations) over the timed steps alone — the window opens after the warm-up
+ * has been read back and closes before the read that waits for the timed steps — and, apart, over
+ * the timed evaluations. On cuda-sim they are the simulator's counters (its time says nothing of a
+ * GPU's), on a GPU the engine's count of its own driver and cuBLAS calls.
  */
 public final class StepBenchmark {
 
     public record Result(int p, int d, int hidden, double trainFrac, int models, int threads, int steps, double seconds,
                          double modelStepsPerSecond, double gflops, double flopsPerModelStep, long bytes,
-                         double evaluationsPerSecond, SimulatorCounters counters) {
+                         double evaluationsPerSecond, StepCounters counters, int evaluations, StepCounters evaluationCounters) {
         /**
-         * The simulator's counters over one timed step (over all of them divided by their number),
-         * named as in JSON: kernel_launches, graph_launches, cublas_calls, host_to_device_copies,
-         * host_to_device_bytes, device_to_host_copies, device_to_host_bytes, memsets,
-         * host_synchronizations, allocations, frees; null where the backend does not count.
+         * The counters over one timed step (over all of them divided by their number), named as in
+         * JSON ({@link StepCounters#NAMES}); null where the backend does not count (the cpu).
          */
         public java.util.Map<String, Double> countersPerStep() {
-            if (counters == null) return null;
-            long[] v = {counters.kernelLaunches(), counters.graphLaunches(), counters.cublasCalls(), counters.hostToDeviceCopies(),
-                    counters.hostToDeviceBytes(), counters.deviceToHostCopies(), counters.deviceToHostBytes(), counters.memsets(),
-                    counters.hostSynchronizations(), counters.allocations(), counters.frees()};
-            String[] names = {"kernel_launches", "graph_launches", "cublas_calls", "host_to_device_copies", "host_to_device_bytes",
-                    "device_to_host_copies", "device_to_host_bytes", "memsets", "host_synchronizations", "allocations", "frees"};
-            java.util.Map<String, Double> per = new java.util.LinkedHashMap<>();
-            for (int i = 0; i < v.length; i++) per.put(names[i], v[i] / (double) steps);
-            return per;
+            return counters == null ? null : counters.per(steps);
+        }
+
+        /** The counters over one timed evaluation (test pairs and norms), as {@link #countersPerStep}. */
+        public java.util.Map<String, Double> countersPerEvaluation() {
+            return evaluationCounters == null ? null : evaluationCounters.per(evaluations);
+        }
+
+        /** The device-memory bytes one model-step moves at the least ({@link StepTraffic}), for the roofline. */
+        public double bytesPerModelStep() {
+            return StepTraffic.bytesPerModelStep(new MlpShape(p, d, hidden), new ModularAddition(p, trainFrac).trainSize());
         }
 
         /** How many training steps one evaluation costs. */
@@ -75,12 +77,13 @@ public final class StepBenchmark {
             be.hostChanged(); // initialised on the host
             double[] loss = new double[models], acc = new double[models];
             int step = 0;
-            for (int i = 0; i < warmupSteps; i++) {
+            // a GPU captures its step as a graph once it has seen it twice: the timed steps are replays
+            for (int i = 0; i < Math.max(warmupSteps, be.deferredResults() ? 2 : 0); i++) {
                 int t = ++step;
                 be.replayable(() -> pop.trainStep(be, all, pairs, hyper, t));
             }
             pop.readTraining(all, loss, acc); // the warm-up done: a GPU has caught up
-            SimulatorCounters before = counters(be);
+            StepCounters before = counters(be);
             long start = System.nanoTime();
             int timed = 0;
             double seconds;
@@ -90,10 +93,10 @@ public final class StepBenchmark {
                 timed++;
                 seconds = (System.nanoTime() - start) / 1e9;
             } while (seconds < minSeconds || timed < minSteps);
-            SimulatorCounters after = counters(be);
+            StepCounters after = counters(be); // before the read-back: the window holds the training steps alone
             pop.readTraining(all, loss, acc); // waits for a GPU to finish the queued steps: they are timed
             seconds = (System.nanoTime() - start) / 1e9;
-            SimulatorCounters counted = before == null || after == null ? null : after.since(before);
+            StepCounters counted = before == null || after == null ? null : after.since(before);
             double flops = shape.flopsPerStep(task.trainSize());
             double msps = timed * (double) models / seconds;
             // evaluation as the trainer runs it on its grid (the test pairs and the norms; the
@@ -101,7 +104,8 @@ public final class StepBenchmark {
             int[][] testPairs = new int[models][];
             for (int m = 0; m < models; m++) testPairs[m] = task.split(1L, m).testPairs();
             MlpPopulation.Metrics[] metrics = new MlpPopulation.Metrics[models];
-            pop.evaluateTest(be, all, testPairs, hyper, metrics);
+            pop.evaluateTest(be, all, testPairs, hyper, metrics); // untimed: its first call uploads the test pairs
+            StepCounters evalBefore = counters(be);
             long evalStart = System.nanoTime();
             int evals = 0;
             double evalSeconds;
@@ -110,13 +114,15 @@ public final class StepBenchmark {
                 evals++;
                 evalSeconds = (System.nanoTime() - evalStart) / 1e9;
             } while (evalSeconds < minSeconds / 4);
+            StepCounters evalAfter = counters(be);
+            StepCounters evalCounted = evalBefore == null || evalAfter == null ? null : evalAfter.since(evalBefore);
             return new Result(p, d, hidden, trainFrac, models, be.parallelism(), timed, seconds, msps, msps * flops / 1e9, flops, pop.bytes(),
-                    evals * (double) models / evalSeconds, counted);
+                    evals * (double) models / evalSeconds, counted, evals, evalCounted);
         }
     }
 
-    /** The counters of a backend that keeps them (the cuda backend on the simulator), else null. */
-    private static SimulatorCounters counters(Backend be) {
-        return be instanceof CudaBackend gpu ? gpu.counters() : null;
+    /** The counters of the cuda backend (the simulator's on cuda-sim, the engine's count on a GPU); null on the cpu. */
+    private static StepCounters counters(Backend be) {
+        return be instanceof CudaBackend gpu ? StepCounters.of(gpu) : null;
     }
 }

@@ -27,6 +27,13 @@ public final class CudaDriver {
     /** CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR, _MULTIPROCESSOR_COUNT. */
     public static final int ATTRIBUTE_CC_MAJOR = 75, ATTRIBUTE_CC_MINOR = 76, ATTRIBUTE_MULTIPROCESSORS = 16;
     /**
+     * CU_DEVICE_ATTRIBUTE_CLOCK_RATE (peak SM clock, kHz), _MEMORY_CLOCK_RATE (peak memory clock, kHz),
+     * _GLOBAL_MEMORY_BUS_WIDTH (bits). CUDA 13 dropped the clock fields from the runtime's
+     * cudaDeviceProp, pointing to these attributes instead; a driver that no longer reports them
+     * fails the call, and callers fall back to a table.
+     */
+    public static final int ATTRIBUTE_CLOCK_RATE = 13, ATTRIBUTE_MEMORY_CLOCK_RATE = 36, ATTRIBUTE_MEMORY_BUS_WIDTH = 37;
+    /**
      * CUstreamCaptureMode: which threads' potentially unsafe calls (allocations, synchronous copies,
      * synchronisations) a capture forbids — GLOBAL: every thread's; THREAD_LOCAL: the capturing
      * thread's; RELAXED: none (calls that conflict with the capture itself stay forbidden).

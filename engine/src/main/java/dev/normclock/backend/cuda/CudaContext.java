@@ -26,6 +26,10 @@ import dev.normclock.bindings.cuda.SimulatorCounters;
  *
  * <p>The context is made current on the thread that creates it; the backend is driven by one
  * thread (the trainer's), and {@link #makeCurrent} serves a caller on another thread.
+ *
+ * <p>Every launch, GEMM, copy, synchronisation, allocation and free it makes is counted
+ * ({@link CallCounts}): a GPU's driver keeps no counters, and these say what a step asks of the GPU
+ * (launches, waits, bytes each way) on a GPU as on the simulator, which counts the same calls itself.
  */
 final class CudaContext implements Gpu {
     private final CudaDriver driver;
@@ -38,6 +42,7 @@ final class CudaContext implements Gpu {
     private final Arena arena = Arena.ofShared();
     private final Map<String, MemorySegment> functions = new HashMap<>();
     private final Map<String, long[]> parameterSizes = new HashMap<>();
+    private final CallCounts calls = new CallCounts();
 
     /**
      * @param cublas null to run GEMMs on normclock's kernel
@@ -82,22 +87,29 @@ final class CudaContext implements Gpu {
         return new DeviceMemory() {
             @Override
             public long allocate(long bytes) {
-                return driver.memAlloc(bytes);
+                long address = driver.memAlloc(bytes);
+                calls.allocation();
+                return address;
             }
 
             @Override
             public void free(long address) {
                 driver.memFree(address);
+                calls.free();
             }
 
             @Override
             public void upload(long address, MemorySegment source, long bytes) {
                 driver.memcpyHtoDAsync(address, source, bytes, stream);
+                calls.hostToDevice(bytes);
             }
 
             @Override
             public void download(MemorySegment destination, long address, long bytes) {
                 driver.memcpyDtoHAsync(destination, address, bytes, stream);
+                // the engine allocates no page-locked memory, so every destination is pageable and the
+                // driver completes the copy before returning: the host waited (the simulator counts it so)
+                calls.deviceToHost(bytes, true);
             }
 
             @Override
@@ -122,9 +134,20 @@ final class CudaContext implements Gpu {
         return blas != null;
     }
 
+    /**
+     * The simulator's own counters on cuda-sim (the authority there); on a GPU, whose driver keeps
+     * none, the engine's count of its calls. (The record keeps the simulator's name: it is the type
+     * {@link CudaBackend#counters} returns.)
+     */
     @Override
     public SimulatorCounters counters() {
-        return driver.counters();
+        SimulatorCounters simulated = driver.counters();
+        return simulated != null ? simulated : calls.snapshot().asSimulatorRecord();
+    }
+
+    /** The engine's count of its own calls, on the simulator too (where a test compares it with the simulator's). */
+    StepCounters engineCounts() {
+        return calls.snapshot();
     }
 
     @Override
@@ -143,6 +166,7 @@ final class CudaContext implements Gpu {
             throw new IllegalStateException(kernel + " was given arguments of " + Arrays.toString(sizes) + " bytes, but the kernel declares "
                     + Arrays.toString(declared) + ": the engine's Launch and native/src disagree");
         driver.launchKernel(f, gridX, gridY, gridZ, blockX, 1, 1, 0, stream, params);
+        calls.kernelLaunch();
     }
 
     @Override
@@ -151,6 +175,7 @@ final class CudaContext implements Gpu {
         if (blas == null) throw new IllegalStateException("no cuBLAS in this context: GEMMs run on nc_gemm");
         cublas.sgemmStridedBatched(blas, transA, transB, m, n, k, one, a, lda, strideA, b, ldb, strideB, accumulate ? one : zero,
                 c, ldc, strideC, batch);
+        calls.cublasCall();
     }
 
     @Override
@@ -192,6 +217,7 @@ final class CudaContext implements Gpu {
 
     private void synchronize() {
         driver.streamSynchronize(stream);
+        calls.hostSync();
     }
 
     @Override

@@ -23,7 +23,10 @@ interface Gpu extends AutoCloseable {
     /** Whether GEMMs go to cuBLAS ({@link #sgemmStridedBatched}); else the backend runs nc_gemm. */
     boolean cublas();
 
-    /** What the GPU did so far, where it counts (the CUDA simulator); null on a real GPU. */
+    /**
+     * What the host asked of the GPU so far: the simulator's own counters on cuda-sim, the engine's
+     * count of its calls on a GPU ({@link CudaContext}); null where nothing counts (test GPUs).
+     */
     default SimulatorCounters counters() {
         return null;
     }
