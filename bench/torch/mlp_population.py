@@ -128,15 +128,19 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                     help="cuda: the same population on the GPU, float32 without TF32 (thread counts ignored)")
+    ap.add_argument("--tf32", action="store_true",
+                    help="with --device cuda: let the matmuls use TF32 tensor cores, as normclock's --tf32 does")
     args = ap.parse_args()
+    if args.tf32 and args.device != "cuda":
+        sys.exit("mlp_population.py: --tf32 applies to --device cuda")
     if args.device == "cuda":
         if not torch.cuda.is_available():
             sys.exit(f"mlp_population.py: --device cuda, but torch {torch.__version__} sees no CUDA GPU")
-        # Plain FP32 like normclock's cuda backend: TF32 would round the matmuls' inputs to 10 bits.
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+        # Plain FP32 like normclock's cuda backend unless --tf32: TF32 rounds the matmuls' inputs to 10 bits.
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.allow_tf32 = args.tf32
         if hasattr(torch, "set_float32_matmul_precision"):
-            torch.set_float32_matmul_precision("highest")
+            torch.set_float32_matmul_precision("high" if args.tf32 else "highest")
         threads = [torch.get_num_threads()]
     else:
         threads = [int(t) for t in args.threads.split(",")]

@@ -194,6 +194,11 @@ public final class CudaBackend implements Backend {
         graphs.step(step);
     }
 
+    /** Why CUDA Graphs were given up on this GPU (a capture the driver refused), or null while they work or were never tried. */
+    public String graphProblem() {
+        return graphs.failure();
+    }
+
     /** Steps replayed as one graph launch so far. */
     public long graphReplays() {
         return graphs.replays();

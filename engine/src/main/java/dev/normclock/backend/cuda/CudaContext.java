@@ -203,6 +203,7 @@ final class CudaContext implements Gpu {
     @Override
     public void launchGraph(long exec) {
         driver.graphLaunch(MemorySegment.ofAddress(exec), stream);
+        calls.graphLaunch();
     }
 
     @Override

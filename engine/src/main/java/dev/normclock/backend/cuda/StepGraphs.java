@@ -26,7 +26,8 @@ import dev.normclock.bindings.cuda.SimulatorCounters;
  */
 final class StepGraphs implements Gpu {
     private final Gpu gpu;
-    private final boolean enabled;
+    private boolean enabled;
+    private String failure; // why graphs were given up, if they were
     private List<Op> recording; // non-null while a step records
     private boolean passing;    // the step had to issue its operations after all
     private List<Op> previous, captured;
@@ -113,11 +114,9 @@ final class StepGraphs implements Gpu {
         }
         if (ops.equals(previous)) {
             drop();
-            gpu.beginCapture();
-            try {
+            if (!capture(ops)) {
                 for (Op op : ops) op.issue(gpu);
-            } finally {
-                graph = gpu.endCapture();
+                return;
             }
             captured = ops;
             previous = null;
@@ -128,6 +127,39 @@ final class StepGraphs implements Gpu {
         }
         for (Op op : ops) op.issue(gpu);
         previous = ops;
+    }
+
+    /**
+     * Captures the operations as {@link #graph}. A driver or library that refuses (a cuBLAS that
+     * allocates while capturing, say) ends graphs for this backend — every step is then issued launch
+     * by launch, as {@link #failure} says — rather than the run: nothing ran during the capture.
+     */
+    private boolean capture(List<Op> ops) {
+        boolean begun = false;
+        try {
+            gpu.beginCapture();
+            begun = true;
+            for (Op op : ops) op.issue(gpu);
+            begun = false;
+            graph = gpu.endCapture();
+            return true;
+        } catch (RuntimeException e) {
+            if (begun)
+                try {
+                    gpu.endCapture();
+                } catch (RuntimeException ignored) {
+                    // the capture was invalidated; ending it is all that is left to do
+                }
+            graph = 0;
+            enabled = false;
+            failure = "CUDA Graphs given up, every step issued launch by launch: " + e.getMessage();
+            return false;
+        }
+    }
+
+    /** Why graphs were given up, or null. */
+    String failure() {
+        return failure;
     }
 
     /** Steps replayed as a graph, and graphs captured, so far. */
