@@ -127,6 +127,14 @@ final class BackendChoice {
         return open(kind, precision, threads, env, new CudaBackend.Options(tf32, gemm));
     }
 
+    /**
+     * One line for stderr where the cuda backend gave up CUDA Graphs (its driver refused a capture) and
+     * so issued every launch of every step: slower, the same results. Null otherwise.
+     */
+    static String graphNote(Backend be) {
+        return be instanceof CudaBackend c && c.graphProblem() != null ? "note: " + c.graphProblem() : null;
+    }
+
     /** As above with every cuda option (CUDA Graphs off: every launch issued, as bench --no-graphs compares). */
     static Backend open(Kind kind, Precision precision, int threads, Map<String, String> env, CudaBackend.Options options) {
         boolean tf32 = options.tf32();

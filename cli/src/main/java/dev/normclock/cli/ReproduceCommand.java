@@ -107,12 +107,15 @@ final class ReproduceCommand implements Callable<Integer> {
         if (planOnly) return 0;
 
         Reproduction.Summary summary;
+        String graphs;
         try (Backend be = BackendChoice.open(kind, Precision.FLOAT32, threads, env, tf32, gemmPath); StopOnSignal signal = new StopOnSignal();
              StudyProgress progress = new StudyProgress(!noProgress, study, signal, stderr)) {
             String command = "normclock reproduce " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             summary = new Reproduction(be, dir, progress, checkpointSeconds).run(study, command);
+            graphs = BackendChoice.graphNote(be);
         }
         for (String s : summary.skipped()) stderr.println("normclock reproduce: " + s);
+        if (graphs != null) stderr.println("normclock reproduce: " + graphs);
         if (summary.interrupted()) {
             stderr.println("normclock reproduce: interrupted; finished runs are kept in " + dir.resolve("normclock.db")
                     + " and unfinished populations are checkpointed: run the same command again to resume");

@@ -161,6 +161,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             }
             if (json) printJson(stdout, cell, result, store, experiment, be);
             else printTable(stdout, cell, result, store, experiment, be);
+            String graphs = BackendChoice.graphNote(be);
+            if (graphs != null) stderr.println("normclock train: " + graphs);
             return 0;
         }
     }
