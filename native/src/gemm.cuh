@@ -1,7 +1,8 @@
 // A batched row-major SGEMM of our own, for GPUs (or installs) without cuBLAS: C = op(A)·B, or
 // C += op(A)·B, for every listed model in one launch. The engine's row-major convention
 // (Backend.matmul): C is rows × cols with cols its padded width, op(A) is A (rows × depth) or Aᵀ
-// (A stored depth × rows), B is depth × cols. cuBLAS stays the default where it is present.
+// (A stored depth × rows), B is depth × cols, or its transpose (B stored cols × depth) when
+// transposeB. cuBLAS stays the default where it is present.
 #pragma once
 #include "common.cuh"
 
@@ -13,8 +14,8 @@
 // 16 through shared memory, the products summed in order of k with fmaf: one fixed order, so the
 // result does not depend on the launch. C is rows × cols, K = depth.
 // Grid: (ceil(cols / 64), models, ceil(rows / 64)): blockIdx.y is the model, as in every kernel.
-extern "C" __global__ void __launch_bounds__(256) nc_gemm(const int* models, View a, int transposeA, View b, View c, int rows, int cols,
-                                                          int depth, int accumulate) {
+extern "C" __global__ void __launch_bounds__(256) nc_gemm(const int* models, View a, int transposeA, View b, int transposeB, View c,
+                                                          int rows, int cols, int depth, int accumulate) {
     MODEL_INDEX
     __shared__ float as[GEMM_DEPTH][GEMM_TILE + 1]; // as[kk][row]: op(A)'s tile, k-major
     __shared__ float bs[GEMM_DEPTH][GEMM_TILE + 1]; // bs[kk][col]
@@ -39,7 +40,7 @@ extern "C" __global__ void __launch_bounds__(256) nc_gemm(const int* models, Vie
             as[kk][r] = v;
             int bk = e / GEMM_TILE, col = e % GEMM_TILE;
             float w = 0.0f;
-            if (k0 + bk < depth && col0 + col < cols) w = *at(b, m, k0 + bk, col0 + col);
+            if (k0 + bk < depth && col0 + col < cols) w = transposeB ? *at(b, m, col0 + col, k0 + bk) : *at(b, m, k0 + bk, col0 + col);
             bs[bk][col] = w;
         }
         __syncthreads();

@@ -81,6 +81,7 @@ public final class CudaBackend implements Backend {
     private long scratch, scratchBytes, rowScratch, rowScratchBytes, partialScratch, partialScratchBytes;
     private final java.util.List<DeviceReadout> readouts = new java.util.ArrayList<>();
     private final StepState stepState;
+    private final LazyTransposes transposes = new LazyTransposes(p -> transposeNow(p.src(), p.dst(), p.models()));
     private Thread thread = Thread.currentThread(); // the GPU's context is current on the opening thread
     private final boolean tf32;
 
@@ -242,12 +243,14 @@ public final class CudaBackend implements Backend {
     @Override
     public void syncToHost() {
         enter();
+        transposes.makeAll();
         mirrors.toHost();
     }
 
     @Override
     public void hostChanged() {
         enter();
+        transposes.hostChanged();
         mirrors.hostChanged();
     }
 
@@ -275,11 +278,13 @@ public final class CudaBackend implements Backend {
 
     /** A tensor the kernel reads. */
     private long in(Tensor t) {
+        transposes.touch(t, false);
         return mirrors.address(t, false);
     }
 
     /** A tensor the kernel writes (it may read it too). */
     private long out(Tensor t) {
+        transposes.touch(t, true);
         return mirrors.address(t, true);
     }
 
@@ -343,15 +348,19 @@ public final class CudaBackend implements Backend {
     public void matmul(Tensor a, boolean transposeA, Tensor b, Tensor c, int k, boolean accumulate, int[] models) {
         enter();
         float32(a, b, c);
-        GemmMapping g = GemmMapping.of(a, transposeA, b, c, k, accumulate);
+        LazyTransposes.Pending t = transposes.asB(b, models);
+        boolean transposeB = t != null;
+        if (transposeB) b = t.src(); // B is a transpose not made: read its source transposed
+        GemmMapping g = transposeB ? GemmMapping.transposedB(a, transposeA, b, c, k, accumulate) : GemmMapping.of(a, transposeA, b, c, k, accumulate);
         long da = in(a), db = in(b), dc = out(c);
         if (!gpu.cublas()) {
-            // C's padded width, as cuBLAS computes it: B's padding columns are zero, so C's stay zero
+            // C's padded width, as cuBLAS computes it: B's padding columns are zero, so C's stay zero (from Bᵀ: its real columns)
             long dm = constants.ints(models);
+            int cols = transposeB ? c.cols : c.ld;
             Launch l = kernel("nc_gemm").p(dm);
             view(l, da, a).i(transposeA ? 1 : 0);
-            view(view(l, db, b), dc, c).i(c.rows).i(c.ld).i(k).i(accumulate ? 1 : 0)
-                    .go(blocks(c.ld, GEMM_TILE), models.length, blocks(c.rows, GEMM_TILE), THREADS);
+            view(view(l, db, b).i(transposeB ? 1 : 0), dc, c).i(c.rows).i(cols).i(k).i(accumulate ? 1 : 0)
+                    .go(blocks(cols, GEMM_TILE), models.length, blocks(c.rows, GEMM_TILE), THREADS);
             return;
         }
         for (GemmMapping.Run run : GemmMapping.runs(models)) {
@@ -362,10 +371,16 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** Recorded, not made: a GEMM reads the source transposed instead (see {@link LazyTransposes}). */
     @Override
     public void transpose(Tensor src, Tensor dst, int[] models) {
         enter();
         float32(src, dst);
+        if (src.rows != dst.cols || src.cols != dst.rows) throw new IllegalArgumentException("dst must be src's shape transposed");
+        transposes.add(src, dst, models);
+    }
+
+    private void transposeNow(Tensor src, Tensor dst, int[] models) {
         long dm = constants.ints(models);
         Launch l = kernel("nc_transpose").p(dm);
         view(view(l, in(src), src), out(dst), dst).i(src.rows).i(src.cols).go(blocks((long) src.rows * src.cols, THREADS), models.length, THREADS);

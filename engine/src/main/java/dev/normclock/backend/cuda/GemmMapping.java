@@ -42,6 +42,21 @@ public record GemmMapping(int transA, int transB, int m, int n, int k, int lda, 
                 c.modelStride, accumulate ? 1f : 0f);
     }
 
+    /**
+     * C = op(A)·Bᵀ with B given as its transpose {@code src} (N × K, row-major): src read
+     * column-major is srcᵀ, so cuBLAS's first operand is src with op T. Its rows are C's real columns
+     * only — src has no padding rows to stand for C's padding columns — so m = N = c.cols, and C's
+     * padding columns are left as they are (zero).
+     */
+    public static GemmMapping transposedB(Tensor a, boolean transposeA, Tensor src, Tensor c, int k, boolean accumulate) {
+        int rowsOfOpA = transposeA ? a.cols : a.rows;
+        if (rowsOfOpA < c.rows) throw new IllegalArgumentException("op(A) has " + rowsOfOpA + " rows, C " + c.rows);
+        if (src.rows < c.cols) throw new IllegalArgumentException("Bᵀ has " + src.rows + " rows, C " + c.cols + " columns");
+        if (k > (transposeA ? a.rows : a.ld) || k > src.ld) throw new IllegalArgumentException("K = " + k + " exceeds A or Bᵀ");
+        return new GemmMapping(OP_T, transposeA ? OP_T : OP_N, c.cols, c.rows, k, src.ld, a.ld, c.ld, src.modelStride, a.modelStride,
+                c.modelStride, accumulate ? 1f : 0f);
+    }
+
     /** The element offset of model {@code slot}'s block of a tensor: where a batch starting at that slot begins. */
     public static long first(Tensor t, int slot) {
         return t.offset + slot * t.modelStride;
