@@ -161,7 +161,7 @@ final class ReproduceCommand implements Callable<Integer> {
      * float64 backend (plain double loops) is about 5× slower than float32.
      */
     private double estimatedRate(CellPlan c) {
-        double rate = (c.model().equals("attention") ? 9e9 : 55e9) * threads / c.flopsPerStep();
+        double rate = (dev.normclock.model.ModelKind.of(c.model()) == dev.normclock.model.ModelKind.ATTENTION ? 9e9 : 55e9) * threads / c.flopsPerStep();
         return c.precision() == dev.normclock.backend.Precision.FLOAT64 ? rate / 5 : rate; // the float64 backend: ~5× slower at p = 59
     }
 

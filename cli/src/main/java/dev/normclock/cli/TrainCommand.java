@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.normclock.Version;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Precision;
+import dev.normclock.model.ModelKind;
 import dev.normclock.results.ResultsStore;
 import dev.normclock.results.RunOutcome;
 import dev.normclock.train.CellResult;
@@ -131,14 +132,20 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         dev.normclock.backend.cuda.CudaBackend.Gemm gemmPath = BackendChoice.gemm(gemm, tf32, kind);
         if (forkAt != null) clampFrom = forkAt;
         var parsed = spec.commandLine().getParseResult();
-        if (model.equals("attention") || model.equals("parity-mlp")) { // the papers' settings where the user gave none
-            if (!parsed.hasMatchedOption("--hidden")) shape.hidden = 512;
-            if (!parsed.hasMatchedOption("--clamp-from") && forkAt == null) clampFrom = model.equals("attention") ? 600 : 1000;
+        ModelKind modelKind;
+        try {
+            modelKind = ModelKind.of(model);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--model must be " + ModelKind.choices() + "; got '" + model + "'");
         }
-        if (!model.equals("parity-mlp"))
+        if (modelKind != ModelKind.MLP) { // the papers' settings where the user gave none
+            if (!parsed.hasMatchedOption("--hidden")) shape.hidden = 512;
+            if (!parsed.hasMatchedOption("--clamp-from") && forkAt == null) clampFrom = modelKind.paperClampFrom;
+        }
+        if (modelKind.modularAddition)
             for (String o : new String[]{"--parity-n", "--parity-k", "--parity-m", "--parity-test"})
                 if (parsed.hasMatchedOption(o)) throw new IllegalArgumentException(o + " applies to --model parity-mlp only");
-        dev.normclock.task.SparseParity parity = model.equals("parity-mlp")
+        dev.normclock.task.SparseParity parity = !modelKind.modularAddition
                 ? new dev.normclock.task.SparseParity(parityN, parityK, parityM, parityTest) : null;
         CellSpec cell = new CellSpec(shape.p, shape.trainFrac, shape.width, shape.hidden, lr, wd, decayOrder.equals("after"),
                 rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
@@ -187,7 +194,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         if (c.isParity()) return String.format("parity-mlp: n=%d k=%d, %d training and %d test points, H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
                 c.parity().n(), c.parity().k(), c.parity().trainSize(), c.parity().testSize(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(),
                 clamp, c.squaredError() ? "mse" : "ce", c.temperature(), c.seeds().length, c.maxSteps());
-        return String.format((c.model().equals("mlp") ? "" : c.model() + (c.layerNorm() ? " with LayerNorm" : "") + ": ") + "p=%d f=%.2f d=%d H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
+        return String.format((ModelKind.of(c.model()) == ModelKind.MLP ? "" : c.model() + (c.layerNorm() ? " with LayerNorm" : "") + ": ") + "p=%d f=%.2f d=%d H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
                 c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(), clamp, c.squaredError() ? "mse" : "ce",
                 c.temperature(), c.seeds().length, c.maxSteps());
     }

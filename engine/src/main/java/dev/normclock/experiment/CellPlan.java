@@ -86,7 +86,7 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
     /** Floating-point operations of one training step of one model, for the plan's time estimate. */
     public double flopsPerStep() {
         if (isParity()) return ParityPopulation.flopsPerStep(parity.n(), hidden, parity.trainSize());
-        if (model.equals("attention")) { // the MLP block and the unembedding per example, the key/value/score tables per token; ×3 for the backward
+        if (dev.normclock.model.ModelKind.of(model) == dev.normclock.model.ModelKind.ATTENTION) { // the MLP block and the unembedding per example, the key/value/score tables per token; ×3 for the backward
             int n = task().trainSize(), rows = 2 * p + 1;
             return 3 * (n * (4.0 * d * hidden + 2.0 * d * (p + 1)) + rows * 6.0 * d * d);
         }
@@ -171,7 +171,7 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
     /** The default id with what Paper B varies, where it differs from Paper A's setting. */
     static String defaultId(Arm arm, int p, double f, int d, int h, double lr, double wd, double rho, double tau, boolean mse,
                             String group, String model, boolean layerNorm) {
-        String id = (model.equals("mlp") ? "" : layerNorm ? "attnln_" : "attn_") + defaultId(arm, p, f, d, h, lr, wd, rho);
+        String id = (dev.normclock.model.ModelKind.of(model) == dev.normclock.model.ModelKind.MLP ? "" : layerNorm ? "attnln_" : "attn_") + defaultId(arm, p, f, d, h, lr, wd, rho);
         if (!group.equals("all") && arm != Arm.FREE) id += "_" + group;
         if (tau != 1) id += String.format(Locale.ROOT, "_tau%.2f", tau);
         return mse ? id + "_mse" : id;

@@ -4,17 +4,22 @@ import java.util.Optional;
 
 import dev.normclock.analysis.ReferenceCell;
 import dev.normclock.analysis.ReferenceData;
+import dev.normclock.model.ModelKind;
 
 /** The paper's released cell (Paper A's, or Paper B's where the experiment names one of its own) that one of ours reproduces, when there is one. */
 public final class ReferenceLookup {
     private ReferenceLookup() {
     }
 
+    private static ModelKind kind(CellPlan c) {
+        return ModelKind.of(c.model());
+    }
+
     public static Optional<ReferenceCell> of(ExperimentPlan exp, CellPlan c) {
         if (exp.reference() == null || exp.reference().isBlank()) return Optional.empty();
         if (ReferenceData.isPaperB(exp.reference())) { // Paper B decays after the update; either order is compared with it
             if (!Double.isNaN(c.allocGamma())) return allocation(exp, c);
-            if (!c.model().equals("mlp") || c.clampGroup() >= 0) return Optional.empty();
+            if (kind(c) != ModelKind.MLP || c.clampGroup() >= 0) return Optional.empty();
             if (exp.reference().equals("samestate")) return forkingArm(c);
             try {
                 return ReferenceData.findB(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.referenceArm(), c.rho(),
@@ -27,7 +32,7 @@ public final class ReferenceLookup {
         }
         if (!c.paperASetting() || c.decayAfter() || !Double.isNaN(c.allocGamma())) return Optional.empty();
         if (c.isParity()) return parity(exp, c);
-        String model = c.model().equals("mlp") ? "mlp" : c.layerNorm() ? "attention_ln" : "attention";
+        String model = kind(c) == ModelKind.MLP ? "mlp" : c.layerNorm() ? "attention_ln" : "attention"; // the reference data's names
         try {
             return ReferenceData.find(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.referenceArm(), c.rho())
                     .filter(r -> r.tInt() < 0 || r.tInt() == c.tInt())
@@ -58,7 +63,7 @@ public final class ReferenceLookup {
      * README on how this project reads γ).
      */
     private static Optional<ReferenceCell> allocation(ExperimentPlan exp, CellPlan c) {
-        if (!c.model().equals("mlp")) return Optional.empty();
+        if (kind(c) != ModelKind.MLP) return Optional.empty();
         return ReferenceData.cells(ReferenceData.Paper.B).stream()
                 .filter(r -> r.experiment().equals(exp.reference()) && r.armKind().equals("alloc") && r.p() == c.p()
                         && Math.abs(r.trainFrac() - c.trainFrac()) < 1e-9 && Math.abs(r.lr() - c.lr()) < 1e-12

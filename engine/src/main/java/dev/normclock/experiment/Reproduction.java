@@ -203,7 +203,7 @@ public final class Reproduction {
         }
         if (g == 0) return o.normEAtGrok();                 // E, or the attention model's embed group
         if (g == 3) return o.normW2AtGrok();                // W2, or the attention model's unembedding U
-        if (cell.model().equals("mlp") && g == 1) return o.normW1AtGrok();
+        if (dev.normclock.model.ModelKind.of(cell.model()) == dev.normclock.model.ModelKind.MLP && g == 1) return o.normW1AtGrok();
         throw new IllegalStateException("no norm at grok is recorded for clamp group " + g + " of the " + cell.model() + " model");
     }
 

@@ -154,7 +154,7 @@ public final class StudyFile {
                 c.fieldNames().forEachRemaining(local::add);
                 given.addAll(local);
                 for (Map<String, JsonNode> one : expand(merged, cat, origin)) {
-                    if (one.get("model").asText().equals("parity-mlp"))
+                    if (one.get("model").asText().equals(dev.normclock.model.ModelKind.PARITY_MLP.label))
                         PARITY_BUILT_IN.forEach((k, v) -> {
                             if (!given.contains(k)) one.put(k, YAML.valueToTree(v));
                         });
@@ -225,9 +225,13 @@ public final class StudyFile {
             throw new InvalidStudyException(origin + ": " + pre + "arm: " + e.getMessage());
         }
         String model = f.get("model").asText();
-        if (!model.equals("mlp") && !model.equals("attention") && !model.equals("parity-mlp"))
-            throw new InvalidStudyException(origin + ": " + pre + "model: must be mlp, attention or parity-mlp; got '" + model + "'");
-        boolean isParity = model.equals("parity-mlp");
+        dev.normclock.model.ModelKind kind;
+        try {
+            kind = dev.normclock.model.ModelKind.of(model);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidStudyException(origin + ": " + pre + "model: must be " + dev.normclock.model.ModelKind.choices() + "; got '" + model + "'");
+        }
+        boolean isParity = !kind.modularAddition;
         for (String k : isParity ? MODULAR_FIELDS : PARITY_FIELDS)
             if (local.contains(k))
                 throw new InvalidStudyException(origin + ": " + pre + k + (isParity
@@ -258,7 +262,7 @@ public final class StudyFile {
         }
         double wc = f.containsKey("wc") ? real(f.get("wc"), pre + "wc", origin, 0, Double.MAX_VALUE, false) : Double.NaN;
         if (f.containsKey("clamp_group") && Double.isNaN(wc) && arm != Arm.FREE && arm != Arm.FORK
-                && f.get("model") != null && f.get("model").asText().equals("attention")
+                && f.get("model") != null && f.get("model").asText().equals(dev.normclock.model.ModelKind.ATTENTION.label)
                 && (f.get("clamp_group").asText().equals("attn") || f.get("clamp_group").asText().equals("mlp")))
             throw new InvalidStudyException(origin + ": " + pre + "clamp_group: " + f.get("clamp_group").asText()
                     + " of the attention model needs a fixed wc: its norm at grok is recorded only with the other layer group's");

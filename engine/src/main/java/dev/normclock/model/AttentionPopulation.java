@@ -94,7 +94,7 @@ public final class AttentionPopulation implements ModularPopulation {
         zeroBias = alloc(models, 1, v);
         workspaces = new Workspaces<>(models, params.length, Workspace::new);
         sumSquares = new double[models][params.length];
-        clamp = new NormClamp(params, java.util.stream.IntStream.range(0, params.length).toArray(), GROUPS, "attention");
+        clamp = new NormClamp(params, java.util.stream.IntStream.range(0, params.length).toArray(), GROUPS, ModelKind.ATTENTION.label);
         gradScale = new double[models];
         Arrays.fill(gradScale, 1.0 / trainSize);
         noGrad = new double[models];

@@ -62,7 +62,7 @@ public final class MlpPopulation implements ModularPopulation {
         w1Bot = w1.rowRange(d, 2 * d);
         workspaces = new Workspaces<>(models, params.length, Workspace::new);
         sumSquares = new double[models][params.length];
-        clamp = new NormClamp(params, new int[]{0, 1, 3}, new int[][]{{0}, {1}, {2}, {3}, {4}}, "mlp");
+        clamp = new NormClamp(params, new int[]{0, 1, 3}, new int[][]{{0}, {1}, {2}, {3}, {4}}, ModelKind.MLP.label);
         gradScale = new double[models];
         java.util.Arrays.fill(gradScale, 1.0 / trainSize);
         noGrad = new double[models];

@@ -16,12 +16,23 @@ public interface ModularPopulation extends Population {
         public static final int HEAD_SIZE = 32;
 
         public Kind {
-            if (!model.equals("mlp") && !model.equals("attention"))
-                throw new IllegalArgumentException("--model must be mlp or attention (parity-mlp trains sparse parity, not this task); got '" + model + "'");
-            if (layerNorm && !model.equals("attention"))
+            ModelKind kind = modelKind(model);
+            if (layerNorm && !kind.takesLayerNorm())
                 throw new IllegalArgumentException("--layernorm applies to the attention model only");
-            if (model.equals("attention") && (d % HEAD_SIZE != 0 || d < HEAD_SIZE))
+            if (kind == ModelKind.ATTENTION && (d % HEAD_SIZE != 0 || d < HEAD_SIZE))
                 throw new IllegalArgumentException("the attention model has heads of " + HEAD_SIZE + ": d must be a positive multiple of " + HEAD_SIZE + ", got " + d);
+        }
+
+        /** The model of modular addition this name is: mlp or attention. */
+        private static ModelKind modelKind(String model) {
+            ModelKind kind = java.util.Arrays.stream(ModelKind.values()).filter(k -> k.label.equals(model)).findFirst().orElse(null);
+            if (kind == null || !kind.modularAddition)
+                throw new IllegalArgumentException("--model must be mlp or attention (parity-mlp trains sparse parity, not this task); got '" + model + "'");
+            return kind;
+        }
+
+        public ModelKind kind() {
+            return modelKind(model);
         }
 
         /** A population of B models of this kind on trainSize pairs each. */
@@ -31,13 +42,13 @@ public interface ModularPopulation extends Population {
 
         /** As {@link #create(int, int)} in the given precision. */
         public ModularPopulation create(int models, int trainSize, dev.normclock.backend.Precision precision) {
-            if (model.equals("mlp")) return new MlpPopulation(new MlpShape(p, d, hidden), models, trainSize, precision);
+            if (kind() == ModelKind.MLP) return new MlpPopulation(new MlpShape(p, d, hidden), models, trainSize, precision);
             return new AttentionPopulation(p, d, d / HEAD_SIZE, hidden, layerNorm, models, trainSize, precision);
         }
 
         /** The step when the papers start the clamp: 500 for the MLP, 600 for the attention model. */
         public int paperClampFrom() {
-            return model.equals("mlp") ? 500 : 600;
+            return kind().paperClampFrom;
         }
     }
 }

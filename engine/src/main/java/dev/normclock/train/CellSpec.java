@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.normclock.model.MlpShape;
+import dev.normclock.model.ModelKind;
 import dev.normclock.task.ModularAddition;
 
 /**
@@ -38,16 +39,15 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
                        double allocGamma, boolean allocHeld) {
 
     /** What a clamp can hold alone, by name: the MLP's weight matrices (by tensor index). */
-    public static final java.util.Map<String, Integer> CLAMP_GROUPS = java.util.Map.of("all", -1, "E", 0, "W1", 1, "W2", 3);
+    public static final java.util.Map<String, Integer> CLAMP_GROUPS = ModelKind.MLP.clampGroups;
     /** The attention model's parameter groups (PROTOCOL §3: embed, attn, mlp, unembed). */
-    public static final java.util.Map<String, Integer> ATTENTION_GROUPS = java.util.Map.of("all", -1, "embed", 0, "attn", 1, "mlp", 2,
-            "unembed", 3);
+    public static final java.util.Map<String, Integer> ATTENTION_GROUPS = ModelKind.ATTENTION.clampGroups;
 
     /** The parity MLP's weight matrices by tensor index. */
-    public static final java.util.Map<String, Integer> PARITY_GROUPS = java.util.Map.of("all", -1, "W1", 0, "W2", 2);
+    public static final java.util.Map<String, Integer> PARITY_GROUPS = ModelKind.PARITY_MLP.clampGroups;
 
     public static java.util.Map<String, Integer> clampGroups(String model) {
-        return model.equals("attention") ? ATTENTION_GROUPS : model.equals("parity-mlp") ? PARITY_GROUPS : CLAMP_GROUPS;
+        return ModelKind.of(model).clampGroups;
     }
 
     /** A cell with cross-entropy and the clamp on the whole norm. */
@@ -55,19 +55,15 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
                     double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                     int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd) {
         this(p, trainFrac, d, hidden, lr, weightDecay, decayAfter, rho, wc, clampNorm, clampFrom, temperature, seeds, maxSteps,
-                evalGrid, retireWindow, baseKey, biasStd, false, -1, false, "mlp", false, null, Double.NaN, false);
+                evalGrid, retireWindow, baseKey, biasStd, false, -1, false, ModelKind.MLP.label, false, null, Double.NaN, false);
     }
 
     public static int clampGroup(String name, String model) {
-        Integer g = clampGroups(model).get(name);
-        if (g == null) throw new IllegalArgumentException("--clamp-group must be " + (model.equals("attention")
-                ? "all, embed, attn, mlp or unembed" : model.equals("parity-mlp") ? "all, W1 or W2" : "all, E, W1 or W2") + " for the "
-                + model + " model; got '" + name + "'");
-        return g;
+        return ModelKind.of(model).clampGroup(name);
     }
 
     public static String clampGroupName(int group, String model) {
-        return clampGroups(model).entrySet().stream().filter(e -> e.getValue() == group).findFirst().orElseThrow().getKey();
+        return ModelKind.of(model).clampGroupName(group);
     }
 
     public String clampGroupName() {
@@ -80,7 +76,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
             new MlpShape(p, d, hidden);
             new dev.normclock.model.ModularPopulation.Kind(model, p, d, hidden, layerNorm); // validates the model and its shape
         } else {
-            require(model.equals("parity-mlp"), "the sparse-parity task trains the parity-mlp model, not " + model);
+            require(model.equals(ModelKind.PARITY_MLP.label), "the sparse-parity task trains the parity-mlp model, not " + model);
             require(hidden >= 1, "--hidden must be at least 1, got " + hidden);
         }
         require(lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
