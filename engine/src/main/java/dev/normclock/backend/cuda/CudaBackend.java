@@ -78,7 +78,9 @@ public final class CudaBackend implements Backend {
     private final Staging staging;
     private final DeviceConstants constants;
     private final String name;
-    private long scratch, scratchBytes, rowScratch, rowScratchBytes, partialScratch, partialScratchBytes;
+    // device buffers reused by every call, apart so that a captured step keeps their addresses:
+    // the attention backward's contributions, the loss rows, the optimiser's partial sums
+    private final DeviceScratch scratch, rows, partials;
     private final java.util.List<DeviceReadout> readouts = new java.util.ArrayList<>();
     private final StepState stepState;
     private final LazyTransposes transposes = new LazyTransposes(p -> transposeNow(p.src(), p.dst(), p.models()));
@@ -109,6 +111,9 @@ public final class CudaBackend implements Backend {
         this.staging = new Staging(memory);
         this.constants = new DeviceConstants(memory);
         this.stepState = new StepState(memory);
+        this.scratch = new DeviceScratch(memory);
+        this.rows = new DeviceScratch(memory);
+        this.partials = new DeviceScratch(memory);
     }
 
     /** The backend on GPU 0 in plain FP32; an IllegalStateException with one line saying what is missing when it cannot run. */
@@ -327,19 +332,6 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /** A device scratch buffer of at least {@code bytes}, reused across calls (the stream orders its uses). */
-    private long scratch(long bytes) {
-        if (bytes > scratchBytes) {
-            if (scratch != 0) {
-                memory.synchronize();
-                memory.free(scratch);
-            }
-            scratchBytes = Math.max(bytes, 2 * scratchBytes);
-            scratch = memory.allocate(scratchBytes);
-        }
-        return scratch;
-    }
-
     // ------------------------------------------------------------------------------------------
     // GEMM
     // ------------------------------------------------------------------------------------------
@@ -513,7 +505,7 @@ public final class CudaBackend implements Backend {
         int n = labels[models[0]].length, count = models.length;
         long dm = constants.ints(models), dy = constants.ints(packed(labels, models, n));
         long dt = constants.floats(perModel(temperature, models)), dg = constants.floats(perModel(gradScale, models));
-        long rows = rowScratch(12L * count * n), lossRows = rows, correctRows = rows + 4L * count * n, scaleRows = rows + 8L * count * n;
+        long lossRows = rows.at(12L * count * n), correctRows = lossRows + 4L * count * n, scaleRows = lossRows + 8L * count * n;
         int[] squared = new int[count];
         for (int j = 0; j < count; j++) squared[j] = squaredError[models[j]] ? 1 : 0;
         Launch l = kernel("nc_loss").p(dm).p(constants.ints(squared));
@@ -544,23 +536,10 @@ public final class CudaBackend implements Backend {
         DeviceReadout readout = (DeviceReadout) into;
         int count = models.length;
         ParamTable table = paramTable(tensors, null, null, null, null, false);
-        long partial = partialScratch(8L * count * table.blocks()), dm = constants.ints(models);
+        long partial = partials.at(8L * count * table.blocks()), dm = constants.ints(models);
         kernel("nc_sum_squares_all").p(dm).p(table.device()).i(table.tensors()).p(partial).go(table.blocks(), count, THREADS);
         kernel("nc_squares_collect").p(dm).p(table.device()).i(table.tensors()).p(partial).p(readout.device() + readout.squaresOffset())
                 .i(readout.record).go(1, count, 32);
-    }
-
-    /** Device scratch for loss rows, apart from {@link #scratch}: a captured step keeps its address. */
-    private long rowScratch(long bytes) {
-        if (bytes > rowScratchBytes) {
-            if (rowScratch != 0) {
-                memory.synchronize();
-                memory.free(rowScratch);
-            }
-            rowScratchBytes = Math.max(bytes, 2 * rowScratchBytes);
-            rowScratch = memory.allocate(rowScratchBytes);
-        }
-        return rowScratch;
     }
 
     @Override
@@ -668,7 +647,7 @@ public final class CudaBackend implements Backend {
         enter();
         int count = models.length, tensors = params.length;
         long[] at = new long[1];
-        ParamTable table = adamWAll(params, grads, m1, m2, decayed, hyper, step, models, bytes -> at[0] = partialScratch(bytes));
+        ParamTable table = adamWAll(params, grads, m1, m2, decayed, hyper, step, models, bytes -> at[0] = partials.at(bytes + 4L * count * tensors)); // the clamp's factors follow the partials
         if (!plan.any(models)) return;
         int[] sets = new int[count * tensors], now = new int[count];
         int[] targets = new int[4 * count];
@@ -696,20 +675,6 @@ public final class CudaBackend implements Backend {
      */
     private long stepState(int step) {
         return stepState.at(step);
-    }
-
-    /** Device scratch for the optimiser's partial sums and the clamp's factors (the factors follow the partials). */
-    private long partialScratch(long partialBytes) {
-        long bytes = partialBytes + 4L * 64 * 1024; // room for the factors of up to 64 Ki tensor-model pairs
-        if (bytes > partialScratchBytes) {
-            if (partialScratch != 0) {
-                memory.synchronize();
-                memory.free(partialScratch);
-            }
-            partialScratchBytes = Math.max(bytes, 2 * partialScratchBytes);
-            partialScratch = memory.allocate(partialScratchBytes);
-        }
-        return partialScratch;
     }
 
     /** Model j's partial sums added in block order: the same total for every run. */
@@ -865,7 +830,7 @@ public final class CudaBackend implements Backend {
         float32(dOut, att, values, dScores, dValues);
         int n = pairs[models[0]].length, dh = values.cols / heads, d = heads * dh, tableRows = 2 * p + 1;
         long dm = constants.ints(models), dPairs = constants.ints(packed(pairs, models, n));
-        long contrib = scratch(8L * models.length * n * heads * 3);
+        long contrib = scratch.at(8L * models.length * n * heads * 3);
         Launch c = kernel("nc_attention_backward_contrib").p(dm);
         view(view(view(c, in(dOut), dOut), in(att), att), in(values), values).p(dPairs).i(p).i(n).i(heads).i(dh).p(contrib)
                 .go(blocks((long) n * heads, THREADS), models.length, THREADS);
@@ -881,9 +846,9 @@ public final class CudaBackend implements Backend {
         try {
             enter();
             memory.synchronize();
-            if (scratch != 0) memory.free(scratch);
-            if (rowScratch != 0) memory.free(rowScratch);
-            if (partialScratch != 0) memory.free(partialScratch);
+            scratch.close();
+            rows.close();
+            partials.close();
             for (DeviceReadout r : readouts) r.close();
             stepState.close();
             mirrors.close();
