@@ -180,8 +180,15 @@ public final class AttentionPopulation implements ModularPopulation {
         final Tensor[] grads;
         final Tensor xin, nin, rstdIn, kt, vt, q, scores, wqT, wkT, wvT, woT, winT, woutT, uT, att, o, r1, r1n, rstd1, act, slope, r2, r2n, rstd2, logits, dR2, dR1, dO, dScores, dKt, dVt, dq, dNin, dSum;
 
+        /** Test rows an evaluation pass takes: the training set's size on a CPU, on a GPU as many as fit (see {@link Backend#evaluationRows}). */
+        final int evalRows;
+
         Workspace(int ws, Backend be) {
-            int n = trainSize, v = classes;
+            int n = trainSize, v = classes, tests = Math.max(1, p * p - trainSize);
+            long perRow = 4L * ws * (Tensor.padded(3 * heads) + (3 + (layerNorm ? 2 : 0)) * Tensor.padded(d) + 2 * Tensor.padded(1)
+                    + Tensor.padded(mlp) + Tensor.padded(v));
+            evalRows = be.evaluationRows(n, tests, perRow);
+            int rows = Math.max(n, evalRows); // the forward's per-example tensors serve an evaluation pass too
             grads = like(params, ws);
             xin = scratch(ws, tableRows, d);
             nin = layerNorm ? scratch(ws, tableRows, d) : xin;
@@ -197,17 +204,17 @@ public final class AttentionPopulation implements ModularPopulation {
             winT = scratch(ws, mlp, d);
             woutT = scratch(ws, d, mlp);
             uT = scratch(ws, v, d);
-            att = scratch(ws, n, 3 * heads);
-            o = scratch(ws, n, d);
-            r1 = scratch(ws, n, d);
-            r1n = layerNorm ? scratch(ws, n, d) : r1;
-            rstd1 = scratch(ws, n, 1);
-            act = scratch(ws, n, mlp);
+            att = scratch(ws, rows, 3 * heads);
+            o = scratch(ws, rows, d);
+            r1 = scratch(ws, rows, d);
+            r1n = layerNorm ? scratch(ws, rows, d) : r1;
+            rstd1 = scratch(ws, rows, 1);
+            act = scratch(ws, rows, mlp);
             slope = scratch(ws, n, mlp);
-            r2 = scratch(ws, n, d);
-            r2n = layerNorm ? scratch(ws, n, d) : r2;
-            rstd2 = scratch(ws, n, 1);
-            logits = scratch(ws, n, v);
+            r2 = scratch(ws, rows, d);
+            r2n = layerNorm ? scratch(ws, rows, d) : r2;
+            rstd2 = scratch(ws, rows, 1);
+            logits = scratch(ws, rows, v);
             dR2 = scratch(ws, n, d);
             dR1 = layerNorm ? scratch(ws, n, d) : dR2;
             dO = scratch(ws, n, d);
@@ -374,8 +381,8 @@ public final class AttentionPopulation implements ModularPopulation {
     }
 
     /**
-     * The test half of an evaluation (test pairs in blocks of the training set's size, in the
-     * training workspace) and the norms: {@link Metrics#norm} is ‖W‖ over every tensor,
+     * The test half of an evaluation, queued (test pairs in blocks of the training set's size on a
+     * CPU, in the training workspace; on a GPU in one pass where it fits) and the norms: {@link Metrics#norm} is ‖W‖ over every tensor,
      * {@link Metrics#normE} the embed group (E, pos), {@link Metrics#normW1} attn and mlp together
      * (the layer), {@link Metrics#normW2} the unembedding U. {@link #groupNorms} has all four.
      */
@@ -384,7 +391,7 @@ public final class AttentionPopulation implements ModularPopulation {
         Workspace k = workspaces.of(be);
         LossTotals totals = workspaces.test();
         totals.clear(active);
-        int block = trainSize;
+        int block = k.evalRows;
         int[][] blockPairs = new int[models][];
         for (int from = 0, to; from < active.length; from = to) {
             to = groupEnd(active, from);
@@ -394,7 +401,7 @@ public final class AttentionPopulation implements ModularPopulation {
             int tests = testPairs[group[0]].length;
             for (int start = 0; start < tests; start += block) {
                 int len = Math.min(block, tests - start);
-                for (int m : group) blockPairs[m] = Arrays.copyOfRange(testPairs[m], start, start + len);
+                for (int m : group) blockPairs[m] = start == 0 && len == tests ? testPairs[m] : Arrays.copyOfRange(testPairs[m], start, start + len);
                 Ws w = new Ws(k, first, len);
                 examples(be, w, blockPairs, false, group);
                 loss(be, w.logits, blockPairs, hyper, noGrad, totals, 0, group);

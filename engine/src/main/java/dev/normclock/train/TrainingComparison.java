@@ -173,6 +173,22 @@ public final class TrainingComparison {
                 cand.readTraining(listed, l1, a1);
                 losses.values(l0, l1, listed, "step " + step + " loss");
             }
+            Worst evaluation = new Worst(); // the test half and the norms of the trained weights, as the trainer evaluates
+            MlpPopulation.Metrics[] e0 = new MlpPopulation.Metrics[models], e1 = new MlpPopulation.Metrics[models];
+            ref.evaluateTest(reference, listed, hRef, e0);
+            cand.evaluateTest(candidate, listed, hCand, e1);
+            double[][] ev = new double[6][models];
+            for (int m : listed) {
+                ev[0][m] = e0[m].testLoss();
+                ev[1][m] = e1[m].testLoss();
+                ev[2][m] = e0[m].norm();
+                ev[3][m] = e1[m].norm();
+                ev[4][m] = e0[m].logitScale();
+                ev[5][m] = e1[m].logitScale();
+            }
+            evaluation.values(ev[0], ev[1], listed, "test loss");
+            evaluation.values(ev[2], ev[3], listed, "norm");
+            evaluation.values(ev[4], ev[5], listed, "test logit scale");
             reference.syncToHost();
             candidate.syncToHost();
             Worst weights = new Worst();
@@ -182,6 +198,7 @@ public final class TrainingComparison {
             targets.values(hRef.clampTarget, hCand.clampTarget, IntStream.of(listed).filter(m -> m % ARMS == 4).toArray(), "fork target");
             candidate.hostChanged(); // the populations' memory is freed: the candidate drops its copies
             return List.of(losses.result(kind.name + ": losses of " + steps + " steps"),
+                    evaluation.result(kind.name + ": evaluation after " + steps + " steps"),
                     weights.result(kind.name + ": weights after " + steps + " steps"),
                     targets.result(kind.name + ": fork targets ρ·N0"));
         }

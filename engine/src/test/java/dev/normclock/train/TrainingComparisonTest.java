@@ -27,7 +27,7 @@ class TrainingComparisonTest {
     void everyModelTrainsAlikeOnOneAndTwoThreads() {
         try (CpuBackend one = new CpuBackend(1); CpuBackend two = new CpuBackend(2)) {
             List<Result> results = TrainingComparison.run(one, two, 3);
-            assertEquals(12, results.size()); // MLP, attention without and with LayerNorm, parity: losses, weights, fork targets
+            assertEquals(16, results.size()); // MLP, attention without and with LayerNorm, parity: losses, evaluation, weights, fork targets
             for (Result r : results) assertEquals(0.0, r.worst(), r.line() + " " + r.where());
         }
     }
@@ -36,7 +36,7 @@ class TrainingComparisonTest {
     void thePapersMlpShapeTrainsAlikeOnOneAndTwoThreads() {
         try (CpuBackend one = new CpuBackend(1); CpuBackend two = new CpuBackend(2)) {
             List<Result> results = TrainingComparison.paperMlp(one, two, 3);
-            assertEquals(3, results.size());
+            assertEquals(4, results.size());
             for (Result r : results) assertEquals(0.0, r.worst(), r.line() + " " + r.where());
         }
     }
