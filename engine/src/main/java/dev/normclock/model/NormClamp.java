@@ -14,13 +14,19 @@ import dev.normclock.backend.Tensor;
  * allocation holds the whole ‖W‖ too, but its first clamp reallocates: group g and the rest of the
  * whole are each scaled to their part of the target. A forking arm first sets its target to
  * forkScale × the norm it has reached there (N0). Norms come from the per-tensor Σ W² that AdamW
- * leaves, summed in tensor order.
+ * leaves, summed in tensor order. At a step where no model sets a target (every step but a fork's
+ * and an allocation's first), the clamp goes to the backend as a {@link ClampPlan}, which a GPU
+ * carries out without the host; otherwise the step takes this host path once.
  */
 final class NormClamp {
     private final Tensor[] params;
     private final int[] whole;
     private final int[][] groups;
     private final String model;
+    // the ClampPlan's set layouts, one array each, shared by the models that hold the same tensors
+    private final int[] wholeLayout;
+    private final int[][] groupLayout, allocationLayout;
+    private ClampPlan plan;
 
     /**
      * @param params the population's parameter tensors (the indices below refer to them)
@@ -52,10 +58,6 @@ final class NormClamp {
         if (second != null) for (int j : second) sets[j] = 2;
         return sets;
     }
-
-    private final int[] wholeLayout;
-    private final int[][] groupLayout, allocationLayout;
-    private ClampPlan plan;
 
     /**
      * The step's AdamW update of the listed models, then their clamp: where the backend computes

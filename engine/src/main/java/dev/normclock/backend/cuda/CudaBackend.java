@@ -28,9 +28,16 @@ import dev.normclock.backend.Tensor;
  * so through {@link #hostChanged} (host wrote: upload before next use) and {@link #syncToHost}
  * (host will read: download what the GPU changed). {@link dev.normclock.train.PopulationTrainer}
  * calls the first when a run starts and the second when it ends, and the reproduction calls
- * {@link #syncToHost} before each checkpoint. Everything a primitive returns in Java arrays (row
- * losses, correctness, logit scales, squared norms) is copied back at that call, which is where
- * the step waits for the GPU.
+ * {@link #syncToHost} before each checkpoint. Workspace ({@link Tensor#scratch}) never travels.
+ *
+ * <p><b>The step without the host.</b> The whole population is one workspace
+ * ({@link #workspaceModels}); per-run constants live on the device ({@link DeviceConstants}); the
+ * losses add up on the device into a {@link Readout} read in one copy at evaluations
+ * ({@link #deferredResults}); AdamW and the clamp run there from a {@link ClampPlan}; the step and
+ * AdamW's bias corrections are 16 bytes sent per step ({@link StepState}); transposes are read by
+ * the GEMMs instead of made ({@link LazyTransposes}); and a steady step is one CUDA Graph launch
+ * ({@link StepGraphs}, {@link #replayable}). The array-returning primitives (row losses, Σ W²) still
+ * copy back and wait at their call: the conformance suite and a fork's host step use them.
  *
  * <p><b>Semantics.</b> Each kernel follows the CPU backend's formulas (exact erf-based GELU, the
  * cross-entropy's first argmax and its loss in double from float sums, AdamW's float operations
@@ -44,10 +51,9 @@ import dev.normclock.backend.Tensor;
  * memory. The conformance suite ({@link dev.normclock.backend.conformance.Conformance}) checks the
  * kernels' arithmetic on the simulator in every build and on a GPU where there is one.
  *
- * <p>Not done yet: CUDA Graphs for the step, fused GELU–GEMM–loss and GEMM–scatter forms of
- * {@link #hiddenToCrossEntropy} and {@link #outputToHiddenBackward} (the defaults compose the
- * single calls), per-run constants kept on the device, any tuning, and any run on a GPU: nothing
- * of this class has executed on one yet.
+ * <p>Not done yet: fused GELU–GEMM–loss and GEMM–scatter forms of {@link #hiddenToCrossEntropy}
+ * and {@link #outputToHiddenBackward} (the defaults compose the single calls), fused attention
+ * kernels, any tuning, and any run on a GPU: nothing of this class has executed on one yet.
  */
 public final class CudaBackend implements Backend {
     private static final int THREADS = 256, ROWS_PER_BLOCK = THREADS / 32, COLUMN_THREADS = 128, MAX_REDUCE_BLOCKS = 128, GEMM_TILE = 64;
