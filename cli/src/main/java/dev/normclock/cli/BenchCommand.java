@@ -119,6 +119,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         kind = BackendChoice.resolve(backend, dev.normclock.backend.Precision.FLOAT32, spec.commandLine().getErr(), Main.env(parent));
         BackendChoice.checkTf32(tf32, kind);
         gemmPath = BackendChoice.gemm(gemm, tf32, kind);
+        if (!graphs && !kind.cuda())
+            throw new IllegalArgumentException("--no-graphs applies to the cuda backend (--backend cuda or cuda-sim) only; the cpu backend launches no kernels");
         // the warm-up lets the JIT compile the cpu kernels; the simulator's kernels are compiled C++, and its steps are slow
         if (kind == BackendChoice.Kind.CUDA_SIM && !spec.commandLine().getParseResult().hasMatchedOption("--warmup")) warmup = SIMULATOR_WARMUP;
         if (torch && kind.cuda()) throw new IllegalArgumentException("--torch compares with the cpu backend; drop it or use --backend cpu "

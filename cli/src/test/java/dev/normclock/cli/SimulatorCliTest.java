@@ -260,6 +260,8 @@ class SimulatorCliTest {
         oneLineRefusal(CliTest.run(CliTest.tiny(dir.resolve("d"), "--backend", "cuda-sim", "--gemm", "fast").toArray(String[]::new)),
                 "--gemm must be auto, cublas or kernel; got 'fast'", "a bad --gemm");
         oneLineRefusal(CliTest.run("devices", "--backend", "cpu"), "--backend of devices must be cuda or cuda-sim", "devices --backend cpu");
+        oneLineRefusal(CliTest.run("bench", "--backend", "cpu", "--no-graphs", "--seconds", "0.1"),
+                "--no-graphs applies to the cuda backend (--backend cuda or cuda-sim) only", "bench --backend cpu --no-graphs");
         assertFalse(Files.exists(dir.resolve("a").resolve("normclock.db")), "refused before anything was trained");
         assertFalse(Files.exists(dir.resolve("c").resolve("normclock.db")), "refused before anything was trained");
     }
