@@ -58,7 +58,7 @@ public final class AttentionPopulation implements ModularPopulation {
     private final double[][] sumSquares;
     private final NormClamp clamp;
     private final double[] gradScale, noGrad;
-    private final int[][] trainPairs, testPairs;
+    private final int[][] trainPairs, testPairs, trainLabels;
 
     public AttentionPopulation(int p, int d, int heads, int mlp, boolean layerNorm, int models, int trainSize) {
         this(p, d, heads, mlp, layerNorm, models, trainSize, Precision.FLOAT32);
@@ -99,6 +99,7 @@ public final class AttentionPopulation implements ModularPopulation {
         Arrays.fill(gradScale, 1.0 / trainSize);
         noGrad = new double[models];
         trainPairs = new int[models][];
+        trainLabels = new int[models][];
         testPairs = new int[models][];
     }
 
@@ -120,6 +121,7 @@ public final class AttentionPopulation implements ModularPopulation {
         if (split.trainPairs().length != trainSize)
             throw new IllegalArgumentException("slot " + slot + ": " + split.trainPairs().length + " training pairs, the population holds " + trainSize);
         trainPairs[slot] = split.trainPairs();
+        trainLabels[slot] = Backend.sumLabels(trainPairs, p, new int[]{slot})[slot];
         testPairs[slot] = split.testPairs();
     }
 
@@ -307,7 +309,7 @@ public final class AttentionPopulation implements ModularPopulation {
 
     /** Each kind of loss over its models, the rows added to {@code totals}. */
     private void loss(Backend be, Tensor logits, int[][] pairs, Hyper hyper, double[] gradScale, LossTotals totals, int step, int[] group) {
-        LossKinds.loss(be, logits, zeroBias, Backend.sumLabels(pairs, p, group), hyper, gradScale, totals, step, group);
+        LossKinds.loss(be, logits, zeroBias, LossKinds.sumLabels(pairs, p, group, trainPairs, trainLabels), hyper, gradScale, totals, step, group);
     }
 
     private void trainGroup(Backend be, Workspace k, int[] group, int first, Hyper hyper, int step) {

@@ -27,6 +27,14 @@ final class LossKinds {
         return new int[][]{ce, sq};
     }
 
+    /**
+     * The labels (a + b) mod p of the listed models' pairs: {@code trainLabels} (made once, when the
+     * slots were assigned) where the pairs are the training pairs, so a step does not make them again.
+     */
+    static int[][] sumLabels(int[][] pairs, int p, int[] group, int[][] trainPairs, int[][] trainLabels) {
+        return pairs == trainPairs ? trainLabels : Backend.sumLabels(pairs, p, group);
+    }
+
     /** Each model's loss, rows added to {@code totals} (see {@link Backend#loss}). */
     static void loss(Backend be, Tensor logits, Tensor bias, int[][] labels, Hyper hyper, double[] gradScale, LossTotals totals, int step,
                      int[] group) {

@@ -37,7 +37,7 @@ public final class MlpPopulation implements ModularPopulation {
     private final NormClamp clamp;
     private final double[] gradScale; // 1/n: the loss is the mean over each model's training pairs
     private final double[] noGrad;
-    private final int[][] trainPairs, testPairs; // each slot's split, once assigned
+    private final int[][] trainPairs, testPairs, trainLabels; // each slot's split, once assigned, and its training labels
 
     public MlpPopulation(MlpShape shape, int models, int trainSize) {
         this(shape, models, trainSize, Precision.FLOAT32);
@@ -67,6 +67,7 @@ public final class MlpPopulation implements ModularPopulation {
         java.util.Arrays.fill(gradScale, 1.0 / trainSize);
         noGrad = new double[models];
         trainPairs = new int[models][];
+        trainLabels = new int[models][];
         testPairs = new int[models][];
     }
 
@@ -76,6 +77,7 @@ public final class MlpPopulation implements ModularPopulation {
         if (split.trainPairs().length != trainSize)
             throw new IllegalArgumentException("slot " + slot + ": " + split.trainPairs().length + " training pairs, the population holds " + trainSize);
         trainPairs[slot] = split.trainPairs();
+        trainLabels[slot] = Backend.sumLabels(trainPairs, shape.p(), new int[]{slot})[slot];
         testPairs[slot] = split.testPairs();
     }
 
@@ -256,7 +258,7 @@ public final class MlpPopulation implements ModularPopulation {
         }
         be.hiddenForward(pa, pb, b1, pairs, p, act, slope, group);
         be.matmul(act, false, w2, logits, shape.hidden(), false, group);
-        LossKinds.loss(be, logits, b2, Backend.sumLabels(pairs, p, group), hyper, gradScale, totals, step, group);
+        LossKinds.loss(be, logits, b2, LossKinds.sumLabels(pairs, p, group, trainPairs, trainLabels), hyper, gradScale, totals, step, group);
     }
 
     /**

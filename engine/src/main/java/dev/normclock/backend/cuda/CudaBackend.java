@@ -326,6 +326,13 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    private static final int ROWS = 1, SUM_LABELS = 2, TOKEN_STARTS = 3, TOKEN_EXAMPLES = 4; // what a packed constant is (DeviceConstants.perModel)
+
+    /** The device address of each listed model's rows (pairs or labels) packed by list position; packed once per run's arrays. */
+    private long packedRows(int[][] perModel, int[] models, int n) {
+        return constants.perModel(perModel, models, ROWS, n, () -> packed(perModel, models, n));
+    }
+
     private static float[] perModel(float[] values, int[] models) {
         float[] out = new float[models.length];
         for (int j = 0; j < models.length; j++) out[j] = values[models[j]];
@@ -392,7 +399,7 @@ public final class CudaBackend implements Backend {
 
     private void geluRows(int source, Tensor x1, Tensor x2, Tensor bias, int[][] pairs, int p, int rows, Tensor act, Tensor slope, int[] models) {
         float32(x1, x2, bias, act, slope);
-        long dm = constants.ints(models), dp = pairs == null ? 0 : constants.ints(packed(pairs, models, rows));
+        long dm = constants.ints(models), dp = pairs == null ? 0 : packedRows(pairs, models, rows);
         Launch l = kernel("nc_gelu_rows").p(dm).i(source);
         view(l, in(x1), x1);
         if (x2 != null) view(l, in(x2), x2);
@@ -431,8 +438,9 @@ public final class CudaBackend implements Backend {
         int n = pairs[models[0]].length, ld = slope.ld;
         if (dAct.ld != ld || dPa.ld != ld || dPb.ld != ld || dBias.ld != ld)
             throw new IllegalArgumentException("dAct, slope, dPa, dPb and dBias must share their padded width");
-        TokenLists lists = TokenLists.of(pairs, p, models, n);
-        long dm = constants.ints(models), ds = constants.ints(lists.start()), de = constants.ints(lists.examples());
+        long dm = constants.ints(models);
+        long ds = constants.perModel(pairs, models, TOKEN_STARTS, p, () -> TokenLists.of(pairs, p, models, n).start());
+        long de = constants.perModel(pairs, models, TOKEN_EXAMPLES, p, () -> TokenLists.of(pairs, p, models, n).examples());
         Launch l = kernel("nc_hidden_backward").p(dm);
         view(view(l, in(dAct), dAct), in(slope), slope).p(ds).p(de).i(p).i(n).i(ld);
         view(view(l, out(dPa), dPa), out(dPb), dPb).go(blocks(2L * p * ld, THREADS), models.length, THREADS);
@@ -477,7 +485,7 @@ public final class CudaBackend implements Backend {
                       float[][] rowLoss, boolean[][] rowCorrect, float[][] rowScale, int[] models) {
         float32(logits, bias);
         int n = labels[models[0]].length, count = models.length * n;
-        long dm = constants.ints(models), dy = constants.ints(packed(labels, models, n));
+        long dm = constants.ints(models), dy = packedRows(labels, models, n);
         long dt = constants.floats(perModel(temperature, models)), dg = constants.floats(perModel(gradScale, models));
         staging.begin();
         long lossOut = staging.output(4L * count), correctOut = staging.output(4L * count), scaleOut = staging.output(4L * count);
@@ -505,11 +513,17 @@ public final class CudaBackend implements Backend {
     public void loss(Tensor logits, Tensor bias, int[][] labels, boolean[] squaredError, float[] temperature, double[] gradScale,
                      LossTotals into, int step, int[] models) {
         enter();
+        int n = labels[models[0]].length;
+        loss(logits, bias, packedRows(labels, models, n), n, squaredError, temperature, gradScale, (DeviceLossTotals) into, step, models);
+    }
+
+    /** {@link #loss}, the labels already on the device (packed by list position, n per model). */
+    private void loss(Tensor logits, Tensor bias, long dy, int n, boolean[] squaredError, float[] temperature, double[] gradScale,
+                      DeviceLossTotals t, int step, int[] models) {
         float32(logits, bias);
-        DeviceLossTotals t = (DeviceLossTotals) into;
         DeviceReadout readout = readoutOf(t);
-        int n = labels[models[0]].length, count = models.length;
-        long dm = constants.ints(models), dy = constants.ints(packed(labels, models, n));
+        int count = models.length;
+        long dm = constants.ints(models);
         long dt = constants.floats(perModel(temperature, models)), dg = constants.floats(perModel(gradScale, models));
         long lossRows = rows.at(12L * count * n), correctRows = lossRows + 4L * count * n, scaleRows = lossRows + 8L * count * n;
         int[] squared = new int[count];
@@ -527,7 +541,9 @@ public final class CudaBackend implements Backend {
                                      int[] models) {
         hiddenForward(pa, pb, bias, pairs, p, act, slope, models);
         matmul(act, false, w2, logits, k, false, models);
-        loss(logits, outBias, Backend.sumLabels(pairs, p, models), new boolean[models[models.length - 1] + 1], temperature, gradScale, into, step, models);
+        int n = pairs[models[0]].length;
+        long labels = constants.perModel(pairs, models, SUM_LABELS, p, () -> packed(Backend.sumLabels(pairs, p, models), models, n));
+        loss(logits, outBias, labels, n, new boolean[models[models.length - 1] + 1], temperature, gradScale, (DeviceLossTotals) into, step, models);
     }
 
     private DeviceReadout readoutOf(DeviceLossTotals t) {
@@ -823,7 +839,7 @@ public final class CudaBackend implements Backend {
         enter();
         float32(scores, values, att, outT);
         int n = pairs[models[0]].length, dh = values.cols / heads;
-        long dm = constants.ints(models), dPairs = constants.ints(packed(pairs, models, n));
+        long dm = constants.ints(models), dPairs = packedRows(pairs, models, n);
         Launch l = kernel("nc_attention_forward").p(dm);
         view(view(l, in(scores), scores), in(values), values).p(dPairs).i(p).i(n).i(heads).i(dh);
         view(view(l, out(att), att), out(outT), outT).go(blocks((long) n * heads, THREADS), models.length, THREADS);
@@ -835,7 +851,7 @@ public final class CudaBackend implements Backend {
         enter();
         float32(dOut, att, values, dScores, dValues);
         int n = pairs[models[0]].length, dh = values.cols / heads, d = heads * dh, tableRows = 2 * p + 1;
-        long dm = constants.ints(models), dPairs = constants.ints(packed(pairs, models, n));
+        long dm = constants.ints(models), dPairs = packedRows(pairs, models, n);
         long contrib = scratch.at(8L * models.length * n * heads * 3);
         Launch c = kernel("nc_attention_backward_contrib").p(dm);
         view(view(view(c, in(dOut), dOut), in(att), att), in(values), values).p(dPairs).i(p).i(n).i(heads).i(dh).p(contrib)

@@ -22,6 +22,33 @@ final class DeviceConstants implements AutoCloseable {
     private final DeviceMemory device;
     private final LinkedHashMap<Key, Long> entries = new LinkedHashMap<>(64, 0.75f, true); // least recently used first
     private long bytes;
+    /** Packed per-model arrays by what they were made of (see {@link #perModel}), the most recent few. */
+    private final LinkedHashMap<Source, Key> packed = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Source, Key> eldest) {
+            return size() > 64;
+        }
+    };
+
+    /**
+     * What a packed constant was made of: the listed models' own arrays, by identity (a run's pairs
+     * and labels are never changed once assigned), and what was derived from them.
+     */
+    private record Source(Object[] rows, int what, int extra) {
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Source s) || s.what != what || s.extra != extra || s.rows.length != rows.length) return false;
+            for (int i = 0; i < rows.length; i++) if (s.rows[i] != rows[i]) return false;
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 31 * what + extra;
+            for (Object r : rows) h = 31 * h + System.identityHashCode(r);
+            return h;
+        }
+    }
 
     /** Contents and what they are (ints and floats with the same bits are different constants). */
     private record Key(boolean floats, int[] values, int hash) {
@@ -47,6 +74,33 @@ final class DeviceConstants implements AutoCloseable {
     /** The device address of these ints, uploaded if they are not there yet. The caller may change the array afterwards. */
     long ints(int[] values) {
         return address(Key.of(false, values));
+    }
+
+    /**
+     * The device address of ints made from each listed model's array ({@code perModel[m]}: its pairs
+     * or labels) by {@code make}, kind {@code what} (with a parameter {@code extra}). A step passes
+     * the same arrays every time, so they are packed and their contents hashed only the first time;
+     * afterwards this costs a look-up by identity, not a pass over every model's rows.
+     */
+    long perModel(Object[] perModel, int[] models, int what, int extra, java.util.function.Supplier<int[]> make) {
+        Object[] rows = new Object[models.length];
+        for (int j = 0; j < models.length; j++) rows[j] = perModel[models[j]];
+        Source source = new Source(rows, what, extra);
+        Key known = packed.get(source);
+        if (known != null) {
+            Long at = entries.get(known); // the same arrays: equal at once
+            if (at != null) return at;
+        }
+        Key key = Key.of(false, make.get());
+        long at = address(key);
+        packed.put(source, owned(key));
+        return at;
+    }
+
+    /** The stored key equal to {@code key} (the one whose arrays later look-ups compare by identity). */
+    private Key owned(Key key) {
+        for (Key k : entries.keySet()) if (k.equals(key)) return k;
+        return key;
     }
 
     /** The device address of these floats, uploaded if they are not there yet. */
