@@ -15,7 +15,17 @@ public enum Arm {
      * Every arm of a seed is the same run until then (same init, split and settings), so arms
      * fork from one identical state — weights and Adam moments — bit for bit.
      */
-    FORK;
+    FORK,
+    /**
+     * Paper A's one-shot group scaling (its normint {@code layer_*} arms): at t_int the clamp group's
+     * weights — or all of ‖W‖'s — are multiplied by ρ once, then training is free. It needs no Wc.
+     */
+    SCALE;
+
+    /** Whether the arm's target is ρ·Wc, so that it trains after its free control has measured Wc. */
+    public boolean needsWc() {
+        return this == CLAMP || this == RESCALE;
+    }
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);
@@ -23,6 +33,6 @@ public enum Arm {
 
     public static Arm parse(String s) {
         for (Arm a : values()) if (a.label().equals(s)) return a;
-        throw new IllegalArgumentException("must be one of free, clamp, rescale, fork; got '" + s + "'");
+        throw new IllegalArgumentException("must be one of free, clamp, rescale, fork, scale; got '" + s + "'");
     }
 }

@@ -116,9 +116,21 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         return temperature == 1 && !squaredError;
     }
 
-    /** The arm as Paper A's released results name it: clamp, or clamp_GROUP for one group held alone. */
+    /**
+     * The arm as Paper A's released results name it: clamp, or clamp_GROUP for one group held
+     * alone, layer_GROUP for a one-shot scaling.
+     */
     public String referenceArm() {
         if (!Double.isNaN(allocGamma)) return "alloc";
+        if (arm == Arm.SCALE) { // Paper A's normint names its one-shot scalings by layer: layer_embed, _hidden, _out, _all
+            String g = dev.normclock.train.CellSpec.clampGroupName(clampGroup, model);
+            return "layer_" + switch (g) {
+                case "E" -> "embed";
+                case "W1" -> "hidden";
+                case "W2" -> "out";
+                default -> g;
+            };
+        }
         if (clampGroup < 0 || arm != Arm.CLAMP) return arm.label();
         return "clamp_" + dev.normclock.train.CellSpec.clampGroupName(clampGroup, model);
     }

@@ -19,9 +19,8 @@ public final class Planner {
     }
 
     public static List<PopulationPlan> plan(List<CellPlan> cells, int phase) {
-        // forking arms need no Wc: they train with the free controls
-        Predicate<CellPlan> inPhase = phase == 1 ? c -> c.arm() == Arm.FREE || c.arm() == Arm.FORK
-                : c -> c.arm() == Arm.CLAMP || c.arm() == Arm.RESCALE;
+        // arms that need no Wc (forks, one-shot scalings) train with the free controls
+        Predicate<CellPlan> inPhase = phase == 1 ? c -> !c.arm().needsWc() : c -> c.arm().needsWc();
         Map<String, List<PopulationPlan.Slot>> byShape = new LinkedHashMap<>();
         for (CellPlan c : cells) {
             if (!inPhase.test(c)) continue;

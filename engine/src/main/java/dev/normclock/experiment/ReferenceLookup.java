@@ -33,6 +33,15 @@ public final class ReferenceLookup {
         if (!c.paperASetting() || c.decayAfter() || !Double.isNaN(c.allocGamma())) return Optional.empty();
         if (c.isParity()) return parity(exp, c);
         String model = kind(c) == ModelKind.MLP ? "mlp" : c.layerNorm() ? "attention_ln" : "attention"; // the reference data's names
+        if (c.arm() == Arm.SCALE) { // its rho column is 1; the factor is in the cell id (layer_embed_f0.80)
+            String factor = String.format(java.util.Locale.ROOT, "_f%.2f", c.rho());
+            return ReferenceData.cells(ReferenceData.Paper.A).stream()
+                    .filter(r -> r.experiment().equals(exp.reference()) && r.armKind().equals(c.referenceArm()) && r.cell().endsWith(factor)
+                            && r.p() == c.p() && Math.abs(r.trainFrac() - c.trainFrac()) < 1e-9 && Math.abs(r.lr() - c.lr()) < 1e-12
+                            && Math.abs(r.wd() - c.weightDecay()) < 1e-9 && r.tInt() == c.tInt() && r.d() == c.d() && r.hidden() == c.hidden()
+                            && r.model().equals(model))
+                    .findFirst();
+        }
         try {
             return ReferenceData.find(exp.reference(), c.p(), c.trainFrac(), c.weightDecay(), c.lr(), c.referenceArm(), c.rho())
                     .filter(r -> r.tInt() < 0 || r.tInt() == c.tInt())

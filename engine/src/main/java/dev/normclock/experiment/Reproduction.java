@@ -155,7 +155,7 @@ public final class Reproduction {
             Map<CellPlan, Double> targets = new LinkedHashMap<>();
             List<CellPlan> armed = new ArrayList<>();
             for (CellPlan c : all) {
-                if (c.arm() == Arm.FREE || c.arm() == Arm.FORK) continue;
+                if (!c.arm().needsWc()) continue;
                 double wc = Double.isNaN(c.wc()) ? measuredWc(study, c, all, runs) : c.wc();
                 if (Double.isNaN(wc)) {
                     String why = c.experiment() + "/" + c.id() + ": not trained, its control never grokked, so it has no Wc";
@@ -262,8 +262,9 @@ public final class Reproduction {
                 hyper.decayAfter[m] = c.decayAfter();
                 hyper.clampTarget[m] = targets.getOrDefault(c, Double.NaN);
                 hyper.clampFrom[m] = c.tInt();
-                hyper.clampOnce[m] = c.arm() == Arm.RESCALE;
-                if (c.arm() == Arm.FORK) hyper.forkScale[m] = c.rho();
+                hyper.clampOnce[m] = c.arm() == Arm.RESCALE || c.arm() == Arm.SCALE;
+                // a fork holds, a scaling multiplies once, ρ times the norm the model has at t_int
+                if (c.arm() == Arm.FORK || c.arm() == Arm.SCALE) hyper.forkScale[m] = c.rho();
                 hyper.clampGroup[m] = c.clampGroup();
                 hyper.squaredError[m] = c.squaredError();
                 hyper.temperature[m] = (float) c.temperature();
@@ -364,7 +365,7 @@ public final class Reproduction {
         c.put("wc", Double.isNaN(target) ? null : target / s.cell().rho());
         c.put("clamp_target", Double.isNaN(target) ? null : target);
         c.put("run_key", s.runKey(study.name()));
-        if (s.cell().arm() == Arm.FORK) c.put("wc", null); // the target is ρ times the run's own norm at t_int
+        if (!s.cell().arm().needsWc()) c.put("wc", null); // a fork's or scaling's target is ρ times the run's own norm at t_int
         c.put("backend", backendFor(s.cell().precision()).name());
         if (backendFor(s.cell().precision()).tf32()) c.put("tf32", true); // only when on: FP32 runs keep the config (and checkpoint fingerprint) they always had
         try {

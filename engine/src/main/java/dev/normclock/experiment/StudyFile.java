@@ -39,7 +39,7 @@ import dev.normclock.train.EvalSchedule;
  * --show-preset NAME} prints one to copy and edit).
  */
 public final class StudyFile {
-    public static final List<String> PRESETS = List.of("quick", "paperb", "zoo", "paper", "smoke");
+    public static final List<String> PRESETS = List.of("quick", "paperb", "paper-cpu", "zoo", "paper", "smoke");
     private static final YAMLMapper YAML = new YAMLMapper();
     private static final Set<String> STUDY_FIELDS = Set.of("study", "description", "base_key", "defaults", "experiments");
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
@@ -170,7 +170,7 @@ public final class StudyFile {
                         + "' (give them different settings or ids)");
             for (int j = 0; j < plans.size(); j++) {
                 CellPlan cp = plans.get(j);
-                if (cp.arm() == Arm.FREE || cp.arm() == Arm.FORK || !Double.isNaN(cp.wc())) continue;
+                if (!cp.arm().needsWc() || !Double.isNaN(cp.wc())) continue;
                 if (plans.stream().noneMatch(x -> x.isControlOf(cp)))
                     throw new InvalidStudyException(origin + ": " + at + "cells: " + cp.arm().label() + " cell " + cp.id()
                             + " needs the Wc of a free control with " + cp.taskFields()
@@ -218,7 +218,7 @@ public final class StudyFile {
     private static CellPlan cell(String experiment, Map<String, JsonNode> f, Set<String> local, String at, String origin) {
         String pre = at + ".";
         Arm arm;
-        if (!f.containsKey("arm")) throw new InvalidStudyException(origin + ": " + pre + "arm: missing (free, clamp or rescale)");
+        if (!f.containsKey("arm")) throw new InvalidStudyException(origin + ": " + pre + "arm: missing (free, clamp, rescale, fork or scale)");
         try {
             arm = Arm.parse(f.get("arm").asText());
         } catch (IllegalArgumentException e) {
@@ -261,7 +261,7 @@ public final class StudyFile {
             rho = real(required(f, "rho", pre, origin), pre + "rho", origin, 0, 100, false);
         }
         double wc = f.containsKey("wc") ? real(f.get("wc"), pre + "wc", origin, 0, Double.MAX_VALUE, false) : Double.NaN;
-        if (f.containsKey("clamp_group") && Double.isNaN(wc) && arm != Arm.FREE && arm != Arm.FORK
+        if (f.containsKey("clamp_group") && Double.isNaN(wc) && arm.needsWc()
                 && f.get("model") != null && f.get("model").asText().equals(dev.normclock.model.ModelKind.ATTENTION.label)
                 && (f.get("clamp_group").asText().equals("attn") || f.get("clamp_group").asText().equals("mlp")))
             throw new InvalidStudyException(origin + ": " + pre + "clamp_group: " + f.get("clamp_group").asText()

@@ -58,6 +58,50 @@ class ForkTest {
     }
 
     /**
+     * Paper A's one-shot group scalings (normint's layer arms): at t_int one group — or all of ‖W‖
+     * — is multiplied by ρ once, the other groups left as they are, and training goes on free.
+     */
+    @Test
+    void aScalingMultipliesOneGroupOnceAndLeavesTheRest() {
+        ModularAddition task = new ModularAddition(P, 0.6);
+        int models = 3;
+        Hyper hyper = new Hyper(models);
+        int[][] pairs = new int[models][];
+        try (CpuBackend be = new CpuBackend(2); MlpPopulation pop = new MlpPopulation(new MlpShape(P, D, H), models, task.trainSize())) {
+            for (int m = 0; m < models; m++) {
+                hyper.lr[m] = 1e-2f;
+                hyper.weightDecay[m] = 1f;
+                hyper.clampFrom[m] = FORK;
+                pop.initialise(m, 3L, 0, 1e-6);
+                pairs[m] = task.split(3L, 0).trainPairs();
+            }
+            for (int m = 1; m < models; m++) { // slot 0 free; slot 1 scales W1, slot 2 all of ‖W‖
+                hyper.forkScale[m] = 0.8;
+                hyper.clampOnce[m] = true;
+            }
+            hyper.clampGroup[1] = 1;
+            double[] loss = new double[models], acc = new double[models];
+            for (int step = 1; step <= FORK; step++) pop.trainStep(be, new int[]{0, 1, 2}, pairs, hyper, step, loss, acc);
+            float[] free = pop.w1.toArray(0), scaled = pop.w1.toArray(1), all = pop.w1.toArray(2);
+            for (int i = 0; i < free.length; i++) {
+                assertEquals(0.8 * free[i], scaled[i], 1e-6 * Math.abs(free[i]) + 1e-9, "W1 scaled by 0.8");
+                assertEquals(0.8 * free[i], all[i], 1e-6 * Math.abs(free[i]) + 1e-9, "all scaled by 0.8");
+            }
+            for (Tensor t : new Tensor[]{pop.emb, pop.w2}) {
+                float[] a = t.toArray(0), b = t.toArray(1), c = t.toArray(2);
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]), "the other groups are untouched");
+                    assertEquals(0.8 * a[i], c[i], 1e-6 * Math.abs(a[i]) + 1e-9, "all of ‖W‖ scaled by 0.8");
+                }
+            }
+            for (int step = FORK + 1; step <= STEPS; step++) {
+                for (int m = 1; m < models; m++) assertTrue(!hyper.clampsAt(m, step), "free after the scaling, step " + step);
+                pop.trainStep(be, new int[]{0, 1, 2}, pairs, hyper, step, loss, acc);
+            }
+        }
+    }
+
+    /**
      * The attention model and the parity MLP fork too (the clamp is one class for every
      * population): identical states up to the fork give targets N0 and 1.3·N0 from the same N0, and
      * training goes on with finite losses.
