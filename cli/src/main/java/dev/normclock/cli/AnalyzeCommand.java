@@ -75,8 +75,9 @@ final class AnalyzeCommand implements Callable<Integer> {
                     f.excluded().isEmpty() ? "" : "; excluded: " + String.join("; ", f.excluded()));
         if (!r.claims().isEmpty()) o.println("claims (ours beside the paper's):");
         for (StudyResult.Claim c : r.claims())
-            o.printf(Locale.ROOT, "  %-9s %s%n            ours %s | paper %s%s%n", "[" + c.verdict() + "]", c.statement(),
+            o.printf(Locale.ROOT, "  %-9s %s%n            ours %s | paper %s%s%s%n", "[" + c.verdict() + "]", c.statement(),
                     range(c.ours(), c.lo(), c.hi(), "%.3g"), c.paper() == null ? "-" : c.paper(),
+                    c.differenceLo() == null ? "" : String.format(Locale.ROOT, " | difference [%.3g, %.3g]", c.differenceLo(), c.differenceHi()),
                     c.rule().isEmpty() ? "" : " | rule: " + c.rule());
         for (String n : r.notes()) o.println("note: " + n);
     }

@@ -37,6 +37,9 @@ import picocli.CommandLine.Option;
                 "  quick       the delay law at p = 59 on a CPU (control + 6 rho values, 8 seeds; under 10 minutes on 2 cores)",
                 "  paperb      Paper B at p = 59: temperature mediation (cross-entropy and MSE), the rho x tau collapse",
                 "              grid and the forking arms (6 seeds; a CPU, ~25 minutes)",
+                "  paper-cpu   every headline of Paper A with fewer seeds and cells: Wc over p and f, the dense and shared",
+                "              delay laws, the levers, one-shot controls, sparse parity, the attention models (a CPU, ~5.4 h)",
+                "  zoo         the attention model with and without LayerNorm at the papers' size (4 seeds; a CPU, ~50 min)",
                 "  paper       Paper A's MLP, attention and sparse-parity experiments and Paper B's mediation and collapse",
                 "              grid at the papers' sizes (a GPU job; on a CPU it runs, slowly)",
                 "  smoke       small models (modular addition and sparse parity) through every analysis in seconds (for tests)",
@@ -60,7 +63,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @CommandLine.ParentCommand
     Main parent;
 
-    @Option(names = "--preset", paramLabel = "NAME|FILE", description = "quick, paperb, zoo, paper, smoke, or the path of a study file.")
+    @Option(names = "--preset", paramLabel = "NAME|FILE", description = "quick, paperb, paper-cpu, zoo, paper, smoke, or the path of a study file.")
     String preset;
     @Option(names = "--only", paramLabel = "EXP", split = ",", description = "Run only these experiments of the study (comma-separated names).")
     List<String> only;
@@ -181,9 +184,9 @@ final class ReproduceCommand implements Callable<Integer> {
         }
         List<CellPlan> cells = study.cells().toList();
         List<PopulationPlan> p1 = Planner.plan(cells, 1), p2 = Planner.plan(cells, 2);
-        o.printf(Locale.ROOT, "  phase 1: %d populations, %d models (free controls, measure Wc; forking arms)%n", p1.size(),
+        o.printf(Locale.ROOT, "  phase 1: %d populations, %d models (free controls, measure Wc; arms that need no Wc: forks, scalings)%n", p1.size(),
                 p1.stream().mapToInt(PopulationPlan::models).sum());
-        String held = String.join("/", cells.stream().map(CellPlan::arm).filter(a -> a == Arm.CLAMP || a == Arm.RESCALE).map(Arm::label)
+        String held = String.join("/", cells.stream().map(CellPlan::arm).filter(Arm::needsWc).map(Arm::label)
                 .distinct().toList());
         o.printf(Locale.ROOT, "  phase 2: %d populations, %d models (%s)%n", p2.size(), p2.stream().mapToInt(PopulationPlan::models).sum(),
                 held.isEmpty() ? "no arms held at rho*Wc" : held + " arms at rho*Wc");

@@ -81,6 +81,20 @@ class ReproduceCliTest {
         assertTrue(show.out().startsWith("# normclock study: quick") && show.out().contains("rho: 1.10"), show.out());
     }
 
+    /** The paper-cpu preset promises every Paper A headline within 6 hours on 2 cores: its plan says so. */
+    @Test
+    void paperCpuPlansWithinSixHoursOnTwoCores(@TempDir Path dir) {
+        CliTest.Run plan = run("reproduce", "--preset", "paper-cpu", "--plan", "--backend", "cpu", "--threads", "2", "--out",
+                dir.resolve("p").toString());
+        assertEquals(0, plan.code(), plan.err());
+        var m = java.util.regex.Pattern.compile("estimated time: ([0-9.]+) (h|min) ").matcher(plan.out());
+        assertTrue(m.find(), plan.out());
+        double hours = Double.parseDouble(m.group(1)) / (m.group(2).equals("h") ? 1 : 60);
+        assertTrue(hours <= 6, "paper-cpu plans " + hours + " h");
+        for (String e : new String[]{"grokfss", "denserho", "pscan", "efflr", "normint", "parity", "tfnoln", "tfnormint"})
+            assertTrue(plan.out().contains("  " + e + " "), e + " in " + plan.out());
+    }
+
     @Test
     void badInputGetsOneLineAndExitTwo(@TempDir Path dir) throws Exception {
         Path bad = dir.resolve("bad.yaml");

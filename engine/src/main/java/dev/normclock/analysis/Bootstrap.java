@@ -68,6 +68,32 @@ public final class Bootstrap {
         return ci(cells, stat, DEFAULT_RESAMPLES, DEFAULT_SEED, DEFAULT_LEVEL);
     }
 
+    /** The resampled statistics themselves (NaN where undefined), for a comparison of two estimates; see {@link #ci(double[], ToDoubleFunction)}. */
+    public static double[] draws(double[] data, ToDoubleFunction<double[]> stat, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int n = data.length;
+        double[] stats = new double[DEFAULT_RESAMPLES];
+        for (int b = 0; b < stats.length; b++) {
+            double[] r = new double[n];
+            for (int i = 0; i < n; i++) r[i] = data[rng.nextInt(n)];
+            stats[b] = stat.applyAsDouble(r);
+        }
+        return stats;
+    }
+
+    /** The resampled statistics of several cells (NaN where undefined); see {@link #ci(List, ToDoubleFunction)}. */
+    public static double[] draws(List<CensoredSample> cells, ToDoubleFunction<List<CensoredSample>> stat, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] stats = new double[DEFAULT_RESAMPLES];
+        for (int b = 0; b < stats.length; b++) stats[b] = stat.applyAsDouble(resampleCells(cells, rng));
+        return stats;
+    }
+
+    /** The percentile interval of given draws (NaN ones counted as undefined). */
+    public static Interval interval(double[] draws) {
+        return interval(draws, DEFAULT_LEVEL);
+    }
+
     /** Interval of the (censored) median of one cell; resamples with a censored median are undefined. */
     public static Interval medianCi(CensoredSample cell, int resamples, long seed, double level) {
         return ci(List.of(cell), cs -> cs.getFirst().median(), resamples, seed, level);

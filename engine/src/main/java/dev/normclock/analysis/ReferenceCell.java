@@ -59,6 +59,18 @@ public record ReferenceCell(String experiment, String cell, List<ReferenceRun> s
         return CensoredSample.fromSteps(seeds.stream().mapToInt(ReferenceRun::tMem).toArray());
     }
 
+    /** ‖W‖ at T_grok of the seeds that grokked and have it released, in file order. */
+    public double[] normsAtGrok() {
+        return seeds.stream().filter(ReferenceRun::grokked).mapToDouble(ReferenceRun::normAtGrok).filter(x -> !Double.isNaN(x)).toArray();
+    }
+
+    /** T_grok per released seed index (+∞ where it did not grok), for arms paired by seed. */
+    public java.util.Map<Integer, Double> tGrokBySeed() {
+        java.util.Map<Integer, Double> m = new java.util.TreeMap<>();
+        for (ReferenceRun r : seeds) m.put(r.seed(), r.grokked() ? r.tGrok() : Double.POSITIVE_INFINITY);
+        return m;
+    }
+
     /**
      * Median ‖W‖ at T_grok over the seeds that grokked and have it released (the norm exists only
      * for them); NaN if there are none. For a free cell this is its Wc.

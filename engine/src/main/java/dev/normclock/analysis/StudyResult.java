@@ -46,8 +46,16 @@ public record StudyResult(String study, String version, List<Cell> cells, List<F
                       int points, List<String> excluded, java.util.Map<String, Double> intercepts) {
     }
 
-    /** A headline number beside the paper's, with the rule that gave the verdict. */
+    /**
+     * A headline number beside the paper's, with the rule that gave the verdict. {@code paperValue}
+     * [{@code paperLo}, {@code paperHi}]: the paper's number as compared — recomputed from its
+     * released seeds by our statistic where it can be, else the quoted one ({@code paper} says
+     * which). {@code differenceLo}/{@code Hi}: the 95 % interval of ours − paper's (of ln ours − ln
+     * paper's for a ratio) that the verdict reads; {@code undefinedShare}: the share of our
+     * resamples whose statistic was undefined; {@code scope}: what the verdict can and cannot show.
+     */
     public record Claim(String id, String experiment, String statement, Double ours, Double lo, Double hi, String paper,
-                        Double paperValue, Double paperLo, Double paperHi, String verdict, String rule) {
+                        Double paperValue, Double paperLo, Double paperHi, String verdict, String rule, Double differenceLo,
+                        Double differenceHi, Double undefinedShare, String scope) {
     }
 }

@@ -125,10 +125,22 @@ public final class StudyReport {
             return;
         }
         List<List<String>> rows = new ArrayList<>();
-        for (StudyResult.Claim c : result.claims())
-            rows.add(List.of(c.statement(), range(c.ours(), c.lo(), c.hi(), "%.3g"), c.paper() == null ? "—" : c.paper(), c.verdict(),
-                    c.rule()));
-        doc.table(List.of("claim", "ours [95 % interval]", "paper", "verdict", "rule"), rows);
+        List<String> rules = new ArrayList<>();
+        for (StudyResult.Claim c : result.claims()) {
+            String rule = c.rule() == null || c.rule().isEmpty() ? "" : c.rule();
+            if (!rule.isEmpty() && !rules.contains(rule)) rules.add(rule);
+            String difference = c.differenceLo() == null ? "—" : String.format(java.util.Locale.ROOT, "[%.3g, %.3g]", c.differenceLo(), c.differenceHi());
+            if (c.undefinedShare() != null && c.undefinedShare() > 0)
+                difference += String.format(java.util.Locale.ROOT, " (%.0f %% of resamples undefined)", 100 * c.undefinedShare());
+            rows.add(List.of(c.statement(), range(c.ours(), c.lo(), c.hi(), "%.3g"), c.paper() == null ? "—" : c.paper(), difference,
+                    c.verdict() + (rule.isEmpty() ? "" : " (rule " + (rules.indexOf(rule) + 1) + ")"), c.scope() == null ? "" : c.scope()));
+        }
+        doc.table(List.of("claim", "ours [95 % interval]", "paper", "difference [95 %]", "verdict", "what it can show"), rows);
+        if (!rules.isEmpty()) {
+            doc.paragraph("Rules (the difference is ours − the paper's, or ln ours − ln the paper's for a ratio; the paper's number is "
+                    + "recomputed from its released seeds by the same statistic where it can be):");
+            for (int i = 0; i < rules.size(); i++) doc.paragraph((i + 1) + ". " + rules.get(i));
+        }
     }
 
     private void experiment(ReportDocument doc, String name, List<StudyResult.Cell> cells) throws IOException {

@@ -1,0 +1,76 @@
+package dev.normclock.analysis;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Builds the claims of an analysis: our estimate beside the paper's, judged by {@link Verdicts}.
+ * Our resamples and the paper's come from two fixed seeds, so every run gives the same verdicts
+ * and the two sides are drawn independently.
+ */
+final class Claims {
+    /** Bootstrap seeds of our estimates and of the paper's. */
+    static final long OURS = Bootstrap.DEFAULT_SEED, THEIRS = Bootstrap.DEFAULT_SEED + 1;
+
+    private Claims() {
+    }
+
+    /** A statistic of several cells with its bootstrap draws (each cell's seeds resampled). */
+    static Estimate estimate(List<CensoredSample> cells, ToDoubleFunction<List<CensoredSample>> stat, long seed) {
+        return new Estimate(stat.applyAsDouble(cells), Bootstrap.draws(cells, stat, seed));
+    }
+
+    /** A statistic of one sample of numbers with its bootstrap draws. */
+    static Estimate estimate(double[] data, ToDoubleFunction<double[]> stat, long seed) {
+        return new Estimate(stat.applyAsDouble(data), Bootstrap.draws(data, stat, seed));
+    }
+
+    static double median(double[] v) {
+        if (v.length == 0) return Double.NaN;
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int k = s.length;
+        return k % 2 == 1 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
+    }
+
+    /** Wilson's 95 % interval of a share k / n. */
+    static Interval binomialInterval(int k, int n) {
+        if (n == 0) return Interval.analytic(Double.NaN, Double.NaN, 0.95);
+        double z = 1.959963984540054, p = (double) k / n, z2 = z * z;
+        double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+        double half = z / (1 + z2 / n) * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
+        return Interval.analytic(Math.max(0, centre - half), Math.min(1, centre + half), 0.95);
+    }
+
+    /**
+     * Our estimate against the paper's (null: the paper has no such number, and the claim says so).
+     * See {@link Verdicts#compare} for the margin.
+     */
+    static StudyResult.Claim compare(String id, String experiment, String statement, Estimate ours, Estimate paper, String paperText,
+                                     Verdicts.Scale scale, double margin, boolean absolute, String scope) {
+        Interval oi = ours.interval();
+        if (paper == null || Double.isNaN(paper.value()))
+            return new StudyResult.Claim(id, experiment, statement, n(ours.value()), n(oi.lo()), n(oi.hi()), paperText, null, null, null,
+                    "no paper value", "", null, null, ours.undefinedShare(), scope);
+        Verdicts.Judgement j = Verdicts.compare(ours, paper, scale, margin, absolute);
+        Interval pi = paper.interval();
+        boolean spread = paper.draws().length > 1;
+        return new StudyResult.Claim(id, experiment, statement, n(ours.value()), n(oi.lo()), n(oi.hi()), paperText, paper.value(),
+                spread ? n(pi.lo()) : null, spread ? n(pi.hi()) : null, j.verdict(), j.rule(), j.differenceLo(), j.differenceHi(),
+                j.undefinedShare(), scope);
+    }
+
+    /** Our estimate against a bound (e.g. R² ≥ 0.95, CV ≤ 5 %); the paper's number, if any, is shown beside it. */
+    static StudyResult.Claim bound(String id, String experiment, String statement, Estimate ours, String paperText, double paperValue,
+                                   double bound, boolean atLeast, String scope) {
+        Interval oi = ours.interval();
+        Verdicts.Judgement j = Verdicts.bound(ours, bound, atLeast);
+        return new StudyResult.Claim(id, experiment, statement, n(ours.value()), n(oi.lo()), n(oi.hi()), paperText, n(paperValue), null, null,
+                j.verdict(), j.rule(), null, null, j.undefinedShare(), scope);
+    }
+
+    static Double n(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+}
