@@ -114,6 +114,29 @@ final class BackendChoice {
         return g;
     }
 
+    /** The one-line description of --softmax-sum, shared by train and reproduce. */
+    static final String SOFTMAX_SUM_HELP = "The cpu backend's float32 cross-entropy: the order of its sum over the classes, which decides "
+            + "when a row's softmax collapses (its total rounds to 1). class-order: in class order, so each term after the top class's "
+            + "1.0 rounds away on its own; top-last: the other classes first and the top class last, as a GPU's tree sum nearly does. "
+            + "Runs record \"softmax_sum\" when top-last. Default: class-order. Refused on the cuda backends.";
+
+    /** --softmax-sum (null: not given) for the cpu backend; refused elsewhere. */
+    static dev.normclock.backend.SoftmaxSum softmaxSum(String sum, Kind kind) {
+        if (sum == null) return dev.normclock.backend.SoftmaxSum.CLASS_ORDER;
+        dev.normclock.backend.SoftmaxSum s = dev.normclock.backend.SoftmaxSum.parse(sum);
+        if (kind.cuda() && s != dev.normclock.backend.SoftmaxSum.CLASS_ORDER)
+            throw new IllegalArgumentException("--softmax-sum applies to the cpu backend's cross-entropy; the cuda kernels sum in their own "
+                    + "order (drop --softmax-sum, or use --backend cpu)");
+        return s;
+    }
+
+    /** The cpu backend (float32 with the given softmax sum, or float64) or {@link #open} for the others. */
+    static Backend open(Kind kind, Precision precision, int threads, Map<String, String> env, boolean tf32, CudaBackend.Gemm gemm,
+                        dev.normclock.backend.SoftmaxSum sum) {
+        if (!kind.cuda() && precision == Precision.FLOAT32 && sum != dev.normclock.backend.SoftmaxSum.CLASS_ORDER) return new CpuBackend(threads, sum);
+        return open(kind, precision, threads, env, tf32, gemm);
+    }
+
     /** The backend decided by {@link #resolve}, in plain FP32 with the GEMMs where they run by default. */
     static Backend open(Kind kind, Precision precision, int threads, Map<String, String> env) {
         return open(kind, precision, threads, env, false, CudaBackend.Gemm.AUTO);

@@ -35,8 +35,8 @@ import picocli.CommandLine.Option;
                 "",
                 "A study is a YAML (or JSON) file of experiments and cells; the presets are such files:",
                 "  quick       the delay law at p = 59 on a CPU (control + 6 rho values, 8 seeds; under 10 minutes on 2 cores)",
-                "  paperb      Paper B at p = 59: temperature mediation (cross-entropy and MSE), the rho x tau collapse",
-                "              grid and the forking arms (6 seeds; a CPU, ~25 minutes)",
+                "  paperb      Paper B: temperature mediation (cross-entropy and MSE) and the rho x tau collapse grid at",
+                "              p = 59 and 97, the forking arms, the allocation, the precision audit (6 seeds; a CPU, ~2 h)",
                 "  paper-cpu   every headline of Paper A with fewer seeds and cells: Wc over p and f, the dense and shared",
                 "              delay laws, the levers, one-shot controls, sparse parity, the attention models (a CPU, ~5.4 h)",
                 "  zoo         the attention model with and without LayerNorm at the papers' size (4 seeds; a CPU, ~50 min)",
@@ -79,6 +79,8 @@ final class ReproduceCommand implements Callable<Integer> {
     double checkpointSeconds = 60;
     @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
     boolean tf32;
+    @Option(names = "--softmax-sum", paramLabel = "ORDER", description = BackendChoice.SOFTMAX_SUM_HELP)
+    String softmaxSum;
     @Option(names = "--plan", description = "Print the plan and stop (train nothing).")
     boolean planOnly;
     @Option(names = "--no-report", description = "Train only; run 'normclock analyze' and 'normclock report' later.")
@@ -104,6 +106,7 @@ final class ReproduceCommand implements Callable<Integer> {
         BackendChoice.Kind kind = BackendChoice.resolve(backend, Precision.FLOAT32, spec.commandLine().getErr(), env);
         BackendChoice.checkTf32(tf32, kind);
         dev.normclock.backend.cuda.CudaBackend.Gemm gemmPath = BackendChoice.gemm(gemm, tf32, kind);
+        dev.normclock.backend.SoftmaxSum sum = BackendChoice.softmaxSum(softmaxSum, kind);
         StudyPlan study = select(StudyFile.load(preset), only);
         Path dir = out != null ? out : Path.of("reproduce-" + study.name());
         printPlan(stdout, study, dir, kind);
@@ -111,7 +114,7 @@ final class ReproduceCommand implements Callable<Integer> {
 
         Reproduction.Summary summary;
         String graphs;
-        try (Backend be = BackendChoice.open(kind, Precision.FLOAT32, threads, env, tf32, gemmPath); StopOnSignal signal = new StopOnSignal();
+        try (Backend be = BackendChoice.open(kind, Precision.FLOAT32, threads, env, tf32, gemmPath, sum); StopOnSignal signal = new StopOnSignal();
              StudyProgress progress = new StudyProgress(!noProgress, study, signal, stderr)) {
             String command = "normclock reproduce " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
             summary = new Reproduction(be, dir, progress, checkpointSeconds).run(study, command);
@@ -190,7 +193,7 @@ final class ReproduceCommand implements Callable<Integer> {
                 .distinct().toList());
         o.printf(Locale.ROOT, "  phase 2: %d populations, %d models (%s)%n", p2.size(), p2.stream().mapToInt(PopulationPlan::models).sum(),
                 held.isEmpty() ? "no arms held at rho*Wc" : held + " arms at rho*Wc");
-        o.printf(Locale.ROOT, "  estimated work: %.3g model-steps (the paper's median T_grok per cell where known, else the budget)%n", steps);
+        o.printf(Locale.ROOT, "  estimated work: %.3g model-steps (the paper's median T_grok per cell where known, its last with until: cell, else the budget)%n", steps);
         if (kind == BackendChoice.Kind.CUDA)
             o.println("  estimated time: not known on the cuda backend (its speed has not been measured yet; the bar shows the measured rate)");
         else if (kind == BackendChoice.Kind.CUDA_SIM)

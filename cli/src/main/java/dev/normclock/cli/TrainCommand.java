@@ -113,6 +113,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     String precision = "float32";
     @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
     boolean tf32;
+    @Option(names = "--softmax-sum", paramLabel = "ORDER", description = BackendChoice.SOFTMAX_SUM_HELP)
+    String softmaxSum;
     @Option(names = "--json", description = "Print the summary as one JSON object on stdout instead of the table.")
     boolean json;
     @Option(names = "--no-progress", description = "Do not draw the progress bar.")
@@ -130,6 +132,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         BackendChoice.Kind kind = BackendChoice.resolve(backend, Precision.parse(precision), spec.commandLine().getErr(), env);
         BackendChoice.checkTf32(tf32, kind);
         dev.normclock.backend.cuda.CudaBackend.Gemm gemmPath = BackendChoice.gemm(gemm, tf32, kind);
+        dev.normclock.backend.SoftmaxSum sum = BackendChoice.softmaxSum(softmaxSum, kind);
         if (forkAt != null) clampFrom = forkAt;
         var parsed = spec.commandLine().getParseResult();
         ModelKind modelKind;
@@ -154,7 +157,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
-        try (ResultsStore store = ResultsStore.open(out); Backend be = BackendChoice.open(kind, Precision.parse(precision), threads, env, tf32, gemmPath)) {
+        try (ResultsStore store = ResultsStore.open(out); Backend be = BackendChoice.open(kind, Precision.parse(precision), threads, env, tf32, gemmPath, sum)) {
             long experiment = store.createExperiment(name, "normclock train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                     baseKey, Version.VERSION);
             StopOnSignal signal = new StopOnSignal();

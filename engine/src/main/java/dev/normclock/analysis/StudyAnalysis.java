@@ -146,21 +146,28 @@ public final class StudyAnalysis {
                 verdict = t.p() >= 0.05 ? "consistent (rank test p ≥ 0.05)" : "differs (rank test p < 0.05)";
             }
             ref = new StudyResult.Reference(r.cell(), r.size(), theirs.reached(), n(theirs.median()), n(ci.lo()), n(ci.hi()),
-                    n(r.medianNormAtGrok()), p, verdict);
+                    n(r.medianNormAtGrok()), p, verdict, ReferenceData.isPaperB(e.reference()) ? "final step" : "T_grok");
         }
         StudyResult.Parity parity = c.isParity()
                 ? new StudyResult.Parity(c.parity().n(), c.parity().k(), c.parity().trainSize(), c.parity().testSize()) : null;
         if (rows.isEmpty())
             return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                     rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, 0, 0, 0, null, null, null, null, null, List.of(), ref, c.temperature(),
-                    parity, group(c), n(c.allocGamma()), c.allocHeld(), c.precision().label());
+                    parity, group(c), n(c.allocGamma()), c.allocHeld(), c.precision().label(), null);
         samples.put(c, ours);
         Interval ci = Bootstrap.medianCi(ours);
         double[] norms = rows.stream().filter(r -> r.outcome().tGrok() >= 0).mapToDouble(r -> r.outcome().normAtGrok()).toArray();
         return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, rows.size(), grokked, diverged, n(ours.median()), n(ci.lo()),
                 n(ci.hi()), n(CensoredSample.fromSteps(tMem).median()), n(norms.length == 0 ? Double.NaN : median(norms)),
-                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity, group(c), n(c.allocGamma()), c.allocHeld(), c.precision().label());
+                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity, group(c), n(c.allocGamma()), c.allocHeld(), c.precision().label(),
+                n(median(rows.stream().mapToDouble(r -> finalNorm(r.id())).filter(Double::isFinite).toArray())));
+    }
+
+    /** ‖W‖ at a run's last logged step; NaN if it logged none. */
+    private double finalNorm(long runId) {
+        List<CurvePoint> c = curves.apply(runId);
+        return c.isEmpty() ? Double.NaN : c.getLast().norm();
     }
 
     /** The group a cell's clamp holds alone (or whose share an allocation fixes); null for the whole norm. */
@@ -1048,6 +1055,7 @@ public final class StudyAnalysis {
     }
 
     private static double median(double[] v) {
+        if (v.length == 0) return Double.NaN;
         double[] s = v.clone();
         Arrays.sort(s);
         int k = s.length;

@@ -11,13 +11,14 @@ public record StudyResult(String study, String version, List<Cell> cells, List<F
 
     /**
      * One cell: our seeds' outcome and, where the paper released the same cell, theirs (temperature:
-     * Paper B's τ). A sparse-parity cell has its task in {@code parity} and p = 0, trainFrac NaN, d = 0.
+     * Paper B's τ). {@code medianFinalNorm}: the median over seeds of ‖W‖ at each seed's last logged
+     * step (Paper B's "norm_at_grok"). A sparse-parity cell has its task in {@code parity} and p = 0, trainFrac NaN, d = 0.
      */
     public record Cell(String experiment, String cell, String arm, int p, double trainFrac, int d, int hidden, double lr,
                        double weightDecay, Double rho, Double wc, int tInt, int maxSteps, int seeds, int finished, int grokked,
                        int diverged, Double medianTGrok, Double ciLo, Double ciHi, Double medianTMem, Double medianNormAtGrok,
                        List<Integer> tGrok, Reference reference, Double temperature, Parity parity, String clampGroup,
-                       Double allocGamma, boolean allocHeld, String precision) {
+                       Double allocGamma, boolean allocHeld, String precision, Double medianFinalNorm) {
 
         /** The task as a delay-law fit's label names it: "p=41", or "n=30 k=3 m=1000" (as CellPlan's). */
         public String taskLabel() {
@@ -32,9 +33,14 @@ public record StudyResult(String study, String version, List<Cell> cells, List<F
         }
     }
 
-    /** The paper's cell: its seeds, median with a bootstrap interval, and a rank test of the two T_grok samples. */
+    /**
+     * The paper's cell: its seeds, median with a bootstrap interval, and a rank test of the two
+     * T_grok samples. {@code medianNormAtGrok} is the median of its released norm column, which
+     * {@code normAt} names: "T_grok" (Paper A) or "final step" (Paper B's column holds the norm at
+     * each run's last step; compare it with our {@link Cell#medianFinalNorm}).
+     */
     public record Reference(String cell, int seeds, int grokked, Double medianTGrok, Double ciLo, Double ciHi,
-                            Double medianNormAtGrok, Double rankTestP, String verdict) {
+                            Double medianNormAtGrok, Double rankTestP, String verdict, String normAt) {
     }
 
     /**

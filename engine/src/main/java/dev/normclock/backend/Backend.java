@@ -30,6 +30,11 @@ public interface Backend extends AutoCloseable {
      * the cuda backend, and only when asked for (--tf32). It changes the numerics, so a run's record
      * keeps it ("tf32": true in its config) and a report says so.
      */
+    /** How the float32 cross-entropy orders its sum over the classes (see {@link SoftmaxSum}). */
+    default SoftmaxSum softmaxSum() {
+        return SoftmaxSum.CLASS_ORDER;
+    }
+
     default boolean tf32() {
         return false;
     }

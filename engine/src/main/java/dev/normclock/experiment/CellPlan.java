@@ -34,12 +34,17 @@ import dev.normclock.task.SparseParity;
  *                   t_int by 1 + γ (see {@link dev.normclock.backend.Hyper#allocGamma}); NaN: none
  * @param allocHeld  with allocGamma: the shares held at every clamp, not shifted once at t_int
  * @param precision  float32, or float64 (Paper B's precision audit, trained by the float64 backend)
+ * @param untilCell  Paper B's protocol: every seed trains until every seed of the cell has grokked
+ *                   (or its budget), not until it has itself; so a seed's last logged norm is the
+ *                   "final-step norm" of Paper B's released results
+ * @param wcFinal    Paper B's Wc: the median of the control's final-step norms (the norm at each
+ *                   seed's last logged step), not of its norms at T_grok (Paper A's)
  */
 public record CellPlan(String experiment, String id, Arm arm, int p, double trainFrac, int d, int hidden, double lr,
                        double weightDecay, boolean decayAfter, double rho, double wc, double wcLr, double wcTau, int tInt, int maxSteps,
                        int[] seeds, String evalGrid, int retireWindow, double biasStd, double temperature, boolean squaredError,
                        int clampGroup, String model, boolean layerNorm, SparseParity parity, double allocGamma,
-                       boolean allocHeld, dev.normclock.backend.Precision precision) {
+                       boolean allocHeld, dev.normclock.backend.Precision precision, boolean untilCell, boolean wcFinal) {
 
     public boolean isParity() {
         return parity != null;
@@ -247,6 +252,9 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         c.put("alloc_gamma", Double.isNaN(allocGamma) ? null : allocGamma);
         c.put("alloc_hold", allocHeld);
         c.put("precision", precision.label());
+        // only when set: the runs of studies without them keep the configs (and checkpoint fingerprints) they had
+        if (untilCell) c.put("until", "cell");
+        if (wcFinal) c.put("wc_norm", "final");
         return c;
     }
 }

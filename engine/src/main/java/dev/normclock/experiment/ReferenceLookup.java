@@ -112,7 +112,10 @@ public final class ReferenceLookup {
      * the cell, else the budget (a plan's estimate, never a result).
      */
     public static double expectedSteps(ExperimentPlan exp, CellPlan c) {
-        double median = of(exp, c).map(r -> r.tGrok().median()).orElse(Double.NaN);
+        // until: cell trains every seed until the cell's slowest has grokked: the paper's last T_grok (its budget if one never did)
+        double median = of(exp, c).map(r -> !c.untilCell() ? r.tGrok().median()
+                : r.tGrok().reached() < r.size() ? Double.NaN : java.util.Arrays.stream(r.tGrok().observedSorted()).max().orElse(Double.NaN))
+                .orElse(Double.NaN);
         double steps = Double.isNaN(median) ? c.maxSteps() : median + c.retireWindow();
         return Math.min(c.maxSteps(), steps);
     }

@@ -156,7 +156,7 @@ public final class Reproduction {
             List<CellPlan> armed = new ArrayList<>();
             for (CellPlan c : all) {
                 if (!c.arm().needsWc()) continue;
-                double wc = Double.isNaN(c.wc()) ? measuredWc(study, c, all, runs) : c.wc();
+                double wc = Double.isNaN(c.wc()) ? measuredWc(study, c, all, runs, store::curve) : c.wc();
                 if (Double.isNaN(wc)) {
                     String why = c.experiment() + "/" + c.id() + ": not trained, its control never grokked, so it has no Wc";
                     skipped.add(why);
@@ -180,13 +180,31 @@ public final class Reproduction {
      * Wc of a clamped cell: the median norm at grok over the grokked seeds of its free control — of
      * the whole weight norm, or of the one group the cell clamps (its own critical norm).
      */
-    static double measuredWc(StudyPlan study, CellPlan cell, List<CellPlan> all, Map<String, RunRow> runs) {
+    static double measuredWc(StudyPlan study, CellPlan cell, List<CellPlan> all, Map<String, RunRow> runs,
+                             java.util.function.LongFunction<List<CurvePoint>> curves) {
         CellPlan control = all.stream().filter(c -> c.isControlOf(cell)).findFirst().orElseThrow();
         double[] norms = Arrays.stream(control.seeds())
                 .mapToObj(s -> runs.get(new PopulationPlan.Slot(control, s).runKey(study.name())))
                 .filter(r -> r != null && r.outcome().tGrok() >= 0)
-                .mapToDouble(r -> groupNormAtGrok(r, cell)).toArray();
+                .mapToDouble(r -> cell.wcFinal() ? finalNorm(r, cell, curves) : groupNormAtGrok(r, cell)).filter(Double::isFinite).toArray();
         return norms.length == 0 ? Double.NaN : Medians.median(norms);
+    }
+
+    /** Paper B's norm of a run: at its last logged step — of the whole ‖W‖, or of the group the cell clamps. */
+    static double finalNorm(RunRow r, CellPlan cell, java.util.function.LongFunction<List<CurvePoint>> curves) {
+        List<CurvePoint> c = curves.apply(r.id());
+        if (c.isEmpty()) return Double.NaN;
+        CurvePoint last = c.getLast();
+        int g = cell.clampGroup();
+        if (g < 0 || !Double.isNaN(cell.allocGamma())) return last.norm();
+        if (cell.isParity()) { // the parity MLP has no embedding: its groups are W1 and W2
+            if (g == ParityPopulation.W1) return last.normW1();
+            if (g == ParityPopulation.W2) return last.normW2();
+        }
+        if (g == 0) return last.normE();                 // E, or the attention model's embed group
+        if (g == 3) return last.normW2();                // W2, or the attention model's unembedding U
+        if (dev.normclock.model.ModelKind.of(cell.model()) == dev.normclock.model.ModelKind.MLP && g == 1) return last.normW1();
+        throw new IllegalStateException("no final norm is recorded for clamp group " + g + " of the " + cell.model() + " model");
     }
 
     /**
@@ -298,7 +316,15 @@ public final class Reproduction {
                 }
             }
             counts[0]++;
-            PopulationTrainer.Settings settings = new PopulationTrainer.Settings(maxSteps, schedules, first.retireWindow());
+            // Paper B's cells train every seed until all of the cell's have grokked: one retire group per cell
+            int[] groups = new int[b];
+            Map<CellPlan, Integer> cellIndex = new HashMap<>();
+            for (int m = 0; m < b; m++) {
+                CellPlan c = slots.get(m).cell();
+                groups[m] = c.untilCell() ? cellIndex.computeIfAbsent(c, k -> cellIndex.size()) : -1;
+            }
+            PopulationTrainer.Settings settings = new PopulationTrainer.Settings(maxSteps, schedules, first.retireWindow(),
+                    cellIndex.isEmpty() ? null : groups);
             long[] lastSave = {System.nanoTime()};
             final TrainerState[] latest = {state};
             PopulationTrainer.Listener listener = new PopulationTrainer.Listener() {
@@ -367,6 +393,8 @@ public final class Reproduction {
         c.put("run_key", s.runKey(study.name()));
         if (!s.cell().arm().needsWc()) c.put("wc", null); // a fork's or scaling's target is ρ times the run's own norm at t_int
         c.put("backend", backendFor(s.cell().precision()).name());
+        if (backendFor(s.cell().precision()).softmaxSum() != dev.normclock.backend.SoftmaxSum.CLASS_ORDER)
+            c.put("softmax_sum", backendFor(s.cell().precision()).softmaxSum().label()); // only when not the default, as tf32
         if (backendFor(s.cell().precision()).tf32()) c.put("tf32", true); // only when on: FP32 runs keep the config (and checkpoint fingerprint) they always had
         try {
             return JSON.writeValueAsString(c);

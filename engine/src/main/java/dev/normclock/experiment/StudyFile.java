@@ -45,13 +45,15 @@ public final class StudyFile {
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
     static final List<String> CELL_FIELDS = List.of("id", "arm", "p", "train_frac", "d", "hidden", "lr", "weight_decay",
             "decay_order", "rho", "wc", "wc_lr", "wc_temperature", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std", "loss",
-            "temperature", "clamp_group", "model", "layer_norm", "parity_n", "parity_k", "parity_m", "parity_test", "alloc_gamma", "alloc_hold", "precision");
+            "temperature", "clamp_group", "model", "layer_norm", "parity_n", "parity_k", "parity_m", "parity_test", "alloc_gamma", "alloc_hold", "precision",
+            "until", "wc_norm");
     /** Paper A's settings, used where neither the cell nor a defaults block says otherwise. */
     private static final Map<String, Object> BUILT_IN = Map.ofEntries(Map.entry("train_frac", 0.4), Map.entry("d", 128),
             Map.entry("hidden", 256), Map.entry("lr", 1e-3), Map.entry("weight_decay", 1.0), Map.entry("decay_order", "before"),
             Map.entry("t_int", 500), Map.entry("eval_grid", "log360"), Map.entry("retire_window", 0), Map.entry("bias_std", 1e-6),
             Map.entry("loss", "ce"), Map.entry("temperature", 1.0), Map.entry("clamp_group", "all"), Map.entry("model", "mlp"),
-            Map.entry("layer_norm", false), Map.entry("precision", "float32"), Map.entry("alloc_hold", false));
+            Map.entry("layer_norm", false), Map.entry("precision", "float32"), Map.entry("alloc_hold", false),
+            Map.entry("until", "seed"), Map.entry("wc_norm", "at_grok"));
     /**
      * The parity MLP's settings (PROTOCOL §1–§3, as {@code normclock train --model parity-mlp}), used
      * for a parity-mlp cell where no defaults block or the cell names the field.
@@ -322,6 +324,13 @@ public final class StudyFile {
                 throw new InvalidStudyException(origin + ": " + at + ": " + e.getMessage());
             }
         }
+        String until = f.get("until").asText(), wcNorm = f.get("wc_norm").asText();
+        if (!until.equals("seed") && !until.equals("cell"))
+            throw new InvalidStudyException(origin + ": " + pre + "until: must be seed (each seed stops once it has grokked, Paper A) or cell "
+                    + "(every seed trains until all of its cell have, Paper B); got '" + until + "'");
+        if (!wcNorm.equals("at_grok") && !wcNorm.equals("final"))
+            throw new InvalidStudyException(origin + ": " + pre + "wc_norm: must be at_grok (Wc = median norm at T_grok, Paper A) or final "
+                    + "(median norm at the last step, Paper B); got '" + wcNorm + "'");
         String id = f.containsKey("id") ? f.get("id").asText() : (isParity
                 ? CellPlan.defaultParityId(arm, parity, hidden, lr, wd, rho, tau, loss.equals("mse"), group)
                 : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group, model, layerNorm))
@@ -330,7 +339,7 @@ public final class StudyFile {
             throw new InvalidStudyException(origin + ": " + pre + "id: letters, digits and _ . + - only; got '" + id + "'");
         return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, wcTau, tInt, maxSteps,
                 seeds, grid, window, biasStd, tau, loss.equals("mse"), dev.normclock.train.CellSpec.clampGroups(model).get(group), model,
-                layerNorm, parity, allocGamma, allocHeld, precision);
+                layerNorm, parity, allocGamma, allocHeld, precision, until.equals("cell"), wcNorm.equals("final"));
     }
 
     /** A parity-mlp cell's task: n bits, k of them relevant, m training and some test points. */

@@ -172,13 +172,14 @@ public final class StudyReport {
                     c.grokked() + "/" + c.finished(), c.finished() == 0 ? "not run" : c.medianTGrok() == null ? "censored"
                             : range(c.medianTGrok(), c.ciLo(), c.ciHi(), "%.0f"),
                     c.medianTMem() == null ? "—" : fmt(c.medianTMem(), "%.0f"), c.medianNormAtGrok() == null ? "—" : fmt(c.medianNormAtGrok(), "%.2f"),
+                    c.medianFinalNorm() == null ? "—" : fmt(c.medianFinalNorm(), "%.2f"),
                     r == null ? "—" : r.grokked() + "/" + r.seeds(),
                     r == null ? "—" : r.medianTGrok() == null ? "censored" : range(r.medianTGrok(), r.ciLo(), r.ciHi(), "%.0f"),
-                    r == null || r.medianNormAtGrok() == null ? "—" : fmt(r.medianNormAtGrok(), "%.2f"),
+                    r == null || r.medianNormAtGrok() == null ? "—" : fmt(r.medianNormAtGrok(), "%.2f") + ("final step".equals(r.normAt()) ? " (final)" : ""),
                     r == null || r.rankTestP() == null ? "—" : fmt(r.rankTestP(), "%.3f"), r == null ? "—" : r.verdict()));
         }
-        doc.table(List.of("cell", "arm", "ρ", "Wc used", "grokked", "median T_grok [95 %]", "median T_mem", "‖W‖ at grok",
-                "paper grokked", "paper median T_grok [95 %]", "paper ‖W‖ at grok", "rank test p", "verdict"), rows);
+        doc.table(List.of("cell", "arm", "ρ", "Wc used", "grokked", "median T_grok [95 %]", "median T_mem", "‖W‖ at grok", "‖W‖ final",
+                "paper grokked", "paper median T_grok [95 %]", "paper ‖W‖ at grok (Paper B: final)", "rank test p", "verdict"), rows);
     }
 
     /** T_grok against ρ on a log axis: our medians with intervals per group, the fitted lines, the paper's medians. */

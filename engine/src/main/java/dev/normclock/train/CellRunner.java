@@ -128,6 +128,7 @@ public final class CellRunner {
         config.put("precision", backend.precision().label());
         config.put("backend", backend.name());
         config.put("threads", backend.parallelism());
+        if (backend.softmaxSum() != dev.normclock.backend.SoftmaxSum.CLASS_ORDER) config.put("softmax_sum", backend.softmaxSum().label());
         if (backend.tf32()) config.put("tf32", true); // only when on: FP32 runs keep the config they always had
         String json;
         try {

@@ -23,13 +23,26 @@ public final class PopulationTrainer {
 
     /**
      * Each slot's budget and evaluation grid, and the window: a model is retired once its test
-     * accuracy has stayed at or above 0.90 at every evaluation for that many steps.
+     * accuracy has stayed at or above 0.90 at every evaluation for that many steps. With
+     * {@code retireGroup} (null: every slot alone), slots of one group ≥ 0 retire together — each
+     * trains on until every slot of its group is ready or has ended (Paper B's protocol: each seed
+     * trains until every seed of its cell has grokked, or its budget), so the norm at a slot's last
+     * step is the one Paper B records.
      */
-    public record Settings(int[] maxSteps, EvalSchedule[] schedules, int retireWindow) {
+    public record Settings(int[] maxSteps, EvalSchedule[] schedules, int retireWindow, int[] retireGroup) {
         public Settings {
             for (int t : maxSteps) if (t < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + t);
             if (retireWindow < 0) throw new IllegalArgumentException("--retire-window must be at least 0, got " + retireWindow);
             if (schedules.length != maxSteps.length) throw new IllegalArgumentException("one schedule per slot");
+            if (retireGroup != null && retireGroup.length != maxSteps.length) throw new IllegalArgumentException("one retire group per slot");
+        }
+
+        public Settings(int[] maxSteps, EvalSchedule[] schedules, int retireWindow) {
+            this(maxSteps, schedules, retireWindow, null);
+        }
+
+        int group(int m) {
+            return retireGroup == null ? -1 : retireGroup[m];
         }
 
         /** The same budget and grid for every slot. */
@@ -163,11 +176,12 @@ public final class PopulationTrainer {
                         atGrok[m] = x;
                     }
                     heldSince[m] = x.testAcc() < GROKKED ? -1 : heldSince[m] < 0 ? step : heldSince[m];
-                    if (heldSince[m] >= 0 && step - heldSince[m] >= settings.retireWindow())
+                    if (ready(m, step, heldSince, settings) && settings.group(m) < 0)
                         outcome[m] = ended(RunStatus.GROKKED, state, m, step, start);
                     else if (step >= settings.maxSteps()[m])
                         outcome[m] = ended(tGrok[m] >= 0 ? RunStatus.GROKKED : RunStatus.CENSORED, state, m, step, start);
                 }
+                if (settings.retireGroup() != null) retireGroups(evaluated, step, heldSince, settings, outcome, state, start);
             }
             if (stop) {
                 for (int m : active)
@@ -182,6 +196,35 @@ public final class PopulationTrainer {
             if (training.length > 0) listener.stepped(step + 1, active.length, state.grokked());
         }
         return outcome;
+    }
+
+    /** Whether slot m has held grokking for the retire window. */
+    private static boolean ready(int m, int step, int[] heldSince, Settings settings) {
+        return heldSince[m] >= 0 && step - heldSince[m] >= settings.retireWindow();
+    }
+
+    /**
+     * Ends, at this evaluation, every grouped slot whose whole group is ready or has ended: slots of
+     * a group share their cell's grid, so they are evaluated together.
+     */
+    private static void retireGroups(int[] evaluated, int step, int[] heldSince, Settings settings, RunOutcome[] outcome, TrainerState state,
+                                     long start) {
+        java.util.Map<Integer, Boolean> done = new java.util.HashMap<>();
+        for (int m = 0; m < outcome.length; m++) {
+            int g = settings.group(m);
+            if (g < 0) continue;
+            boolean finished = outcome[m] != null || ready(m, step, heldSince, settings) && contains(evaluated, m);
+            done.merge(g, finished, Boolean::logicalAnd);
+        }
+        for (int m : evaluated) {
+            int g = settings.group(m);
+            if (g >= 0 && outcome[m] == null && done.get(g)) outcome[m] = ended(RunStatus.GROKKED, state, m, step, start);
+        }
+    }
+
+    private static boolean contains(int[] a, int x) {
+        for (int v : a) if (v == x) return true;
+        return false;
     }
 
     private static int[] select(int[] active, java.util.function.IntPredicate keep) {

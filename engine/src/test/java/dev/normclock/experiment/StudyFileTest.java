@@ -46,18 +46,20 @@ class StudyFileTest {
     @Test
     void thePaperBPresetMatchesPaperBsCells() {
         StudyPlan s = StudyFile.load("paperb");
-        assertEquals(List.of("mediation", "mediation_mse", "collapse", "samestate", "alloc", "audit"),
-                s.experiments().stream().map(ExperimentPlan::name).toList());
+        assertEquals(List.of("mediation", "mediation_mse", "mediation_p97", "mediation_mse_p97", "collapse", "collapse_p97", "samestate", "alloc",
+                        "audit"), s.experiments().stream().map(ExperimentPlan::name).toList());
         for (ExperimentPlan e : s.experiments()) {
             assertEquals(switch (e.name()) {
-                case "collapse" -> AnalysisKind.COLLAPSE;
+                case "collapse", "collapse_p97" -> AnalysisKind.COLLAPSE;
                 case "samestate" -> AnalysisKind.FORK;
                 case "alloc" -> AnalysisKind.ALLOCATION;
                 case "audit" -> AnalysisKind.PRECISION;
                 default -> AnalysisKind.MEDIATION;
             }, e.analysis());
             for (CellPlan c : e.cells()) {
+                assertTrue(c.untilCell(), "Paper B's protocol: every seed trains until its cell has grokked");
                 var ref = ReferenceLookup.of(e, c);
+                if (e.name().equals("audit")) continue; // Paper B's audit cells are not released: compared with its collapse cell where there is one
                 assertTrue(ref.isPresent(), e.name() + "/" + c.id() + " has no paper cell");
                 if (!e.name().equals("samestate")) // its released budget column is each arm's last T_grok
                     assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
@@ -66,7 +68,36 @@ class StudyFileTest {
                 assertEquals(ref.get().loss(), c.squaredError() ? "mse" : "ce");
             }
         }
-        assertEquals(7 + 6 + 12 + 4 + 15 + 2, s.cells().count());
+        assertEquals(7 + 6 + 7 + 2 + 12 + 12 + 4 + 15 + 4, s.cells().count());
+        assertTrue(s.experiments().getFirst().cells().stream().filter(c -> c.arm() == Arm.CLAMP).allMatch(CellPlan::wcFinal),
+                "mediation's Wc is Paper B's: the median final-step norm");
+    }
+
+    /**
+     * paper-cpu: every cell is the paper's but for the attention model's ρ = 0.90 and 0.95 (added to
+     * fit α₂ where the paper's cells are too slow for a CPU), with the paper's budget and t_int; the
+     * one-shot ×0.8 group scalings are the paper's layer arms, and efflr/normint hold at its fixed Wc.
+     */
+    @Test
+    void thePaperCpuPresetIsThePapersCells() {
+        StudyPlan s = StudyFile.load("paper-cpu");
+        int layerArms = 0;
+        for (ExperimentPlan e : s.experiments())
+            for (CellPlan c : e.cells()) {
+                var ref = ReferenceLookup.of(e, c);
+                boolean added = e.name().equals("tfnoln") && (Math.abs(c.rho() - 0.9) < 1e-9 || Math.abs(c.rho() - 0.95) < 1e-9);
+                assertEquals(!added, ref.isPresent(), e.name() + "/" + c.id());
+                if (added) continue;
+                assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
+                if (c.arm() != Arm.FREE) assertEquals(ref.get().tInt(), c.tInt(), e.name() + "/" + c.id() + ": t_int as the paper");
+                if (c.arm() == Arm.SCALE) {
+                    layerArms++;
+                    assertTrue(ref.get().cell().contains("__layer_") && ref.get().cell().endsWith("_f0.80"), ref.get().cell());
+                }
+                if (e.name().equals("efflr") || e.name().equals("normint") && c.arm().needsWc())
+                    assertEquals(54.6, c.wc(), 1e-12, "held at the paper's fixed Wc: " + c.id());
+            }
+        assertEquals(4, layerArms, "E, W1, W2 and all scaled by 0.8 once");
     }
 
     @Test
@@ -78,13 +109,14 @@ class StudyFileTest {
         for (ExperimentPlan e : s.experiments())
             for (CellPlan c : e.cells()) {
                 var ref = ReferenceLookup.of(e, c);
+                if (e.name().equals("audit")) continue; // Paper B's audit cells are not released
                 assertTrue(ref.isPresent(), e.name() + "/" + c.id() + " has no paper cell");
                 // sparse parity is cheap but runs 12 of the paper's 16 seeds
                 assertEquals(e.name().equals("parity") ? 12 : ref.get().size(), c.seeds().length, e.name() + "/" + c.id() + ": seeds");
                 assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
                 if (c.arm() != Arm.FREE) assertEquals(ref.get().tInt(), c.tInt(), e.name() + "/" + c.id() + ": t_int as the paper");
             }
-        assertEquals(33 + 10 + 20 + 22 + 10 + 5 + 5 + 4 + 7 + 6 + 12 + 15 + 2, s.cells().count());
+        assertEquals(33 + 10 + 20 + 22 + 14 + 5 + 5 + 4 + 7 + 6 + 12 + 15 + 4, s.cells().count());
     }
 
     @Test
@@ -289,6 +321,6 @@ class StudyFileTest {
                 "study: t\nexperiments:\n  - {name: a, analysis: scaling, cells: [{arm: free, model: parity-mlp, max_steps: 5}]}\n", "f"))
                 .getMessage().contains("experiments[0].analysis: scaling fits the delay law across p, which sparse-parity cells do not have"));
         assertTrue(assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.load("no-such-preset-or-file")).getMessage()
-                .contains("the presets are quick, paperb, zoo, paper, smoke"));
+                .contains("the presets are quick, paperb, paper-cpu, zoo, paper, smoke"));
     }
 }

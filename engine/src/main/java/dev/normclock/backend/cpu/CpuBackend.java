@@ -37,10 +37,23 @@ public final class CpuBackend implements Backend {
     /** Per worker, the native block of dAct of {@link #outputToHiddenBackward}. */
     private final MemorySegment[] outScratch;
 
+    private final dev.normclock.backend.SoftmaxSum softmaxSum;
+
     public CpuBackend(int threads) {
+        this(threads, dev.normclock.backend.SoftmaxSum.CLASS_ORDER);
+    }
+
+    /** With the cross-entropy's sum over the classes in the given order (see {@link dev.normclock.backend.SoftmaxSum}). */
+    public CpuBackend(int threads, dev.normclock.backend.SoftmaxSum softmaxSum) {
         this.pool = new WorkPool(threads);
         this.scratch = new float[threads][2][];
         this.outScratch = new MemorySegment[threads];
+        this.softmaxSum = softmaxSum;
+    }
+
+    @Override
+    public dev.normclock.backend.SoftmaxSum softmaxSum() {
+        return softmaxSum;
     }
 
     @Override
@@ -262,15 +275,16 @@ public final class CpuBackend implements Backend {
      * loss, correctness and logit norm per row, and unless scale is 0 the gradient
      * (softmax − onehot)·scale/τ in place of the logits.
      */
-    private static void crossEntropyBlock(Tensor logits, Tensor bias, int model, int i0, int count, int[] ys, float tau, float scale,
-                                          int classes, float[] scratch, int[] idxRows, int[] idxCols,
-                                          float[] rowLoss, boolean[] rowCorrect, float[] rowScale) {
+    private void crossEntropyBlock(Tensor logits, Tensor bias, int model, int i0, int count, int[] ys, float tau, float scale,
+                                   int classes, float[] scratch, int[] idxRows, int[] idxCols,
+                                   float[] rowLoss, boolean[] rowCorrect, float[] rowScale) {
         int ld = logits.ld, lanes = RowKernels.lanesAt(ld), cols = RowKernels.colsAt(ld);
         long row0 = logits.rowAt(model, i0) * 4L;
         RowKernels.scaledRows(logits.seg, row0, ld * 4L, count, bias.seg, bias.rowAt(model, 0) * 4L, tau, scratch, ld);
         RowKernels.columnsMaxSquares(scratch, classes, ld, idxRows);
         RowKernels.columnsExp(scratch, classes, ld);
-        RowKernels.columnsTotal(scratch, classes, ld);
+        if (softmaxSum == dev.normclock.backend.SoftmaxSum.TOP_LAST) RowKernels.columnsTotalTopLast(scratch, classes, ld);
+        else RowKernels.columnsTotal(scratch, classes, ld);
         float g = scale / tau;
         for (int r = 0; r < count; r++) {
             int i = i0 + r, y = ys[i];

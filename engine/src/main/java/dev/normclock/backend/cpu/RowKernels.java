@@ -249,6 +249,23 @@ final class RowKernels {
         total.intoArray(scratch, lanesAt(ld) + TOTAL * L);
     }
 
+    /**
+     * Per lane Σ exp over the columns with the top class (the first argmax, whose term is exp(0) = 1)
+     * added last, the others in column order: a row's total rounds to 1 only when all the other
+     * terms together do not reach half an ulp of 1 (see dev.normclock.backend.SoftmaxSum).
+     */
+    static void columnsTotalTopLast(float[] scratch, int classes, int ld) {
+        int cols = colsAt(ld);
+        FloatVector arg = FloatVector.fromArray(S, scratch, lanesAt(ld) + ARGMAX * L), total = FloatVector.zero(S), top = FloatVector.zero(S);
+        for (int c = 0; c < classes; c++) {
+            FloatVector e = FloatVector.fromArray(S, scratch, cols + c * L);
+            var isTop = arg.compare(VectorOperators.EQ, c);
+            total = total.add(e.blend(0f, isTop));
+            top = top.blend(e, isTop);
+        }
+        total.add(top).intoArray(scratch, lanesAt(ld) + TOTAL * L);
+    }
+
     /** Row r of the block from the scratch by columns, times mul, stored at row (padding columns 0). */
     static void storeRow(float[] scratch, int r, float mul, int ld, int[] idxCols, MemorySegment logits, long row) {
         int cols = colsAt(ld);
