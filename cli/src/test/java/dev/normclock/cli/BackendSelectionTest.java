@@ -131,6 +131,31 @@ class BackendSelectionTest {
         assertFalse(java.nio.file.Files.exists(dir.resolve("t").resolve("normclock.db")), "refused before anything was trained");
     }
 
+    /** --softmax-sum top-last trains on the cpu backend and every run records it; the cuda backends refuse it in one line. */
+    @Test
+    void theSoftmaxSumOrderIsRecordedOnTheCpuAndRefusedOnCuda(@TempDir Path dir) throws Exception {
+        CliTest.Run ok = CliTest.run(CliTest.tiny(dir.resolve("t"), "--backend", "cpu", "--softmax-sum", "top-last").toArray(String[]::new));
+        assertEquals(0, ok.code(), ok.err());
+        try (var store = dev.normclock.results.ResultsStore.openExisting(dir.resolve("t"))) {
+            for (var r : store.allRuns()) assertTrue(r.spec().configJson().contains("\"softmax_sum\":\"top-last\""), r.spec().configJson());
+        }
+        CliTest.Run plain = CliTest.run(CliTest.tiny(dir.resolve("p"), "--backend", "cpu").toArray(String[]::new));
+        assertEquals(0, plain.code(), plain.err());
+        try (var store = dev.normclock.results.ResultsStore.openExisting(dir.resolve("p"))) {
+            for (var r : store.allRuns()) assertFalse(r.spec().configJson().contains("softmax_sum"), "the default is not recorded");
+        }
+        var onCuda = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> BackendChoice.softmaxSum("top-last", BackendChoice.Kind.CUDA_SIM));
+        assertTrue(onCuda.getMessage().startsWith("--softmax-sum applies to the cpu backend's cross-entropy"), onCuda.getMessage());
+        for (String[] args : new String[][]{
+                {"reproduce", "--preset", "smoke", "--backend", "cpu", "--softmax-sum", "sideways", "--plan", "--out", dir.resolve("r").toString()}}) {
+            CliTest.Run r = CliTest.run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains("--softmax-sum"), r.err());
+        }
+    }
+
     @Test
     void tf32IsDocumentedOnEveryCommandThatTakesIt() {
         for (String cmd : new String[]{"train", "reproduce", "bench"}) {
