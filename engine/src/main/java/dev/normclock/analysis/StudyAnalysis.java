@@ -211,7 +211,7 @@ public final class StudyAnalysis {
         Estimate r2 = Claims.estimate(cellSamples, l -> LinearFit.of(rho, lnMedians(l)).r2(), Claims.OURS);
         Interval ci = slope.interval();
         StudyResult.Fit f = new StudyResult.Fit(experiment, "delay_law", label, fit.slope(), fit.intercept(), fit.r2(), n(ci.lo()),
-                n(ci.hi()), in.size(), excluded, Map.of());
+                n(ci.hi()), in.size(), excluded, Map.of(), slope.undefinedShare());
         fits.add(f);
         return new DelayFit(f, in, slope, r2);
     }
@@ -414,7 +414,7 @@ public final class StudyAnalysis {
         Estimate r2 = Claims.estimate(flat, l -> sharedFit(groups, groupCells, l).r2(), Claims.OURS);
         Interval ci = slope.interval();
         fits.add(new StudyResult.Fit(e.name(), "shared_delay_law", String.join(",", groups.stream().map(SharedSlopeFit.Group::label).toList()),
-                shared.slope(), Double.NaN, shared.r2(), n(ci.lo()), n(ci.hi()), shared.n(), excludedP, shared.intercepts()));
+                shared.slope(), Double.NaN, shared.r2(), n(ci.lo()), n(ci.hi()), shared.n(), excludedP, shared.intercepts(), slope.undefinedShare()));
         // the paper's shared fit on its released cells at the same (p, ρ), where it has every one with a defined median
         List<CensoredSample> theirs = new ArrayList<>();
         for (CellPlan c : groupCells.stream().flatMap(List::stream).toList()) {
@@ -512,7 +512,7 @@ public final class StudyAnalysis {
         String cells = free.stream().map(c -> String.format(Locale.ROOT, "p%d f%.2f", c.p(), c.trainFrac())).collect(Collectors.joining(", "));
         fits.add(new StudyResult.Fit(e.name(), "critical_norm", String.format(Locale.ROOT, "pooled over f, λ = %s, lr = %s",
                         free.getFirst().weightDecay(), free.getFirst().lr()), fit.slope(), fit.intercept(), fit.r2(),
-                n(ci.lo()), n(ci.hi()), ps.size(), List.of(), Map.of()));
+                n(ci.lo()), n(ci.hi()), ps.size(), List.of(), Map.of(), beta.undefinedShare()));
         boolean complete = theirs.stream().noneMatch(List::isEmpty);
         Estimate paper = complete ? pooledBeta(x, theirs, Claims.THEIRS) : null;
         boolean quoted = "grokfss".equals(e.reference());
@@ -535,7 +535,7 @@ public final class StudyAnalysis {
     }
 
     /** β of ln(pooled mean) against ln p, with bootstrap draws that resample seeds within every cell. */
-    private static Estimate pooledBeta(double[] lnP, List<List<double[]>> cellsByP, long seed) {
+    static Estimate pooledBeta(double[] lnP, List<List<double[]>> cellsByP, long seed) {
         ToDoubleFunction<List<List<double[]>>> beta = l -> LinearFit.of(lnP, l.stream().mapToDouble(c -> Math.log(pooledMean(c))).toArray()).slope();
         java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
         double[] draws = new double[Bootstrap.DEFAULT_RESAMPLES];
@@ -845,9 +845,9 @@ public final class StudyAnalysis {
         Estimate gap = Claims.estimate(cells, l -> LinearFit.of(x, lnGrokked(l)).r2() - LinearFit.of(r, lnGrokked(l)).r2(), Claims.OURS);
         LinearFit fitScale = LinearFit.of(x, lnGrokked(cells)), fitRho = LinearFit.of(r, lnGrokked(cells));
         fits.add(new StudyResult.Fit(e.name(), "collapse_logit_scale", "ln T against L", fitScale.slope(), fitScale.intercept(), fitScale.r2(),
-                null, null, in.size(), excluded, Map.of()));
+                null, null, in.size(), excluded, Map.of(), null));
         fits.add(new StudyResult.Fit(e.name(), "collapse_rho", "ln T against rho", fitRho.slope(), fitRho.intercept(), fitRho.r2(),
-                null, null, in.size(), excluded, Map.of()));
+                null, null, in.size(), excluded, Map.of(), null));
         boolean paper = "collapse".equals(e.reference());
         int p = in.getFirst().p();
         double quoted = p == 97 ? 0.973 : 0.968;
@@ -988,15 +988,6 @@ public final class StudyAnalysis {
                 }
         }
         return count[0] == 0 ? Double.NaN : sum / count[0];
-    }
-
-    /** Mean over the cell's seeds of the logit scale at the logged step nearest {@code step}. */
-    private double logitScaleNear(CellPlan c, double step) {
-        return curveMeanNear(c, step, CurvePoint::logitScale);
-    }
-
-    private double referenceMedian(ExperimentPlan e, CellPlan c) {
-        return ReferenceLookup.of(e, c).map(r -> r.tGrok().median()).orElse(Double.NaN);
     }
 
     private static boolean contains(int[] seeds, int s) {

@@ -47,9 +47,11 @@ public record StudyResult(String study, String version, List<Cell> cells, List<F
      * A fitted law: ln T_grok = intercept + slope·ρ (delay law, per p or shared), or ln Wc = ln c +
      * slope·ln p (critical norm). {@code lo}/{@code hi}: the slope's interval. A shared fit has one
      * intercept per group in {@code intercepts} (its {@code intercept} is NaN); other fits have none.
+     * {@code undefinedShare}: the share of bootstrap resamples whose slope was undefined (left out
+     * of the interval); null where there is no interval.
      */
     public record Fit(String experiment, String kind, String label, double slope, double intercept, double r2, Double lo, Double hi,
-                      int points, List<String> excluded, java.util.Map<String, Double> intercepts) {
+                      int points, List<String> excluded, java.util.Map<String, Double> intercepts, Double undefinedShare) {
     }
 
     /**

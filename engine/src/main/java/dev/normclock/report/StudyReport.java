@@ -150,9 +150,10 @@ public final class StudyReport {
             List<List<String>> rows = new ArrayList<>();
             for (StudyResult.Fit f : fits)
                 rows.add(List.of(f.kind(), f.label(), range(f.slope(), f.lo(), f.hi(), "%.3f"), fmt(f.r2(), "%.3f"), String.valueOf(f.points()),
+                        f.undefinedShare() == null ? "—" : String.format(java.util.Locale.ROOT, "%.0f %%", 100 * f.undefinedShare()),
                         f.excluded().isEmpty() ? "—" : String.join("; ", f.excluded())));
             doc.heading(2, "Fits");
-            doc.table(List.of("law", "cells", "slope [95 % interval]", "R²", "points", "excluded (median censored)"), rows);
+            doc.table(List.of("law", "cells", "slope [95 % interval]", "R²", "points", "undefined resamples", "excluded (median censored)"), rows);
         }
         doc.heading(2, "Figures");
         List<StudyResult.Cell> clamped = cells.stream().filter(c -> c.rho() != null && c.medianTGrok() != null || c.rho() != null
