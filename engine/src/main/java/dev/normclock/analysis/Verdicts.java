@@ -5,10 +5,12 @@ import java.util.Locale;
 /**
  * The rules that turn our number and the paper's into a verdict, each one a wrong result would
  * fail. Two estimates are compared through the 95 % interval of their difference (on a log scale
- * for ratios and times): <b>differs</b> when it excludes 0; <b>agrees</b> when it contains 0 and
- * lies inside the equivalence margin (so agreement is shown, not merely not refuted);
- * <b>inconclusive</b> when it contains 0 but is too wide to show agreement, or when more than a
- * fifth of our resamples (or the paper's) left the statistic undefined. A bound (R² ≥ x, CV ≤ y)
+ * for ratios and times), an equivalence test: <b>agrees</b> when the interval lies inside the
+ * margin (agreement shown, not merely not refuted; "agrees (small difference)" when it also
+ * excludes 0 — real but within the margin, or one of the chance 1-in-20 of many claims);
+ * <b>differs</b> when it excludes 0 and reaches beyond the margin; <b>inconclusive</b> when it
+ * contains 0 but is too wide to show agreement, or when more than a fifth of our resamples (or the
+ * paper's) left the statistic undefined. A bound (R² ≥ x, CV ≤ y)
  * is judged on our interval the same way: agrees when all of it is on the right side, differs when
  * all of it is on the wrong side, else inconclusive.
  */
@@ -46,14 +48,15 @@ public final class Verdicts {
         double bound = scale == Scale.LOG ? Math.log(1 + margin) : absolute ? margin : margin * Math.abs(paper.value());
         String marginText = scale == Scale.LOG ? String.format(Locale.ROOT, "a factor %.2f", 1 + margin)
                 : absolute ? String.format(Locale.ROOT, "±%.3g", margin) : String.format(Locale.ROOT, "±%.0f %% of the paper's value", margin * 100);
-        String rule = String.format(Locale.ROOT, "95 %% interval of %s: agrees when it contains 0 and lies within %s; differs when it "
-                + "excludes 0; else inconclusive (also when over %.0f %% of resamples are undefined)",
-                scale == Scale.LOG ? "ln(ours / paper's)" : "ours − paper's", marginText, MAX_UNDEFINED * 100);
+        String rule = String.format(Locale.ROOT, "95 %% interval of %s: agrees when it lies within %s (\"small difference\" when it also "
+                + "excludes 0); differs when it excludes 0 and reaches beyond that; else inconclusive (also when over %.0f %% of "
+                + "resamples are undefined)", scale == Scale.LOG ? "ln(ours / paper's)" : "ours − paper's", marginText, MAX_UNDEFINED * 100);
         double undefined = Math.max(ours.undefinedShare(), paper.undefinedShare());
         String verdict;
+        boolean inside = d.isDefined() && d.lo() >= -bound && d.hi() <= bound, excludesZero = d.isDefined() && (d.lo() > 0 || d.hi() < 0);
         if (!d.isDefined() || undefined > MAX_UNDEFINED) verdict = "inconclusive";
-        else if (d.lo() > 0 || d.hi() < 0) verdict = "differs";
-        else if (d.lo() >= -bound && d.hi() <= bound) verdict = "agrees";
+        else if (inside) verdict = excludesZero ? "agrees (small difference)" : "agrees";
+        else if (excludesZero) verdict = "differs";
         else verdict = "inconclusive";
         return new Judgement(verdict, d.isDefined() ? d.lo() : null, d.isDefined() ? d.hi() : null, ours.undefinedShare(), rule);
     }
