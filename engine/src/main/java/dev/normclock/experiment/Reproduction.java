@@ -195,16 +195,7 @@ public final class Reproduction {
         List<CurvePoint> c = curves.apply(r.id());
         if (c.isEmpty()) return Double.NaN;
         CurvePoint last = c.getLast();
-        int g = cell.clampGroup();
-        if (g < 0 || !Double.isNaN(cell.allocGamma())) return last.norm();
-        if (cell.isParity()) { // the parity MLP has no embedding: its groups are W1 and W2
-            if (g == ParityPopulation.W1) return last.normW1();
-            if (g == ParityPopulation.W2) return last.normW2();
-        }
-        if (g == 0) return last.normE();                 // E, or the attention model's embed group
-        if (g == 3) return last.normW2();                // W2, or the attention model's unembedding U
-        if (dev.normclock.model.ModelKind.of(cell.model()) == dev.normclock.model.ModelKind.MLP && g == 1) return last.normW1();
-        throw new IllegalStateException("no final norm is recorded for clamp group " + g + " of the " + cell.model() + " model");
+        return heldNorm(cell, last.norm(), last.normE(), last.normW1(), last.normW2());
     }
 
     /**
@@ -213,16 +204,24 @@ public final class Reproduction {
      */
     private static double groupNormAtGrok(RunRow r, CellPlan cell) {
         var o = r.outcome();
+        return heldNorm(cell, o.normAtGrok(), o.normEAtGrok(), o.normW1AtGrok(), o.normW2AtGrok());
+    }
+
+    /**
+     * Of a run's recorded norms (the whole and its three recorded groups), the one a cell's clamp
+     * holds: the whole ‖W‖, or its clamp group's.
+     */
+    private static double heldNorm(CellPlan cell, double whole, double e, double w1, double w2) {
         int g = cell.clampGroup();
-        if (g < 0 || !Double.isNaN(cell.allocGamma())) return o.normAtGrok();
+        if (g < 0 || !Double.isNaN(cell.allocGamma())) return whole;
         if (cell.isParity()) { // the parity MLP has no embedding: its groups are W1 and W2
-            if (g == ParityPopulation.W1) return o.normW1AtGrok();
-            if (g == ParityPopulation.W2) return o.normW2AtGrok();
+            if (g == ParityPopulation.W1) return w1;
+            if (g == ParityPopulation.W2) return w2;
         }
-        if (g == 0) return o.normEAtGrok();                 // E, or the attention model's embed group
-        if (g == 3) return o.normW2AtGrok();                // W2, or the attention model's unembedding U
-        if (dev.normclock.model.ModelKind.of(cell.model()) == dev.normclock.model.ModelKind.MLP && g == 1) return o.normW1AtGrok();
-        throw new IllegalStateException("no norm at grok is recorded for clamp group " + g + " of the " + cell.model() + " model");
+        if (g == 0) return e;                 // E, or the attention model's embed group
+        if (g == 3) return w2;                // W2, or the attention model's unembedding U
+        if (dev.normclock.model.ModelKind.of(cell.model()) == dev.normclock.model.ModelKind.MLP && g == 1) return w1;
+        throw new IllegalStateException("no norm is recorded for clamp group " + g + " of the " + cell.model() + " model");
     }
 
     static Map<String, RunRow> runsByKey(ResultsStore store) {
