@@ -96,15 +96,16 @@ extern "C" __global__ void __launch_bounds__(256) nc_adamw_all(const int* models
 }
 
 // The clamp's factor for every tensor of every listed model (dev.normclock.backend.ClampPlan):
-// tensor t of model j is in set sets[j·tensors + t] (0 none, 1, 2); when now[j], set s is scaled
-// by targets[2j + s − 1] / √(Σ of its tensors' Σ W², in tensor order), each tensor's Σ W² its
-// blocks' partials added in block order — the host path's sums, in its order. Factors are 1
-// elsewhere. Grid: (1, models), one warp; lane 0 works (a few hundred additions per model).
+// tensor t of model j is in set sets[j·tensors + t] (0 none, 1, 2 or 3: ClampPlan.SETS); when
+// now[j], set s is scaled by targets[3j + s − 1] / √(Σ of its tensors' Σ W², in tensor order),
+// each tensor's Σ W² its blocks' partials added in block order — the host path's sums, in its
+// order. Factors are 1 elsewhere. Grid: (1, models), one warp; lane 0 works (a few hundred
+// additions per model).
 extern "C" __global__ void nc_clamp_factors(const int* models, const Param* params, int tensors, const double* partial, const int* sets,
                                             const double* targets, const int* now, float* factors) {
     const int j = blockIdx.y; // models: the launch's list, as every kernel's first parameter; the plan is packed by j
     if (threadIdx.x != 0) return;
-    double ss[3] = {0.0, 0.0, 0.0};
+    double ss[4] = {0.0, 0.0, 0.0, 0.0};
     if (now[j]) {
         int total = params[tensors - 1].firstBlock + params[tensors - 1].blocks;
         for (int t = 0; t < tensors; t++) {
@@ -115,7 +116,7 @@ extern "C" __global__ void nc_clamp_factors(const int* models, const Param* para
     }
     for (int t = 0; t < tensors; t++) {
         int set = sets[j * tensors + t];
-        factors[j * tensors + t] = now[j] && set != 0 ? static_cast<float>(targets[2 * j + set - 1] / sqrt(ss[set])) : 1.0f;
+        factors[j * tensors + t] = now[j] && set != 0 ? static_cast<float>(targets[3 * j + set - 1] / sqrt(ss[set])) : 1.0f;
     }
 }
 

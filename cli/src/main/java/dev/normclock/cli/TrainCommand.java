@@ -87,10 +87,10 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     String loss = "ce";
     @Option(names = "--clamp-group", paramLabel = "GROUP", description = "What the clamp holds: all (the whole norm) or one group, the others free: E, W1 or W2 of the MLP; embed, attn, mlp or unembed of the attention model. Default: ${DEFAULT-VALUE}.")
     String clampGroup = "all";
-    @Option(names = "--alloc-gamma", paramLabel = "GAMMA", description = "Paper B's per-group allocation at fixed total norm: the norm is held at the target (--rho with --wc, or --norm); at t_int the --clamp-group's norm is first multiplied by 1 + GAMMA and the whole renormalised to the target, then held as by the plain clamp (GAMMA > -1; 0 is the plain clamp).")
+    @Option(names = "--alloc-gamma", paramLabel = "GAMMA", description = "Paper B's per-group allocation at fixed total norm: from t_int every step holds E, W1 and W2 each at its own target, together the total (--rho with --wc, or --norm). W1 gets fW1 x the total and GAMMA moves the rest's power between E and W2 (0: the shares as given, not the plain clamp; GAMMA > -1); needs --alloc-shares.")
     Double allocGamma;
-    @Option(names = "--alloc-hold", description = "With --alloc-gamma: every clamp scales the group and the rest to the shares set at t_int (the allocation held), instead of reallocating once and then holding the whole norm only.")
-    boolean allocHold;
+    @Option(names = "--alloc-shares", paramLabel = "FE,FW1,FW2", description = "With --alloc-gamma: the free control's norms of E, W1 and W2 (mean over its seeds at their last logged step) each over the three's sum, so they sum to 1.")
+    String allocShares;
     @Option(names = "--eval-grid", paramLabel = "GRID", description = "log360 (Paper A: ~360 log-spaced steps up to the budget) or everyK (e.g. every25, Paper B). Default: ${DEFAULT-VALUE}.")
     String evalGrid = "log360";
     @Option(names = "--retire-window", paramLabel = "STEPS", description = "Steps a seed must stay grokked before it stops training. Default: ${DEFAULT-VALUE}.")
@@ -153,7 +153,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         CellSpec cell = new CellSpec(shape.p, shape.trainFrac, shape.width, shape.hidden, lr, wd, decayOrder.equals("after"),
                 rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
                 clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd, loss.equals("mse"),
-                CellSpec.clampGroup(clampGroup, model), forkAt != null, model, layerNorm, parity, allocGamma == null ? Double.NaN : allocGamma, allocHold);
+                CellSpec.clampGroup(clampGroup, model), forkAt != null, model, layerNorm, parity, allocGamma == null ? Double.NaN : allocGamma,
+                shares(allocShares));
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
 
@@ -177,6 +178,21 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
+    /** --alloc-shares as three numbers (CellSpec checks that they are shares), or null. */
+    private static double[] shares(String text) {
+        if (text == null) return null;
+        String[] parts = text.split(",");
+        if (parts.length != 3) throw new IllegalArgumentException("--alloc-shares takes three numbers fE,fW1,fW2; got '" + text + "'");
+        double[] f = new double[3];
+        for (int i = 0; i < 3; i++)
+            try {
+                f[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--alloc-shares takes three numbers fE,fW1,fW2; got '" + text + "'");
+            }
+        return f;
+    }
+
     private static String steps(int t) {
         return t < 0 ? "-" : Integer.toString(t);
     }
@@ -190,9 +206,10 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 : !Double.isNaN(c.clampNorm()) ? String.format("norm held at %.4g from step %d", c.clampNorm(), c.clampFrom())
                 : !Double.isNaN(c.rho()) ? String.format("norm held at %.3g x Wc %.4g = %.4g from step %d", c.rho(), c.wc(), c.clampTarget(), c.clampFrom())
                 : "free norm";
-        if (!Double.isNaN(c.allocGamma()))
-            clamp += String.format(", %s's norm reallocated there x %.3g%s", c.clampGroupName(), 1 + c.allocGamma(),
-                    c.allocHeld() ? " and its share held" : "");
+        if (!Double.isNaN(c.allocGamma())) {
+            double[] n = dev.normclock.model.Allocation.groupNorms(c.allocShares(), c.clampTarget(), c.allocGamma());
+            clamp += String.format(" as E %.4g, W1 %.4g, W2 %.4g (Paper B's allocation, gamma %+.2f)", n[0], n[1], n[2], c.allocGamma());
+        }
         else if (c.clampGroup() >= 0 && !clamp.equals("free norm")) clamp = clamp.replace("norm held", "norm of " + c.clampGroupName() + " held");
         if (c.isParity()) return String.format("parity-mlp: n=%d k=%d, %d training and %d test points, H=%d lr=%.3g wd=%.3g (decay %s), %s, %s loss, tau=%.3g, %d seeds, budget %d steps",
                 c.parity().n(), c.parity().k(), c.parity().trainSize(), c.parity().testSize(), c.hidden(), c.lr(), c.weightDecay(), c.decayOrder(),

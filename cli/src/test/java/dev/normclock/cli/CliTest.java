@@ -215,25 +215,40 @@ class CliTest {
 
     @Test
     void float64AndTheAllocationReachTheRuns(@TempDir Path dir) throws Exception {
-        Run r = run(tiny(dir, "--precision", "float64", "--rho", "1.0", "--wc", "3", "--clamp-from", "5", "--clamp-group", "W2",
-                "--alloc-gamma", "0.3").toArray(String[]::new));
+        Run r = run(tiny(dir, "--precision", "float64", "--rho", "1.0", "--wc", "10", "--clamp-from", "5", "--alloc-gamma", "0.3",
+                "--alloc-shares", "0.2,0.5,0.3").toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains(", W2's norm reallocated there x 1.30"), r.out());
+        // θ = 0.09/0.13 × 1.3 = 0.9 of the 75 left after W1's 5: W2 √67.5, E √7.5
+        assertTrue(r.out().contains(" as E 2.739, W1 5.000, W2 8.216 (Paper B's allocation, gamma +0.30)"), r.out());
         assertTrue(r.out().contains("cpu-float64 backend"), r.out());
         try (ResultsStore store = ResultsStore.open(dir)) {
             String config = store.allRuns().get(0).spec().configJson();
-            assertTrue(config.contains("\"precision\":\"float64\"") && config.contains("\"alloc_gamma\":0.3"), config);
+            assertTrue(config.contains("\"precision\":\"float64\"") && config.contains("\"alloc_gamma\":0.3")
+                    && config.contains("\"alloc_shares\":{\"E\":0.2,\"W1\":0.5,\"W2\":0.3}") && config.contains("\"alloc_targets\":{\"E\":2.738"), config);
             assertEquals("cpu-float64", store.allRuns().get(0).spec().backend());
         }
         Run badPrecision = run(tiny(dir, "--precision", "float16").toArray(String[]::new));
         assertEquals(2, badPrecision.code());
         assertTrue(badPrecision.err().contains("--precision must be float32 or float64"), badPrecision.err());
-        Run noGroup = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-gamma", "0.3").toArray(String[]::new));
-        assertEquals(2, noGroup.code());
-        assertTrue(noGroup.err().contains("--alloc-gamma needs --clamp-group"), noGroup.err());
-        Run holdAlone = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-hold").toArray(String[]::new));
-        assertEquals(2, holdAlone.code());
-        assertTrue(holdAlone.err().contains("--alloc-hold needs --alloc-gamma"), holdAlone.err());
+        Run noShares = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-gamma", "0.3").toArray(String[]::new));
+        assertEquals(2, noShares.code());
+        assertTrue(noShares.err().contains("--alloc-gamma needs --alloc-shares fE,fW1,fW2"), noShares.err());
+        Run group = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--clamp-group", "W2", "--alloc-gamma", "0.3", "--alloc-shares", "0.2,0.5,0.3")
+                .toArray(String[]::new));
+        assertEquals(2, group.code());
+        assertTrue(group.err().contains("drop --clamp-group"), group.err());
+        Run badShares = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-gamma", "0.3", "--alloc-shares", "0.2,0.5").toArray(String[]::new));
+        assertEquals(2, badShares.code());
+        assertTrue(badShares.err().contains("--alloc-shares takes three numbers fE,fW1,fW2"), badShares.err());
+        Run notOne = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-gamma", "0.3", "--alloc-shares", "0.2,0.5,0.4").toArray(String[]::new));
+        assertEquals(2, notOne.code());
+        assertTrue(notOne.err().contains("must sum to 1"), notOne.err());
+        Run noTotal = run(tiny(dir, "--alloc-gamma", "0.3", "--alloc-shares", "0.2,0.5,0.3").toArray(String[]::new));
+        assertEquals(2, noTotal.code());
+        assertTrue(noTotal.err().contains("--alloc-gamma holds the total norm at a target"), noTotal.err());
+        Run hold = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-hold").toArray(String[]::new));
+        assertEquals(2, hold.code());
+        assertTrue(hold.err().contains("--alloc-hold"), hold.err());
     }
 
     @Test

@@ -153,14 +153,14 @@ public final class StudyAnalysis {
         if (rows.isEmpty())
             return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                     rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, 0, 0, 0, null, null, null, null, null, List.of(), ref, c.temperature(),
-                    parity, group(c), n(c.allocGamma()), c.allocHeld(), c.precision().label(), null);
+                    parity, group(c), n(c.allocGamma()), c.precision().label(), null);
         samples.put(c, ours);
         Interval ci = Bootstrap.medianCi(ours);
         double[] norms = rows.stream().filter(r -> r.outcome().tGrok() >= 0).mapToDouble(r -> r.outcome().normAtGrok()).toArray();
         return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, rows.size(), grokked, diverged, n(ours.median()), n(ci.lo()),
                 n(ci.hi()), n(CensoredSample.fromSteps(tMem).median()), n(norms.length == 0 ? Double.NaN : median(norms)),
-                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity, group(c), n(c.allocGamma()), c.allocHeld(), c.precision().label(),
+                Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity, group(c), n(c.allocGamma()), c.precision().label(),
                 n(median(rows.stream().mapToDouble(r -> finalNorm(r.id())).filter(Double::isFinite).toArray())));
     }
 
@@ -170,7 +170,7 @@ public final class StudyAnalysis {
         return c.isEmpty() ? Double.NaN : c.getLast().norm();
     }
 
-    /** The group a cell's clamp holds alone (or whose share an allocation fixes); null for the whole norm. */
+    /** The group a cell's clamp holds alone; null for the whole norm (and for an allocation, which holds every group). */
     private static String group(CellPlan c) {
         return c.clampGroup() < 0 ? null : dev.normclock.train.CellSpec.clampGroupName(c.clampGroup(), c.model());
     }
@@ -865,29 +865,31 @@ public final class StudyAnalysis {
     // ---- per-group allocation
 
     /**
-     * Paper B's allocation at fixed total norm: per held norm and group, each γ's median T_grok
-     * over that of γ = 0, seeds paired (every arm of a seed starts from the same weights and split),
-     * beside the same ratio on Paper B's released cells, paired by seed.
+     * Paper B's allocation at fixed total norm, as Paper B defines it (E, W1 and W2 each held at its
+     * own target from the control's shares; W1 fixed, γ moving power between E and W2): per task,
+     * ρ and τ, each γ's median T_grok over that of γ = 0, seeds paired (every arm of a seed starts
+     * from the same weights and split), beside the same ratio on Paper B's released cells, paired by seed.
      */
     private void allocation(ExperimentPlan e, List<CellPlan> ready) {
-        List<CellPlan> shifted = ready.stream().filter(c -> !Double.isNaN(c.allocGamma())).toList();
-        Map<String, List<CellPlan>> byHold = group(shifted, c -> String.format(Locale.ROOT, "%s rho %.4f tau %.4f %s %b", c.taskLabel(), c.rho(),
-                c.temperature(), dev.normclock.train.CellSpec.clampGroupName(c.clampGroup(), c.model()), c.allocHeld()));
+        List<CellPlan> allocated = ready.stream().filter(c -> !Double.isNaN(c.allocGamma())).toList();
+        Map<String, List<CellPlan>> byHold = group(allocated, c -> String.format(Locale.ROOT, "%s.rho%.2f.tau%.2f", c.taskLabel().replace(" ", ""),
+                c.rho(), c.temperature()));
         boolean any = false;
-        for (List<CellPlan> arms : byHold.values()) {
+        for (var held : byHold.entrySet()) {
+            List<CellPlan> arms = held.getValue();
             CellPlan zero = arms.stream().filter(c -> c.allocGamma() == 0).findFirst().orElse(null);
             if (zero == null) continue;
             any = true;
+            String where = byHold.size() == 1 ? "" : "." + held.getKey(); // ids name the group only where there are several
             for (CellPlan arm : arms.stream().sorted(Comparator.comparingDouble(CellPlan::allocGamma)).toList()) {
                 if (arm == zero) continue;
-                String group = dev.normclock.train.CellSpec.clampGroupName(arm.clampGroup(), arm.model());
-                pairedRatioClaim(e, e.name() + String.format(Locale.ROOT, ".alloc_ratio.%s%s.gamma%+.2f", group, arm.allocHeld() ? ".held" : "",
-                                arm.allocGamma()),
-                        String.format(Locale.ROOT, "T_grok with %s's share of the held norm (ρ = %.2f) %s by γ = %+.2f, over γ = 0 "
-                                + "(seeds paired)", group, arm.rho(), arm.allocHeld() ? "held shifted" : "shifted once", arm.allocGamma()), arm, zero);
+                pairedRatioClaim(e, e.name() + String.format(Locale.ROOT, ".alloc_ratio%s.gamma%+.2f", where, arm.allocGamma()),
+                        String.format(Locale.ROOT, "T_grok under Paper B's allocation at γ = %+.2f over γ = 0 (E, W1, W2 each held at its own "
+                                + "target, together %.2f × Wc; W1 fixed, γ moving power between E and W2; %s, τ = %.2f; seeds paired)",
+                                arm.allocGamma(), arm.rho(), arm.taskLabel(), arm.temperature()), arm, zero);
             }
         }
-        if (!any) notes.add(e.name() + ": an allocation analysis needs a cell at alloc_gamma: 0 to compare each shift with");
+        if (!any) notes.add(e.name() + ": an allocation analysis needs a cell at alloc_gamma: 0 (each group at its control's share) to compare each γ with");
     }
 
     /** Median T_grok of {@code num} over that of {@code den} on the seeds both have, paired, beside the paper's cells paired by seed. */

@@ -18,7 +18,7 @@ public record StudyResult(String study, String version, List<Cell> cells, List<F
                        double weightDecay, Double rho, Double wc, int tInt, int maxSteps, int seeds, int finished, int grokked,
                        int diverged, Double medianTGrok, Double ciLo, Double ciHi, Double medianTMem, Double medianNormAtGrok,
                        List<Integer> tGrok, Reference reference, Double temperature, Parity parity, String clampGroup,
-                       Double allocGamma, boolean allocHeld, String precision, Double medianFinalNorm) {
+                       Double allocGamma, String precision, Double medianFinalNorm) {
 
         /** The task as a delay-law fit's label names it: "p=41", or "n=30 k=3 m=1000" (as CellPlan's). */
         public String taskLabel() {

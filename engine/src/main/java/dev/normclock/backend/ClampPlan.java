@@ -3,20 +3,22 @@ package dev.normclock.backend;
 /**
  * What the norm clamp does to each model right after a step's AdamW update, decided on the host
  * (from {@link Hyper}) and carried out where the backend computes, so that no norm travels to the
- * host and back: model m's parameter tensors fall into at most two held sets — tensor j is in set
- * {@code sets[m][j]} (0: not scaled, 1 or 2) — and when {@code now[m]} each set s is scaled by
- * target_s / ‖set s‖, its norm taken from the Σ W² that AdamW just produced, summed in tensor order.
- * A plain clamp holds one set (the whole ‖W‖, or one clamp group); a held allocation two (the group
- * at share·target, the rest at √(1 − share²)·target). Forks and an allocation's first clamp set new
- * targets from the norm reached and take the host path instead (see dev.normclock.model.NormClamp).
+ * host and back: model m's parameter tensors fall into at most {@link #SETS} held sets — tensor j
+ * is in set {@code sets[m][j]} (0: not scaled, 1 … SETS) — and when {@code now[m]} each set s is
+ * scaled by {@code targets[m][s − 1]} / ‖set s‖, its norm taken from the Σ W² that AdamW just
+ * produced, summed in tensor order. A plain clamp holds one set (the whole ‖W‖, or one clamp group);
+ * Paper B's allocation three (E, W1 and W2, each at its own target). A fork sets its target from
+ * the norm reached and takes the host path instead (see dev.normclock.model.NormClamp).
  *
  * <p>Models that share a set layout share its array, so a backend can batch them by identity.
  */
-public record ClampPlan(int[][] sets, double[] target1, double[] target2, boolean[] now) {
+public record ClampPlan(int[][] sets, double[][] targets, boolean[] now) {
+    /** The most held sets a model has: Paper B's allocation holds the MLP's three weight groups apart. */
+    public static final int SETS = 3;
 
     /** An empty plan for a population of this many models and tensors: nothing clamps. */
     public static ClampPlan none(int models) {
-        return new ClampPlan(new int[models][], new double[models], new double[models], new boolean[models]);
+        return new ClampPlan(new int[models][], new double[models][SETS], new boolean[models]);
     }
 
     /** Whether any listed model clamps at this step. */
@@ -37,7 +39,7 @@ public record ClampPlan(int[][] sets, double[] target1, double[] target2, boolea
         double ss = 0;
         int[] set = sets[m];
         for (int j = 0; j < set.length; j++) if (set[j] == s) ss += sumSquares[j];
-        return (s == 1 ? target1[m] : target2[m]) / Math.sqrt(ss);
+        return targets[m][s - 1] / Math.sqrt(ss);
     }
 
     /**
@@ -50,7 +52,7 @@ public record ClampPlan(int[][] sets, double[] target1, double[] target2, boolea
         double[] factor = new double[sumSquares.length];
         for (var e : byLayout.entrySet()) {
             int[] layout = e.getKey(), listed = e.getValue().stream().mapToInt(Integer::intValue).toArray();
-            for (int s = 1; s <= 2; s++) {
+            for (int s = 1; s <= SETS; s++) {
                 int count = 0;
                 for (int v : layout) if (v == s) count++;
                 if (count == 0) continue;

@@ -24,19 +24,13 @@ public final class Hyper {
      */
     public final double[] forkScale;
     /**
-     * Per-group allocation at fixed total norm (Paper B): with clampGroup g ≥ 0 and a shift γ here,
-     * the first clamp reallocates — group g's norm times 1 + γ, the whole renormalised to the
-     * target — and every later one holds the whole ‖W‖ as the plain clamp does (so γ = 0 is the
-     * plain clamp). NaN: none.
+     * Paper B's per-group allocation at fixed total norm: per model, a target norm for each clamp
+     * group (indexed as {@link #clampGroup}; NaN: the group is not held), or null for none. At every
+     * step the clamp acts ({@link #clampTarget}, the total, says when), each held group is scaled to
+     * its own target instead of the whole norm or one group being held. The targets are known
+     * before training (see dev.normclock.model.Allocation), so no norm is read on the host for them.
      */
-    public final double[] allocGamma;
-    /**
-     * An allocation's other reading: every clamp, not the first only, scales group g and the rest to
-     * the share set at the first (the shares held, not just shifted once).
-     */
-    public final boolean[] allocHeld;
-    /** The group's share ‖W_g‖/‖W‖ set by an allocation's first clamp (NaN until then). */
-    public final double[] allocShare;
+    public final double[][] allocTargets;
 
     public Hyper(int models) {
         seed = new int[models];
@@ -54,11 +48,7 @@ public final class Hyper {
         squaredError = new boolean[models];
         forkScale = new double[models];
         Arrays.fill(forkScale, Double.NaN);
-        allocGamma = new double[models];
-        Arrays.fill(allocGamma, Double.NaN);
-        allocHeld = new boolean[models];
-        allocShare = new double[models];
-        Arrays.fill(allocShare, Double.NaN);
+        allocTargets = new double[models][];
     }
 
     /** Whether model m's norm is projected after Adam step {@code step} (1-based). */

@@ -26,8 +26,8 @@ public enum AnalysisKind {
     /** Paper B's ρ × τ grid: R² of ln T_grok against the logit scale L and against ρ. */
     COLLAPSE,
     /**
-     * Paper B's per-group allocation at fixed total norm: T_grok of each shift γ of one group's
-     * share over γ = 0, seeds paired.
+     * Paper B's per-group allocation at fixed total norm (E, W1, W2 each held at its own target, γ
+     * moving power between E and W2): T_grok of each γ over γ = 0, seeds paired.
      */
     ALLOCATION,
     /** Paper B's precision audit: each float64 cell against its float32 twin, seeds paired. */

@@ -30,9 +30,9 @@ import dev.normclock.task.SparseParity;
  * @param model      mlp, attention (hidden is then its MLP width) or parity-mlp
  * @param layerNorm  the attention model's LayerNorms
  * @param parity     the sparse-parity task of a parity-mlp cell (n, k, m and test points); null for modular addition
- * @param allocGamma Paper B's per-group allocation: the held norm, clampGroup's norm reallocated at
- *                   t_int by 1 + γ (see {@link dev.normclock.backend.Hyper#allocGamma}); NaN: none
- * @param allocHeld  with allocGamma: the shares held at every clamp, not shifted once at t_int
+ * @param allocGamma Paper B's per-group allocation at fixed total norm: from t_int E, W1 and W2 each
+ *                   held at its own target, from the shares of the free control ({@link #isControlOf})
+ *                   and ρ·Wc (see {@link dev.normclock.model.Allocation}); NaN: none
  * @param precision  float32, or float64 (Paper B's precision audit, trained by the float64 backend)
  * @param untilCell  Paper B's protocol: every seed trains until every seed of the cell has grokked
  *                   (or its budget), not until it has itself; so a seed's last logged norm is the
@@ -44,7 +44,7 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
                        double weightDecay, boolean decayAfter, double rho, double wc, double wcLr, double wcTau, int tInt, int maxSteps,
                        int[] seeds, String evalGrid, int retireWindow, double biasStd, double temperature, boolean squaredError,
                        int clampGroup, String model, boolean layerNorm, SparseParity parity, double allocGamma,
-                       boolean allocHeld, dev.normclock.backend.Precision precision, boolean untilCell, boolean wcFinal) {
+                       dev.normclock.backend.Precision precision, boolean untilCell, boolean wcFinal) {
 
     public boolean isParity() {
         return parity != null;
@@ -212,9 +212,9 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         return String.format(Locale.ROOT, "%.0e", v).replace("e+00", "").replace("e-0", "e-");
     }
 
-    /** What a default id adds for an allocation and for float64: "_alloc+0.30" (and "_held"), "_float64". */
-    static String idSuffix(double allocGamma, boolean allocHeld, dev.normclock.backend.Precision precision) {
-        String s = Double.isNaN(allocGamma) ? "" : String.format(Locale.ROOT, "_alloc%+.2f", allocGamma) + (allocHeld ? "_held" : "");
+    /** What a default id adds for an allocation and for float64: "_alloc+0.30", "_float64". */
+    static String idSuffix(double allocGamma, dev.normclock.backend.Precision precision) {
+        String s = Double.isNaN(allocGamma) ? "" : String.format(Locale.ROOT, "_alloc%+.2f", allocGamma);
         return precision == dev.normclock.backend.Precision.FLOAT32 ? s : s + "_" + precision.label();
     }
 
@@ -250,7 +250,6 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         c.put("loss", squaredError ? "mse" : "ce");
         c.put("clamp_group", dev.normclock.train.CellSpec.clampGroupName(clampGroup, model));
         c.put("alloc_gamma", Double.isNaN(allocGamma) ? null : allocGamma);
-        c.put("alloc_hold", allocHeld);
         c.put("precision", precision.label());
         // only when set: the runs of studies without them keep the configs (and checkpoint fingerprints) they had
         if (untilCell) c.put("until", "cell");

@@ -68,8 +68,7 @@ public final class ReferenceLookup {
 
     /**
      * Paper B's per-group allocation cells (experiment alloc, arm alloc): matched on p, f, λ, lr, ρ,
-     * τ and γ. Which group Paper B shifted is not released, so the group is not matched (see the
-     * README on how this project reads γ).
+     * τ and γ, the allocation being Paper B's own definition (see dev.normclock.model.Allocation).
      */
     private static Optional<ReferenceCell> allocation(ExperimentPlan exp, CellPlan c) {
         if (kind(c) != ModelKind.MLP) return Optional.empty();

@@ -149,25 +149,30 @@ public final class Reproduction {
                         n -> store.createExperiment(n, command, study.baseKey(), Version.VERSION));
             List<CellPlan> all = study.cells().toList();
             for (PopulationPlan pop : Planner.plan(all, 1))
-                if (!train(study, pop, Map.of(), store, experimentIds, counts)) return summary(counts, skipped, true, start);
+                if (!train(study, pop, Map.of(), Map.of(), store, experimentIds, counts)) return summary(counts, skipped, true, start);
 
             Map<String, RunRow> runs = runsByKey(store);
             Map<CellPlan, Double> targets = new LinkedHashMap<>();
+            Map<CellPlan, double[]> shares = new HashMap<>();
             List<CellPlan> armed = new ArrayList<>();
             for (CellPlan c : all) {
                 if (!c.arm().needsWc()) continue;
                 double wc = Double.isNaN(c.wc()) ? measuredWc(study, c, all, runs, store::curve) : c.wc();
-                if (Double.isNaN(wc)) {
-                    String why = c.experiment() + "/" + c.id() + ": not trained, its control never grokked, so it has no Wc";
+                double[] f = Double.isNaN(c.allocGamma()) ? null : controlShares(study, c, all, runs, store);
+                String why = Double.isNaN(wc) ? "not trained, its control never grokked, so it has no Wc"
+                        : !Double.isNaN(c.allocGamma()) && f == null ? "not trained, its control logged no norms, so it has no shares of E, W1, W2" : null;
+                if (why != null) {
+                    why = c.experiment() + "/" + c.id() + ": " + why;
                     skipped.add(why);
                     progress.skipped(c, why);
                     continue;
                 }
                 targets.put(c, c.rho() * wc);
+                if (f != null) shares.put(c, f);
                 armed.add(c);
             }
             for (PopulationPlan pop : Planner.plan(armed, 2))
-                if (!train(study, pop, targets, store, experimentIds, counts)) return summary(counts, skipped, true, start);
+                if (!train(study, pop, targets, shares, store, experimentIds, counts)) return summary(counts, skipped, true, start);
         }
         return summary(counts, skipped, false, start);
     }
@@ -199,9 +204,28 @@ public final class Reproduction {
     }
 
     /**
-     * The norm at grok that a cell's clamp target multiplies: the whole ‖W‖, or its clamped group's
-     * (an allocation holds the whole norm: its group only names whose share moves).
+     * An allocation cell's shares (fE, fW1, fW2), as Paper B takes them: its free control's norms of
+     * E, W1 and W2 at each seed's last logged step, each averaged over the seeds, over the three
+     * means' sum. Null when no seed of the control logged a point.
      */
+    static double[] controlShares(StudyPlan study, CellPlan cell, List<CellPlan> all, Map<String, RunRow> runs, ResultsStore store) {
+        CellPlan control = all.stream().filter(c -> c.isControlOf(cell)).findFirst().orElseThrow();
+        double[] sum = new double[3];
+        int seeds = 0;
+        for (int s : control.seeds()) {
+            RunRow r = runs.get(new PopulationPlan.Slot(control, s).runKey(study.name()));
+            List<CurvePoint> curve = r == null ? List.of() : store.curve(r.id());
+            if (curve.isEmpty()) continue;
+            CurvePoint last = curve.stream().max(java.util.Comparator.comparingInt(CurvePoint::step)).orElseThrow();
+            sum[0] += last.normE();
+            sum[1] += last.normW1();
+            sum[2] += last.normW2();
+            seeds++;
+        }
+        return seeds == 0 ? null : dev.normclock.model.Allocation.shares(sum[0] / seeds, sum[1] / seeds, sum[2] / seeds);
+    }
+
+    /** The norm at grok that a cell's clamp target multiplies: the whole ‖W‖ (an allocation's total too), or its clamped group's. */
     private static double groupNormAtGrok(RunRow r, CellPlan cell) {
         var o = r.outcome();
         return heldNorm(cell, o.normAtGrok(), o.normEAtGrok(), o.normW1AtGrok(), o.normW2AtGrok());
@@ -249,7 +273,7 @@ public final class Reproduction {
     }
 
     /** Trains one population (or confirms it is done); false if it was interrupted. */
-    private boolean train(StudyPlan study, PopulationPlan plan, Map<CellPlan, Double> targets, ResultsStore store,
+    private boolean train(StudyPlan study, PopulationPlan plan, Map<CellPlan, Double> targets, Map<CellPlan, double[]> shares, ResultsStore store,
                           Map<String, Long> experimentIds, int[] counts) throws IOException {
         List<PopulationPlan.Slot> slots = plan.slots();
         int b = slots.size();
@@ -285,12 +309,12 @@ public final class Reproduction {
                 hyper.clampGroup[m] = c.clampGroup();
                 hyper.squaredError[m] = c.squaredError();
                 hyper.temperature[m] = (float) c.temperature();
-                hyper.allocGamma[m] = c.allocGamma();
-                hyper.allocHeld[m] = c.allocHeld();
+                double[] f = shares.get(c); // the same targets for every seed of an allocation cell
+                if (f != null) hyper.allocTargets[m] = dev.normclock.model.Allocation.mlpTargets(f, hyper.clampTarget[m], c.allocGamma());
                 maxSteps[m] = c.maxSteps();
                 schedules[m] = EvalSchedule.parse(c.evalGrid(), c.maxSteps());
                 c.prepare(pop, m, study.baseKey(), s.seed());
-                configs[m] = config(study, s, hyper.clampTarget[m]);
+                configs[m] = config(study, s, hyper.clampTarget[m], f);
             }
             Path checkpoint = out.resolve("checkpoints").resolve(plan.id() + ".ckpt");
             Files.createDirectories(checkpoint.getParent());
@@ -382,8 +406,12 @@ public final class Reproduction {
         }
     }
 
-    private String config(StudyPlan study, PopulationPlan.Slot s, double target) {
+    private String config(StudyPlan study, PopulationPlan.Slot s, double target, double[] shares) {
         Map<String, Object> c = s.cell().config();
+        if (shares != null) { // Paper B's allocation: the control's shares and the targets they give E, W1 and W2
+            c.put("alloc_shares", dev.normclock.train.CellSpec.groupValues(shares));
+            c.put("alloc_targets", dev.normclock.train.CellSpec.groupValues(dev.normclock.model.Allocation.groupNorms(shares, target, s.cell().allocGamma())));
+        }
         c.put("study", study.name());
         c.put("seed", s.seed());
         c.put("base_key", study.baseKey());

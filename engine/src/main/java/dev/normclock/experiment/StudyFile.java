@@ -45,15 +45,17 @@ public final class StudyFile {
     private static final Set<String> EXPERIMENT_FIELDS = Set.of("name", "analysis", "reference", "description", "defaults", "cells");
     static final List<String> CELL_FIELDS = List.of("id", "arm", "p", "train_frac", "d", "hidden", "lr", "weight_decay",
             "decay_order", "rho", "wc", "wc_lr", "wc_temperature", "t_int", "max_steps", "seeds", "eval_grid", "retire_window", "bias_std", "loss",
-            "temperature", "clamp_group", "model", "layer_norm", "parity_n", "parity_k", "parity_m", "parity_test", "alloc_gamma", "alloc_hold", "precision",
+            "temperature", "clamp_group", "model", "layer_norm", "parity_n", "parity_k", "parity_m", "parity_test", "alloc_gamma", "precision",
             "until", "wc_norm");
+    /** Fields a study may still name from an earlier normclock, with what to do instead. */
+    private static final Map<String, String> REMOVED_FIELDS = Map.of("alloc_hold", "removed: an allocation now follows Paper B's definition "
+            + "(E, W1 and W2 each held at its own target at every step), which has nothing to hold; drop alloc_hold");
     /** Paper A's settings, used where neither the cell nor a defaults block says otherwise. */
     private static final Map<String, Object> BUILT_IN = Map.ofEntries(Map.entry("train_frac", 0.4), Map.entry("d", 128),
             Map.entry("hidden", 256), Map.entry("lr", 1e-3), Map.entry("weight_decay", 1.0), Map.entry("decay_order", "before"),
             Map.entry("t_int", 500), Map.entry("eval_grid", "log360"), Map.entry("retire_window", 0), Map.entry("bias_std", 1e-6),
             Map.entry("loss", "ce"), Map.entry("temperature", 1.0), Map.entry("clamp_group", "all"), Map.entry("model", "mlp"),
-            Map.entry("layer_norm", false), Map.entry("precision", "float32"), Map.entry("alloc_hold", false),
-            Map.entry("until", "seed"), Map.entry("wc_norm", "at_grok"));
+            Map.entry("layer_norm", false), Map.entry("precision", "float32"), Map.entry("until", "seed"), Map.entry("wc_norm", "at_grok"));
     /**
      * The parity MLP's settings (PROTOCOL §1–§3, as {@code normclock train --model parity-mlp}), used
      * for a parity-mlp cell where no defaults block or the cell names the field.
@@ -170,6 +172,12 @@ public final class StudyFile {
             for (CellPlan cp : plans)
                 if (!ids.add(cp.id())) throw new InvalidStudyException(origin + ": " + at + "cells: two cells are both '" + cp.id()
                         + "' (give them different settings or ids)");
+            for (CellPlan cp : plans)
+                if (!Double.isNaN(cp.allocGamma()) && plans.stream().noneMatch(x -> x.isControlOf(cp)))
+                    throw new InvalidStudyException(origin + ": " + at + "cells: allocation cell " + cp.id() + " takes its shares of E, W1 and W2 "
+                            + "from a free control with " + cp.taskFields() + ", hidden=" + cp.hidden() + ", weight_decay=" + cp.weightDecay()
+                            + ", lr=" + cp.controlLr() + ", temperature=" + cp.controlTemperature() + " in experiment '" + expName
+                            + "': add that free cell (e.g. {arm: free, max_steps: 60000})");
             for (int j = 0; j < plans.size(); j++) {
                 CellPlan cp = plans.get(j);
                 if (!cp.arm().needsWc() || !Double.isNaN(cp.wc())) continue;
@@ -300,15 +308,15 @@ public final class StudyFile {
         double allocGamma = Double.NaN;
         if (f.containsKey("alloc_gamma") && !f.get("alloc_gamma").isNull()) {
             allocGamma = real(f.get("alloc_gamma"), pre + "alloc_gamma", origin, -1, 1e6, false);
-            if (arm != Arm.CLAMP || group.equals("all"))
-                throw new InvalidStudyException(origin + ": " + pre + "alloc_gamma: an allocation shifts one group's share of a held norm: "
-                        + "it needs arm: clamp and a clamp_group other than all");
+            if (arm != Arm.CLAMP)
+                throw new InvalidStudyException(origin + ": " + pre + "alloc_gamma: an allocation holds the norm from t_int: it needs arm: clamp (and rho)");
+            if (kind != dev.normclock.model.ModelKind.MLP)
+                throw new InvalidStudyException(origin + ": " + pre + "alloc_gamma: Paper B's allocation is over the MLP's E, W1 and W2: "
+                        + "it needs model: mlp; this cell's model is " + model);
+            if (!group.equals("all"))
+                throw new InvalidStudyException(origin + ": " + pre + "clamp_group: an allocation holds E, W1 and W2 each at its own target "
+                        + "(Paper B's definition), not one group: drop clamp_group");
         }
-        if (!f.get("alloc_hold").isBoolean())
-            throw new InvalidStudyException(origin + ": " + pre + "alloc_hold: must be true or false; got " + show(f.get("alloc_hold")));
-        boolean allocHeld = f.get("alloc_hold").asBoolean();
-        if (allocHeld && Double.isNaN(allocGamma))
-            throw new InvalidStudyException(origin + ": " + pre + "alloc_hold: holds the shares of an allocation: give alloc_gamma too");
         Precision precision;
         try {
             precision = Precision.parse(f.get("precision").asText());
@@ -334,12 +342,12 @@ public final class StudyFile {
         String id = f.containsKey("id") ? f.get("id").asText() : (isParity
                 ? CellPlan.defaultParityId(arm, parity, hidden, lr, wd, rho, tau, loss.equals("mse"), group)
                 : CellPlan.defaultId(arm, p, trainFrac, d, hidden, lr, wd, rho, tau, loss.equals("mse"), group, model, layerNorm))
-                + CellPlan.idSuffix(allocGamma, allocHeld, precision);
+                + CellPlan.idSuffix(allocGamma, precision);
         if (!id.matches("[A-Za-z0-9_.+-]+"))
             throw new InvalidStudyException(origin + ": " + pre + "id: letters, digits and _ . + - only; got '" + id + "'");
         return new CellPlan(experiment, id, arm, p, trainFrac, d, hidden, lr, wd, order.equals("after"), rho, wc, wcLr, wcTau, tInt, maxSteps,
                 seeds, grid, window, biasStd, tau, loss.equals("mse"), dev.normclock.train.CellSpec.clampGroups(model).get(group), model,
-                layerNorm, parity, allocGamma, allocHeld, precision, until.equals("cell"), wcNorm.equals("final"));
+                layerNorm, parity, allocGamma, precision, until.equals("cell"), wcNorm.equals("final"));
     }
 
     /** A parity-mlp cell's task: n bits, k of them relevant, m training and some test points. */
@@ -419,6 +427,7 @@ public final class StudyFile {
     private static void checkFields(JsonNode n, Set<String> allowed, String at, String origin) {
         for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
             String k = it.next();
+            if (REMOVED_FIELDS.containsKey(k)) throw new InvalidStudyException(origin + ": " + at + k + ": " + REMOVED_FIELDS.get(k));
             if (!allowed.contains(k))
                 throw new InvalidStudyException(origin + ": " + at + k + ": unknown field (allowed: "
                         + String.join(", ", allowed.stream().sorted().toList()) + ")");

@@ -274,25 +274,24 @@ public final class StudyReport {
                 + "norm (Paper B's mediation); under squared error it does much less."));
     }
 
-    /** Paper B's allocation: median T_grok against the shift γ of one group's share, one series per group, the paper's dashed. */
+    /** Paper B's allocation: median T_grok against γ, one series per held total (ρ), the paper's dashed. */
     private void allocationFigure(ReportDocument doc, String experiment, List<StudyResult.Cell> cells) throws IOException {
-        Chart chart = Chart.of("T_grok against the allocation shift γ (" + experiment + ")", "γ (the group's norm at t_int × (1 + γ))",
+        Chart chart = Chart.of("T_grok against the allocation γ (" + experiment + ")", "γ (power moved from E to W2; W1 fixed)",
                 "median T_grok (steps)").logY();
-        Map<String, List<StudyResult.Cell>> byGroup = cells.stream().filter(c -> c.allocGamma() != null)
-                .collect(Collectors.groupingBy(c -> c.clampGroup() + (c.allocHeld() ? " held" : " once") + (c.rho() == null ? "" : " ρ=" + fmt(c.rho(), "%.2f")), TreeMap::new,
-                        Collectors.toList()));
-        boolean paperDrawn = false;
-        for (var g : byGroup.entrySet()) {
+        Map<String, List<StudyResult.Cell>> byTotal = cells.stream().filter(c -> c.allocGamma() != null)
+                .collect(Collectors.groupingBy(c -> c.taskLabel() + (c.rho() == null ? "" : " ρ=" + fmt(c.rho(), "%.2f"))
+                        + (c.temperature() == null || c.temperature() == 1 ? "" : " τ=" + fmt(c.temperature(), "%.2f")), TreeMap::new, Collectors.toList()));
+        for (var g : byTotal.entrySet()) {
             List<StudyResult.Cell> l = g.getValue().stream().sorted(Comparator.comparingDouble(StudyResult.Cell::allocGamma)).toList();
-            chart.points("ours " + g.getKey(), arr(l, StudyResult.Cell::allocGamma), arr(l, StudyResult.Cell::medianTGrok),
+            String suffix = byTotal.size() == 1 ? "" : " " + g.getKey();
+            chart.points("ours" + suffix, arr(l, StudyResult.Cell::allocGamma), arr(l, StudyResult.Cell::medianTGrok),
                     arr(l, StudyResult.Cell::ciLo), arr(l, StudyResult.Cell::ciHi));
-            if (!paperDrawn && l.size() > 1 && l.stream().anyMatch(c -> c.reference() != null && c.reference().medianTGrok() != null)) {
-                chart.dashed("paper", arr(l, StudyResult.Cell::allocGamma), arr(l, c -> c.reference() == null ? null : c.reference().medianTGrok()));
-                paperDrawn = true; // the paper's cells are one series: it does not name its group
-            }
+            if (l.size() > 1 && l.stream().anyMatch(c -> c.reference() != null && c.reference().medianTGrok() != null))
+                chart.dashed("paper" + suffix, arr(l, StudyResult.Cell::allocGamma), arr(l, c -> c.reference() == null ? null : c.reference().medianTGrok()));
         }
-        doc.figure(chart.save(figures, experiment + "-allocation", "Median T_grok against the shift γ of one group's share of the held "
-                + "norm, per group, with 95 % bootstrap intervals; dashed: Paper B's released cells (its group is not named)."));
+        doc.figure(chart.save(figures, experiment + "-allocation", "Median T_grok against γ of Paper B's allocation (E, W1 and W2 each "
+                + "held at its own target from the free control's shares, together ρ × Wc; W1 fixed, γ moving power between E and W2; "
+                + "γ = 0 pins each group to the control's shares), with 95 % bootstrap intervals; dashed: Paper B's released cells."));
     }
 
     /** Train/test accuracy and ‖W‖ against step for the seed nearest its cell's median T_grok, one per cell (at most eight). */

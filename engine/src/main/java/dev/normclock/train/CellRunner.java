@@ -59,8 +59,7 @@ public final class CellRunner {
                 hyper.clampGroup[m] = spec.clampGroup();
                 hyper.squaredError[m] = spec.squaredError();
                 if (spec.fork()) hyper.forkScale[m] = spec.rho();
-                hyper.allocGamma[m] = spec.allocGamma();
-                hyper.allocHeld[m] = spec.allocHeld();
+                hyper.allocTargets[m] = spec.allocTargets();
                 if (pop instanceof ParityPopulation parity) {
                     parity.initialise(m, spec.baseKey(), seed, spec.biasStd());
                     parity.assign(m, spec.parity().data(spec.baseKey(), seed));

@@ -26,17 +26,17 @@ import dev.normclock.task.ModularAddition;
  * @param layerNorm  the attention model's non-affine LayerNorms (the LayerNorm control)
  * @param parity     for model parity-mlp, the sparse-parity task (p, trainFrac and d then unused);
  *                   null for modular addition
- * @param allocGamma Paper B's per-group allocation at fixed total norm: the clamp holds ‖W‖ at the
- *                   target, its first application reallocating clampGroup's norm there by 1 + γ
- *                   (see {@link dev.normclock.backend.Hyper#allocGamma}); NaN: none
- * @param allocHeld  with allocGamma: every clamp scales the group and the rest to the share set at
- *                   the first (the shares held, not shifted once)
+ * @param allocGamma Paper B's per-group allocation at fixed total norm: every clamp holds E, W1 and
+ *                   W2 each at its own target, the three making up the clamp target (see
+ *                   {@link dev.normclock.model.Allocation}); NaN: none
+ * @param allocShares with allocGamma: the free control's shares (fE, fW1, fW2) the targets come
+ *                   from; null otherwise
  */
 public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, double weightDecay, boolean decayAfter,
                        double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                        int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd, boolean squaredError,
                        int clampGroup, boolean fork, String model, boolean layerNorm, dev.normclock.task.SparseParity parity,
-                       double allocGamma, boolean allocHeld) {
+                       double allocGamma, double[] allocShares) {
 
     /** What a clamp can hold alone, by name: the MLP's weight matrices (by tensor index). */
     public static final java.util.Map<String, Integer> CLAMP_GROUPS = ModelKind.MLP.clampGroups;
@@ -55,7 +55,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
                     double rho, double wc, double clampNorm, int clampFrom, double temperature, int[] seeds,
                     int maxSteps, String evalGrid, int retireWindow, long baseKey, double biasStd) {
         this(p, trainFrac, d, hidden, lr, weightDecay, decayAfter, rho, wc, clampNorm, clampFrom, temperature, seeds, maxSteps,
-                evalGrid, retireWindow, baseKey, biasStd, false, -1, false, ModelKind.MLP.label, false, null, Double.NaN, false);
+                evalGrid, retireWindow, baseKey, biasStd, false, -1, false, ModelKind.MLP.label, false, null, Double.NaN, null);
     }
 
     public static int clampGroup(String name, String model) {
@@ -99,11 +99,17 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
                 : "--wc needs --rho, the multiple of Wc to hold the norm at");
         require(Double.isNaN(clampNorm) || Double.isNaN(rho), "give either --rho with --wc or --norm, not both");
         require(Double.isNaN(allocGamma) || (allocGamma > -1 && Double.isFinite(allocGamma)),
-                "--alloc-gamma must be greater than -1 (the group's norm is multiplied by 1 + gamma), got " + allocGamma);
-        require(!allocHeld || !Double.isNaN(allocGamma), "--alloc-hold needs --alloc-gamma");
-        require(Double.isNaN(allocGamma) || clampGroup >= 0, "--alloc-gamma needs --clamp-group, the group whose share of the norm it shifts");
+                "--alloc-gamma must be greater than -1 (W2's part of the power left after W1 is multiplied by 1 + gamma), got " + allocGamma);
+        require(allocShares == null || !Double.isNaN(allocGamma), "--alloc-shares needs --alloc-gamma");
+        require(Double.isNaN(allocGamma) || allocShares != null,
+                "--alloc-gamma needs --alloc-shares fE,fW1,fW2: the free control's per-group norms over their sum");
+        require(Double.isNaN(allocGamma) || ModelKind.of(model) == ModelKind.MLP,
+                "--alloc-gamma applies to --model mlp only: Paper B's allocation is over its E, W1 and W2");
+        require(Double.isNaN(allocGamma) || clampGroup < 0,
+                "--alloc-gamma holds E, W1 and W2 each at its own target, not one group: drop --clamp-group");
         require(Double.isNaN(allocGamma) || (!fork && (!Double.isNaN(rho) || !Double.isNaN(clampNorm))),
                 "--alloc-gamma holds the total norm at a target: give --rho with --wc, or --norm (not --fork-at)");
+        if (allocShares != null) dev.normclock.model.Allocation.checkShares(allocShares);
         EvalSchedule.parse(evalGrid, maxSteps);
     }
 
@@ -132,6 +138,11 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         if (fork) return Double.NaN; // set at the fork from the run's own norm
         if (!Double.isNaN(clampNorm)) return clampNorm;
         return Double.isNaN(rho) ? Double.NaN : rho * wc;
+    }
+
+    /** Paper B's allocation targets, indexed as the clamp groups (see {@link dev.normclock.backend.Hyper#allocTargets}); null without one. */
+    public double[] allocTargets() {
+        return Double.isNaN(allocGamma) ? null : dev.normclock.model.Allocation.mlpTargets(allocShares, clampTarget(), allocGamma);
     }
 
     public String decayOrder() {
@@ -166,13 +177,25 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
         c.put("clamp_group", clampGroupName());
         c.put("fork", fork);
         c.put("alloc_gamma", nullIfNaN(allocGamma));
-        c.put("alloc_hold", allocHeld);
+        if (allocShares != null) {
+            c.put("alloc_shares", groupValues(allocShares));
+            c.put("alloc_targets", groupValues(dev.normclock.model.Allocation.groupNorms(allocShares, clampTarget(), allocGamma)));
+        }
         c.put("max_steps", maxSteps);
         c.put("eval_grid", evalGrid);
         c.put("retire_window", retireWindow);
         c.put("base_key", baseKey);
         c.put("bias_init_std", biasStd);
         return c;
+    }
+
+    /** E, W1 and W2's values by name, as a stored config holds an allocation's shares and targets. */
+    public static Map<String, Double> groupValues(double[] eW1W2) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("E", eW1W2[0]);
+        m.put("W1", eW1W2[1]);
+        m.put("W2", eW1W2[2]);
+        return m;
     }
 
     private static Object nullIfNaN(double v) {

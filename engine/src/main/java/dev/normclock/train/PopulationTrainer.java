@@ -123,10 +123,9 @@ public final class PopulationTrainer {
         Metrics[] metrics = new Metrics[b];
         double[] loss = new double[b], acc = new double[b];
         int[] active = state.active();
-        if (state.clampTarget != null) { // resumed: targets set at a fork, and allocated shares, come back with the state
+        if (state.clampTarget != null) { // resumed: targets set at a fork come back with the state
             System.arraycopy(state.clampTarget, 0, hyper.clampTarget, 0, b);
             System.arraycopy(state.forkScale, 0, hyper.forkScale, 0, b);
-            System.arraycopy(state.allocShare, 0, hyper.allocShare, 0, b);
         }
         long start = System.nanoTime() - (long) (state.wallBefore * 1e9);
 
@@ -136,7 +135,6 @@ public final class PopulationTrainer {
             state.wallBefore = (System.nanoTime() - start) / 1e9;
             state.clampTarget = hyper.clampTarget.clone();
             state.forkScale = hyper.forkScale.clone();
-            state.allocShare = hyper.allocShare.clone();
             listener.between(state);
             boolean stop = listener.stopRequested();
             int[] evaluated = select(active, m -> settings.evaluates(m, step));

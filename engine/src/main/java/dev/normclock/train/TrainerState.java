@@ -27,7 +27,7 @@ public final class TrainerState {
      * Each slot's clamp target and fork scale when the state was taken: a forking arm sets its
      * target from its own norm at the fork, so a resumed run must get it back (null: not recorded).
      */
-    public double[] clampTarget, forkScale, allocShare;
+    public double[] clampTarget, forkScale;
 
     public TrainerState(int models) {
         tMem = new int[models];
@@ -62,7 +62,6 @@ public final class TrainerState {
             for (int m = 0; m < models(); m++) {
                 out.writeDouble(clampTarget[m]);
                 out.writeDouble(forkScale[m]);
-                out.writeDouble(allocShare[m]);
             }
         for (int m = 0; m < models(); m++) {
             out.writeInt(tMem[m]);
@@ -95,11 +94,9 @@ public final class TrainerState {
         if (in.readBoolean()) {
             s.clampTarget = new double[models];
             s.forkScale = new double[models];
-            s.allocShare = new double[models];
             for (int m = 0; m < models; m++) {
                 s.clampTarget[m] = in.readDouble();
                 s.forkScale[m] = in.readDouble();
-                s.allocShare[m] = in.readDouble();
             }
         }
         for (int m = 0; m < models; m++) {

@@ -176,7 +176,7 @@ class StudyAnalysisTest {
     @Test
     void theAllocationAndThePrecisionAuditAreAnalysed() throws IOException {
         for (String gamma : List.of("-0.30", "+0.30")) {
-            StudyResult.Claim c = claim("alloc.alloc_ratio.W2.gamma" + gamma);
+            StudyResult.Claim c = claim("alloc.alloc_ratio.gamma" + gamma);
             assertTrue(c.ours() > 0 && c.lo() <= c.ours() && c.ours() <= c.hi(), c.toString());
         }
         String f32 = StudyFile.load("smoke").experiments().stream().filter(e -> e.name().equals("audit")).findFirst().orElseThrow()
@@ -190,6 +190,33 @@ class StudyAnalysisTest {
             assertEquals(4, audit.size());
             assertEquals(2, audit.stream().filter(r -> r.spec().backend().equals("cpu-float64")).count(), "the float64 cells ran on the float64 backend");
             assertTrue(audit.stream().anyMatch(r -> r.spec().configJson().contains("\"precision\":\"float64\"")));
+        }
+        // Paper B's allocation: each run stores the control's shares and the targets; after t_int its logged norms of E, W1, W2 are those targets
+        try (var store = dev.normclock.results.ResultsStore.openExisting(dir)) {
+            var json = new com.fasterxml.jackson.databind.ObjectMapper();
+            int checked = 0;
+            java.util.Set<String> shares = new java.util.HashSet<>();
+            for (var r : store.allRuns()) {
+                if (!Reproduction.runKey(r).startsWith("smoke/alloc/")) continue;
+                var c = json.readTree(r.spec().configJson());
+                if (c.get("alloc_gamma").isNull()) continue;
+                var f = c.get("alloc_shares");
+                assertEquals(1.0, f.get("E").asDouble() + f.get("W1").asDouble() + f.get("W2").asDouble(), 1e-12, f.toString());
+                shares.add(f.toString());
+                var t = c.get("alloc_targets");
+                double e = t.get("E").asDouble(), w1 = t.get("W1").asDouble(), w2 = t.get("W2").asDouble();
+                assertEquals(c.get("clamp_target").asDouble(), Math.sqrt(e * e + w1 * w1 + w2 * w2), 1e-9, "the targets make up the held total");
+                assertEquals(f.get("W1").asDouble() * c.get("clamp_target").asDouble(), w1, 1e-9, "W1 at fW1 x the total");
+                for (var point : store.curve(r.id())) {
+                    if (point.step() < c.get("t_int").asInt()) continue;
+                    assertEquals(e, point.normE(), 1e-4 * e, "E at step " + point.step());
+                    assertEquals(w1, point.normW1(), 1e-4 * w1, "W1 at step " + point.step());
+                    assertEquals(w2, point.normW2(), 1e-4 * w2, "W2 at step " + point.step());
+                    checked++;
+                }
+            }
+            assertEquals(1, shares.size(), "every seed and gamma of the cell group takes the same control's shares: " + shares);
+            assertTrue(checked > 0, "logged points after t_int");
         }
         var files = dev.normclock.report.StudyReport.write(dir, result);
         assertTrue(java.nio.file.Files.exists(files.figures().resolve("alloc-allocation.png")), "T_grok against gamma");

@@ -68,7 +68,7 @@ class StudyFileTest {
                 assertEquals(ref.get().loss(), c.squaredError() ? "mse" : "ce");
             }
         }
-        assertEquals(7 + 6 + 7 + 2 + 12 + 12 + 4 + 15 + 4, s.cells().count());
+        assertEquals(7 + 6 + 7 + 2 + 12 + 12 + 4 + 6 + 4, s.cells().count()); // alloc: its free control and five gammas
         assertTrue(s.experiments().getFirst().cells().stream().filter(c -> c.arm() == Arm.CLAMP).allMatch(CellPlan::wcFinal),
                 "mediation's Wc is Paper B's: the median final-step norm");
     }
@@ -116,7 +116,7 @@ class StudyFileTest {
                 assertEquals(ref.get().maxSteps(), c.maxSteps(), e.name() + "/" + c.id() + ": budget as the paper");
                 if (c.arm() != Arm.FREE) assertEquals(ref.get().tInt(), c.tInt(), e.name() + "/" + c.id() + ": t_int as the paper");
             }
-        assertEquals(33 + 10 + 20 + 22 + 14 + 5 + 5 + 4 + 7 + 6 + 12 + 15 + 4, s.cells().count());
+        assertEquals(33 + 10 + 20 + 22 + 14 + 5 + 5 + 4 + 7 + 6 + 12 + 6 + 4, s.cells().count()); // normint: 10 and the 4 scalings; alloc: a control and 5 gammas
     }
 
     @Test
@@ -277,9 +277,12 @@ class StudyFileTest {
             "seed twice | {arm: free, p: 23, max_steps: 10, seeds: [1, 1]} | experiments[0].cells[0].seeds: a seed is listed twice",
             "decay order | {arm: free, p: 23, max_steps: 10, decay_order: during} | decay_order: must be before (Paper A) or after",
             "precision | {arm: free, p: 23, max_steps: 10, precision: float16} | precision: must be float32 or float64; got 'float16'",
-            "alloc without group | {arm: clamp, p: 23, rho: 1, wc: 40, max_steps: 1000, alloc_gamma: 0.3} | alloc_gamma: an allocation shifts one group's share",
-            "alloc on a free cell | {arm: free, p: 23, max_steps: 10, clamp_group: W2, alloc_gamma: 0.3} | alloc_gamma: an allocation shifts",
-            "alloc gamma | {arm: clamp, p: 23, rho: 1, wc: 40, max_steps: 1000, clamp_group: W2, alloc_gamma: -1} | alloc_gamma: must be > -1"})
+            "alloc without control | {arm: clamp, p: 23, rho: 1, wc: 40, max_steps: 1000, alloc_gamma: 0.3} | takes its shares of E, W1 and W2 from a free control with p=23",
+            "alloc on a free cell | {arm: free, p: 23, max_steps: 10, alloc_gamma: 0.3} | alloc_gamma: an allocation holds the norm from t_int: it needs arm: clamp",
+            "alloc with a group | {arm: clamp, p: 23, rho: 1, wc: 40, max_steps: 1000, clamp_group: W2, alloc_gamma: 0.3} | clamp_group: an allocation holds E, W1 and W2 each at its own target",
+            "alloc on attention | {arm: clamp, model: attention, p: 23, d: 32, rho: 1, wc: 40, max_steps: 1000, alloc_gamma: 0.3} | alloc_gamma: Paper B",
+            "alloc hold | {arm: clamp, p: 23, rho: 1, wc: 40, max_steps: 1000, alloc_gamma: 0.3, alloc_hold: true} | experiments[0].cells[0].alloc_hold: removed: an allocation now follows Paper B",
+            "alloc gamma | {arm: clamp, p: 23, rho: 1, wc: 40, max_steps: 1000, alloc_gamma: -1} | alloc_gamma: must be > -1"})
     void invalidFieldsAreNamed(String what, String cell, String message) {
         String text = "study: t\nexperiments:\n  - name: e\n    cells:\n      - " + cell + "\n";
         StudyFile.InvalidStudyException e = assertThrows(StudyFile.InvalidStudyException.class, () -> StudyFile.parse(text, "t.yaml"));
@@ -292,9 +295,11 @@ class StudyFileTest {
     void allocationAndPrecisionCellsHaveTheirOwnIdsPopulationsAndReferences() {
         StudyPlan s = StudyFile.load("paperb");
         ExperimentPlan alloc = s.experiments().stream().filter(e -> e.name().equals("alloc")).findFirst().orElseThrow();
-        CellPlan up = alloc.cells().stream().filter(c -> c.allocGamma() == 0.3 && c.clampGroup() == 3).findFirst().orElseThrow();
-        assertTrue(up.id().endsWith("_W2_alloc+0.30"), up.id());
+        CellPlan up = alloc.cells().stream().filter(c -> c.allocGamma() == 0.3).findFirst().orElseThrow();
+        assertTrue(up.id().endsWith("_clamp_rho1.00_alloc+0.30"), up.id());
+        assertEquals(-1, up.clampGroup(), "an allocation holds E, W1 and W2, not one group");
         assertEquals(0.3, (Double) up.config().get("alloc_gamma"));
+        assertTrue(alloc.cells().stream().anyMatch(c -> c.isControlOf(up)), "the free control whose shares the allocation takes");
         assertEquals("mlp_ce_full_p59_alloc_g+0.30", ReferenceLookup.of(alloc, up).orElseThrow().cell());
         ExperimentPlan audit = s.experiments().stream().filter(e -> e.name().equals("audit")).findFirst().orElseThrow();
         CellPlan f32 = audit.cells().get(0), f64 = audit.cells().get(1);

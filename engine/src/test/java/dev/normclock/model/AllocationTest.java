@@ -1,122 +1,184 @@
 package dev.normclock.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.Test;
 
+import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
 import dev.normclock.backend.Tensor;
 import dev.normclock.backend.cpu.CpuBackend;
+import dev.normclock.backend.cuda.CudaAvailability;
+import dev.normclock.backend.cuda.CudaBackend;
 import dev.normclock.task.ModularAddition;
 import dev.normclock.train.CellSpec;
-import dev.normclock.train.TrainerState;
 
 /**
- * Paper B's per-group allocation at fixed total norm: from clampFrom on ‖W‖ equals the target; the
- * first clamp reallocates — the group's share becomes its norm there times 1 + γ renormalised with
- * the rest — and later clamps hold the whole norm as the plain clamp does, so γ = 0 is the plain
- * clamp throughout (up to the rounding of two scale factors instead of one at the first).
+ * Paper B's per-group allocation at fixed total norm: from clampFrom on, every clamp holds E, W1
+ * and W2 each at its own target — nW1 = fW1·Wc, θ = clip(fW2²/(fE² + fW2²)·(1 + γ), 0.02, 0.98) of
+ * the rest's power to W2, the remainder to E — so the total is Wc; on the CPU and on the simulated
+ * GPU alike.
  */
 class AllocationTest {
     static final int P = 11, D = 8, H = 24, FROM = 3, STEPS = 8;
-    static final double TARGET = 6.0;
-    // slots: γ = 0.5 on W2, γ = 0 on W2, the plain clamp, γ = −0.4 on E, γ = 0.5 on W2 with the shares held; all seed 0
-    static final double[] GAMMA = {0.5, 0.0, Double.NaN, -0.4, 0.5};
-    static final int[] GROUP = {3, 3, -1, 0, 3};
-    static final boolean[] HELD = {false, false, false, false, true};
+    static final double WC = 6.0;
+    static final double[] SHARES = {0.25, 0.45, 0.30};
+    // slots: γ = −0.6, 0, +0.6 and the clipped extremes +5 and −0.99; the plain clamp; a free run; a fork at FROM (its step takes the host path)
+    static final double[] GAMMA = {-0.6, 0.0, 0.6, 5.0, -0.99, Double.NaN, Double.NaN, Double.NaN};
+    static final int PLAIN = 5, FREE = 6, FORK = 7, MODELS = GAMMA.length;
 
-    static double ss(Tensor t, int m) {
-        double s = 0;
-        for (float x : t.toArray(m)) s += (double) x * x;
-        return s;
+    @Test
+    void theTargetsAreTheFormulasHandComputed() {
+        double[] shares = {0.2, 0.5, 0.3}; // θ at γ = 0: 0.09 / 0.13 = 9/13; W1: 0.5 × 10 = 5, so rem² = 75
+        assertArrayEquals(new double[]{Math.sqrt(300.0 / 13), 5, Math.sqrt(675.0 / 13)}, Allocation.groupNorms(shares, 10, 0), 1e-12);
+        assertArrayEquals(new double[]{4.803844614152614, 5, 7.20576692122892}, Allocation.groupNorms(shares, 10, 0), 1e-12);
+        // γ = 0.3: θ = 9/13 × 1.3 = 0.9, nW2 = √(0.9 × 75) = √67.5, nE = √7.5
+        assertEquals(0.9, Allocation.theta(shares, 0.3), 1e-15);
+        assertArrayEquals(new double[]{2.73861278752583, 5, 8.215838362577491}, Allocation.groupNorms(shares, 10, 0.3), 1e-12);
+        // γ = −0.6: θ = 9/13 × 0.4 = 0.2769…
+        assertArrayEquals(new double[]{7.364154345936078, 5, 4.5573271518765}, Allocation.groupNorms(shares, 10, -0.6), 1e-12);
+        // θ clipped: at γ = 5 to 0.98 (nW2 = √73.5, nE = √1.5), at γ = −0.99 to 0.02 (the other way round)
+        assertEquals(0.98, Allocation.theta(shares, 5), 0);
+        assertEquals(0.02, Allocation.theta(shares, -0.99), 0);
+        assertArrayEquals(new double[]{Math.sqrt(1.5), 5, Math.sqrt(73.5)}, Allocation.groupNorms(shares, 10, 5), 1e-12);
+        assertArrayEquals(new double[]{Math.sqrt(73.5), 5, Math.sqrt(1.5)}, Allocation.groupNorms(shares, 10, -0.99), 1e-12);
+        // the MLP's targets by clamp group: E 0, W1 1, W2 3, the biases not held
+        double[] t = Allocation.mlpTargets(shares, 10, 0.3);
+        assertEquals(5, t.length);
+        assertEquals(Math.sqrt(7.5), t[0], 1e-12);
+        assertEquals(5, t[1], 1e-12);
+        assertEquals(Math.sqrt(67.5), t[3], 1e-12);
+        assertTrue(Double.isNaN(t[2]) && Double.isNaN(t[4]), "the biases are not held");
+        // shares are each norm over the plain sum of the three
+        assertArrayEquals(new double[]{0.2, 0.5, 0.3}, Allocation.shares(2, 5, 3), 1e-15);
     }
 
     @Test
-    void theTotalIsHeldAndTheFirstClampShiftsTheGroupsShare() {
-        int models = GAMMA.length;
-        ModularAddition task = new ModularAddition(P, 0.6);
-        Hyper hyper = new Hyper(models);
-        int[][] pairs = new int[models][];
-        int[] active = {0, 1, 2, 3, 4};
-        try (CpuBackend be = new CpuBackend(2); MlpPopulation pop = new MlpPopulation(new MlpShape(P, D, H), models, task.trainSize())) {
-            for (int m = 0; m < models; m++) {
-                hyper.lr[m] = 1e-2f;
-                hyper.weightDecay[m] = 1f;
-                hyper.clampTarget[m] = TARGET;
-                hyper.clampFrom[m] = FROM;
-                hyper.clampGroup[m] = GROUP[m];
-                hyper.allocGamma[m] = GAMMA[m];
-                hyper.allocHeld[m] = HELD[m];
-                pop.initialise(m, 5L, 0, 1e-6);
-                pairs[m] = task.split(5L, 0).trainPairs();
-            }
-            double[] loss = new double[models], acc = new double[models];
-            double[] shareAtFirst = new double[models];
-            for (int step = 1; step <= STEPS; step++) {
-                pop.trainStep(be, active, pairs, hyper, step, loss, acc);
-                if (step >= FROM) { // γ = 0 is the plain clamp
-                    float[] plain = pop.w2.toArray(2), zero = pop.w2.toArray(1);
-                    for (int i = 0; i < plain.length; i++)
-                        assertEquals(plain[i], zero[i], 1e-5 * Math.abs(plain[i]) + 1e-7, "step " + step + " W2[" + i + "]");
-                }
-                for (int m = 0; m < models; m++) {
-                    double e = ss(pop.emb, m), w1 = ss(pop.w1, m), w2 = ss(pop.w2, m), total = Math.sqrt(e + w1 + w2);
-                    if (step < FROM) {
-                        assertTrue(Double.isNaN(hyper.allocShare[m]), "no share before the first clamp");
-                        continue;
-                    }
-                    assertEquals(TARGET, total, 1e-5 * TARGET, "slot " + m + " step " + step + ": total norm");
-                    if (m == 2) continue;
-                    double share = Math.sqrt(GROUP[m] == 3 ? w2 : e) / total;
-                    if (HELD[m]) assertEquals(hyper.allocShare[m], share, 1e-5, "slot " + m + " step " + step + ": the share is held");
-                    if (step != FROM) continue;
-                    shareAtFirst[m] = share;
-                    assertEquals(hyper.allocShare[m], share, 1e-5, "slot " + m + ": the first clamp sets the group's share");
-                }
-            }
-            // slot 1 (γ = 0) shares slot 0's weights up to the first clamp: its share is the free share s0 of W2 there
-            double s0 = hyper.allocShare[1], a = 1.5 * s0;
-            assertEquals(a / Math.sqrt(a * a + 1 - s0 * s0), shareAtFirst[0], 1e-5, "γ = 0.5 multiplies W2's norm by 1.5 before renormalising");
-            assertTrue(shareAtFirst[0] > shareAtFirst[1], "a positive γ gives the group more of the norm");
-            assertEquals(shareAtFirst[0], shareAtFirst[4], 1e-6, "held or not, the first clamp shifts the same way");
-            double free0 = Math.sqrt(ss(pop.w2, 0)) / TARGET, held4 = Math.sqrt(ss(pop.w2, 4)) / TARGET;
-            assertTrue(Math.abs(free0 - held4) > 1e-6, "after the first clamp the shifted-once share drifts, the held one does not");
+    void gammaZeroKeepsEAndW2InTheControlsRatioAndW1NeverMoves() {
+        for (double gamma : new double[]{-0.6, -0.3, 0, 0.3, 0.6, 5}) {
+            double[] n = Allocation.groupNorms(SHARES, WC, gamma);
+            assertEquals(WC, Math.sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]), 1e-12, "the total is Wc at γ = " + gamma);
+            assertEquals(SHARES[1] * WC, n[1], 1e-12, "W1's target does not move with γ = " + gamma);
+        }
+        double[] zero = Allocation.groupNorms(SHARES, WC, 0);
+        assertEquals(SHARES[2] / SHARES[0], zero[2] / zero[0], 1e-12, "γ = 0: E and W2 in the control's proportion");
+        assertTrue(Allocation.groupNorms(SHARES, WC, 0.3)[2] > zero[2] && Allocation.groupNorms(SHARES, WC, 0.3)[0] < zero[0],
+                "a positive γ moves power from E to W2");
+    }
+
+    @Test
+    void everyGroupIsHeldAtItsTargetAfterEveryClamp() {
+        try (CpuBackend be = new CpuBackend(2)) {
+            double[][][] norms = train(be);
+            for (int step = FROM; step <= STEPS; step++) checkHeld(norms[step - 1], step);
         }
     }
 
+    /** The clamp's plan on the simulated GPU (nc_clamp_factors with three held sets) holds the same norms as the CPU. */
     @Test
-    void theShareSurvivesACheckpoint() throws Exception {
-        TrainerState s = new TrainerState(2);
-        s.clampTarget = new double[]{6.0, 7.0};
-        s.forkScale = new double[]{Double.NaN, Double.NaN};
-        s.allocShare = new double[]{0.4375, Double.NaN};
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        s.write(new DataOutputStream(bytes));
-        TrainerState back = TrainerState.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
-        assertEquals(0.4375, back.allocShare[0]);
-        assertTrue(Double.isNaN(back.allocShare[1]));
+    void theSimulatedGpuHoldsTheSameNormsAsTheCpu() {
+        CudaAvailability a = CudaAvailability.probeSimulator(System.getenv());
+        assumeTrue(a.usable() || "built".equals(System.getProperty("normclock.sim")), () -> "the CUDA simulator was not built: " + a.problem());
+        double[][][] cpu, gpu;
+        try (CpuBackend be = new CpuBackend(2)) {
+            cpu = train(be);
+        }
+        try (CudaBackend sim = CudaBackend.openSimulator(System.getenv(), CudaBackend.Options.DEFAULT)) {
+            gpu = train(sim);
+        }
+        for (int step = 1; step <= STEPS; step++) {
+            if (step >= FROM) checkHeld(gpu[step - 1], step);
+            for (int m = 0; m < MODELS; m++)
+                for (int g = 0; g < 3; g++)
+                    assertEquals(cpu[step - 1][m][g], gpu[step - 1][m][g], 1e-4 * cpu[step - 1][m][g],
+                            "slot " + m + " group " + g + " step " + step + ": the simulated GPU's norm against the CPU's");
+        }
+    }
+
+    /** Each slot's norms of E, W1 and W2 after every step. */
+    private static double[][][] train(Backend be) {
+        ModularAddition task = new ModularAddition(P, 0.6);
+        Hyper hyper = new Hyper(MODELS);
+        int[][] pairs = new int[MODELS][];
+        int[] active = java.util.stream.IntStream.range(0, MODELS).toArray();
+        double[][][] norms = new double[STEPS][MODELS][];
+        try (MlpPopulation pop = new MlpPopulation(new MlpShape(P, D, H), MODELS, task.trainSize())) {
+            for (int m = 0; m < MODELS; m++) {
+                hyper.lr[m] = 1e-2f;
+                hyper.weightDecay[m] = 1f;
+                hyper.clampFrom[m] = FROM;
+                if (m != FREE && m != FORK) hyper.clampTarget[m] = WC;
+                if (!Double.isNaN(GAMMA[m])) hyper.allocTargets[m] = Allocation.mlpTargets(SHARES, WC, GAMMA[m]);
+                if (m == FORK) hyper.forkScale[m] = 1.1;
+                pop.initialise(m, 5L, 0, 1e-6);
+                pairs[m] = task.split(5L, 0).trainPairs();
+            }
+            be.hostChanged();
+            for (int step = 1; step <= STEPS; step++) {
+                pop.trainStep(be, active, pairs, hyper, step);
+                be.syncToHost();
+                for (int m = 0; m < MODELS; m++) norms[step - 1][m] = new double[]{norm(pop.emb, m), norm(pop.w1, m), norm(pop.w2, m)};
+            }
+            be.hostChanged(); // the population's memory is freed: a GPU drops its copies
+        }
+        return norms;
+    }
+
+    private static void checkHeld(double[][] norms, int step) {
+        double w1 = SHARES[1] * WC;
+        for (int m = 0; m < MODELS; m++) {
+            double[] n = norms[m];
+            double total = Math.sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+            if (m == FREE || m == FORK) continue;
+            assertEquals(WC, total, 1e-5 * WC, "slot " + m + " step " + step + ": the total is Wc");
+            if (m == PLAIN) continue;
+            double[] target = Allocation.groupNorms(SHARES, WC, GAMMA[m]);
+            for (int g = 0; g < 3; g++)
+                assertEquals(target[g], n[g], 1e-5 * target[g], "slot " + m + " step " + step + ": group " + g + " at its target");
+            assertEquals(w1, n[1], 1e-5 * w1, "slot " + m + " step " + step + ": W1 does not move with γ");
+            if (GAMMA[m] == 0)
+                assertEquals(SHARES[2] / SHARES[0], n[2] / n[0], 1e-5, "γ = 0: E and W2 in the control's proportion, step " + step);
+            double theta = n[2] * n[2] / (n[0] * n[0] + n[2] * n[2]);
+            if (GAMMA[m] == 5.0) assertEquals(Allocation.THETA_MAX, theta, 1e-5, "θ clipped at 0.98, step " + step);
+            if (GAMMA[m] == -0.99) assertEquals(Allocation.THETA_MIN, theta, 1e-5, "θ clipped at 0.02, step " + step);
+        }
+    }
+
+    private static double norm(Tensor t, int m) {
+        double s = 0;
+        for (float x : t.toArray(m)) s += (double) x * x;
+        return Math.sqrt(s);
     }
 
     @Test
-    void anAllocationNeedsAGroupAndATarget() {
-        String noGroup = assertThrows(IllegalArgumentException.class, () -> spec(-1, 1.1, 50.0, 0.3)).getMessage();
-        assertTrue(noGroup.contains("--clamp-group"), noGroup);
-        String noTarget = assertThrows(IllegalArgumentException.class, () -> spec(3, Double.NaN, Double.NaN, 0.3)).getMessage();
-        assertTrue(noTarget.contains("--rho"), noTarget);
-        String tooSmall = assertThrows(IllegalArgumentException.class, () -> spec(3, 1.1, 50.0, -1.0)).getMessage();
-        assertTrue(tooSmall.contains("greater than -1"), tooSmall);
-        spec(3, 1.1, 50.0, 0.3); // valid
+    void anAllocationNeedsSharesAndATotalAndTheMlp() {
+        double[] shares = {0.2, 0.5, 0.3};
+        refused("--alloc-shares fE,fW1,fW2", -1, 1.1, 50.0, 0.3, null, "mlp");
+        refused("--alloc-shares needs --alloc-gamma", -1, 1.1, 50.0, Double.NaN, shares, "mlp");
+        refused("drop --clamp-group", 3, 1.1, 50.0, 0.3, shares, "mlp");
+        refused("--rho", -1, Double.NaN, Double.NaN, 0.3, shares, "mlp");
+        refused("greater than -1", -1, 1.1, 50.0, -1.0, shares, "mlp");
+        refused("must sum to 1", -1, 1.1, 50.0, 0.3, new double[]{0.2, 0.5, 0.4}, "mlp");
+        refused("--model mlp only", -1, 1.1, 50.0, 0.3, shares, "attention");
+        CellSpec ok = spec(-1, 1.1, 50.0, 0.3, shares, "mlp");
+        assertArrayEquals(Allocation.mlpTargets(shares, 55.0, 0.3), ok.allocTargets(), 1e-12);
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Double> targets = (java.util.Map<String, Double>) ok.config().get("alloc_targets");
+        assertEquals(0.5 * 55.0, targets.get("W1"), 1e-12);
     }
 
-    private static CellSpec spec(int group, double rho, double wc, double gamma) {
-        return new CellSpec(11, 0.6, 8, 24, 1e-3, 1.0, false, rho, wc, Double.NaN, 500, 1.0, new int[]{0}, 100, "every10", 0, 1L, 0,
-                false, group, false, "mlp", false, null, gamma, false);
+    private static void refused(String says, int group, double rho, double wc, double gamma, double[] shares, String model) {
+        String m = assertThrows(IllegalArgumentException.class, () -> spec(group, rho, wc, gamma, shares, model)).getMessage();
+        assertTrue(m.contains(says), m);
+        assertEquals(1, m.lines().count(), m);
+    }
+
+    private static CellSpec spec(int group, double rho, double wc, double gamma, double[] shares, String model) {
+        return new CellSpec(11, 0.6, model.equals("mlp") ? 8 : 32, 24, 1e-3, 1.0, false, rho, wc, Double.NaN, 500, 1.0, new int[]{0}, 100,
+                "every10", 0, 1L, 0, false, group, false, model, false, null, gamma, shares);
     }
 }

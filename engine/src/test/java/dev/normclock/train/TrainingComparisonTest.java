@@ -50,10 +50,7 @@ class TrainingComparisonTest {
                     for (int i = 0; i < factor.length; i++) factor[i] *= 1.01;
                 }
                 if (method.getName().equals("adamW") && args[7] instanceof dev.normclock.backend.ClampPlan plan) // the clamp without the host
-                    for (int i = 0; i < plan.target1().length; i++) {
-                        plan.target1()[i] *= 1.01;
-                        plan.target2()[i] *= 1.01;
-                    }
+                    for (double[] targets : plan.targets()) for (int s = 0; s < targets.length; s++) targets[s] *= 1.01;
                 call.run();
             });
             for (Result r : TrainingComparison.run(ref, farClamp, 3)) {

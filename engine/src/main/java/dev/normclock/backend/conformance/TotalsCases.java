@@ -211,7 +211,7 @@ final class TotalsCases {
         }
     }
 
-    /** Three tensors; slot 0 holds its whole norm, slot 1 tensor 1 alone, slot 3 an allocation (tensor 0 and the rest), slot 4 clamps not now. */
+    /** Three tensors; slot 0 holds its whole norm, slot 1 tensor 1 alone, slot 3 an allocation (each tensor at its own target), slot 4 clamps not now. */
     private static void adamWPlan(Trial t) {
         int[][] shapes = {{7, 13}, {41, 37}, {3, 37}};
         boolean[] decayed = {true, true, false};
@@ -233,13 +233,14 @@ final class TotalsCases {
             hyper.decayAfter[m] = m % 2 == 1;
         }
         ClampPlan plan = ClampPlan.none(Trial.MODELS);
-        int[] whole = {1, 1, 1}, group = {0, 1, 0}, allocation = {1, 2, 2};
+        int[] whole = {1, 1, 1}, group = {0, 1, 0}, allocation = {1, 2, 3};
         int[][] layouts = {whole, group, null, allocation, whole};
-        double[] t1 = {3.5, 2.0, 0, 1.2, 4}, t2 = {0, 0, 0, 3.1, 0};
+        double[][] targets = {{3.5, 0, 0}, {2.0, 0, 0}, {0, 0, 0}, {1.2, 3.1, 0.7}, {4, 0, 0}};
+        double[] t1 = new double[targets.length];
         for (int m : Trial.LISTED) {
             plan.sets()[m] = layouts[m];
-            plan.target1()[m] = t1[m];
-            plan.target2()[m] = t2[m];
+            System.arraycopy(targets[m], 0, plan.targets()[m], 0, ClampPlan.SETS);
+            t1[m] = targets[m][0];
             plan.now()[m] = m != 4;
         }
         Twin[] written = new Twin[6 * count];
@@ -273,6 +274,12 @@ final class TotalsCases {
         double ss = 0;
         for (int j = 0; j < count; j++) for (double v : sides[0][4 * j].cand().toDoubleArray(0)) ss += v * v;
         if (Math.abs(Math.sqrt(ss) - t1[0]) > 1e-5 * t1[0]) t.violation("slot 0's norm after the plan is " + Math.sqrt(ss) + ", its target " + t1[0]);
+        for (int j = 0; j < count; j++) { // and slot 3's tensors are each at their own target
+            double sj = 0;
+            for (double v : sides[0][4 * j].cand().toDoubleArray(3)) sj += v * v;
+            if (Math.abs(Math.sqrt(sj) - targets[3][j]) > 1e-5 * targets[3][j])
+                t.violation("slot 3's tensor " + j + " after the plan has norm " + Math.sqrt(sj) + ", its target " + targets[3][j]);
+        }
     }
 
     private static Tensor[] part(Twin[] four, int k, boolean reference) {

@@ -672,17 +672,17 @@ public final class CudaBackend implements Backend {
         ParamTable table = adamWAll(params, grads, m1, m2, decayed, hyper, step, models, bytes -> at[0] = partials.at(bytes + 4L * count * tensors)); // the clamp's factors follow the partials
         if (!plan.any(models)) return;
         int[] sets = new int[count * tensors], now = new int[count];
-        int[] targets = new int[4 * count];
+        int[] targets = new int[2 * ClampPlan.SETS * count]; // the kernel's double targets[SETS·j + s − 1], as int pairs (low word first)
         for (int j = 0; j < count; j++) {
             int m = models[j];
             if (!plan.now()[m]) continue;
             now[j] = 1;
             System.arraycopy(plan.sets()[m], 0, sets, j * tensors, tensors);
-            long t1 = Double.doubleToRawLongBits(plan.target1()[m]), t2 = Double.doubleToRawLongBits(plan.target2()[m]);
-            targets[4 * j] = (int) t1;
-            targets[4 * j + 1] = (int) (t1 >>> 32);
-            targets[4 * j + 2] = (int) t2;
-            targets[4 * j + 3] = (int) (t2 >>> 32);
+            for (int s = 0; s < ClampPlan.SETS; s++) {
+                long t = Double.doubleToRawLongBits(plan.targets()[m][s]);
+                targets[2 * (ClampPlan.SETS * j + s)] = (int) t;
+                targets[2 * (ClampPlan.SETS * j + s) + 1] = (int) (t >>> 32);
+            }
         }
         long factors = at[0] + 8L * count * table.blocks();
         kernel("nc_clamp_factors").p(constants.ints(models)).p(table.device()).i(tensors).p(at[0]).p(constants.ints(sets)).p(constants.ints(targets)).p(constants.ints(now))
