@@ -33,9 +33,34 @@ final class AnalyzeCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--report", description = "Also write the report (as 'normclock report' does).")
     boolean report;
 
+    @CommandLine.Option(names = "--claims-markdown", description = "Print only the claims, as a Markdown table (claim, ours with its "
+            + "interval, the paper's, the verdict) for a README or a paper's notes; analysis.json is written as always.")
+    boolean claimsMarkdown;
+
     @Override
     public Integer call() throws Exception {
+        if (claimsMarkdown) {
+            StudyResult result = StudyAnalysis.analyze(dir);
+            StudyAnalysis.write(dir, result);
+            PrintWriter out = spec.commandLine().getOut();
+            claimsTable(out, result);
+            out.flush();
+            return 0;
+        }
         return analyzeAndReport(dir, spec.commandLine().getOut(), report);
+    }
+
+    /** The claims as a Markdown table: one row each, ours beside the paper's (as compared) and the verdict. */
+    static void claimsTable(PrintWriter o, StudyResult r) {
+        o.println("| experiment | claim | ours [95 %] | paper | verdict |");
+        o.println("|---|---|---|---|---|");
+        for (StudyResult.Claim c : r.claims())
+            o.printf(Locale.ROOT, "| %s | %s | %s | %s | %s |%n", c.experiment(), cell(c.statement()), range(c.ours(), c.lo(), c.hi(), "%.3g"),
+                    c.paper() == null ? "—" : cell(c.paper()), c.verdict());
+    }
+
+    private static String cell(String text) {
+        return text.replace("|", "\\|").replace("\n", " ");
     }
 
     /** Analyses DIR, writes analysis.json, prints the summary and, if asked, writes the report. */

@@ -57,6 +57,11 @@ class ReproduceCliTest {
         CliTest.Run analyze = run("analyze", out.toString());
         assertEquals(0, analyze.code(), analyze.err());
         assertTrue(analyze.out().contains("delay-law slope"), analyze.out());
+        CliTest.Run table = run("analyze", out.toString(), "--claims-markdown");
+        assertEquals(0, table.code(), table.err());
+        java.util.List<String> rows = table.out().strip().lines().toList();
+        assertEquals("| experiment | claim | ours [95 %] | paper | verdict |", rows.getFirst());
+        assertTrue(rows.size() > 2 && rows.stream().skip(2).allMatch(l -> l.startsWith("| ") && l.endsWith(" |")), table.out());
         CliTest.Run report = run("report", out.toString());
         assertEquals(0, report.code(), report.err());
         Path csv = dir.resolve("csv");

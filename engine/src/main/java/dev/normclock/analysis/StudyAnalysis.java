@@ -379,27 +379,33 @@ public final class StudyAnalysis {
         for (var entry : byP.entrySet()) {
             int p = entry.getKey();
             DelayFit f = delayFit(e.name(), "p=" + p, entry.getValue());
+            for (CellPlan c : entry.getValue()) {
+                CensoredSample s = samples.get(c);
+                if (Double.isNaN(s.median()) && "pscan".equals(e.reference()) && p == 31 && Math.abs(c.rho() - 0.85) < 1e-9) {
+                    Interval share = Claims.binomialInterval(s.reached(), s.size());
+                    claims.add(new StudyResult.Claim(e.name() + ".p31", e.name(),
+                            "p = 31 held at ρ = 0.85: share of seeds that grokked (the paper excludes p = 31 from the shared fit for this)",
+                            s.fraction(), n(share.lo()), n(share.hi()), "memorises but never groks (0/12)", 0.0, null, null,
+                            s.reached() == 0 ? "agrees" : "differs", "agrees when no seed groks", null, null, null,
+                            "with " + s.size() + " seeds, a true grokking share up to " + fmt2(share.hi()) + " is not ruled out"));
+                }
+            }
             if (f == null) {
                 excludedP.add("p=" + p + ": fewer than two cells with a defined median");
-                for (CellPlan c : entry.getValue()) {
-                    CensoredSample s = samples.get(c);
-                    if (Double.isNaN(s.median()) && e.reference() != null && p == 31 && Math.abs(c.rho() - 0.85) < 1e-9) {
-                        Interval share = Claims.binomialInterval(s.reached(), s.size());
-                        claims.add(new StudyResult.Claim(e.name() + ".p31", e.name(),
-                                "p = 31 held at ρ = 0.85: share of seeds that grokked (the paper excludes p = 31 from the shared fit for this)",
-                                s.fraction(), n(share.lo()), n(share.hi()), "memorises but never groks (0/12)", 0.0, null, null,
-                                s.reached() == 0 ? "agrees" : "differs", "agrees when no seed groks", null, null, null,
-                                "with " + s.size() + " seeds, a true grokking share up to " + fmt2(share.hi()) + " is not ruled out"));
-                    }
-                }
                 continue;
             }
+            // the paper's rule: a modulus enters the shared fit only with every ρ cell defined (it leaves out p = 31)
+            boolean complete = f.in().size() == entry.getValue().size();
             PaperFit pf = paperDelayFit(e, f.in());
             Double quoted = "pscan".equals(e.reference()) ? PaperA.PSCAN_ALPHA.get(p) : null;
             claims.add(Claims.compare(e.name() + ".alpha.p" + p, e.name(), "delay-law slope α at p = " + p, f.slope(),
                     pf == null ? null : pf.slope(), pf == null ? null : String.format(Locale.ROOT, "%.2f on its released cells at ρ = %s%s",
                             pf.slope().value(), pf.rhoText(), quoted == null ? "" : String.format(Locale.ROOT, " (quoted: %.2f)", quoted)),
                     Verdicts.Scale.LINEAR, 0.2, false, SLOPE_SCOPE));
+            if (!complete) {
+                excludedP.add("p=" + p + ": a cell's median is censored (" + String.join("; ", f.fit().excluded()) + ")");
+                continue;
+            }
             groups.add(new SharedSlopeFit.Group("p=" + p, f.in().stream().mapToDouble(CellPlan::rho).toArray(),
                     lnMedians(f.in().stream().map(samples::get).toList())));
             groupCells.add(f.in());
