@@ -28,7 +28,7 @@ import dev.normclock.model.Population;
  */
 public final class PopulationCheckpoint {
     private static final int MAGIC = 0x4E43_4B50; // "NCKP"
-    private static final int VERSION = 5; // 2: Paper B metrics at grok; 3: clamp targets set at a fork; 4: allocated shares; 5: none (Paper B's allocation targets are fixed before training)
+    private static final int VERSION = 4; // 2: Paper B metrics at grok; 3: clamp targets set at a fork; 4: a third double per slot (once the allocated share, now unused: kept so that checkpoints of version 4 still resume)
 
     private PopulationCheckpoint() {
     }

@@ -62,6 +62,7 @@ public final class TrainerState {
             for (int m = 0; m < models(); m++) {
                 out.writeDouble(clampTarget[m]);
                 out.writeDouble(forkScale[m]);
+                out.writeDouble(Double.NaN); // format 4's allocated share: unused since Paper B's allocation (targets fixed before training)
             }
         for (int m = 0; m < models(); m++) {
             out.writeInt(tMem[m]);
@@ -97,6 +98,7 @@ public final class TrainerState {
             for (int m = 0; m < models; m++) {
                 s.clampTarget[m] = in.readDouble();
                 s.forkScale[m] = in.readDouble();
+                in.readDouble(); // format 4's allocated share, unused
             }
         }
         for (int m = 0; m < models; m++) {
