@@ -250,6 +250,9 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         c.put("loss", squaredError ? "mse" : "ce");
         c.put("clamp_group", dev.normclock.train.CellSpec.clampGroupName(clampGroup, model));
         c.put("alloc_gamma", Double.isNaN(allocGamma) ? null : allocGamma);
+        // a setting of the earlier allocation, always false now: kept so that a study's configs, and
+        // so its checkpoints' fingerprints, stay those it was started with and it resumes across the change
+        c.put("alloc_hold", false);
         c.put("precision", precision.label());
         // only when set: the runs of studies without them keep the configs (and checkpoint fingerprints) they had
         if (untilCell) c.put("until", "cell");
