@@ -70,9 +70,15 @@ public final class Bootstrap {
 
     /** The resampled statistics themselves (NaN where undefined), for a comparison of two estimates; see {@link #ci(double[], ToDoubleFunction)}. */
     public static double[] draws(double[] data, ToDoubleFunction<double[]> stat, long seed) {
+        return draws(data, stat, seed, DEFAULT_RESAMPLES);
+    }
+
+    /** As {@link #draws(double[], ToDoubleFunction, long)} with the given number of resamples. */
+    public static double[] draws(double[] data, ToDoubleFunction<double[]> stat, long seed, int resamples) {
+        checkArgs(resamples, DEFAULT_LEVEL);
         SplittableRandom rng = new SplittableRandom(seed);
         int n = data.length;
-        double[] stats = new double[DEFAULT_RESAMPLES];
+        double[] stats = new double[resamples];
         for (int b = 0; b < stats.length; b++) {
             double[] r = new double[n];
             for (int i = 0; i < n; i++) r[i] = data[rng.nextInt(n)];

@@ -1,6 +1,5 @@
 package dev.normclock.analysis;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
@@ -27,11 +26,26 @@ final class Claims {
     }
 
     static double median(double[] v) {
-        if (v.length == 0) return Double.NaN;
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int k = s.length;
-        return k % 2 == 1 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
+        return dev.normclock.train.Medians.median(v);
+    }
+
+    /**
+     * A statistic of several samples of numbers (e.g. each cell's norms at grok) with its bootstrap
+     * draws, each sample's values resampled within it, sample by sample in list order.
+     */
+    static Estimate estimateWithin(List<double[]> samples, ToDoubleFunction<List<double[]>> stat, long seed) {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        double[] draws = new double[Bootstrap.DEFAULT_RESAMPLES];
+        for (int b = 0; b < draws.length; b++) {
+            List<double[]> r = new java.util.ArrayList<>(samples.size());
+            for (double[] c : samples) {
+                double[] v = new double[c.length];
+                for (int i = 0; i < v.length; i++) v[i] = c[rng.nextInt(c.length)];
+                r.add(v);
+            }
+            draws[b] = stat.applyAsDouble(r);
+        }
+        return new Estimate(stat.applyAsDouble(samples), draws);
     }
 
     /** Wilson's 95 % interval of a share k / n. */

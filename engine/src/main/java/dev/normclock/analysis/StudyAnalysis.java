@@ -159,9 +159,9 @@ public final class StudyAnalysis {
         double[] norms = rows.stream().filter(r -> r.outcome().tGrok() >= 0).mapToDouble(r -> r.outcome().normAtGrok()).toArray();
         return new StudyResult.Cell(e.name(), c.id(), c.arm().label(), c.p(), c.trainFrac(), c.d(), c.hidden(), c.lr(), c.weightDecay(),
                 rho, wc, c.tInt(), c.maxSteps(), c.seeds().length, rows.size(), grokked, diverged, n(ours.median()), n(ci.lo()),
-                n(ci.hi()), n(CensoredSample.fromSteps(tMem).median()), n(norms.length == 0 ? Double.NaN : median(norms)),
+                n(ci.hi()), n(CensoredSample.fromSteps(tMem).median()), n(dev.normclock.train.Medians.median(norms)),
                 Arrays.stream(tGrok).boxed().toList(), ref, c.temperature(), parity, group(c), n(c.allocGamma()), c.precision().label(),
-                n(median(rows.stream().mapToDouble(r -> finalNorm(r.id())).filter(Double::isFinite).toArray())));
+                n(dev.normclock.train.Medians.median(rows.stream().mapToDouble(r -> finalNorm(r.id())).filter(Double::isFinite).toArray())));
     }
 
     /** ‖W‖ at a run's last logged step; NaN if it logged none. */
@@ -542,45 +542,24 @@ public final class StudyAnalysis {
 
     /** β of ln(pooled mean) against ln p, with bootstrap draws that resample seeds within every cell. */
     static Estimate pooledBeta(double[] lnP, List<List<double[]>> cellsByP, long seed) {
-        ToDoubleFunction<List<List<double[]>>> beta = l -> LinearFit.of(lnP, l.stream().mapToDouble(c -> Math.log(pooledMean(c))).toArray()).slope();
-        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
-        double[] draws = new double[Bootstrap.DEFAULT_RESAMPLES];
-        for (int b = 0; b < draws.length; b++) {
-            List<List<double[]>> r = new ArrayList<>();
-            for (List<double[]> cells : cellsByP) {
-                List<double[]> rc = new ArrayList<>();
-                for (double[] c : cells) {
-                    double[] v = new double[c.length];
-                    for (int i = 0; i < v.length; i++) v[i] = c[rng.nextInt(c.length)];
-                    rc.add(v);
-                }
-                r.add(rc);
-            }
-            draws[b] = beta.applyAsDouble(r);
-        }
-        return new Estimate(beta.applyAsDouble(cellsByP), draws);
+        List<double[]> flat = cellsByP.stream().flatMap(List::stream).toList();
+        return Claims.estimateWithin(flat, l -> {
+            double[] lnWc = new double[cellsByP.size()];
+            for (int i = 0, k = 0; i < lnWc.length; k += cellsByP.get(i).size(), i++)
+                lnWc[i] = Math.log(pooledMean(l.subList(k, k + cellsByP.get(i).size())));
+            return LinearFit.of(lnP, lnWc).slope();
+        }, seed);
     }
 
     /** The CV of the cells' Wc (median ‖W‖ at T_grok), resampling seeds within each cell; agrees when its interval lies at or below 5 %. */
     private void cvClaim(ExperimentPlan e, String id, String statement, List<CellPlan> cells, String quoted) {
         List<double[]> norms = cells.stream().map(this::normsAtGrok).toList();
-        ToDoubleFunction<List<double[]>> cv = l -> PaperA.cv(l.stream().mapToDouble(Claims::median).toArray());
-        java.util.SplittableRandom rng = new java.util.SplittableRandom(Claims.OURS);
-        double[] draws = new double[Bootstrap.DEFAULT_RESAMPLES];
-        for (int b = 0; b < draws.length; b++) {
-            List<double[]> r = new ArrayList<>();
-            for (double[] c : norms) {
-                double[] v = new double[c.length];
-                for (int i = 0; i < v.length; i++) v[i] = c[rng.nextInt(c.length)];
-                r.add(v);
-            }
-            draws[b] = cv.applyAsDouble(r);
-        }
+        Estimate cv = Claims.estimateWithin(norms, l -> PaperA.cv(l.stream().mapToDouble(Claims::median).toArray()), Claims.OURS);
         double[] theirs = cells.stream().mapToDouble(c -> ReferenceLookup.of(e, c).map(ReferenceCell::medianNormAtGrok).orElse(Double.NaN)).toArray();
         boolean paper = Arrays.stream(theirs).allMatch(Double::isFinite);
         String text = paper ? String.format(Locale.ROOT, "%.1f %% on its released cells%s", 100 * PaperA.cv(theirs), quoted == null ? "" : " (quoted: " + quoted + ")")
                 : quoted;
-        claims.add(Claims.bound(id, e.name(), statement, new Estimate(cv.applyAsDouble(norms), draws), text,
+        claims.add(Claims.bound(id, e.name(), statement, cv, text,
                 paper ? PaperA.cv(theirs) : Double.NaN, 0.05, false, "whether Wc is the same across these cells to within 5 %"));
     }
 
@@ -769,14 +748,7 @@ public final class StudyAnalysis {
             return recoveryOf(med, scale);
         };
         double[] index = java.util.stream.IntStream.range(0, seeds.length).asDoubleStream().toArray();
-        double[] draws = new double[4000];
-        java.util.SplittableRandom rng = new java.util.SplittableRandom(Claims.OURS);
-        for (int b = 0; b < draws.length; b++) {
-            double[] r = new double[index.length];
-            for (int i = 0; i < r.length; i++) r[i] = index[rng.nextInt(index.length)];
-            draws[b] = stat.applyAsDouble(r);
-        }
-        Estimate ours = new Estimate(stat.applyAsDouble(index), draws);
+        Estimate ours = new Estimate(stat.applyAsDouble(index), Bootstrap.draws(index, stat, Claims.OURS, 4000)); // Paper B's 4000 resamples
         double[] quoted = "mediation".equals(e.reference()) ? PAPER_B_RECOVERY.get(base.p()) : null;
         String taus = up.stream().map(c -> String.format(Locale.ROOT, "%.2f", c.temperature())).collect(Collectors.joining(", "));
         claims.add(Claims.compare(e.name() + ".recovery", e.name(), String.format(Locale.ROOT,
@@ -1051,14 +1023,6 @@ public final class StudyAnalysis {
 
     static String fmt(double v) {
         return Double.isNaN(v) ? "censored" : String.format(Locale.ROOT, "%.0f", v);
-    }
-
-    private static double median(double[] v) {
-        if (v.length == 0) return Double.NaN;
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int k = s.length;
-        return k % 2 == 1 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
     }
 
     /** Cells whose Wc the paper's f-stability claim uses: lr 1e-3 and λ = 1. */
