@@ -58,6 +58,24 @@ final class Claims {
     }
 
     /**
+     * The 95 % interval of a difference of two shares, k1/n1 − k2/n2, by Newcombe's hybrid score
+     * method (his method 10): it combines the two Wilson intervals, so it stays inside [−1, 1] and
+     * is not degenerate at 0/n, where the Wald interval is.
+     */
+    static Interval shareDifference(int k1, int n1, int k2, int n2) {
+        if (n1 == 0 || n2 == 0) return Interval.analytic(Double.NaN, Double.NaN, 0.95);
+        double p1 = (double) k1 / n1, p2 = (double) k2 / n2, d = p1 - p2;
+        Interval a = binomialInterval(k1, n1), b = binomialInterval(k2, n2);
+        double lo = d - Math.sqrt(sq(p1 - a.lo()) + sq(b.hi() - p2));
+        double hi = d + Math.sqrt(sq(a.hi() - p1) + sq(p2 - b.lo()));
+        return Interval.analytic(Math.max(-1, lo), Math.min(1, hi), 0.95);
+    }
+
+    private static double sq(double x) {
+        return x * x;
+    }
+
+    /**
      * Our estimate against the paper's (null: the paper has no such number, and the claim says so).
      * See {@link Verdicts#compare} for the margin.
      */

@@ -78,4 +78,19 @@ class VerdictsTest {
         assertEquals(0, i.lo(), 1e-12);
         assertTrue(i.hi() > 0.3 && i.hi() < 0.5, "0/6 does not rule out a share of a third: " + i);
     }
+
+    @Test
+    void theDifferenceOfTwoSharesHasNewcombesInterval() {
+        // Newcombe (1998), Statistics in Medicine 17:873, table II, method 10
+        Interval a = Claims.shareDifference(56, 70, 48, 80);
+        assertEquals(0.0524, a.lo(), 5e-4);
+        assertEquals(0.3339, a.hi(), 5e-4);
+        Interval b = Claims.shareDifference(9, 10, 3, 10);
+        assertEquals(0.1705, b.lo(), 5e-4);
+        assertEquals(0.8090, b.hi(), 5e-4);
+        // 1 of 6 against 0 of 12 (p = 31 at ρ = 0.85): not a difference, and too few seeds to show agreement
+        Interval p31 = Claims.shareDifference(1, 6, 0, 12);
+        assertTrue(p31.lo() < 0 && p31.hi() > 0.5, p31.toString());
+        assertTrue(Claims.shareDifference(6, 6, 0, 12).lo() > 0);
+    }
 }
