@@ -1,5 +1,8 @@
 package dev.normclock.backend.cpu;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+
 /**
  * erfc in double precision, fast enough for every hidden unit of a training step, for the
  * float64 backend's exact GELU. For z = |x|, with t = 2/(2 + z):
@@ -31,6 +34,26 @@ final class DoubleErfc {
         double t = 2 / (2 + z);
         double r = t * Math.exp(-z * z + series(2 * t - 1));
         return x >= 0 ? r : 2 - r;
+    }
+
+    /**
+     * erfc of each lane: the same series and the same steps as {@link #erfc(double)}, so the two
+     * differ only where the vector exp rounds differently from Math.exp (within an ulp of each).
+     * The float64 backend's GELU spends most of a step here; lanes make it several times faster.
+     */
+    static DoubleVector erfc(DoubleVector x) {
+        DoubleVector z = x.abs();
+        DoubleVector t = DoubleVector.broadcast(x.species(), 2).div(z.add(2));
+        DoubleVector y = t.mul(2).sub(1), y2 = y.mul(2);
+        DoubleVector b1 = DoubleVector.zero(x.species()), b2 = b1;
+        for (int j = C.length - 1; j >= 1; j--) {
+            DoubleVector b0 = y2.mul(b1).sub(b2).add(C[j]);
+            b2 = b1;
+            b1 = b0;
+        }
+        DoubleVector series = y.mul(b1).sub(b2).add(0.5 * C[0]);
+        DoubleVector r = t.mul(z.mul(z).neg().add(series).lanewise(VectorOperators.EXP));
+        return r.blend(r.neg().add(2), x.compare(VectorOperators.LT, 0));
     }
 
     /** erfcx(z) = exp(z²)·erfc(z) for z ≥ 0 from the series alone, which does not underflow where erfc does. */
