@@ -164,11 +164,11 @@ final class ReproduceCommand implements Callable<Integer> {
      * A rough rate for the plan's estimate: the CPU step's measured efficiency over its FLOPs. The
      * MLP's step runs at ~55 GFLOP/s per core; the attention model's at ~9 (16 model-steps/s at
      * p = 59 on 2 cores: its small per-example kernels and narrow GEMMs, not yet tuned). The
-     * float64 backend (plain double loops) is about 5× slower than float32.
+     * float64 backend is about 2× slower than float32 (measured at p = 59, one thread).
      */
     private double estimatedRate(CellPlan c) {
         double rate = (dev.normclock.model.ModelKind.of(c.model()) == dev.normclock.model.ModelKind.ATTENTION ? 9e9 : 55e9) * threads / c.flopsPerStep();
-        return c.precision() == dev.normclock.backend.Precision.FLOAT64 ? rate / 5 : rate; // the float64 backend: ~5× slower at p = 59
+        return c.precision() == dev.normclock.backend.Precision.FLOAT64 ? rate / 2 : rate; // the float64 backend: ~2× slower at p = 59
     }
 
     private void printPlan(PrintWriter o, StudyPlan study, Path dir, BackendChoice.Kind kind) {

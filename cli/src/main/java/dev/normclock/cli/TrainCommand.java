@@ -109,7 +109,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     String backend = "auto";
     @Option(names = "--gemm", paramLabel = "WHERE", description = BackendChoice.GEMM_HELP)
     String gemm;
-    @Option(names = "--precision", paramLabel = "FORMAT", description = "float32 (the papers' format, the fast backend) or float64 (Paper B's precision audit: every tensor and every operation in double on the CPU, about 5x slower at p = 59; the hyperparameters are the same float values). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--precision", paramLabel = "FORMAT", description = "float32 (the papers' format, the fast backend) or float64 (Paper B's precision audit: every tensor and every operation in double on the CPU, about 2x slower at p = 59; the hyperparameters are the same float values). Default: ${DEFAULT-VALUE}.")
     String precision = "float32";
     @Option(names = "--tf32", description = BackendChoice.TF32_HELP)
     boolean tf32;

@@ -98,7 +98,12 @@ public final class CpuFloat64Backend implements Backend {
         long sAi = transposeA ? 1 : a.ld, sAk = transposeA ? a.ld : 1;
         rowChunks(c.rows, models, (model, i0, i1) -> {
             long a0 = a.offset + model * a.modelStride, b0 = b.offset + model * b.modelStride, c0 = c.offset + model * c.modelStride;
-            for (int i = i0; i < i1; i++) {
+            int i = i0;
+            // four rows at a time where the columns allow it: each B vector loaded serves four rows
+            for (; i + 4 <= i1 && n % GEMM_COLS == 0; i += 4)
+                for (int j = 0; j < n; j += GEMM_COLS)
+                    gemmRows4(a.seg, a0 + i * sAi, sAi, sAk, b.seg, b0 + j, b.ld, c.seg, c0 + (long) i * c.ld + j, c.ld, k, accumulate);
+            for (; i < i1; i++) {
                 long ai = a0 + i * sAi, ci = c0 + (long) i * c.ld;
                 for (int j = 0; j < n; j += GEMM_COLS) {
                     int width = Math.min(GEMM_COLS, n - j);
@@ -107,6 +112,37 @@ public final class CpuFloat64Backend implements Backend {
                 }
             }
         });
+    }
+
+    private static DoubleVector load(MemorySegment c, long byteOffset, boolean accumulate) {
+        return accumulate ? DoubleVector.fromMemorySegment(S, c, byteOffset, NO) : DoubleVector.zero(S);
+    }
+
+    /** Four rows × GEMM_COLS columns of C; each element sums its k terms in order, as {@link #gemmBlock4} does. */
+    private static void gemmRows4(MemorySegment a, long ai, long sAi, long sAk, MemorySegment b, long bj, int ldb, MemorySegment c, long cj,
+                                  int ldc, int k, boolean accumulate) {
+        long c0 = cj * 8, c1 = (cj + ldc) * 8, c2 = (cj + 2L * ldc) * 8, c3 = (cj + 3L * ldc) * 8, w = L * 8L;
+        DoubleVector s00 = load(c, c0, accumulate), s01 = load(c, c0 + w, accumulate), s02 = load(c, c0 + 2 * w, accumulate), s03 = load(c, c0 + 3 * w, accumulate);
+        DoubleVector s10 = load(c, c1, accumulate), s11 = load(c, c1 + w, accumulate), s12 = load(c, c1 + 2 * w, accumulate), s13 = load(c, c1 + 3 * w, accumulate);
+        DoubleVector s20 = load(c, c2, accumulate), s21 = load(c, c2 + w, accumulate), s22 = load(c, c2 + 2 * w, accumulate), s23 = load(c, c2 + 3 * w, accumulate);
+        DoubleVector s30 = load(c, c3, accumulate), s31 = load(c, c3 + w, accumulate), s32 = load(c, c3 + 2 * w, accumulate), s33 = load(c, c3 + 3 * w, accumulate);
+        for (int kk = 0; kk < k; kk++) {
+            long bk = (bj + (long) kk * ldb) * 8, ak = ai + kk * sAk;
+            DoubleVector b0 = DoubleVector.fromMemorySegment(S, b, bk, NO), b1 = DoubleVector.fromMemorySegment(S, b, bk + L * 8L, NO);
+            DoubleVector b2 = DoubleVector.fromMemorySegment(S, b, bk + 2 * L * 8L, NO), b3 = DoubleVector.fromMemorySegment(S, b, bk + 3 * L * 8L, NO);
+            DoubleVector x = DoubleVector.broadcast(S, a.getAtIndex(D, ak));
+            s00 = b0.fma(x, s00); s01 = b1.fma(x, s01); s02 = b2.fma(x, s02); s03 = b3.fma(x, s03);
+            x = DoubleVector.broadcast(S, a.getAtIndex(D, ak + sAi));
+            s10 = b0.fma(x, s10); s11 = b1.fma(x, s11); s12 = b2.fma(x, s12); s13 = b3.fma(x, s13);
+            x = DoubleVector.broadcast(S, a.getAtIndex(D, ak + 2 * sAi));
+            s20 = b0.fma(x, s20); s21 = b1.fma(x, s21); s22 = b2.fma(x, s22); s23 = b3.fma(x, s23);
+            x = DoubleVector.broadcast(S, a.getAtIndex(D, ak + 3 * sAi));
+            s30 = b0.fma(x, s30); s31 = b1.fma(x, s31); s32 = b2.fma(x, s32); s33 = b3.fma(x, s33);
+        }
+        s00.intoMemorySegment(c, c0, NO); s01.intoMemorySegment(c, c0 + w, NO); s02.intoMemorySegment(c, c0 + 2 * w, NO); s03.intoMemorySegment(c, c0 + 3 * w, NO);
+        s10.intoMemorySegment(c, c1, NO); s11.intoMemorySegment(c, c1 + w, NO); s12.intoMemorySegment(c, c1 + 2 * w, NO); s13.intoMemorySegment(c, c1 + 3 * w, NO);
+        s20.intoMemorySegment(c, c2, NO); s21.intoMemorySegment(c, c2 + w, NO); s22.intoMemorySegment(c, c2 + 2 * w, NO); s23.intoMemorySegment(c, c2 + 3 * w, NO);
+        s30.intoMemorySegment(c, c3, NO); s31.intoMemorySegment(c, c3 + w, NO); s32.intoMemorySegment(c, c3 + 2 * w, NO); s33.intoMemorySegment(c, c3 + 3 * w, NO);
     }
 
     private static void gemmBlock4(MemorySegment a, long ai, long sAk, MemorySegment b, long bj, int ldb, MemorySegment c, long cj,
@@ -172,13 +208,13 @@ public final class CpuFloat64Backend implements Backend {
         double at(int c);
     }
 
-    /** Each worker's row of pre-activations, so that the GELU runs over whole vectors. */
-    private static final ThreadLocal<double[]> PRE_ROW = ThreadLocal.withInitial(() -> new double[0]);
-
-    private static void geluRow(Pre x, int cols, Tensor act, long actRow, Tensor slope, long slopeRow) {
-        double[] v = PRE_ROW.get();
-        if (v.length < cols) PRE_ROW.set(v = new double[cols]);
+    /** A row's pre-activations from the caller, written into {@code v} (the chunk's buffer), then the GELU over it. */
+    private static void geluRow(Pre x, double[] v, int cols, Tensor act, long actRow, Tensor slope, long slopeRow) {
         for (int c = 0; c < cols; c++) v[c] = x.at(c);
+        geluRow(v, cols, act, actRow, slope, slopeRow);
+    }
+
+    private static void geluRow(double[] v, int cols, Tensor act, long actRow, Tensor slope, long slopeRow) {
         int c = 0;
         // whole vectors through the vector erfc; the tail (a column count that is not a multiple of
         // the vector length) through the scalar one: a column's arithmetic never depends on the thread
@@ -203,10 +239,17 @@ public final class CpuFloat64Backend implements Backend {
         int n = pairs[models[0]].length, cols = act.cols;
         rowChunks(n, models, (model, i0, i1) -> {
             long bRow = bias.rowAt(model, 0);
+            double[] v = new double[cols];
+            int bound = S.loopBound(cols);
             for (int i = i0; i < i1; i++) {
                 long ra = pa.rowAt(model, pairs[model][i] / p), rb = pb.rowAt(model, pairs[model][i] % p);
-                geluRow(c -> get(pa, ra + c) + get(pb, rb + c) + get(bias, bRow + c), cols, act, act.rowAt(model, i),
-                        slope, slope == null ? 0 : slope.rowAt(model, i));
+                // (Pa + Pb) + b1 in that order, in lanes and in the tail alike
+                int c = 0;
+                for (; c < bound; c += L)
+                    DoubleVector.fromMemorySegment(S, pa.seg, (ra + c) * 8, NO).add(DoubleVector.fromMemorySegment(S, pb.seg, (rb + c) * 8, NO))
+                            .add(DoubleVector.fromMemorySegment(S, bias.seg, (bRow + c) * 8, NO)).intoArray(v, c);
+                for (; c < cols; c++) v[c] = get(pa, ra + c) + get(pb, rb + c) + get(bias, bRow + c);
+                geluRow(v, cols, act, act.rowAt(model, i), slope, slope == null ? 0 : slope.rowAt(model, i));
             }
         });
     }
@@ -239,9 +282,10 @@ public final class CpuFloat64Backend implements Backend {
         int cols = act.cols;
         rowChunks(pre.rows, models, (model, i0, i1) -> {
             long bRow = bias.rowAt(model, 0);
+            double[] v = new double[cols];
             for (int i = i0; i < i1; i++) {
                 long r = pre.rowAt(model, i);
-                geluRow(c -> get(pre, r + c) + get(bias, bRow + c), cols, act, act.rowAt(model, i), slope, slope == null ? 0 : slope.rowAt(model, i));
+                geluRow(c -> get(pre, r + c) + get(bias, bRow + c), v, cols, act, act.rowAt(model, i), slope, slope == null ? 0 : slope.rowAt(model, i));
             }
         });
     }
@@ -263,9 +307,10 @@ public final class CpuFloat64Backend implements Backend {
         check(x, act, slope);
         int cols = act.cols;
         rowChunks(x.rows, models, (model, i0, i1) -> {
+            double[] v = new double[cols];
             for (int i = i0; i < i1; i++) {
                 long r = x.rowAt(model, i);
-                geluRow(c -> get(x, r + c), cols, act, act.rowAt(model, i), slope, slope == null ? 0 : slope.rowAt(model, i));
+                geluRow(c -> get(x, r + c), v, cols, act, act.rowAt(model, i), slope, slope == null ? 0 : slope.rowAt(model, i));
             }
         });
     }
