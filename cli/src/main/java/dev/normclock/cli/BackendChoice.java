@@ -117,8 +117,9 @@ final class BackendChoice {
     /** The one-line description of --softmax-sum, shared by train and reproduce. */
     static final String SOFTMAX_SUM_HELP = "The cpu backend's float32 cross-entropy: the order of its sum over the classes, which decides "
             + "when a row's softmax collapses (its total rounds to 1). class-order: in class order, so each term after the top class's "
-            + "1.0 rounds away on its own; top-last: the other classes first and the top class last, as a GPU's tree sum nearly does. "
-            + "Runs record \"softmax_sum\" when top-last. Default: class-order. Refused on the cuda backends.";
+            + "1.0 rounds away on its own; top-last: the other classes first and the top class last; warp: the order of PyTorch's CUDA "
+            + "log-softmax (up to 1024 classes: 32 strided partial sums, then a butterfly tree), the papers' arithmetic. "
+            + "Runs record \"softmax_sum\" unless class-order. Default: class-order. Refused on the cuda backends.";
 
     /** --softmax-sum (null: not given) for the cpu backend; refused elsewhere. */
     static dev.normclock.backend.SoftmaxSum softmaxSum(String sum, Kind kind) {

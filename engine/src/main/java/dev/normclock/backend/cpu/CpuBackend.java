@@ -283,8 +283,11 @@ public final class CpuBackend implements Backend {
         RowKernels.scaledRows(logits.seg, row0, ld * 4L, count, bias.seg, bias.rowAt(model, 0) * 4L, tau, scratch, ld);
         RowKernels.columnsMaxSquares(scratch, classes, ld, idxRows);
         RowKernels.columnsExp(scratch, classes, ld);
-        if (softmaxSum == dev.normclock.backend.SoftmaxSum.TOP_LAST) RowKernels.columnsTotalTopLast(scratch, classes, ld);
-        else RowKernels.columnsTotal(scratch, classes, ld);
+        switch (softmaxSum) {
+            case TOP_LAST -> RowKernels.columnsTotalTopLast(scratch, classes, ld);
+            case WARP -> RowKernels.columnsTotalWarp(scratch, classes, ld);
+            case CLASS_ORDER -> RowKernels.columnsTotal(scratch, classes, ld);
+        }
         float g = scale / tau;
         for (int r = 0; r < count; r++) {
             int i = i0 + r, y = ys[i];

@@ -266,6 +266,34 @@ final class RowKernels {
         total.add(top).intoArray(scratch, lanesAt(ld) + TOTAL * L);
     }
 
+    /**
+     * Per lane Σ exp over the columns in the order of PyTorch's CUDA log-softmax for up to 1024
+     * classes (its persistent warp kernel, which the papers' float32 runs used): with w the warp's
+     * width, min(32, the power of two at or above the class count), thread t of the warp sums the
+     * classes t, t + w, t + 2w, … in that order from 0, then the w partial sums meet in a butterfly
+     * (offsets w/2, w/4, …, 1: each thread adds its partner's sum to its own). The top class's 1.0
+     * then meets sums of other terms, not each term alone (see dev.normclock.backend.SoftmaxSum).
+     */
+    static void columnsTotalWarp(float[] scratch, int classes, int ld) {
+        int cols = colsAt(ld), pow2 = Integer.highestOneBit(Math.max(1, classes - 1)) << (classes > 1 ? 1 : 0);
+        int warp = Math.min(32, pow2);
+        float[] part = new float[warp], next = new float[warp];
+        for (int r = 0; r < L; r++) {
+            for (int t = 0; t < warp; t++) {
+                float sum = 0f;
+                for (int c = t; c < classes; c += warp) sum += scratch[cols + c * L + r];
+                part[t] = sum;
+            }
+            for (int offset = warp / 2; offset > 0; offset /= 2) {
+                for (int t = 0; t < warp; t++) next[t] = part[t] + part[t ^ offset];
+                float[] swap = part;
+                part = next;
+                next = swap;
+            }
+            scratch[lanesAt(ld) + TOTAL * L + r] = part[0];
+        }
+    }
+
     /** Row r of the block from the scratch by columns, times mul, stored at row (padding columns 0). */
     static void storeRow(float[] scratch, int r, float mul, int ld, int[] idxCols, MemorySegment logits, long row) {
         int cols = colsAt(ld);
