@@ -277,21 +277,21 @@ final class RowKernels {
     static void columnsTotalWarp(float[] scratch, int classes, int ld) {
         int cols = colsAt(ld), pow2 = Integer.highestOneBit(Math.max(1, classes - 1)) << (classes > 1 ? 1 : 0);
         int warp = Math.min(32, pow2);
-        float[] part = new float[warp], next = new float[warp];
-        for (int r = 0; r < L; r++) {
-            for (int t = 0; t < warp; t++) {
-                float sum = 0f;
-                for (int c = t; c < classes; c += warp) sum += scratch[cols + c * L + r];
-                part[t] = sum;
-            }
-            for (int offset = warp / 2; offset > 0; offset /= 2) {
-                for (int t = 0; t < warp; t++) next[t] = part[t] + part[t ^ offset];
-                float[] swap = part;
-                part = next;
-                next = swap;
-            }
-            scratch[lanesAt(ld) + TOTAL * L + r] = part[0];
+        // lanes are rows, so each thread's partial sum is one vector: part[t·L …] for thread t
+        float[] part = new float[warp * L], next = new float[warp * L];
+        for (int t = 0; t < warp; t++) {
+            FloatVector sum = FloatVector.zero(S);
+            for (int c = t; c < classes; c += warp) sum = sum.add(FloatVector.fromArray(S, scratch, cols + c * L));
+            sum.intoArray(part, t * L);
         }
+        for (int offset = warp / 2; offset > 0; offset /= 2) {
+            for (int t = 0; t < warp; t++)
+                FloatVector.fromArray(S, part, t * L).add(FloatVector.fromArray(S, part, (t ^ offset) * L)).intoArray(next, t * L);
+            float[] swap = part;
+            part = next;
+            next = swap;
+        }
+        System.arraycopy(part, 0, scratch, lanesAt(ld) + TOTAL * L, L);
     }
 
     /** Row r of the block from the scratch by columns, times mul, stored at row (padding columns 0). */
