@@ -89,7 +89,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     String clampGroup = "all";
     @Option(names = "--alloc-gamma", paramLabel = "GAMMA", description = "Paper B's per-group allocation at fixed total norm: from t_int every step holds E, W1 and W2 each at its own target, together the total (--rho with --wc, or --norm). W1 gets fW1 x the total and GAMMA moves the rest's power between E and W2 (0: the shares as given, not the plain clamp; GAMMA > -1); needs --alloc-shares.")
     Double allocGamma;
-    @Option(names = "--alloc-shares", paramLabel = "FE,FW1,FW2", description = "With --alloc-gamma: the free control's norms of E, W1 and W2 (mean over its seeds at their last logged step) each over the three's sum, so they sum to 1.")
+    @Option(names = "--alloc-shares", paramLabel = "FE,FW1,FW2", description = "With --alloc-gamma: the free control's norms of E, W1 and W2 (mean over its seeds at the last logged step) each over sqrt(nE^2 + nW1^2 + nW2^2), as Paper B divides, so their squares sum to 1 (e.g. 0.36,0.8,0.48).")
     String allocShares;
     @Option(names = "--eval-grid", paramLabel = "GRID", description = "log360 (Paper A: ~360 log-spaced steps up to the budget) or everyK (e.g. every25, Paper B). Default: ${DEFAULT-VALUE}.")
     String evalGrid = "log360";

@@ -216,15 +216,15 @@ class CliTest {
     @Test
     void float64AndTheAllocationReachTheRuns(@TempDir Path dir) throws Exception {
         Run r = run(tiny(dir, "--precision", "float64", "--rho", "1.0", "--wc", "10", "--clamp-from", "5", "--alloc-gamma", "0.3",
-                "--alloc-shares", "0.2,0.5,0.3").toArray(String[]::new));
+                "--alloc-shares", "0.36,0.8,0.48").toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         // θ = 0.09/0.13 × 1.3 = 0.9 of the 75 left after W1's 5: W2 √67.5, E √7.5
-        assertTrue(r.out().contains(" as E 2.739, W1 5.000, W2 8.216 (Paper B's allocation, gamma +0.30)"), r.out());
+        assertTrue(r.out().contains(" as E 2.459, W1 8.000, W2 5.473 (Paper B's allocation, gamma +0.30)"), r.out());
         assertTrue(r.out().contains("cpu-float64 backend"), r.out());
         try (ResultsStore store = ResultsStore.open(dir)) {
             String config = store.allRuns().get(0).spec().configJson();
             assertTrue(config.contains("\"precision\":\"float64\"") && config.contains("\"alloc_gamma\":0.3")
-                    && config.contains("\"alloc_shares\":{\"E\":0.2,\"W1\":0.5,\"W2\":0.3}") && config.contains("\"alloc_targets\":{\"E\":2.738"), config);
+                    && config.contains("\"alloc_shares\":{\"E\":0.36,\"W1\":0.8,\"W2\":0.48}") && config.contains("\"alloc_targets\":{\"E\":2.459"), config);
             assertEquals("cpu-float64", store.allRuns().get(0).spec().backend());
         }
         Run badPrecision = run(tiny(dir, "--precision", "float16").toArray(String[]::new));
@@ -233,7 +233,7 @@ class CliTest {
         Run noShares = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-gamma", "0.3").toArray(String[]::new));
         assertEquals(2, noShares.code());
         assertTrue(noShares.err().contains("--alloc-gamma needs --alloc-shares fE,fW1,fW2"), noShares.err());
-        Run group = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--clamp-group", "W2", "--alloc-gamma", "0.3", "--alloc-shares", "0.2,0.5,0.3")
+        Run group = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--clamp-group", "W2", "--alloc-gamma", "0.3", "--alloc-shares", "0.36,0.8,0.48")
                 .toArray(String[]::new));
         assertEquals(2, group.code());
         assertTrue(group.err().contains("drop --clamp-group"), group.err());
@@ -243,7 +243,7 @@ class CliTest {
         Run notOne = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-gamma", "0.3", "--alloc-shares", "0.2,0.5,0.4").toArray(String[]::new));
         assertEquals(2, notOne.code());
         assertTrue(notOne.err().contains("must sum to 1"), notOne.err());
-        Run noTotal = run(tiny(dir, "--alloc-gamma", "0.3", "--alloc-shares", "0.2,0.5,0.3").toArray(String[]::new));
+        Run noTotal = run(tiny(dir, "--alloc-gamma", "0.3", "--alloc-shares", "0.36,0.8,0.48").toArray(String[]::new));
         assertEquals(2, noTotal.code());
         assertTrue(noTotal.err().contains("--alloc-gamma holds the total norm at a target"), noTotal.err());
         Run hold = run(tiny(dir, "--rho", "1.0", "--wc", "3", "--alloc-hold").toArray(String[]::new));

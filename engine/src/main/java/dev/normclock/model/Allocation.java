@@ -6,7 +6,8 @@ import java.util.Arrays;
  * Paper B's per-group allocation at fixed total norm (its confound runner and appendix): from t_int
  * on, every clamp scales each of the MLP's weight groups E, W1 and W2 to its own target, so that the
  * total ‖W‖ is Wc. The targets come from the free control's shares (fE, fW1, fW2) — its per-group
- * norms at each seed's last logged step, mean over seeds, divided by their plain sum — and γ:
+ * norms at the last logged step, mean over seeds, each over their root sum of squares, so that
+ * fE² + fW1² + fW2² = 1 (Paper B's runner: tot = √(nE² + nW1² + nW2²)) — and γ:
  * nW1 = fW1·Wc; rem² = Wc² − nW1²; θ = clip(fW2²/(fE² + fW2²)·(1 + γ), 0.02, 0.98);
  * nW2 = √(θ·rem²); nE = √((1 − θ)·rem²). W1 is fixed, γ moves power between E and W2, and γ = 0
  * pins every group to the control's shares (E and W2 in the control's ratio, W1 at fW1·Wc): it is
@@ -15,7 +16,7 @@ import java.util.Arrays;
 public final class Allocation {
     /** Paper B's clip of θ, W2's part of the power left after W1. */
     public static final double THETA_MIN = 0.02, THETA_MAX = 0.98;
-    /** How far the shares given may sum from 1 (they are usually typed rounded). */
+    /** How far the shares' squares given may sum from 1 (they are usually typed rounded). */
     public static final double SUM_TOLERANCE = 1e-3;
 
     private Allocation() {
@@ -47,21 +48,21 @@ public final class Allocation {
         return t;
     }
 
-    /** Shares from the three group norms: each over their plain sum (not in quadrature), as Paper B divides. */
+    /** Shares from the three group norms: each over their root sum of squares, as Paper B divides (so that W1's target at γ = 0 is its own norm scaled to Wc). */
     public static double[] shares(double normE, double normW1, double normW2) {
-        double sum = normE + normW1 + normW2;
-        return new double[]{normE / sum, normW1 / sum, normW2 / sum};
+        double total = Math.sqrt(normE * normE + normW1 * normW1 + normW2 * normW2);
+        return new double[]{normE / total, normW1 / total, normW2 / total};
     }
 
-    /** Throws, saying what is wrong, unless these are three positive shares summing to 1. */
+    /** Throws, saying what is wrong, unless these are three positive shares whose squares sum to 1. */
     public static void checkShares(double[] shares) {
         if (shares == null || shares.length != 3)
             throw new IllegalArgumentException("the allocation's shares are three numbers fE,fW1,fW2; got " + (shares == null ? "none" : shares.length));
         for (double f : shares)
             if (!(f > 0 && f < 1)) throw new IllegalArgumentException("the allocation's shares must each lie between 0 and 1; got " + Arrays.toString(shares));
-        double sum = shares[0] + shares[1] + shares[2];
+        double sum = shares[0] * shares[0] + shares[1] * shares[1] + shares[2] * shares[2];
         if (Math.abs(sum - 1) > SUM_TOLERANCE)
-            throw new IllegalArgumentException("the allocation's shares fE,fW1,fW2 must sum to 1 (each group's norm over the three's sum); got "
-                    + Arrays.toString(shares) + ", sum " + sum);
+            throw new IllegalArgumentException("the allocation's shares fE,fW1,fW2 are each group's norm over √(nE² + nW1² + nW2²), so their squares "
+                    + "must sum to 1; got " + Arrays.toString(shares) + ", squares summing to " + (float) sum);
     }
 }

@@ -102,7 +102,7 @@ public record CellSpec(int p, double trainFrac, int d, int hidden, double lr, do
                 "--alloc-gamma must be greater than -1 (W2's part of the power left after W1 is multiplied by 1 + gamma), got " + allocGamma);
         require(allocShares == null || !Double.isNaN(allocGamma), "--alloc-shares needs --alloc-gamma");
         require(Double.isNaN(allocGamma) || allocShares != null,
-                "--alloc-gamma needs --alloc-shares fE,fW1,fW2: the free control's per-group norms over their sum");
+                "--alloc-gamma needs --alloc-shares fE,fW1,fW2: the free control's per-group norms over their root sum of squares");
         require(Double.isNaN(allocGamma) || ModelKind.of(model) == ModelKind.MLP,
                 "--alloc-gamma applies to --model mlp only: Paper B's allocation is over its E, W1 and W2");
         require(Double.isNaN(allocGamma) || clampGroup < 0,

@@ -26,35 +26,34 @@ import dev.normclock.train.CellSpec;
 class AllocationTest {
     static final int P = 11, D = 8, H = 24, FROM = 3, STEPS = 8;
     static final double WC = 6.0;
-    static final double[] SHARES = {0.25, 0.45, 0.30};
+    static final double[] SHARES = {0.36, 0.8, 0.48};
     // slots: γ = −0.6, 0, +0.6 and the clipped extremes +5 and −0.99; the plain clamp; a free run; a fork at FROM (its step takes the host path)
     static final double[] GAMMA = {-0.6, 0.0, 0.6, 5.0, -0.99, Double.NaN, Double.NaN, Double.NaN};
     static final int PLAIN = 5, FREE = 6, FORK = 7, MODELS = GAMMA.length;
 
     @Test
     void theTargetsAreTheFormulasHandComputed() {
-        double[] shares = {0.2, 0.5, 0.3}; // θ at γ = 0: 0.09 / 0.13 = 9/13; W1: 0.5 × 10 = 5, so rem² = 75
-        assertArrayEquals(new double[]{Math.sqrt(300.0 / 13), 5, Math.sqrt(675.0 / 13)}, Allocation.groupNorms(shares, 10, 0), 1e-12);
-        assertArrayEquals(new double[]{4.803844614152614, 5, 7.20576692122892}, Allocation.groupNorms(shares, 10, 0), 1e-12);
-        // γ = 0.3: θ = 9/13 × 1.3 = 0.9, nW2 = √(0.9 × 75) = √67.5, nE = √7.5
-        assertEquals(0.9, Allocation.theta(shares, 0.3), 1e-15);
-        assertArrayEquals(new double[]{2.73861278752583, 5, 8.215838362577491}, Allocation.groupNorms(shares, 10, 0.3), 1e-12);
-        // γ = −0.6: θ = 9/13 × 0.4 = 0.2769…
-        assertArrayEquals(new double[]{7.364154345936078, 5, 4.5573271518765}, Allocation.groupNorms(shares, 10, -0.6), 1e-12);
-        // θ clipped: at γ = 5 to 0.98 (nW2 = √73.5, nE = √1.5), at γ = −0.99 to 0.02 (the other way round)
+        double[] shares = {0.36, 0.8, 0.48}; // (9, 20, 12)/25: squares sum to 1; θ at γ = 0: 0.2304 / 0.36 = 0.64; W1: 0.8 × 10 = 8, so rem² = 36
+        assertArrayEquals(new double[]{3.6, 8, 4.8}, Allocation.groupNorms(shares, 10, 0), 1e-12); // γ = 0: each group at its share of the total
+        // γ = 0.3: θ = 0.64 × 1.3 = 0.832, nW2 = √(0.832 × 36) = √29.952, nE = √6.048
+        assertEquals(0.832, Allocation.theta(shares, 0.3), 1e-15);
+        assertArrayEquals(new double[]{Math.sqrt(6.048), 8, Math.sqrt(29.952)}, Allocation.groupNorms(shares, 10, 0.3), 1e-12);
+        // γ = −0.6: θ = 0.64 × 0.4 = 0.256
+        assertArrayEquals(new double[]{Math.sqrt(0.744 * 36), 8, Math.sqrt(0.256 * 36)}, Allocation.groupNorms(shares, 10, -0.6), 1e-12);
+        // θ clipped: at γ = 5 to 0.98 (nW2 = √35.28, nE = √0.72), at γ = −0.99 to 0.02 (the other way round)
         assertEquals(0.98, Allocation.theta(shares, 5), 0);
         assertEquals(0.02, Allocation.theta(shares, -0.99), 0);
-        assertArrayEquals(new double[]{Math.sqrt(1.5), 5, Math.sqrt(73.5)}, Allocation.groupNorms(shares, 10, 5), 1e-12);
-        assertArrayEquals(new double[]{Math.sqrt(73.5), 5, Math.sqrt(1.5)}, Allocation.groupNorms(shares, 10, -0.99), 1e-12);
+        assertArrayEquals(new double[]{Math.sqrt(0.72), 8, Math.sqrt(35.28)}, Allocation.groupNorms(shares, 10, 5), 1e-12);
+        assertArrayEquals(new double[]{Math.sqrt(35.28), 8, Math.sqrt(0.72)}, Allocation.groupNorms(shares, 10, -0.99), 1e-12);
         // the MLP's targets by clamp group: E 0, W1 1, W2 3, the biases not held
         double[] t = Allocation.mlpTargets(shares, 10, 0.3);
         assertEquals(5, t.length);
-        assertEquals(Math.sqrt(7.5), t[0], 1e-12);
-        assertEquals(5, t[1], 1e-12);
-        assertEquals(Math.sqrt(67.5), t[3], 1e-12);
+        assertEquals(Math.sqrt(6.048), t[0], 1e-12);
+        assertEquals(8, t[1], 1e-12);
+        assertEquals(Math.sqrt(29.952), t[3], 1e-12);
         assertTrue(Double.isNaN(t[2]) && Double.isNaN(t[4]), "the biases are not held");
-        // shares are each norm over the plain sum of the three
-        assertArrayEquals(new double[]{0.2, 0.5, 0.3}, Allocation.shares(2, 5, 3), 1e-15);
+        // shares are each norm over the root sum of squares of the three (Paper B's tot = √(nE² + nW1² + nW2²))
+        assertArrayEquals(new double[]{0.36, 0.8, 0.48}, Allocation.shares(9, 20, 12), 1e-15);
     }
 
     @Test
@@ -156,19 +155,19 @@ class AllocationTest {
 
     @Test
     void anAllocationNeedsSharesAndATotalAndTheMlp() {
-        double[] shares = {0.2, 0.5, 0.3};
+        double[] shares = {0.36, 0.8, 0.48};
         refused("--alloc-shares fE,fW1,fW2", -1, 1.1, 50.0, 0.3, null, "mlp");
         refused("--alloc-shares needs --alloc-gamma", -1, 1.1, 50.0, Double.NaN, shares, "mlp");
         refused("drop --clamp-group", 3, 1.1, 50.0, 0.3, shares, "mlp");
         refused("--rho", -1, Double.NaN, Double.NaN, 0.3, shares, "mlp");
         refused("greater than -1", -1, 1.1, 50.0, -1.0, shares, "mlp");
-        refused("must sum to 1", -1, 1.1, 50.0, 0.3, new double[]{0.2, 0.5, 0.4}, "mlp");
+        refused("must sum to 1", -1, 1.1, 50.0, 0.3, new double[]{0.2, 0.5, 0.3}, "mlp");
         refused("--model mlp only", -1, 1.1, 50.0, 0.3, shares, "attention");
         CellSpec ok = spec(-1, 1.1, 50.0, 0.3, shares, "mlp");
         assertArrayEquals(Allocation.mlpTargets(shares, 55.0, 0.3), ok.allocTargets(), 1e-12);
         @SuppressWarnings("unchecked")
         java.util.Map<String, Double> targets = (java.util.Map<String, Double>) ok.config().get("alloc_targets");
-        assertEquals(0.5 * 55.0, targets.get("W1"), 1e-12);
+        assertEquals(0.8 * 55.0, targets.get("W1"), 1e-12);
     }
 
     private static void refused(String says, int group, double rho, double wc, double gamma, double[] shares, String model) {
