@@ -922,6 +922,7 @@ public final class StudyAnalysis {
      * step, and the softmax-collapse fraction at the logged step nearest the float32 median.
      */
     private void precision(ExperimentPlan e, List<CellPlan> ready) {
+        for (CellPlan c : ready) if (c.precision() == dev.normclock.backend.Precision.FLOAT32) auditClaims(e, c);
         boolean any = false;
         for (CellPlan wide : ready) {
             if (wide.precision() != dev.normclock.backend.Precision.FLOAT64) continue;
@@ -946,6 +947,49 @@ public final class StudyAnalysis {
                     e.name(), narrow.id(), same, seeds.length, collapse));
         }
         if (!any) notes.add(e.name() + ": a precision analysis needs float64 cells with float32 twins (the same cell with precision: float32)");
+    }
+
+    /**
+     * Paper B's float32 audit (its Table 4, from its runner's docstring): the MLP at p = 59 held from
+     * step 500 at ρ × 54.49, ρ = 1.15: T ≈ 12.75k, collapse rate 0.00; ρ = 1.25: T ≈ 25.4k, collapse
+     * rate 0.31 — the rate being, as its runner computes it, the mean over seeds of the largest share
+     * of training points whose correct-class softmax is exactly 1 at any logged step. Both depend on
+     * the float32 softmax sum's order (see SoftmaxSum), which the claims name.
+     */
+    private void auditClaims(ExperimentPlan e, CellPlan c) {
+        if (!"mlp".equals(c.model()) || c.p() != 59 || c.arm() != Arm.CLAMP || Math.abs(c.wc() - 54.4893) > 0.01 || c.temperature() != 1.0
+                || c.squaredError() || c.tInt() != 500) return;
+        double quotedT, quotedRate;
+        if (Math.abs(c.rho() - 1.15) < 1e-9) {
+            quotedT = 12750;
+            quotedRate = 0.0;
+        } else if (Math.abs(c.rho() - 1.25) < 1e-9) {
+            quotedT = 25400;
+            quotedRate = 0.31;
+        } else return;
+        List<Double> rates = new ArrayList<>();
+        for (int seed : c.seeds()) {
+            RunRow r = runs.get(new PopulationPlan.Slot(c, seed).runKey(study.name()));
+            if (r == null || r.status() == RunStatus.RUNNING || r.status() == RunStatus.INTERRUPTED) continue;
+            double max = 0;
+            for (CurvePoint pt : curves.apply(r.id())) if (Double.isFinite(pt.collapse())) max = Math.max(max, pt.collapse());
+            rates.add(max);
+        }
+        if (rates.size() < 2) return;
+        String order = runs.values().stream().filter(r -> r.spec().configJson().contains("\"cell\":\"" + c.id() + "\""))
+                .map(r -> r.spec().configJson().contains("\"softmax_sum\":\"") ? r.spec().configJson().replaceAll(".*\"softmax_sum\":\"([a-z-]+)\".*", "$1") : "class-order")
+                .findFirst().orElse("class-order");
+        String scope = "float32 arithmetic with the softmax summed in " + order + " order; Paper B's runs used PyTorch's CUDA order (--softmax-sum warp)";
+        double[] v = rates.stream().mapToDouble(Double::doubleValue).toArray();
+        claims.add(Claims.compare(e.name() + ".audit_collapse." + c.id(), e.name(), String.format(Locale.ROOT,
+                        "softmax-collapse rate held at ρ = %.2f × 54.49 in float32 (mean over seeds of the largest share of training points collapsed at any logged step)", c.rho()),
+                Claims.estimate(v, x -> Arrays.stream(x).average().orElse(Double.NaN), Claims.OURS), Estimate.exact(quotedRate),
+                String.format(Locale.ROOT, "%.2f (quoted, Paper B's audit)", quotedRate), Verdicts.Scale.LINEAR, 0.1, true, scope));
+        CensoredSample t = samples.get(c);
+        claims.add(Claims.compare(e.name() + ".audit_tgrok." + c.id(), e.name(), String.format(Locale.ROOT,
+                        "median T_grok held at ρ = %.2f × 54.49 in float32", c.rho()),
+                Claims.estimate(List.of(t), l -> l.get(0).median(), Claims.OURS), Estimate.exact(quotedT),
+                String.format(Locale.ROOT, "≈%.0f (quoted, Paper B's audit)", quotedT), Verdicts.Scale.LOG, 0.1, false, scope));
     }
 
     /** The same cell but for its precision (and so its id). */
