@@ -156,6 +156,30 @@ class BackendSelectionTest {
         }
     }
 
+    /** A study keeps one float32 arithmetic: resumed with another order of the softmax sum, it is refused in one line, and nothing is lost. */
+    @Test
+    void aStudyResumesOnlyWithTheSoftmaxSumItStartedWith(@TempDir Path dir) throws Exception {
+        String out = dir.resolve("r").toString();
+        CliTest.Run first = CliTest.run("reproduce", "--preset", "smoke", "--only", "fork", "--backend", "cpu", "--softmax-sum", "warp",
+                "--no-progress", "--no-report", "--out", out);
+        assertEquals(0, first.code(), first.err());
+        int runs;
+        try (var store = dev.normclock.results.ResultsStore.openExisting(dir.resolve("r"))) {
+            runs = store.allRuns().size();
+            for (var r : store.allRuns()) assertTrue(r.spec().configJson().contains("\"softmax_sum\":\"warp\""), r.spec().configJson());
+        }
+        CliTest.Run other = CliTest.run("reproduce", "--preset", "smoke", "--only", "fork", "--backend", "cpu", "--no-progress", "--no-report", "--out", out);
+        assertEquals(2, other.code(), other.err());
+        assertEquals(1, other.err().strip().lines().count(), other.err());
+        assertTrue(other.err().contains("resume with --softmax-sum warp"), other.err());
+        CliTest.Run same = CliTest.run("reproduce", "--preset", "smoke", "--only", "fork", "--backend", "cpu", "--softmax-sum", "warp",
+                "--no-progress", "--no-report", "--out", out);
+        assertEquals(0, same.code(), same.err());
+        try (var store = dev.normclock.results.ResultsStore.openExisting(dir.resolve("r"))) {
+            assertEquals(runs, store.allRuns().size(), "every run kept, none trained again");
+        }
+    }
+
     @Test
     void tf32IsDocumentedOnEveryCommandThatTakesIt() {
         for (String cmd : new String[]{"train", "reproduce", "bench"}) {

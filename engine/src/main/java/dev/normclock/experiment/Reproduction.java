@@ -142,6 +142,7 @@ public final class Reproduction {
         int[] counts = new int[3]; // populations trained, runs kept, runs trained
         List<String> skipped = new ArrayList<>();
         try (ResultsStore store = ResultsStore.open(out)) {
+            checkSameArithmetic(study, store);
             Map<String, Long> experimentIds = new HashMap<>();
             for (ExperimentRow e : store.experiments()) experimentIds.putIfAbsent(e.name(), e.id());
             for (ExperimentPlan e : study.experiments())
@@ -246,6 +247,31 @@ public final class Reproduction {
         if (g == 3) return w2;                // W2, or the attention model's unembedding U
         if (dev.normclock.model.ModelKind.of(cell.model()) == dev.normclock.model.ModelKind.MLP && g == 1) return w1;
         throw new IllegalStateException("no norm is recorded for clamp group " + g + " of the " + cell.model() + " model");
+    }
+
+    /**
+     * A resumed study keeps the float32 arithmetic it started with: its runs on this backend that
+     * recorded another order of the softmax sum (none recorded: class-order) refuse the resume, since
+     * that order shapes T_grok wherever rows of the softmax collapse (see SoftmaxSum).
+     */
+    private void checkSameArithmetic(StudyPlan study, ResultsStore store) {
+        Backend f32 = backend.precision() == Precision.FLOAT32 ? backend : null;
+        if (f32 == null) return;
+        String want = f32.softmaxSum().label();
+        for (RunRow r : store.allRuns()) {
+            try {
+                JsonNode c = JSON.readTree(r.spec().configJson());
+                JsonNode key = c.get("run_key"), be = c.get("backend"), precision = c.get("precision"), sum = c.get("softmax_sum");
+                if (key == null || !key.asText().startsWith(study.name() + "/") || be == null || !be.asText().equals(f32.name())) continue;
+                if (precision != null && !precision.asText().equals(Precision.FLOAT32.label())) continue;
+                String had = sum == null ? dev.normclock.backend.SoftmaxSum.CLASS_ORDER.label() : sum.asText();
+                if (!had.equals(want))
+                    throw new StudyMismatchException(out + " holds runs trained with --softmax-sum " + had + ", and this run would use " + want
+                            + ": resume with --softmax-sum " + had + " (a study keeps one arithmetic), or use another --out");
+            } catch (JsonProcessingException e) {
+                // a run without a readable configuration was not made by a study; nothing to compare
+            }
+        }
     }
 
     static Map<String, RunRow> runsByKey(ResultsStore store) {
