@@ -201,7 +201,8 @@ class StudyAnalysisTest {
                 var c = json.readTree(r.spec().configJson());
                 if (c.get("alloc_gamma").isNull()) continue;
                 var f = c.get("alloc_shares");
-                assertEquals(1.0, f.get("E").asDouble() + f.get("W1").asDouble() + f.get("W2").asDouble(), 1e-12, f.toString());
+                double fe = f.get("E").asDouble(), fw1 = f.get("W1").asDouble(), fw2 = f.get("W2").asDouble();
+                assertEquals(1.0, fe * fe + fw1 * fw1 + fw2 * fw2, 1e-12, "Paper B's shares: each norm over their root sum of squares " + f);
                 shares.add(f.toString());
                 var t = c.get("alloc_targets");
                 double e = t.get("E").asDouble(), w1 = t.get("W1").asDouble(), w2 = t.get("W2").asDouble();
