@@ -856,7 +856,8 @@ public final class StudyAnalysis {
                 onScale, paper ? Estimate.exact(quoted) : null, paper ? String.format(Locale.ROOT, "%.3f (quoted, p = %d; its released cells have no L)", quoted, p) : null,
                 Verdicts.Scale.LINEAR, 0.05, true, "the delay follows L over the cells run here"));
         claims.add(Claims.bound(e.name() + ".r2_rho", e.name(), "R² on L minus R² on ρ over the same grid (the delay follows L, not ρ)", gap,
-                paper ? "0.968 against 0.41" : null, paper ? 0.968 - 0.41 : Double.NaN, 0, true, "whether L explains the delay better than ρ"));
+                !paper ? null : p == 59 ? "0.968 against 0.41" : "Paper B quotes R² on ρ at p = 59 only (0.968 against 0.41)",
+                paper && p == 59 ? 0.968 - 0.41 : Double.NaN, 0, true, "whether L explains the delay better than ρ"));
     }
 
     private static double[] lnGrokked(List<CensoredSample> l) {
