@@ -969,17 +969,16 @@ public final class StudyAnalysis {
             quotedRate = 0.31;
         } else return;
         List<Double> rates = new ArrayList<>();
+        String order = null;
         for (int seed : c.seeds()) {
             RunRow r = runs.get(new PopulationPlan.Slot(c, seed).runKey(study.name()));
             if (r == null || r.status() == RunStatus.RUNNING || r.status() == RunStatus.INTERRUPTED) continue;
+            if (order == null) order = Reproduction.softmaxSum(r);
             double max = 0;
             for (CurvePoint pt : curves.apply(r.id())) if (Double.isFinite(pt.collapse())) max = Math.max(max, pt.collapse());
             rates.add(max);
         }
         if (rates.size() < 2) return;
-        String order = runs.values().stream().filter(r -> r.spec().configJson().contains("\"cell\":\"" + c.id() + "\""))
-                .map(r -> r.spec().configJson().contains("\"softmax_sum\":\"") ? r.spec().configJson().replaceAll(".*\"softmax_sum\":\"([a-z-]+)\".*", "$1") : "class-order")
-                .findFirst().orElse("class-order");
         String scope = "float32 arithmetic with the softmax summed in " + order + " order; Paper B's runs used PyTorch's CUDA order (--softmax-sum warp)";
         double[] v = rates.stream().mapToDouble(Double::doubleValue).toArray();
         claims.add(Claims.compare(e.name() + ".audit_collapse." + c.id(), e.name(), String.format(Locale.ROOT,

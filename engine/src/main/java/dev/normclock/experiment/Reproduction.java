@@ -261,10 +261,10 @@ public final class Reproduction {
         for (RunRow r : store.allRuns()) {
             try {
                 JsonNode c = JSON.readTree(r.spec().configJson());
-                JsonNode key = c.get("run_key"), be = c.get("backend"), precision = c.get("precision"), sum = c.get("softmax_sum");
+                JsonNode key = c.get("run_key"), be = c.get("backend"), precision = c.get("precision");
                 if (key == null || !key.asText().startsWith(study.name() + "/") || be == null || !be.asText().equals(f32.name())) continue;
                 if (precision != null && !precision.asText().equals(Precision.FLOAT32.label())) continue;
-                String had = sum == null ? dev.normclock.backend.SoftmaxSum.CLASS_ORDER.label() : sum.asText();
+                String had = softmaxSum(r);
                 if (!had.equals(want))
                     throw new StudyMismatchException(out + " holds runs trained with --softmax-sum " + had + ", and this run would use " + want
                             + ": resume with --softmax-sum " + had + " (a study keeps one arithmetic), or use another --out");
@@ -288,6 +288,16 @@ public final class Reproduction {
         try {
             JsonNode k = JSON.readTree(r.spec().configJson()).get("run_key");
             return k == null ? null : k.asText();
+        } catch (JsonProcessingException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The order of the float32 softmax sum a run recorded (none recorded: class-order, the default), or null for a run whose configuration cannot be read. */
+    public static String softmaxSum(RunRow r) {
+        try {
+            JsonNode sum = JSON.readTree(r.spec().configJson()).get("softmax_sum");
+            return sum == null ? dev.normclock.backend.SoftmaxSum.CLASS_ORDER.label() : sum.asText();
         } catch (JsonProcessingException | RuntimeException e) {
             return null;
         }

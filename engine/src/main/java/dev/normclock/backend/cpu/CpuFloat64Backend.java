@@ -17,8 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The CPU backend in double precision: Paper B's precision audit. Every primitive does in double
  * what {@link CpuBackend} does in float (the exact erf-based GELU included, through
  * {@link DoubleErfc}), on float64 tensors. It is written for clarity rather than speed: plain
- * loops, with the Vector API only where the step spends its time, the GEMM and the GELU's erfc
- * (scalar, the erfc took about nine tenths of a step at p = 59). Every output element
+ * loops, with the Vector API only where the step spends its time: the GEMM and the GELU's erfc
+ * (computed one value at a time, the erfc took most of a step at p = 59). Every output element
  * belongs to one task and every sum runs in a fixed order, so results are the same bits for any
  * thread count, as on the float backend.
  *

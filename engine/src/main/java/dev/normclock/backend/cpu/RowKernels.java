@@ -186,8 +186,16 @@ final class RowKernels {
     static final int MAX = 0, SQUARES = 1, ARGMAX = 2, TOTAL = 3, INVERSE = 4;
 
     static int crossEntropyScratchSize(int ld) {
+        return warpAt(ld) + 2 * WARP * L;
+    }
+
+    /** Where the warp-order sum keeps its partial sums: two sets of WARP vectors, after the lanes results. */
+    private static int warpAt(int ld) {
         return 2 * L * ld + 5 * L;
     }
+
+    /** The width of a CUDA warp, the most partial sums the warp-order sum keeps. */
+    private static final int WARP = 32;
 
     /** Rows row0 + r·rowBytes (r < count; later lanes repeat the last row) of (logits + bias)/τ into the scratch. */
     static void scaledRows(MemorySegment logits, long row0, long rowBytes, int count, MemorySegment bias, long rbias, float tau,
@@ -276,22 +284,24 @@ final class RowKernels {
      */
     static void columnsTotalWarp(float[] scratch, int classes, int ld) {
         int cols = colsAt(ld), pow2 = Integer.highestOneBit(Math.max(1, classes - 1)) << (classes > 1 ? 1 : 0);
-        int warp = Math.min(32, pow2);
-        // lanes are rows, so each thread's partial sum is one vector: part[t·L …] for thread t
-        float[] part = new float[warp * L], next = new float[warp * L];
+        int warp = Math.min(WARP, pow2);
+        // lanes are rows, so each thread's partial sum is one vector: thread t's at part + t·L, in the
+        // scratch's warp region (two sets, read from one and written to the other at each butterfly step)
+        int part = warpAt(ld), next = part + WARP * L;
         for (int t = 0; t < warp; t++) {
             FloatVector sum = FloatVector.zero(S);
             for (int c = t; c < classes; c += warp) sum = sum.add(FloatVector.fromArray(S, scratch, cols + c * L));
-            sum.intoArray(part, t * L);
+            sum.intoArray(scratch, part + t * L);
         }
         for (int offset = warp / 2; offset > 0; offset /= 2) {
             for (int t = 0; t < warp; t++)
-                FloatVector.fromArray(S, part, t * L).add(FloatVector.fromArray(S, part, (t ^ offset) * L)).intoArray(next, t * L);
-            float[] swap = part;
+                FloatVector.fromArray(S, scratch, part + t * L).add(FloatVector.fromArray(S, scratch, part + (t ^ offset) * L))
+                        .intoArray(scratch, next + t * L);
+            int swap = part;
             part = next;
             next = swap;
         }
-        System.arraycopy(part, 0, scratch, lanesAt(ld) + TOTAL * L, L);
+        System.arraycopy(scratch, part, scratch, lanesAt(ld) + TOTAL * L, L);
     }
 
     /** Row r of the block from the scratch by columns, times mul, stored at row (padding columns 0). */
