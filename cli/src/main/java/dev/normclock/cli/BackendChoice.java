@@ -115,18 +115,19 @@ final class BackendChoice {
     }
 
     /** The one-line description of --softmax-sum, shared by train and reproduce. */
-    static final String SOFTMAX_SUM_HELP = "The cpu backend's float32 cross-entropy: the order of its sum over the classes, which decides "
-            + "when a row's softmax collapses (its total rounds to 1). class-order: in class order, so each term after the top class's "
-            + "1.0 rounds away on its own; top-last: the other classes first and the top class last; warp: the order of PyTorch's CUDA "
-            + "log-softmax (up to 1024 classes: 32 strided partial sums, then a butterfly tree), the papers' arithmetic. "
-            + "Runs record \"softmax_sum\" unless class-order. Default: class-order. Refused on the cuda backends.";
+    static final String SOFTMAX_SUM_HELP = "The float32 cross-entropy: the order of its sum over the classes, which decides when a row's "
+            + "softmax collapses (its total rounds to 1). warp: the order of PyTorch's CUDA log-softmax (up to 1024 classes: 32 strided "
+            + "partial sums, then a butterfly tree), the papers' arithmetic and the cuda kernels' own; class-order: in class order, so "
+            + "each term after the top class's 1.0 rounds away on its own (normclock's default before warp; resume a study trained so "
+            + "with it); top-last: the other classes first and the top class last. Runs record \"softmax_sum\" unless class-order. "
+            + "Default: warp. The cuda backends take warp only.";
 
-    /** --softmax-sum (null: not given) for the cpu backend; refused elsewhere. */
+    /** --softmax-sum (null: not given, warp); the cuda backends sum in warp order only. */
     static dev.normclock.backend.SoftmaxSum softmaxSum(String sum, Kind kind) {
-        if (sum == null) return dev.normclock.backend.SoftmaxSum.CLASS_ORDER;
+        if (sum == null) return dev.normclock.backend.SoftmaxSum.WARP;
         dev.normclock.backend.SoftmaxSum s = dev.normclock.backend.SoftmaxSum.parse(sum);
-        if (kind.cuda() && s != dev.normclock.backend.SoftmaxSum.CLASS_ORDER)
-            throw new IllegalArgumentException("--softmax-sum applies to the cpu backend's cross-entropy; the cuda kernels sum in their own "
+        if (kind.cuda() && s != dev.normclock.backend.SoftmaxSum.WARP)
+            throw new IllegalArgumentException("--softmax-sum " + sum + " applies to the cpu backend only; the cuda kernels sum in warp "
                     + "order (drop --softmax-sum, or use --backend cpu)");
         return s;
     }
@@ -134,7 +135,7 @@ final class BackendChoice {
     /** The cpu backend (float32 with the given softmax sum, or float64) or {@link #open} for the others. */
     static Backend open(Kind kind, Precision precision, int threads, Map<String, String> env, boolean tf32, CudaBackend.Gemm gemm,
                         dev.normclock.backend.SoftmaxSum sum) {
-        if (!kind.cuda() && precision == Precision.FLOAT32 && sum != dev.normclock.backend.SoftmaxSum.CLASS_ORDER) return new CpuBackend(threads, sum);
+        if (!kind.cuda() && precision == Precision.FLOAT32) return new CpuBackend(threads, sum);
         return open(kind, precision, threads, env, tf32, gemm);
     }
 

@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Precision;
+import dev.normclock.backend.WorkspaceSizing;
 import dev.normclock.experiment.Arm;
 import dev.normclock.experiment.CellPlan;
 import dev.normclock.experiment.ExperimentPlan;
@@ -23,6 +24,7 @@ import dev.normclock.experiment.Reproduction;
 import dev.normclock.experiment.StudyFile;
 import dev.normclock.experiment.StudyPlan;
 import dev.normclock.results.RunOutcome;
+import dev.normclock.train.MemoryPlan;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -202,7 +204,28 @@ final class ReproduceCommand implements Callable<Integer> {
         else
             o.printf(Locale.ROOT, "  estimated time: %s on the cpu backend with %d threads (a rough estimate; the bar shows the measured rate)%n",
                     duration(seconds * 1.15), threads); // ~15 % for evaluation on the log grid and the JIT's warm-up
+        printMemory(o, study, kind);
         o.flush();
+    }
+
+    /**
+     * The peak memory: the largest population's tensors and heap (populations train one at a time),
+     * beside what this machine has; a study whose largest population does not fit is refused here,
+     * before anything is trained. A GPU's memory is compared when the backend opens.
+     */
+    private static void printMemory(PrintWriter o, StudyPlan study, BackendChoice.Kind kind) {
+        List<MemoryPlan> plans = Reproduction.memoryPlans(study, Precision.FLOAT32,
+                kind.cuda() ? WorkspaceSizing.GPU : WorkspaceSizing.CPU);
+        if (plans.isEmpty()) return;
+        MemoryPlan peak = plans.getFirst();
+        long heap = plans.stream().mapToLong(MemoryPlan::heapBytes).max().orElse(0);
+        MemoryPlan.Room room = MemoryPlan.Room.hostOnly();
+        o.printf(Locale.ROOT, "  peak memory: %s of tensors%s (its largest population: %s) and %s of heap; this machine has %s available, the heap %s%n",
+                MemoryPlan.size(peak.tensorBytes()), kind.cuda() ? " on the GPU and in memory" : "", peak.population(),
+                MemoryPlan.size(heap), room.host() == Long.MAX_VALUE ? "an unknown amount" : MemoryPlan.size(room.host()),
+                MemoryPlan.size(room.heap()));
+        o.flush();
+        for (MemoryPlan p : plans) p.requireFits(room);
     }
 
     /** The progress bar over the whole study, in model-steps against the plan's estimate. */

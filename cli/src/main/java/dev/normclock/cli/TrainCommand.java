@@ -18,6 +18,7 @@ import dev.normclock.results.ResultsStore;
 import dev.normclock.results.RunOutcome;
 import dev.normclock.train.CellResult;
 import dev.normclock.train.CellRunner;
+import dev.normclock.train.MemoryPlan;
 import dev.normclock.train.CellSpec;
 import dev.normclock.train.PopulationTrainer;
 import picocli.CommandLine;
@@ -157,6 +158,9 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                 shares(allocShares));
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
+        // refused before the database or a GPU is opened; the runner checks again against the GPU's free memory
+        CellRunner.memoryPlan(cell, cell.seeds().length, Precision.parse(precision),
+                kind.cuda() ? dev.normclock.backend.WorkspaceSizing.GPU : dev.normclock.backend.WorkspaceSizing.CPU).requireFits(MemoryPlan.Room.hostOnly());
 
         try (ResultsStore store = ResultsStore.open(out); Backend be = BackendChoice.open(kind, Precision.parse(precision), threads, env, tf32, gemmPath, sum)) {
             long experiment = store.createExperiment(name, "normclock train " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),

@@ -142,11 +142,12 @@ class BackendSelectionTest {
         CliTest.Run plain = CliTest.run(CliTest.tiny(dir.resolve("p"), "--backend", "cpu").toArray(String[]::new));
         assertEquals(0, plain.code(), plain.err());
         try (var store = dev.normclock.results.ResultsStore.openExisting(dir.resolve("p"))) {
-            for (var r : store.allRuns()) assertFalse(r.spec().configJson().contains("softmax_sum"), "the default is not recorded");
+            for (var r : store.allRuns()) assertTrue(r.spec().configJson().contains("\"softmax_sum\":\"warp\""), "the default, warp, is recorded");
         }
         var onCuda = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> BackendChoice.softmaxSum("top-last", BackendChoice.Kind.CUDA_SIM));
-        assertTrue(onCuda.getMessage().startsWith("--softmax-sum applies to the cpu backend's cross-entropy"), onCuda.getMessage());
+        assertTrue(onCuda.getMessage().startsWith("--softmax-sum top-last applies to the cpu backend only"), onCuda.getMessage());
+        assertEquals(dev.normclock.backend.SoftmaxSum.WARP, BackendChoice.softmaxSum(null, BackendChoice.Kind.CUDA_SIM), "the cuda kernels' own order");
         for (String[] args : new String[][]{
                 {"reproduce", "--preset", "smoke", "--backend", "cpu", "--softmax-sum", "sideways", "--plan", "--out", dir.resolve("r").toString()}}) {
             CliTest.Run r = CliTest.run(args);
@@ -156,23 +157,26 @@ class BackendSelectionTest {
         }
     }
 
-    /** A study keeps one float32 arithmetic: resumed with another order of the softmax sum, it is refused in one line, and nothing is lost. */
+    /**
+     * A study keeps one float32 arithmetic: one trained in class order (normclock's default before
+     * warp), resumed with the default, is refused in one line that names the option to resume it, and nothing is lost.
+     */
     @Test
     void aStudyResumesOnlyWithTheSoftmaxSumItStartedWith(@TempDir Path dir) throws Exception {
         String out = dir.resolve("r").toString();
-        CliTest.Run first = CliTest.run("reproduce", "--preset", "smoke", "--only", "fork", "--backend", "cpu", "--softmax-sum", "warp",
+        CliTest.Run first = CliTest.run("reproduce", "--preset", "smoke", "--only", "fork", "--backend", "cpu", "--softmax-sum", "class-order",
                 "--no-progress", "--no-report", "--out", out);
         assertEquals(0, first.code(), first.err());
         int runs;
         try (var store = dev.normclock.results.ResultsStore.openExisting(dir.resolve("r"))) {
             runs = store.allRuns().size();
-            for (var r : store.allRuns()) assertTrue(r.spec().configJson().contains("\"softmax_sum\":\"warp\""), r.spec().configJson());
+            for (var r : store.allRuns()) assertFalse(r.spec().configJson().contains("softmax_sum"), "class order is what an unrecorded run means");
         }
         CliTest.Run other = CliTest.run("reproduce", "--preset", "smoke", "--only", "fork", "--backend", "cpu", "--no-progress", "--no-report", "--out", out);
         assertEquals(2, other.code(), other.err());
         assertEquals(1, other.err().strip().lines().count(), other.err());
-        assertTrue(other.err().contains("resume with --softmax-sum warp"), other.err());
-        CliTest.Run same = CliTest.run("reproduce", "--preset", "smoke", "--only", "fork", "--backend", "cpu", "--softmax-sum", "warp",
+        assertTrue(other.err().contains("resume with --softmax-sum class-order"), other.err());
+        CliTest.Run same = CliTest.run("reproduce", "--preset", "smoke", "--only", "fork", "--backend", "cpu", "--softmax-sum", "class-order",
                 "--no-progress", "--no-report", "--out", out);
         assertEquals(0, same.code(), same.err());
         try (var store = dev.normclock.results.ResultsStore.openExisting(dir.resolve("r"))) {

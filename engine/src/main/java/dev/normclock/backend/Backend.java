@@ -9,7 +9,7 @@ package dev.normclock.backend;
  * implementation is checked against the float64 backend by one conformance suite, which states each
  * primitive's inputs and tolerance once ({@link dev.normclock.backend.conformance.Conformance}).
  */
-public interface Backend extends AutoCloseable {
+public interface Backend extends AutoCloseable, WorkspaceSizing {
     /**
      * Models a CPU steps at once (see {@link #workspaceModels}): activations are by far the largest
      * tensors (n_train × H per model), so they exist for this many models only and are reused for
@@ -26,14 +26,18 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * How the float32 cross-entropy orders its sum over the classes (see {@link SoftmaxSum});
+     * CLASS_ORDER for backends where the order cannot matter (float64).
+     */
+    default SoftmaxSum softmaxSum() {
+        return SoftmaxSum.CLASS_ORDER;
+    }
+
+    /**
      * Whether matrix products round their inputs to TF32 (10 mantissa bits) on tensor cores: only
      * the cuda backend, and only when asked for (--tf32). It changes the numerics, so a run's record
      * keeps it ("tf32": true in its config) and a report says so.
      */
-    /** How the float32 cross-entropy orders its sum over the classes (see {@link SoftmaxSum}). */
-    default SoftmaxSum softmaxSum() {
-        return SoftmaxSum.CLASS_ORDER;
-    }
 
     default boolean tf32() {
         return false;
@@ -173,13 +177,19 @@ public interface Backend extends AutoCloseable {
         return false;
     }
 
+    /** The bytes its device has free for tensors, or -1 for a backend whose tensors live in host memory only. */
+    default long deviceMemoryFree() {
+        return -1;
+    }
+
     /**
      * Models a population should step at once, sharing one workspace: the CPU keeps groups small
      * enough to stay in cache and to bound memory; a GPU takes the whole population, every model
      * in one launch per kernel.
      */
+    @Override
     default int workspaceModels(int models) {
-        return Math.min(models, CPU_WORKSPACE_MODELS);
+        return WorkspaceSizing.CPU.workspaceModels(models);
     }
 
     /**
@@ -192,14 +202,10 @@ public interface Backend extends AutoCloseable {
         step.run();
     }
 
-    /**
-     * Rows of an evaluation pass (test rows per model at once) for a population whose pass over all
-     * {@code rows} would take {@code bytesPerRow} of workspace per row for all its models: the CPU
-     * keeps blocks of {@code block} rows that stay in cache; a GPU takes every row in one pass while
-     * that fits in 1 GiB.
-     */
+    /** Rows of an evaluation pass (see {@link WorkspaceSizing#evaluationRows}): the CPU keeps blocks of {@code block} rows that stay in cache. */
+    @Override
     default int evaluationRows(int block, int rows, long bytesPerRow) {
-        return Math.min(block, rows);
+        return WorkspaceSizing.CPU.evaluationRows(block, rows, bytesPerRow);
     }
 
     /**

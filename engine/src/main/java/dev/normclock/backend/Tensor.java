@@ -52,10 +52,27 @@ public final class Tensor {
 
     /** As {@link #allocate(Arena, int, int, int, Precision)}; {@code scratch}: workspace (see {@link #scratch}). */
     public static Tensor allocate(Arena arena, int models, int rows, int cols, Precision precision, boolean scratch) {
-        int ld = padded(cols);
-        long stride = padded(rows * ld);
-        MemorySegment seg = arena.allocate(Math.max(1, stride * models) * precision.bytes, 64);
-        return new Tensor(seg, 0, models, rows, cols, ld, stride, precision, scratch);
+        MemorySegment seg = arena.allocate(plannedBytes(models, rows, cols, precision), 64);
+        return new Tensor(seg, 0, models, rows, cols, padded(cols), modelStride(rows, cols), precision, scratch);
+    }
+
+    /**
+     * The bytes {@link #allocate} takes for this shape, counted in 64 bits before anything is
+     * allocated (a memory plan adds these up). One model's block must stay indexable by an int, as
+     * the kernels index it: an IllegalArgumentException says so where it would not.
+     */
+    public static long plannedBytes(long models, long rows, long cols, Precision precision) {
+        return Math.multiplyExact(Math.max(1, Math.multiplyExact(modelStride(rows, cols), models)), (long) precision.bytes);
+    }
+
+    /** One model's elements, rows padded to whole vectors and the block to a whole vector. */
+    private static long modelStride(long rows, long cols) {
+        long ld = (cols + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        long stride = (Math.multiplyExact(rows, ld) + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        if (stride > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("one model's tensor of " + rows + " × " + cols + " would hold " + stride
+                    + " elements, more than normclock indexes in one block (2³¹ − 1): use a smaller p, width or training set");
+        return stride;
     }
 
     /** The byte offset of element index {@code index} (as {@link #at} and {@link #rowAt} give). */

@@ -62,6 +62,12 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
         return kind().create(models, task().trainSize(), precision);
     }
 
+    /** What {@link #createPopulation} of {@code models} slots will take, sized as {@code sizing} sizes workspaces; nothing is allocated. */
+    public dev.normclock.train.MemoryPlan memoryPlan(int models, dev.normclock.backend.Precision precision, dev.normclock.backend.WorkspaceSizing sizing) {
+        if (isParity()) return dev.normclock.train.MemoryPlan.forParity(parity, hidden, models, precision, sizing);
+        return dev.normclock.train.MemoryPlan.forModular(kind(), task(), models, precision, sizing);
+    }
+
     /**
      * Gives slot {@code m} of a population made by {@link #createPopulation} this cell's initial
      * weights and its data for {@code seed}: the split of the (a, b) pairs, or the parity task's

@@ -23,6 +23,7 @@ import dev.normclock.Version;
 import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
 import dev.normclock.backend.Precision;
+import dev.normclock.backend.WorkspaceSizing;
 import dev.normclock.backend.cpu.CpuFloat64Backend;
 import dev.normclock.model.MlpPopulation.Metrics;
 import dev.normclock.model.ParityPopulation;
@@ -34,6 +35,7 @@ import dev.normclock.results.RunOutcome;
 import dev.normclock.results.RunRow;
 import dev.normclock.results.RunSpec;
 import dev.normclock.results.RunStatus;
+import dev.normclock.train.MemoryPlan;
 import dev.normclock.train.EvalSchedule;
 import dev.normclock.train.Medians;
 import dev.normclock.train.PopulationCheckpoint;
@@ -136,7 +138,37 @@ public final class Reproduction {
         return float64;
     }
 
+    /**
+     * What each population of the study takes (both phases, every cell planned), largest first,
+     * sized as the backend of its precision sizes workspaces: {@code sizing} for {@code precision}'s
+     * populations, the CPU's for the float64 audit's.
+     */
+    public static List<MemoryPlan> memoryPlans(StudyPlan study, Precision precision, WorkspaceSizing sizing) {
+        List<CellPlan> all = study.cells().toList();
+        List<MemoryPlan> plans = new ArrayList<>();
+        for (int phase = 1; phase <= 2; phase++)
+            for (PopulationPlan pop : Planner.plan(all, phase)) {
+                CellPlan first = pop.first();
+                plans.add(first.memoryPlan(pop.models(), first.precision(), first.precision() == precision ? sizing : WorkspaceSizing.CPU));
+            }
+        plans.sort(java.util.Comparator.comparingLong(MemoryPlan::tensorBytes).reversed());
+        return plans;
+    }
+
+    /** Refuses a study one of whose populations would not fit, before anything of it is trained. */
+    private void checkMemory(StudyPlan study) {
+        List<CellPlan> all = study.cells().toList();
+        for (int phase = 1; phase <= 2; phase++)
+            for (PopulationPlan pop : Planner.plan(all, phase)) {
+                CellPlan first = pop.first();
+                boolean mine = first.precision() == backend.precision();
+                first.memoryPlan(pop.models(), first.precision(), mine ? backend : WorkspaceSizing.CPU)
+                        .requireFits(mine ? MemoryPlan.Room.now(backend) : MemoryPlan.Room.hostOnly());
+            }
+    }
+
     private Summary runStudy(StudyPlan study, String command) throws IOException {
+        checkMemory(study);
         claimFolder(out, study);
         long start = System.nanoTime();
         int[] counts = new int[3]; // populations trained, runs kept, runs trained
@@ -293,7 +325,7 @@ public final class Reproduction {
         }
     }
 
-    /** The order of the float32 softmax sum a run recorded (none recorded: class-order, the default), or null for a run whose configuration cannot be read. */
+    /** The order of the float32 softmax sum a run recorded (none recorded: class-order, normclock's default before warp), or null for a run whose configuration cannot be read. */
     public static String softmaxSum(RunRow r) {
         try {
             JsonNode sum = JSON.readTree(r.spec().configJson()).get("softmax_sum");

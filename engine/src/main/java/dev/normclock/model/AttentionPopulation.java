@@ -115,6 +115,31 @@ public final class AttentionPopulation implements ModularPopulation {
         return memory.like(ts, count);
     }
 
+    /**
+     * The off-heap bytes a population of this shape takes once stepped by {@code be} — its state
+     * (parameters and both Adam moments, the zero bias) and one workspace of
+     * {@link Backend#workspaceModels} models — counted in 64 bits before anything is allocated, as
+     * the constructor and {@link Workspace} allocate.
+     */
+    public static long plannedBytes(int p, int d, int heads, int mlp, boolean layerNorm, int models, int trainSize, Precision precision, dev.normclock.backend.WorkspaceSizing be) {
+        long v = p + 1L, t = 2L * p + 1, n = trainSize, ln = layerNorm ? 1 : 0;
+        boolean noLn = !layerNorm;
+        long[][] params = {{v, d}, {3, d}, {d, d}, {d, d}, {d, d}, {d, d}, {d, mlp}, {mlp, d}, {d, v}};
+        int ws = be.workspaceModels(models);
+        long tests = Math.max(1, (long) p * p - n);
+        long perRow = 4L * ws * (Tensor.padded(3 * heads) + (3 + 2 * ln) * Tensor.padded(d) + 2 * Tensor.padded(1)
+                + Tensor.padded(mlp) + Tensor.padded((int) v));
+        long rows = Math.max(n, be.evaluationRows(trainSize, (int) Math.min(tests, Integer.MAX_VALUE), perRow));
+        PopulationMemory.Plan plan = new PopulationMemory.Plan(precision).like(params, models, 3).add(models, 1, v).like(params, ws, 1);
+        plan.add(ws, t, d).addUnless(noLn, ws, t, d).add(ws, t, 1).add(ws, t, d).add(ws, t, d).add(ws, 1, d).add(ws, t, heads); // xin, nin, rstdIn, kt, vt, q, scores
+        plan.add(ws, d, d).add(ws, d, d).add(ws, d, d).add(ws, d, d).add(ws, mlp, d).add(ws, d, mlp).add(ws, v, d);    // the transposes
+        plan.add(ws, rows, 3L * heads).add(ws, rows, d).add(ws, rows, d).addUnless(noLn, ws, rows, d).add(ws, rows, 1)       // att, o, r1, r1n, rstd1
+                .add(ws, rows, mlp).add(ws, n, mlp).add(ws, rows, d).addUnless(noLn, ws, rows, d).add(ws, rows, 1).add(ws, rows, v); // act, slope, r2, r2n, rstd2, logits
+        plan.add(ws, n, d).addUnless(noLn, ws, n, d).add(ws, n, d)                                                                // dR2, dR1, dO
+                .add(ws, t, heads).add(ws, t, d).add(ws, t, d).add(ws, 1, d).add(ws, t, d).add(ws, 1, d);                 // dScores, dKt, dVt, dq, dNin, dSum
+        return plan.bytes();
+    }
+
     /** Gives slot m its training and test pairs. */
     @Override
     public void assign(int slot, ModularAddition.Split split) {

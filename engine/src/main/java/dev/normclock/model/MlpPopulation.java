@@ -71,6 +71,25 @@ public final class MlpPopulation implements ModularPopulation {
         testPairs = new int[models][];
     }
 
+    /**
+     * The off-heap bytes a population of this shape takes once stepped by {@code be} — its state
+     * (parameters and both Adam moments) and one workspace of {@link Backend#workspaceModels} models
+     * — counted in 64 bits before anything is allocated, as the constructor and {@link Workspace} allocate.
+     */
+    public static long plannedBytes(MlpShape shape, int models, int trainSize, Precision precision, dev.normclock.backend.WorkspaceSizing be) {
+        long p = shape.p(), d = shape.d(), h = shape.hidden(), n = trainSize;
+        long[][] params = {{p, d}, {2 * d, h}, {1, h}, {h, p}, {1, p}};
+        int ws = be.workspaceModels(models);
+        long tests = Math.max(1, p * p - n);
+        int block = be.evaluationRows(EVAL_BLOCK, (int) Math.min(tests, Integer.MAX_VALUE), 4L * ws * (Tensor.padded((int) h) + Tensor.padded((int) p)));
+        return new PopulationMemory.Plan(precision).like(params, models, 3).like(params, ws, 1)
+                .add(ws, p, h).add(ws, p, h).add(ws, p, h).add(ws, p, h)   // pa, pb, dPa, dPb
+                .add(ws, n, h).add(ws, n, h).add(ws, n, p)                 // slope, act, logits
+                .add(ws, p, h).add(ws, h, d).add(ws, h, d)                 // w2T, w1TopT, w1BotT
+                .add(ws, block, h).add(ws, block, p)                       // evAct, evLogits
+                .bytes();
+    }
+
     /** Gives slot m its training and test pairs (the {@link Population} methods train and evaluate on them). */
     @Override
     public void assign(int slot, dev.normclock.task.ModularAddition.Split split) {

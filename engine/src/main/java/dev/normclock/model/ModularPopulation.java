@@ -46,6 +46,12 @@ public interface ModularPopulation extends Population {
             return new AttentionPopulation(p, d, d / HEAD_SIZE, hidden, layerNorm, models, trainSize, precision);
         }
 
+        /** The off-heap bytes {@link #create} will take once stepped by {@code be}, counted before anything is allocated. */
+        public long plannedBytes(int models, int trainSize, dev.normclock.backend.Precision precision, dev.normclock.backend.WorkspaceSizing be) {
+            if (kind() == ModelKind.MLP) return MlpPopulation.plannedBytes(new MlpShape(p, d, hidden), models, trainSize, precision, be);
+            return AttentionPopulation.plannedBytes(p, d, d / HEAD_SIZE, hidden, layerNorm, models, trainSize, precision, be);
+        }
+
         /** The step when the papers start the clamp: 500 for the MLP, 600 for the attention model. */
         public int paperClampFrom() {
             return kind().paperClampFrom;

@@ -106,6 +106,22 @@ public final class ParityPopulation implements Population {
     }
 
     /**
+     * The off-heap bytes a population of this shape takes once stepped by {@code be} — its state,
+     * every slot's data and one workspace of {@link Backend#workspaceModels} models — counted in 64
+     * bits before anything is allocated, as the constructor and {@link Workspace} allocate.
+     */
+    public static long plannedBytes(int n, int hidden, int models, int trainSize, int testSize, Precision precision, dev.normclock.backend.WorkspaceSizing be) {
+        long h = hidden, c = SparseParity.CLASSES;
+        long[][] params = {{n, h}, {1, h}, {h, c}, {1, c}};
+        int ws = be.workspaceModels(models);
+        int block = be.evaluationRows(EVAL_BLOCK, testSize, 4L * ws * (Tensor.padded(hidden) + Tensor.padded((int) c)));
+        return new PopulationMemory.Plan(precision).like(params, models, 3).add(models, trainSize, n).add(models, testSize, n)
+                .like(params, ws, 1).add(ws, trainSize, h).add(ws, trainSize, h).add(ws, trainSize, c).add(ws, c, h) // act, slope, logits, w2T
+                .add(ws, block, h).add(ws, block, c)                                                                // evAct, evLogits
+                .bytes();
+    }
+
+    /**
      * Floating-point operations one training step of one model executes with {@code trainSize}
      * points (multiply–add counted as two): X·W1 and act·W2 forward, actᵀ·dz and dz·W2ᵀ, and Xᵀ·dPre
      * (no gradient of the inputs).

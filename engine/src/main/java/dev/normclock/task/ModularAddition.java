@@ -8,14 +8,19 @@ import dev.normclock.rng.RandomStream;
  * its own random split of round(f·p²) training pairs (round half to even, as NumPy rounds).
  */
 public record ModularAddition(int p, double trainFrac) {
+    /** The largest p whose p² pairs an int indexes. */
+    public static final int MAX_P = 46340;
 
     public ModularAddition {
         if (p < 2) throw new IllegalArgumentException("p must be at least 2, got " + p);
+        if (p > MAX_P)
+            throw new IllegalArgumentException("p = " + p + " has " + (long) p * p + " pairs (a, b), more than normclock indexes (2³¹ − 1): p must be at most "
+                    + MAX_P + " (the papers go up to 97)");
         if (!(trainFrac > 0 && trainFrac < 1))
             throw new IllegalArgumentException("the training fraction must lie strictly between 0 and 1, got " + trainFrac);
         long n = trainCount(p, trainFrac);
         if (n < 1 || n >= (long) p * p)
-            throw new IllegalArgumentException("training fraction " + trainFrac + " leaves " + n + " of " + p * p
+            throw new IllegalArgumentException("training fraction " + trainFrac + " leaves " + n + " of " + (long) p * p
                     + " pairs for training: both the training and the test set need at least one pair");
     }
 

@@ -46,6 +46,7 @@ public final class CellRunner {
         int b = spec.seeds().length;
         Hyper hyper = new Hyper(b);
         long[] runIds = new long[b];
+        memoryPlan(spec, b, backend.precision(), backend).requireFits(MemoryPlan.Room.now(backend));
         try (Population pop = create(spec, backend.precision())) {
             for (int m = 0; m < b; m++) {
                 int seed = spec.seeds()[m];
@@ -119,6 +120,12 @@ public final class CellRunner {
             return new ParityPopulation(t.n(), spec.hidden(), spec.seeds().length, t.trainSize(), t.testSize(), precision);
         }
         return spec.kind().create(spec.seeds().length, spec.task().trainSize(), precision);
+    }
+
+    /** What {@link #create} will take, sized as {@code sizing} sizes workspaces; nothing is allocated. */
+    public static MemoryPlan memoryPlan(CellSpec spec, int models, Precision precision, dev.normclock.backend.WorkspaceSizing sizing) {
+        if (spec.isParity()) return MemoryPlan.forParity(spec.parity(), spec.hidden(), models, precision, sizing);
+        return MemoryPlan.forModular(spec.kind(), spec.task(), models, precision, sizing);
     }
 
     private RunSpec runSpec(CellSpec spec, int seed) {

@@ -5,8 +5,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -58,11 +56,14 @@ public final class PopulationCheckpoint {
             ByteBuffer body = ByteBuffer.wrap(header.toByteArray());
             crc.update(body.duplicate());
             writeFully(ch, body);
-            for (Tensor t : tensors) {
-                ByteBuffer data = t.seg.asByteBuffer();
-                crc.update(data.duplicate());
-                writeFully(ch, data);
-            }
+            for (Tensor t : tensors)
+                for (long done = 0, size = t.seg.byteSize(); done < size; ) { // a ByteBuffer holds under 2 GiB
+                    long chunk = Math.min(size - done, Integer.MAX_VALUE / 2);
+                    ByteBuffer data = t.seg.asSlice(done, chunk).asByteBuffer();
+                    crc.update(data.duplicate());
+                    writeFully(ch, data);
+                    done += chunk;
+                }
             writeFully(ch, ByteBuffer.allocate(8).putLong(crc.getValue()).flip());
             ch.force(true);
         }
@@ -75,45 +76,75 @@ public final class PopulationCheckpoint {
 
     /**
      * Restores the tensors of {@code pop} and returns the trainer state, or null when there is no
-     * checkpoint. A file that is torn, altered or written for another plan is refused.
+     * checkpoint. A file that is torn, altered or written for another plan is refused. The file is
+     * read twice — once for its checksum, once into the tensors — through a small buffer, so a
+     * population of any size resumes without a copy of it on the heap.
      */
     public static TrainerState read(Path file, String fingerprint, Population pop) throws IOException {
-        byte[] bytes;
+        FileChannel ch;
         try {
-            bytes = Files.readAllBytes(file);
+            ch = FileChannel.open(file, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             return null;
         }
         String fix = "; delete it to train that population again from the start";
-        if (bytes.length < 12) throw new CorruptCheckpointException("checkpoint " + file + " is truncated" + fix);
-        CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, bytes.length - 8);
-        long stored = ByteBuffer.wrap(bytes, bytes.length - 8, 8).getLong();
-        if (crc.getValue() != stored) throw new CorruptCheckpointException("checkpoint " + file + " fails its checksum (torn or altered)" + fix);
-        ByteBuffer all = ByteBuffer.wrap(bytes, 0, bytes.length - 8);
-        int headerSize = all.getInt();
-        TrainerState state;
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 4, headerSize))) {
-            if (in.readInt() != MAGIC) throw new CorruptCheckpointException(file + " is not a normclock checkpoint" + fix);
-            int version = in.readInt();
-            if (version != VERSION)
-                throw new CorruptCheckpointException("checkpoint " + file + " has format " + version + ", this normclock reads " + VERSION + fix);
-            String found = in.readUTF();
-            if (!found.equals(fingerprint))
-                throw new CorruptCheckpointException("checkpoint " + file + " belongs to a different plan than the one being run" + fix);
-            state = TrainerState.read(in);
+        try (ch) {
+            long length = ch.size();
+            if (length < 12) throw new CorruptCheckpointException("checkpoint " + file + " is truncated" + fix);
+            long body = length - 8;
+            CRC32C crc = new CRC32C();
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+            for (long at = 0; at < body; ) {
+                buf.clear().limit((int) Math.min(buf.capacity(), body - at));
+                at += readFully(ch, buf, at);
+                crc.update(buf.flip());
+            }
+            if (crc.getValue() != readFully(ch, 8, body).getLong())
+                throw new CorruptCheckpointException("checkpoint " + file + " fails its checksum (torn or altered)" + fix);
+            int headerSize = readFully(ch, 4, 0).getInt();
+            if (headerSize < 0 || 4L + headerSize > body) throw new CorruptCheckpointException("checkpoint " + file + " is truncated" + fix);
+            TrainerState state;
+            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(readFully(ch, headerSize, 4).array()))) {
+                if (in.readInt() != MAGIC) throw new CorruptCheckpointException(file + " is not a normclock checkpoint" + fix);
+                int version = in.readInt();
+                if (version != VERSION)
+                    throw new CorruptCheckpointException("checkpoint " + file + " has format " + version + ", this normclock reads " + VERSION + fix);
+                String found = in.readUTF();
+                if (!found.equals(fingerprint))
+                    throw new CorruptCheckpointException("checkpoint " + file + " belongs to a different plan than the one being run" + fix);
+                state = TrainerState.read(in);
+            }
+            if (state.models() != pop.models())
+                throw new CorruptCheckpointException("checkpoint " + file + " holds " + state.models() + " models, the plan " + pop.models() + fix);
+            long offset = 4L + headerSize;
+            for (Tensor t : pop.state()) {
+                long size = t.seg.byteSize();
+                if (offset + size > body) throw new CorruptCheckpointException("checkpoint " + file + " is shorter than its population" + fix);
+                for (long done = 0; done < size; ) {
+                    long chunk = Math.min(size - done, Integer.MAX_VALUE / 2);
+                    done += readFully(ch, t.seg.asSlice(done, chunk).asByteBuffer(), offset + done);
+                }
+                offset += size;
+            }
+            if (offset != body) throw new CorruptCheckpointException("checkpoint " + file + " is longer than its population" + fix);
+            return state;
         }
-        if (state.models() != pop.models())
-            throw new CorruptCheckpointException("checkpoint " + file + " holds " + state.models() + " models, the plan " + pop.models() + fix);
-        long offset = 4L + headerSize;
-        MemorySegment src = MemorySegment.ofArray(bytes);
-        for (Tensor t : pop.state()) {
-            long size = t.seg.byteSize();
-            if (offset + size > bytes.length - 8) throw new CorruptCheckpointException("checkpoint " + file + " is shorter than its population" + fix);
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, offset, t.seg, ValueLayout.JAVA_BYTE, 0, size);
-            offset += size;
+    }
+
+    /** Fills {@code b} from the file at {@code position}; returns the bytes read. */
+    private static int readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        int n = 0;
+        while (b.hasRemaining()) {
+            int r = ch.read(b, position + n);
+            if (r < 0) throw new java.io.EOFException("unexpected end of " + ch);
+            n += r;
         }
-        if (offset != bytes.length - 8) throw new CorruptCheckpointException("checkpoint " + file + " is longer than its population" + fix);
-        return state;
+        return n;
+    }
+
+    private static ByteBuffer readFully(FileChannel ch, int bytes, long position) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(bytes);
+        readFully(ch, b, position);
+        return b.flip();
     }
 }

@@ -4,6 +4,7 @@ import dev.normclock.backend.Backend;
 import dev.normclock.backend.Hyper;
 import dev.normclock.backend.cuda.CudaBackend;
 import dev.normclock.backend.cuda.StepCounters;
+import dev.normclock.backend.Precision;
 import dev.normclock.model.MlpPopulation;
 import dev.normclock.model.MlpShape;
 import dev.normclock.task.ModularAddition;
@@ -60,6 +61,8 @@ public final class StepBenchmark {
     public static Result run(Backend be, int p, int d, int hidden, double trainFrac, int models, int warmupSteps, double minSeconds, int minSteps) {
         ModularAddition task = new ModularAddition(p, trainFrac);
         MlpShape shape = new MlpShape(p, d, hidden);
+        MemoryPlan.forModular(new dev.normclock.model.ModularPopulation.Kind("mlp", p, d, hidden, false), task, models, Precision.FLOAT32, be)
+                .requireFits(MemoryPlan.Room.now(be));
         Hyper hyper = new Hyper(models);
         int[][] pairs = new int[models][];
         int[] all = new int[models];

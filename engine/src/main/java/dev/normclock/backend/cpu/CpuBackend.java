@@ -39,8 +39,9 @@ public final class CpuBackend implements Backend {
 
     private final dev.normclock.backend.SoftmaxSum softmaxSum;
 
+    /** In the papers' arithmetic: the cross-entropy sums over the classes in PyTorch's CUDA order (WARP). */
     public CpuBackend(int threads) {
-        this(threads, dev.normclock.backend.SoftmaxSum.CLASS_ORDER);
+        this(threads, dev.normclock.backend.SoftmaxSum.WARP);
     }
 
     /** With the cross-entropy's sum over the classes in the given order (see {@link dev.normclock.backend.SoftmaxSum}). */

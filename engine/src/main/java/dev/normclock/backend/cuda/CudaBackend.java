@@ -13,6 +13,7 @@ import dev.normclock.bindings.cuda.SimulatorCounters;
 import dev.normclock.backend.Hyper;
 import dev.normclock.backend.Precision;
 import dev.normclock.backend.Tensor;
+import dev.normclock.backend.WorkspaceSizing;
 
 /**
  * The float32 backend on an NVIDIA GPU, or on normclock's CUDA simulator ({@code cuda-sim}, see
@@ -167,6 +168,12 @@ public final class CudaBackend implements Backend {
         return tf32;
     }
 
+    /** The cross-entropy kernel (losses.cuh) sums a row as PyTorch's does: 32 strided partial sums, then a butterfly. */
+    @Override
+    public dev.normclock.backend.SoftmaxSum softmaxSum() {
+        return dev.normclock.backend.SoftmaxSum.WARP;
+    }
+
     @Override
     public String name() {
         return name;
@@ -178,17 +185,23 @@ public final class CudaBackend implements Backend {
         return true;
     }
 
+    /** What the device has free now: a memory plan compares a population's tensors with it. */
+    @Override
+    public long deviceMemoryFree() {
+        enter();
+        return gpu.freeMemory();
+    }
+
     /** The whole population in one workspace: every kernel and GEMM runs over all models in one launch. */
     @Override
     public int workspaceModels(int models) {
-        return models;
+        return WorkspaceSizing.GPU.workspaceModels(models);
     }
 
     /** Every test row in one pass, as far as 1 GiB of workspace allows. */
     @Override
     public int evaluationRows(int block, int rows, long bytesPerRow) {
-        long fits = (1L << 30) / Math.max(1, bytesPerRow);
-        return (int) Math.max(Math.min(block, rows), Math.min(rows, fits));
+        return WorkspaceSizing.GPU.evaluationRows(block, rows, bytesPerRow);
     }
 
     @Override

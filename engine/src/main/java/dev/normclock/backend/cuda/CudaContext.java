@@ -48,6 +48,11 @@ final class CudaContext implements Gpu {
      * @param cublas null to run GEMMs on normclock's kernel
      * @param image  the kernels: the fatbin for a GPU driver, the host build for the simulator
      */
+    @Override
+    public long freeMemory() {
+        return driver.memoryInfo()[0];
+    }
+
     CudaContext(CudaDriver driver, Cublas cublas, byte[] image, int ordinal, boolean tf32) {
         this.driver = driver;
         this.cublas = cublas;

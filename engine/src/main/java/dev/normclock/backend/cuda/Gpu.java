@@ -13,6 +13,11 @@ import dev.normclock.bindings.cuda.SimulatorCounters;
 interface Gpu extends AutoCloseable {
     DeviceMemory memory();
 
+    /** The device's free bytes now (cuMemGetInfo), or -1 where nothing says (test GPUs). */
+    default long freeMemory() {
+        return -1;
+    }
+
     /**
      * Launches a kernel of the module on the stream: a grid of (gridX, gridY, gridZ) blocks of
      * blockX threads; {@code params} holds one pointer per argument (cuLaunchKernel's
