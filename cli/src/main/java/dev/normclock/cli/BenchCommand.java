@@ -22,16 +22,19 @@ import picocli.CommandLine.Option;
         description = {
                 "Measures training throughput in model-steps/s and executed GFLOP/s.",
                 "",
-                "Times full steps (forward, backward, AdamW, clamp) of a population of MLPs after a warm-up. Defaults are",
-                "the paper's cell (p = 59, d = 128, H = 256, f = 0.4) with 16 models. Evaluation is timed apart, as the trainer runs it: the test pairs and the norms (the training-set metrics come from the next step's forward pass).",
-                "--torch runs a PyTorch implementation of the same population (written the way the papers' code is) on the",
-                "same cores right after, and prints its model-steps/s, the ratio, and the machine's sgemm GFLOP/s.",
+                "Times full steps (forward, backward, AdamW, clamp) of a population after a warm-up: Paper A's MLP by default,",
+                "the attention model or the parity MLP with --model. Defaults are the paper's cell (p = 59, d = 128, H = 256,",
+                "f = 0.4; H = 512 for the attention model and the parity MLP, whose task is n = 30, k = 3, m = 1000) with 16 models. Evaluation is timed apart, as the trainer runs it: the test pairs and the norms (the training-set metrics come from the next step's forward pass).",
+                "--torch runs a PyTorch implementation of the same population (written the way the papers' code is, one per",
+                "model in bench/torch/) on the same cores right after, and prints its model-steps/s, the ratio, the machine's",
+                "sgemm GFLOP/s and the fraction of it the step executes.",
                 "--sweep measures every population size in --sweep-models for every p in --sweep-p and writes a table",
                 "(bench-sweep.csv) and a plot (bench-sweep.png) to --out.",
                 "With --backend cuda or cuda-sim it also prints what a step asks of the GPU and a roofline (see below).",
                 ""},
-        footer = {"", "Executed FLOPs per model-step count the products the step runs (the first layer in its rewritten",
-                "form E*W1, formed once per step): 2*(3*2*p*d*H + 3*n*H*p) with n = round(f*p^2).",
+        footer = {"", "Executed FLOPs per model-step count the products the step runs (multiply-add as two). The MLP (the first",
+                "layer in its rewritten form E*W1, formed once per step): 2*(3*2*p*d*H + 3*n*H*p) with n = round(f*p^2). The",
+                "attention model: 3*(n*(2d^2 + 4dH + 2d(p+1) + 12d) + (2p+1)*4d^2). The parity MLP: 2*(2*m*n*H + 3*m*H*2).",
                 "Memory per model is the off-heap tensors of the population divided by its size; the process's peak",
                 "resident set is printed too.",
                 "",
@@ -56,6 +59,18 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Mixin
     ShapeOptions shape = new ShapeOptions();
+    @Option(names = "--model", paramLabel = "MODEL", description = "mlp (Paper A's MLP), attention (the one-layer attention model, heads of 32, "
+            + "--hidden its MLP width, 512 unless given) or parity-mlp (sparse parity: n -> --hidden GELU -> 2, 512 unless given). Default: ${DEFAULT-VALUE}.")
+    String model = "mlp";
+    private dev.normclock.model.ModelKind modelKind = dev.normclock.model.ModelKind.MLP;
+    @Option(names = "--parity-n", paramLabel = "N", description = "--model parity-mlp: input bits. Default: ${DEFAULT-VALUE}.")
+    int parityN = 30;
+    @Option(names = "--parity-k", paramLabel = "K", description = "--model parity-mlp: relevant bits. Default: ${DEFAULT-VALUE}.")
+    int parityK = 3;
+    @Option(names = "--parity-m", paramLabel = "M", description = "--model parity-mlp: training points. Default: ${DEFAULT-VALUE}.")
+    int parityM = 1000;
+    @Option(names = "--parity-test", paramLabel = "T", description = "--model parity-mlp: test points. Default: ${DEFAULT-VALUE}.")
+    int parityTest = 2000;
     @Option(names = "--models", paramLabel = "B", description = "Population size. Default: ${DEFAULT-VALUE}.")
     int models = 16;
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
@@ -86,7 +101,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--python", paramLabel = "EXE", description = "Python for --torch. Default: /usr/bin/python3 where it exists "
             + "(Debian's python3-torch is installed for it), else python3 on the PATH.")
     String python = java.nio.file.Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-    @Option(names = "--torch-script", paramLabel = "FILE", description = "The PyTorch implementation. Default: bench/torch/mlp_population.py of this installation.")
+    @Option(names = "--torch-script", paramLabel = "FILE", description = "The PyTorch implementation. Default: bench/torch/mlp_population.py, "
+            + "attention_population.py or parity_population.py (by --model) of this installation.")
     Path torchScript;
     @Option(names = "--torch-threads", paramLabel = "LIST", description = "Thread counts PyTorch tries; its best is kept. Default: ${DEFAULT-VALUE}.")
     String torchThreads = "1,2";
@@ -105,6 +121,34 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
                     + "--no-graphs issues every kernel and GEMM one by one, to compare.")
     boolean graphs = true;
 
+    private dev.normclock.task.SparseParity parity; // --model parity-mlp's task
+
+    /** The benched model at --p (for a sweep, each of --sweep-p). */
+    private StepBenchmark.Subject subject(int p) {
+        return switch (modelKind) {
+            case MLP -> StepBenchmark.Subject.mlp(p, shape.width, shape.hidden, shape.trainFrac);
+            case ATTENTION -> StepBenchmark.Subject.attention(p, shape.width, shape.hidden, shape.trainFrac);
+            case PARITY_MLP -> StepBenchmark.Subject.parity(parity, shape.hidden);
+        };
+    }
+
+    /** The shape as the PyTorch script's options. */
+    private List<String> torchShape() {
+        if (modelKind == dev.normclock.model.ModelKind.PARITY_MLP)
+            return List.of("--parity-n", Integer.toString(parityN), "--parity-k", Integer.toString(parityK), "--parity-m", Integer.toString(parityM),
+                    "--hidden", Integer.toString(shape.hidden));
+        return List.of("--p", Integer.toString(shape.p), "--width", Integer.toString(shape.width), "--hidden", Integer.toString(shape.hidden),
+                "--train-frac", Double.toString(shape.trainFrac));
+    }
+
+    /** The benched population in words. */
+    private String describeShape() {
+        if (modelKind == dev.normclock.model.ModelKind.PARITY_MLP)
+            return String.format(java.util.Locale.ROOT, "parity-mlp n=%d k=%d m=%d H=%d", parityN, parityK, parityM, shape.hidden);
+        return String.format(java.util.Locale.ROOT, "%sp=%d d=%d H=%d f=%.2f", modelKind == dev.normclock.model.ModelKind.MLP ? "" : model + " ",
+                shape.p, shape.width, shape.hidden, shape.trainFrac);
+    }
+
     @Override
     public Integer call() throws Exception {
         if (models < 1) throw new IllegalArgumentException("--models must be at least 1, got " + models);
@@ -114,8 +158,20 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be zero or positive, got " + warmup);
         for (int b : sweepModels) if (b < 1) throw new IllegalArgumentException("--sweep-models must be at least 1, got " + b);
         for (int q : sweepP) if (q < 2) throw new IllegalArgumentException("--sweep-p must be at least 2, got " + q);
-        new dev.normclock.model.MlpShape(shape.p, shape.width, shape.hidden);
-        new dev.normclock.task.ModularAddition(shape.p, shape.trainFrac);
+        modelKind = dev.normclock.model.ModelKind.of(model);
+        var parsed = spec.commandLine().getParseResult();
+        if (modelKind != dev.normclock.model.ModelKind.MLP && !parsed.hasMatchedOption("--hidden")) shape.hidden = 512; // the papers' width
+        if (modelKind.modularAddition) {
+            for (String o : new String[]{"--parity-n", "--parity-k", "--parity-m", "--parity-test"})
+                if (parsed.hasMatchedOption(o)) throw new IllegalArgumentException(o + " applies to --model parity-mlp only");
+            new dev.normclock.model.ModularPopulation.Kind(model, shape.p, shape.width, shape.hidden, false);
+            new dev.normclock.task.ModularAddition(shape.p, shape.trainFrac);
+        } else {
+            for (String o : new String[]{"--p", "--width", "--train-frac", "--sweep"})
+                if (parsed.hasMatchedOption(o)) throw new IllegalArgumentException(o + " applies to the models of modular addition (mlp, attention), not parity-mlp");
+            parity = new dev.normclock.task.SparseParity(parityN, parityK, parityM, parityTest);
+        }
+        if (shape.hidden < 1) throw new IllegalArgumentException("--hidden must be at least 1, got " + shape.hidden);
         kind = BackendChoice.resolve(backend, dev.normclock.backend.Precision.FLOAT32, spec.commandLine().getErr(), Main.env(parent));
         BackendChoice.checkTf32(tf32, kind);
         gemmPath = BackendChoice.gemm(gemm, tf32, kind);
@@ -131,7 +187,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     private StepBenchmark.Result best(Backend be, int p, int b, PrintWriter progress) {
         StepBenchmark.Result best = null;
         for (int r = 0; r < repeats; r++) {
-            StepBenchmark.Result res = StepBenchmark.run(be, p, shape.width, shape.hidden, shape.trainFrac, b, r == 0 ? warmup : 3, seconds);
+            StepBenchmark.Result res = StepBenchmark.run(be, subject(p), b, r == 0 ? warmup : 3, seconds, 1);
             if (progress != null) progress.printf("  repetition %d: %.1f model-steps/s%n", r + 1, res.modelStepsPerSecond());
             if (best == null || res.modelStepsPerSecond() > best.modelStepsPerSecond()) best = res;
         }
@@ -144,8 +200,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         String device;
         try (Backend be = open()) {
             device = describe(be);
-            if (!json) out.printf("normclock bench: p=%d d=%d H=%d f=%.2f, %d models, %s%n", shape.p, shape.width, shape.hidden,
-                    shape.trainFrac, models, device);
+            if (!json) out.printf("normclock bench: %s, %d models, %s%n", describeShape(), models, device);
             if (!json && kind == BackendChoice.Kind.CUDA_SIM) out.println("  a simulation: " + BackendChoice.SIMULATION_NOTE + "; model-steps/s below are the "
                     + "simulator's speed, not a GPU's");
             out.flush();
@@ -155,8 +210,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         if (torch) {
             if (!json) out.printf("  PyTorch (threads %s, %.0f s each)...%n", torchThreads, seconds);
             out.flush();
-            pt = new TorchBaseline(python, torchScript != null ? torchScript : TorchBaseline.defaultScript())
-                    .run(shape.p, shape.width, shape.hidden, shape.trainFrac, models, torchThreads, seconds);
+            pt = new TorchBaseline(python, torchScript != null ? torchScript : TorchBaseline.defaultScript(modelKind))
+                    .run(torchShape(), models, torchThreads, seconds);
         }
         long rss = PeakMemory.residentBytes();
         if (json) {
@@ -199,7 +254,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         try (Backend be = open()) {
             describe(be);
             // Let the JIT compile every kernel before the first measured configuration.
-            StepBenchmark.run(be, shape.p, shape.width, shape.hidden, shape.trainFrac, 4, warmup, Math.max(2, seconds));
+            StepBenchmark.run(be, subject(shape.p), 4, warmup, Math.max(2, seconds), 1);
             for (int q : sweepP) {
                 for (int b : sweepModels) {
                     StepBenchmark.Result r = best(be, q, b, null);
@@ -218,8 +273,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         for (StepBenchmark.Result r : results)
             lines.add(String.format("%d,%d,%d,%.3f,%.3f,%d", r.p(), r.models(), r.threads(), r.modelStepsPerSecond(), r.gflops(), r.bytes() / r.models()));
         Files.write(csv, lines);
-        BenchPlot.write(results, png, kind.cuda() ? String.format("normclock %s, d=%d H=%d f=%.2f", kind.label, shape.width, shape.hidden, shape.trainFrac)
-                : String.format("normclock cpu, d=%d H=%d f=%.2f, %d threads", shape.width, shape.hidden, shape.trainFrac, threads));
+        BenchPlot.write(results, png, kind.cuda() ? String.format("normclock %s, %s d=%d H=%d f=%.2f", kind.label, model, shape.width, shape.hidden, shape.trainFrac)
+                : String.format("normclock cpu, %s d=%d H=%d f=%.2f, %d threads", model, shape.width, shape.hidden, shape.trainFrac, threads));
         long rss = PeakMemory.residentBytes();
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
@@ -264,10 +319,17 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         }
         if (tf32) o.put("tf32", true);
         o.put("threads", threads);
-        o.put("p", p);
-        o.put("d", shape.width);
+        o.put("model", modelKind.label);
+        if (modelKind.modularAddition) {
+            o.put("p", p);
+            o.put("d", shape.width);
+            o.put("train_frac", shape.trainFrac);
+        } else {
+            o.put("parity_n", parityN);
+            o.put("parity_k", parityK);
+            o.put("parity_m", parityM);
+        }
         o.put("hidden", shape.hidden);
-        o.put("train_frac", shape.trainFrac);
         o.put("models", b);
         return o;
     }

@@ -67,7 +67,7 @@ record GpuFigures(DevicePeaks peaks, boolean simulated, boolean tf32) {
     /** The roofline of this result, or null without peaks or counters. */
     Roofline roofline(StepBenchmark.Result r) {
         Map<String, Double> step = r.countersPerStep();
-        if (peaks == null || step == null) return null;
+        if (peaks == null || step == null || Double.isNaN(r.bytesPerModelStep())) return null;
         double launches = step.get("kernel_launches") + step.get("cublas_calls") + step.get("graph_launches");
         return new Roofline(peaks, tf32, r.flopsPerModelStep(), r.bytesPerModelStep(), launches, r.models(),
                 simulated ? Double.NaN : r.modelStepsPerSecond());
@@ -84,7 +84,8 @@ record GpuFigures(DevicePeaks peaks, boolean simulated, boolean tf32) {
         s.append('\n');
         Roofline roof = roofline(r);
         if (roof == null) {
-            s.append("  roofline: no peak figures for this GPU (its driver reports no clocks and its name is not in the table)\n");
+            s.append(Double.isNaN(r.bytesPerModelStep()) ? "  roofline: for the MLP only (its device-memory traffic is counted, the " + r.model() + "'s is not)\n"
+                    : "  roofline: no peak figures for this GPU (its driver reports no clocks and its name is not in the table)\n");
             return s.toString();
         }
         s.append(String.format(Locale.ROOT, "  roofline, %s: FP32 %.1f TFLOP/s%s, %.2f TB/s (%s)%n",

@@ -13,8 +13,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Runs the PyTorch implementation of the same MLP population (bench/torch/mlp_population.py,
- * written the way the papers' code is) on the same cores, for the side-by-side figures of
+ * Runs the PyTorch implementation of the same population (bench/torch/*_population.py, one per
+ * model, written the way the papers' code is) on the same cores, for the side-by-side figures of
  * `normclock bench --torch`. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from its
  * environment: where they are set they pin OpenBLAS to older kernels and would slow the baseline.
  */
@@ -32,10 +32,18 @@ final class TorchBaseline {
         this.script = script;
     }
 
-    /** The script beside the installation (the launcher passes -Dnormclock.home), or in the working folder. */
-    static Path defaultScript() {
+    /**
+     * The script of this model (mlp_population.py, attention_population.py, parity_population.py)
+     * beside the installation (the launcher passes -Dnormclock.home), or in the working folder.
+     */
+    static Path defaultScript(dev.normclock.model.ModelKind model) {
         String home = System.getProperty("normclock.home", ".");
-        return Path.of(home, "bench", "torch", "mlp_population.py");
+        String name = switch (model) {
+            case MLP -> "mlp";
+            case ATTENTION -> "attention";
+            case PARITY_MLP -> "parity";
+        };
+        return Path.of(home, "bench", "torch", name + "_population.py");
     }
 
     /**
@@ -43,10 +51,10 @@ final class TorchBaseline {
      * to that count (so the BLAS's threads and torch's do not oversubscribe the cores), and keeps
      * the best.
      */
-    Result run(int p, int d, int hidden, double trainFrac, int models, String threads, double seconds) {
+    Result run(List<String> shapeArgs, int models, String threads, double seconds) {
         Result best = null;
         for (String t : threads.split(",")) {
-            Result r = runOnce(p, d, hidden, trainFrac, models, t.trim(), seconds);
+            Result r = runOnce(shapeArgs, models, t.trim(), seconds);
             if (best == null || r.modelStepsPerSecond() > best.modelStepsPerSecond())
                 best = new Result(r.modelStepsPerSecond(), r.bestThreads(), best == null ? r.sgemmGflops() : Math.max(best.sgemmGflops(), r.sgemmGflops()), r.torchVersion());
             else best = new Result(best.modelStepsPerSecond(), best.bestThreads(), Math.max(best.sgemmGflops(), r.sgemmGflops()), best.torchVersion());
@@ -54,12 +62,13 @@ final class TorchBaseline {
         return best;
     }
 
-    private Result runOnce(int p, int d, int hidden, double trainFrac, int models, String threads, double seconds) {
+    /** @param shapeArgs the model's shape as the script's options ("--p", "59", "--width", "128", …) */
+    private Result runOnce(List<String> shapeArgs, int models, String threads, double seconds) {
         if (!Files.isRegularFile(script))
             throw new IllegalArgumentException("PyTorch baseline script not found at " + script + ": pass --torch-script PATH");
-        List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--p", Integer.toString(p), "--width", Integer.toString(d),
-                "--hidden", Integer.toString(hidden), "--train-frac", Double.toString(trainFrac), "--models", Integer.toString(models),
-                "--threads", threads, "--seconds", Double.toString(seconds)));
+        List<String> cmd = new ArrayList<>(List.of(python, script.toString()));
+        cmd.addAll(shapeArgs);
+        cmd.addAll(List.of("--models", Integer.toString(models), "--threads", threads, "--seconds", Double.toString(seconds)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(false);
         Map<String, String> env = pb.environment();
         env.remove("OPENBLAS_CORETYPE");

@@ -147,6 +147,40 @@ class CliTest {
         assertTrue(j.get("executed_gflops").asDouble() > 0);
     }
 
+    /** Every model benches, its shape in the JSON; the parity MLP's options apply to it alone, the modular shape's not to it. */
+    @Test
+    void benchEveryModel(@TempDir Path dir) throws Exception {
+        // a stand-in for the PyTorch scripts: checks it is given the model's own shape options
+        Path fake = Files.writeString(dir.resolve("fake_torch.py"), """
+                import json, sys
+                args = sys.argv[1:]
+                parity = "--parity-n" in args
+                assert parity != ("--p" in args), args
+                print(json.dumps({"torch_version": "fake", "model_steps_per_second": 1.0, "best_threads": 1,
+                                  "by_threads": {"1": 1.0}, "sgemm_gflops": 100.0, "sgemm_threads": 1}))
+                """);
+        for (String[] model : new String[][]{{"--model", "attention", "--p", "7", "--width", "32", "--hidden", "16"},
+                {"--model", "parity-mlp", "--parity-n", "12", "--parity-m", "40", "--parity-test", "30", "--hidden", "16"}}) {
+            List<String> args = new ArrayList<>(List.of(model));
+            args.addAll(List.of("bench", "--models", "2", "--seconds", "0.05", "--repeats", "1", "--warmup", "1", "--json", "--torch",
+                    "--torch-script", fake.toString(), "--python", "python3", "--torch-threads", "1"));
+            args.add(0, args.remove(args.indexOf("bench")));
+            Run r = run(args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            JsonNode j = new ObjectMapper().readTree(r.out());
+            assertEquals(model[1], j.get("model").asText());
+            assertTrue(j.get("model_steps_per_second").asDouble() > 0 && j.get("executed_gflops").asDouble() > 0, r.out());
+            assertEquals(j.get("executed_gflops").asDouble() / 100.0, j.get("gflops_fraction_of_sgemm_peak").asDouble(), 1e-9);
+            assertEquals(model[1].equals("parity-mlp"), j.has("parity_n"), r.out());
+        }
+        for (String[] bad : new String[][]{{"bench", "--model", "parity-mlp", "--p", "7"}, {"bench", "--parity-n", "12"},
+                {"bench", "--model", "attention", "--width", "40"}, {"bench", "--model", "transformer"}}) {
+            Run r = run(bad);
+            assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+    }
+
     @Test
     void benchSweepWritesTableAndPlot(@TempDir Path dir) throws Exception {
         Run r = run("bench", "--sweep", "--sweep-models", "1,2", "--sweep-p", "7,11", "--width", "8", "--hidden", "16",

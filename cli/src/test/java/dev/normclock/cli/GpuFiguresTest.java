@@ -22,7 +22,7 @@ class GpuFiguresTest {
     private static StepBenchmark.Result result(double modelStepsPerSecond) {
         StepCounters steps = new StepCounters(40, 0, 36, 4, 256, 0, 0, 0, 0, 0, 0);
         StepCounters evaluations = new StepCounters(20, 0, 8, 0, 0, 6, 1200, 0, 4, 0, 0);
-        return new StepBenchmark.Result(59, 128, 256, 0.4, 16, 1, 4, 1, modelStepsPerSecond, 0, 149.3e6, 0, 1000, steps, 2, evaluations);
+        return new StepBenchmark.Result("mlp", 59, 128, 256, 0.4, 16, 1, 4, 1, modelStepsPerSecond, 0, 149.3e6, 0, 1000, steps, 2, evaluations);
     }
 
     @Test

@@ -97,10 +97,8 @@ public record CellPlan(String experiment, String id, Arm arm, int p, double trai
     /** Floating-point operations of one training step of one model, for the plan's time estimate. */
     public double flopsPerStep() {
         if (isParity()) return ParityPopulation.flopsPerStep(parity.n(), hidden, parity.trainSize());
-        if (dev.normclock.model.ModelKind.of(model) == dev.normclock.model.ModelKind.ATTENTION) { // the MLP block and the unembedding per example, the key/value/score tables per token; ×3 for the backward
-            int n = task().trainSize(), rows = 2 * p + 1;
-            return 3 * (n * (4.0 * d * hidden + 2.0 * d * (p + 1)) + rows * 6.0 * d * d);
-        }
+        if (dev.normclock.model.ModelKind.of(model) == dev.normclock.model.ModelKind.ATTENTION)
+            return dev.normclock.model.AttentionPopulation.flopsPerStep(p, d, hidden, task().trainSize());
         return shape().flopsPerStep(task().trainSize());
     }
 

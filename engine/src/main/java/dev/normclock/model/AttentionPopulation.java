@@ -116,6 +116,19 @@ public final class AttentionPopulation implements ModularPopulation {
     }
 
     /**
+     * Floating-point operations one training step of one model executes with {@code n} training
+     * pairs (multiply–add counted as two), the backward pass counted as twice the forward: per
+     * example the attention of the last position over three keys (scores and the weighted values),
+     * Wo, the MLP and the unembedding; per token of the (2p + 1)-row key and value tables, Wk and Wv.
+     * The query is one row per model (the last position is always '='), so it is left out.
+     */
+    public static double flopsPerStep(int p, int d, int mlp, int n) {
+        double perExample = 2.0 * d * d + 4.0 * d * mlp + 2.0 * d * (p + 1) + 12.0 * d;
+        double tables = (2.0 * p + 1) * 4.0 * d * d;
+        return 3 * (n * perExample + tables);
+    }
+
+    /**
      * The off-heap bytes a population of this shape takes once stepped by {@code be} — its state
      * (parameters and both Adam moments, the zero bias) and one workspace of
      * {@link Backend#workspaceModels} models — counted in 64 bits before anything is allocated, as

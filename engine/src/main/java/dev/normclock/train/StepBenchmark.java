@@ -5,10 +5,14 @@ import dev.normclock.backend.Hyper;
 import dev.normclock.backend.cuda.CudaBackend;
 import dev.normclock.backend.cuda.StepCounters;
 import dev.normclock.backend.Precision;
-import dev.normclock.model.MlpPopulation;
+import dev.normclock.model.AttentionPopulation;
 import dev.normclock.model.MlpShape;
+import dev.normclock.model.ModelKind;
+import dev.normclock.model.ModularPopulation;
+import dev.normclock.model.ParityPopulation;
+import dev.normclock.model.Population;
 import dev.normclock.task.ModularAddition;
-import dev.normclock.task.ModularAddition.Split;
+import dev.normclock.task.SparseParity;
 
 /**
  * Times full training steps of a population (forward, backward, AdamW, clamp) after a warm-up,
@@ -23,7 +27,7 @@ import dev.normclock.task.ModularAddition.Split;
  */
 public final class StepBenchmark {
 
-    public record Result(int p, int d, int hidden, double trainFrac, int models, int threads, int steps, double seconds,
+    public record Result(String model, int p, int d, int hidden, double trainFrac, int models, int threads, int steps, double seconds,
                          double modelStepsPerSecond, double gflops, double flopsPerModelStep, long bytes,
                          double evaluationsPerSecond, StepCounters counters, int evaluations, StepCounters evaluationCounters) {
         /**
@@ -39,8 +43,9 @@ public final class StepBenchmark {
             return evaluationCounters == null ? null : evaluationCounters.per(evaluations);
         }
 
-        /** The device-memory bytes one model-step moves at the least ({@link StepTraffic}), for the roofline. */
+        /** The device-memory bytes one model-step moves at the least ({@link StepTraffic}), for the roofline; NaN where uncounted (models other than the MLP). */
         public double bytesPerModelStep() {
+            if (!model.equals(ModelKind.MLP.label)) return Double.NaN;
             return StepTraffic.bytesPerModelStep(new MlpShape(p, d, hidden), new ModularAddition(p, trainFrac).trainSize());
         }
 
@@ -59,18 +64,79 @@ public final class StepBenchmark {
 
     /** As above, timing at least {@code minSteps} steps (the simulator's counters over a few steps, however short the time). */
     public static Result run(Backend be, int p, int d, int hidden, double trainFrac, int models, int warmupSteps, double minSeconds, int minSteps) {
-        ModularAddition task = new ModularAddition(p, trainFrac);
-        MlpShape shape = new MlpShape(p, d, hidden);
-        MemoryPlan.forModular(new dev.normclock.model.ModularPopulation.Kind("mlp", p, d, hidden, false), task, models, Precision.FLOAT32, be)
-                .requireFits(MemoryPlan.Room.now(be));
-        Hyper hyper = new Hyper(models);
-        int[][] pairs = new int[models][];
-        int[] all = new int[models];
-        try (MlpPopulation pop = new MlpPopulation(shape, models, task.trainSize())) {
+        return run(be, Subject.mlp(p, d, hidden, trainFrac), models, warmupSteps, minSeconds, minSteps);
+    }
+
+    /**
+     * What is benched: one of normclock's models at one shape, each slot drawn from its seed and
+     * given its data as a study would (modular addition: p, f, d, H; the parity MLP: its task and H).
+     */
+    public record Subject(ModelKind kind, int p, int d, int hidden, double trainFrac, SparseParity parity) {
+        public static Subject mlp(int p, int d, int hidden, double trainFrac) {
+            return new Subject(ModelKind.MLP, p, d, hidden, trainFrac, null);
+        }
+
+        /** The attention model (no LayerNorm), heads of {@link ModularPopulation.Kind#HEAD_SIZE}; {@code hidden} is its MLP width. */
+        public static Subject attention(int p, int d, int hidden, double trainFrac) {
+            return new Subject(ModelKind.ATTENTION, p, d, hidden, trainFrac, null);
+        }
+
+        public static Subject parity(SparseParity task, int hidden) {
+            return new Subject(ModelKind.PARITY_MLP, task.n(), 0, hidden, Double.NaN, task);
+        }
+
+        ModularPopulation.Kind modular() {
+            return new ModularPopulation.Kind(kind.label, p, d, hidden, false);
+        }
+
+        ModularAddition task() {
+            return new ModularAddition(p, trainFrac);
+        }
+
+        /** FLOPs one training step of one model executes (multiply–add counted as two). */
+        public double flopsPerModelStep() {
+            return switch (kind) {
+                case MLP -> new MlpShape(p, d, hidden).flopsPerStep(task().trainSize());
+                case ATTENTION -> AttentionPopulation.flopsPerStep(p, d, hidden, task().trainSize());
+                case PARITY_MLP -> ParityPopulation.flopsPerStep(parity.n(), hidden, parity.trainSize());
+            };
+        }
+
+        MemoryPlan memoryPlan(int models, Backend be) {
+            return kind == ModelKind.PARITY_MLP ? MemoryPlan.forParity(parity, hidden, models, Precision.FLOAT32, be)
+                    : MemoryPlan.forModular(modular(), task(), models, Precision.FLOAT32, be);
+        }
+
+        /** A population of {@code models} slots, each initialised from seed = its slot and given its data. */
+        Population create(int models) {
+            if (kind == ModelKind.PARITY_MLP) {
+                ParityPopulation pop = new ParityPopulation(parity.n(), hidden, models, parity.trainSize(), parity.testSize());
+                for (int m = 0; m < models; m++) {
+                    pop.initialise(m, 1L, m, 1e-6);
+                    pop.assign(m, parity.data(1L, m));
+                }
+                return pop;
+            }
+            ModularAddition task = task();
+            ModularPopulation pop = modular().create(models, task.trainSize());
             for (int m = 0; m < models; m++) {
-                Split split = task.split(1L, m);
-                pairs[m] = split.trainPairs();
                 pop.initialise(m, 1L, m, 1e-6);
+                pop.assign(m, task.split(1L, m));
+            }
+            return pop;
+        }
+    }
+
+    /**
+     * Times {@code subject}'s training steps (AdamW, weight decay 1, the norm held from step 1, so
+     * the clamp's cost is in every step) and its evaluations, on a population of {@code models}.
+     */
+    public static Result run(Backend be, Subject subject, int models, int warmupSteps, double minSeconds, int minSteps) {
+        subject.memoryPlan(models, be).requireFits(MemoryPlan.Room.now(be));
+        Hyper hyper = new Hyper(models);
+        int[] all = new int[models];
+        try (Population pop = subject.create(models)) {
+            for (int m = 0; m < models; m++) {
                 hyper.lr[m] = 1e-3f;
                 hyper.weightDecay[m] = 1f;
                 hyper.clampTarget[m] = 54.6;
@@ -83,7 +149,7 @@ public final class StepBenchmark {
             // a GPU captures its step as a graph once it has seen it twice: the timed steps are replays
             for (int i = 0; i < Math.max(warmupSteps, be.deferredResults() ? 2 : 0); i++) {
                 int t = ++step;
-                be.replayable(() -> pop.trainStep(be, all, pairs, hyper, t));
+                be.replayable(() -> pop.trainStep(be, all, hyper, t));
             }
             pop.readTraining(all, loss, acc); // the warm-up done: a GPU has caught up
             StepCounters before = counters(be);
@@ -92,7 +158,7 @@ public final class StepBenchmark {
             double seconds;
             do {
                 int t = ++step;
-                be.replayable(() -> pop.trainStep(be, all, pairs, hyper, t)); // as the trainer between evaluations: nothing read back
+                be.replayable(() -> pop.trainStep(be, all, hyper, t)); // as the trainer between evaluations: nothing read back
                 timed++;
                 seconds = (System.nanoTime() - start) / 1e9;
             } while (seconds < minSeconds || timed < minSteps);
@@ -100,27 +166,26 @@ public final class StepBenchmark {
             pop.readTraining(all, loss, acc); // waits for a GPU to finish the queued steps: they are timed
             seconds = (System.nanoTime() - start) / 1e9;
             StepCounters counted = before == null || after == null ? null : after.since(before);
-            double flops = shape.flopsPerStep(task.trainSize());
+            double flops = subject.flopsPerModelStep();
             double msps = timed * (double) models / seconds;
             // evaluation as the trainer runs it on its grid (the test pairs and the norms; the
             // training metrics come from the next step's forward pass), a quarter of the time
-            int[][] testPairs = new int[models][];
-            for (int m = 0; m < models; m++) testPairs[m] = task.split(1L, m).testPairs();
-            MlpPopulation.Metrics[] metrics = new MlpPopulation.Metrics[models];
-            pop.evaluateTest(be, all, testPairs, hyper, metrics); // untimed: its first call uploads the test pairs
+            pop.evaluateTest(be, all, hyper); // untimed: its first call uploads the test pairs
+            pop.readTraining(all, loss, acc);
             StepCounters evalBefore = counters(be);
             long evalStart = System.nanoTime();
             int evals = 0;
             double evalSeconds;
             do {
-                pop.evaluateTest(be, all, testPairs, hyper, metrics);
+                pop.evaluateTest(be, all, hyper);
+                pop.readTraining(all, loss, acc); // as the trainer: the evaluation's figures are read back
                 evals++;
                 evalSeconds = (System.nanoTime() - evalStart) / 1e9;
             } while (evalSeconds < minSeconds / 4);
             StepCounters evalAfter = counters(be);
             StepCounters evalCounted = evalBefore == null || evalAfter == null ? null : evalAfter.since(evalBefore);
-            return new Result(p, d, hidden, trainFrac, models, be.parallelism(), timed, seconds, msps, msps * flops / 1e9, flops, pop.bytes(),
-                    evals * (double) models / evalSeconds, counted, evals, evalCounted);
+            return new Result(subject.kind().label, subject.p(), subject.d(), subject.hidden(), subject.trainFrac(), models, be.parallelism(), timed,
+                    seconds, msps, msps * flops / 1e9, flops, pop.bytes(), evals * (double) models / evalSeconds, counted, evals, evalCounted);
         }
     }
 
