@@ -40,8 +40,8 @@ import picocli.CommandLine.Option;
                 "  paperb      Paper B: temperature mediation (cross-entropy and MSE) and the rho x tau collapse grid at",
                 "              p = 59 and 97, the forking arms, the allocation, the precision audit (6 seeds; a CPU, ~2 h)",
                 "  paper-cpu   every headline of Paper A with fewer seeds and cells: Wc over p and f, the dense and shared",
-                "              delay laws, the levers, one-shot controls, sparse parity, the attention models (a CPU, ~5.4 h)",
-                "  zoo         the attention model with and without LayerNorm at the papers' size (4 seeds; a CPU, ~50 min)",
+                "              delay laws, the levers, one-shot controls, sparse parity, the attention models (a CPU, ~1.9 h)",
+                "  zoo         the attention model with and without LayerNorm at the papers' size (4 seeds; a CPU, ~23 min)",
                 "  paper       Paper A's MLP, attention and sparse-parity experiments and Paper B's mediation and collapse",
                 "              grid at the papers' sizes (a GPU job; on a CPU it runs, slowly)",
                 "  smoke       small models (modular addition and sparse parity) through every analysis in seconds (for tests)",
@@ -163,13 +163,19 @@ final class ReproduceCommand implements Callable<Integer> {
     }
 
     /**
-     * A rough rate for the plan's estimate: the CPU step's measured efficiency over its FLOPs. The
-     * MLP's step runs at ~55 GFLOP/s per core; the attention model's at ~9 (16 model-steps/s at
-     * p = 59 on 2 cores: its small per-example kernels and narrow GEMMs, not yet tuned). The
-     * float64 backend is about 2× slower than float32 (measured at p = 59, one thread).
+     * A rough rate for the plan's estimate: the CPU step's measured efficiency over its FLOPs, per
+     * core, from `bench --model` at the papers' sizes on 2 cores (2026-12-03, sgemm 334–372 GFLOP/s):
+     * the MLP ~60 GFLOP/s, the attention model ~55, the parity MLP ~22 (its GEMMs are thin); ~10 %
+     * less inside a study. The float64 backend is about 2× slower than float32 (measured at p = 59,
+     * one thread).
      */
     private double estimatedRate(CellPlan c) {
-        double rate = (dev.normclock.model.ModelKind.of(c.model()) == dev.normclock.model.ModelKind.ATTENTION ? 9e9 : 55e9) * threads / c.flopsPerStep();
+        double perCore = switch (c.isParity() ? dev.normclock.model.ModelKind.PARITY_MLP : dev.normclock.model.ModelKind.of(c.model())) {
+            case MLP -> 55e9;
+            case ATTENTION -> 50e9;
+            case PARITY_MLP -> 20e9;
+        };
+        double rate = perCore * threads / c.flopsPerStep();
         return c.precision() == dev.normclock.backend.Precision.FLOAT64 ? rate / 2 : rate; // the float64 backend: ~2× slower at p = 59
     }
 

@@ -15,7 +15,7 @@ public final class BrokenBackend {
 
     /** The methods of {@link Backend} that are not primitives: they always pass straight through. */
     static final Set<String> NOT_PRIMITIVES = Set.of("name", "precision", "tf32", "softmaxSum", "parallelism", "syncToHost", "hostChanged", "close", "readout", "deferredResults", "evaluationRows", "replayable",
-            "workspaceModels");
+            "workspaceModels", "deviceMemoryFree");
 
     /** What happens around one primitive's call ({@code call} runs it on the inner backend). */
     @FunctionalInterface
