@@ -26,13 +26,13 @@ Where that code is more specific than the protocol's summary it is followed here
 The clamp divides by ‖W‖ exactly as mlp_population.py does (the papers' code adds 1e-30 to ‖W‖).
 """
 import argparse
-import json
 import math
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+import population_common as common
 
 WEIGHTS = ("W1", "W2")
 
@@ -66,122 +66,29 @@ def forward_loss(params, x, y):
     return per_model_loss(params, x, y).sum()
 
 
-def train_steps(params, x, y, state, steps, lr=1e-3, wd=1.0, target=20.6, clamp_from=1):
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    weights = WEIGHTS
-    for _ in range(steps):
-        loss = forward_loss(params, x, y)
-        for t in params.values():
-            t.grad = None
-        loss.backward()
-        state["t"] += 1
-        t_ = state["t"]
-        with torch.no_grad():
-            for key, w in params.items():
-                g = w.grad
-                mo, v = state["m"][key], state["v"][key]
-                if key in weights:
-                    w.mul_(1 - lr * wd)
-                mo.mul_(b1).add_(g, alpha=1 - b1)
-                v.mul_(b2).addcmul_(g, g, value=1 - b2)
-                mhat = mo / (1 - b1 ** t_)
-                vhat = v / (1 - b2 ** t_)
-                w.sub_(lr * mhat / (vhat.sqrt() + eps))
-            if t_ >= clamp_from:
-                norm = torch.sqrt(sum((params[key] ** 2).sum(dim=tuple(range(1, params[key].dim()))) for key in weights))  # [B]
-                for key in weights:
-                    params[key].mul_((target / norm).view(-1, *([1] * (params[key].dim() - 1))))
-
-
-def sync(device):
-    # GPU work is queued asynchronously: the clock may only be read once the queue has drained.
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
-def time_population(n, k, m, hidden, models, threads, seconds, warmup, device="cpu"):
-    torch.set_num_threads(threads)
-    params, x, y = population(n, k, m, hidden, models, device=device)
-    state = {"t": 0, "m": {key: torch.zeros_like(v) for key, v in params.items()},
-             "v": {key: torch.zeros_like(v) for key, v in params.items()}}
-    train_steps(params, x, y, state, warmup)
-    sync(device)
-    steps, start = 0, time.perf_counter()
-    while True:
-        train_steps(params, x, y, state, 1)
-        steps += 1
-        if time.perf_counter() - start >= seconds:
-            sync(device)  # every counted step has finished on the device when the clock is read
-            elapsed = time.perf_counter() - start
-            return steps * models / elapsed
-
-
-def sgemm_gflops(threads, size=2048, seconds=2.0, device="cpu"):
-    torch.set_num_threads(threads)
-    x, w = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
-    torch.mm(x, w)
-    sync(device)
-    reps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        torch.mm(x, w)
-        reps += 1
-        if device == "cuda" and reps % 50 == 0:
-            sync(device)  # keeps the host from queueing far past the timed window
-    sync(device)
-    return 2.0 * size ** 3 * reps / (time.perf_counter() - start) / 1e9
+def time_population(args):
+    params, x, y = population(args.parity_n, args.parity_k, args.parity_m, args.hidden, args.models, device=args.device)
+    state = common.adam_state(params)
+    return common.model_steps_per_second(
+        lambda n: common.train_steps(params, lambda: forward_loss(params, x, y), state, n, lr=1e-3, wd=1.0, target=20.6,
+                                     clamp_from=1, weights=WEIGHTS),
+        args.models, args.seconds, args.warmup, args.device)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = common.arguments(__doc__, hidden=512)
     ap.add_argument("--parity-n", type=int, default=30, help="input bits n")
     ap.add_argument("--parity-k", type=int, default=3, help="relevant bits k (the first k)")
     ap.add_argument("--parity-m", type=int, default=1000, help="training points per model")
-    ap.add_argument("--hidden", type=int, default=512)
-    ap.add_argument("--models", type=int, default=16)
-    ap.add_argument("--threads", default="1,2", help="thread counts to try; the best is kept")
-    ap.add_argument("--seconds", type=float, default=5.0)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                    help="cuda: the same population on the GPU, float32 without TF32 (thread counts ignored)")
-    ap.add_argument("--tf32", action="store_true",
-                    help="with --device cuda: let the matmuls use TF32 tensor cores, as normclock's --tf32 does")
-    # accepted and ignored: the modular-addition scripts' shape flags
+    # accepted and ignored, so a caller can pass every script the same flags
     ap.add_argument("--p", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--width", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--train-frac", type=float, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if not 1 <= args.parity_k <= args.parity_n:
         sys.exit(f"parity_population.py: --parity-k must be between 1 and --parity-n ({args.parity_n}), got {args.parity_k}")
-    if args.tf32 and args.device != "cuda":
-        sys.exit("parity_population.py: --tf32 applies to --device cuda")
-    if args.device == "cuda":
-        if not torch.cuda.is_available():
-            sys.exit(f"parity_population.py: --device cuda, but torch {torch.__version__} sees no CUDA GPU")
-        # Plain FP32 like normclock's cuda backend unless --tf32: TF32 rounds the matmuls' inputs to 10 bits.
-        torch.backends.cuda.matmul.allow_tf32 = args.tf32
-        torch.backends.cudnn.allow_tf32 = args.tf32
-        if hasattr(torch, "set_float32_matmul_precision"):
-            torch.set_float32_matmul_precision("high" if args.tf32 else "highest")
-        threads = [torch.get_num_threads()]
-    else:
-        threads = [int(t) for t in args.threads.split(",")]
-    per_threads = {str(t): time_population(args.parity_n, args.parity_k, args.parity_m, args.hidden, args.models, t,
-                                           args.seconds, args.warmup, device=args.device)
-                   for t in threads}
-    best = max(per_threads, key=per_threads.get)
-    out = {
-        "torch_version": torch.__version__,
-        "model_steps_per_second": per_threads[best],
-        "best_threads": int(best),
-        "by_threads": per_threads,
-        "sgemm_gflops": sgemm_gflops(max(threads), size=4096 if args.device == "cuda" else 2048, device=args.device),
-        "sgemm_threads": max(threads),
-    }
-    if args.device == "cuda":
-        out.update(device="cuda", gpu=torch.cuda.get_device_name(0), tf32=torch.backends.cuda.matmul.allow_tf32,
-                   models=args.models, parity_n=args.parity_n, parity_k=args.parity_k, parity_m=args.parity_m)
-    json.dump(out, sys.stdout)
-    print()
+    common.run(args, "parity_population.py", lambda: time_population(args),
+               {"parity_n": args.parity_n, "parity_k": args.parity_k, "parity_m": args.parity_m})
 
 
 if __name__ == "__main__":

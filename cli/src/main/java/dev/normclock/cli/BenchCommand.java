@@ -63,14 +63,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             + "--hidden its MLP width, 512 unless given) or parity-mlp (sparse parity: n -> --hidden GELU -> 2, 512 unless given). Default: ${DEFAULT-VALUE}.")
     String model = "mlp";
     private dev.normclock.model.ModelKind modelKind = dev.normclock.model.ModelKind.MLP;
-    @Option(names = "--parity-n", paramLabel = "N", description = "--model parity-mlp: input bits. Default: ${DEFAULT-VALUE}.")
-    int parityN = 30;
-    @Option(names = "--parity-k", paramLabel = "K", description = "--model parity-mlp: relevant bits. Default: ${DEFAULT-VALUE}.")
-    int parityK = 3;
-    @Option(names = "--parity-m", paramLabel = "M", description = "--model parity-mlp: training points. Default: ${DEFAULT-VALUE}.")
-    int parityM = 1000;
-    @Option(names = "--parity-test", paramLabel = "T", description = "--model parity-mlp: test points. Default: ${DEFAULT-VALUE}.")
-    int parityTest = 2000;
+    @CommandLine.Mixin
+    ParityOptions parityOptions = new ParityOptions();
     @Option(names = "--models", paramLabel = "B", description = "Population size. Default: ${DEFAULT-VALUE}.")
     int models = 16;
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads. Default: all cores (${DEFAULT-VALUE}).")
@@ -135,7 +129,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     /** The shape as the PyTorch script's options. */
     private List<String> torchShape() {
         if (modelKind == dev.normclock.model.ModelKind.PARITY_MLP)
-            return List.of("--parity-n", Integer.toString(parityN), "--parity-k", Integer.toString(parityK), "--parity-m", Integer.toString(parityM),
+            return List.of("--parity-n", Integer.toString(parity.n()), "--parity-k", Integer.toString(parity.k()), "--parity-m", Integer.toString(parity.trainSize()),
                     "--hidden", Integer.toString(shape.hidden));
         return List.of("--p", Integer.toString(shape.p), "--width", Integer.toString(shape.width), "--hidden", Integer.toString(shape.hidden),
                 "--train-frac", Double.toString(shape.trainFrac));
@@ -144,7 +138,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     /** The benched population in words. */
     private String describeShape() {
         if (modelKind == dev.normclock.model.ModelKind.PARITY_MLP)
-            return String.format(java.util.Locale.ROOT, "parity-mlp n=%d k=%d m=%d H=%d", parityN, parityK, parityM, shape.hidden);
+            return String.format(java.util.Locale.ROOT, "parity-mlp n=%d k=%d m=%d H=%d", parity.n(), parity.k(), parity.trainSize(), shape.hidden);
         return String.format(java.util.Locale.ROOT, "%sp=%d d=%d H=%d f=%.2f", modelKind == dev.normclock.model.ModelKind.MLP ? "" : model + " ",
                 shape.p, shape.width, shape.hidden, shape.trainFrac);
     }
@@ -162,14 +156,13 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         var parsed = spec.commandLine().getParseResult();
         if (modelKind != dev.normclock.model.ModelKind.MLP && !parsed.hasMatchedOption("--hidden")) shape.hidden = 512; // the papers' width
         if (modelKind.modularAddition) {
-            for (String o : new String[]{"--parity-n", "--parity-k", "--parity-m", "--parity-test"})
-                if (parsed.hasMatchedOption(o)) throw new IllegalArgumentException(o + " applies to --model parity-mlp only");
+            ParityOptions.refuseWith(parsed);
             new dev.normclock.model.ModularPopulation.Kind(model, shape.p, shape.width, shape.hidden, false);
             new dev.normclock.task.ModularAddition(shape.p, shape.trainFrac);
         } else {
             for (String o : new String[]{"--p", "--width", "--train-frac", "--sweep"})
                 if (parsed.hasMatchedOption(o)) throw new IllegalArgumentException(o + " applies to the models of modular addition (mlp, attention), not parity-mlp");
-            parity = new dev.normclock.task.SparseParity(parityN, parityK, parityM, parityTest);
+            parity = parityOptions.task();
         }
         if (shape.hidden < 1) throw new IllegalArgumentException("--hidden must be at least 1, got " + shape.hidden);
         kind = BackendChoice.resolve(backend, dev.normclock.backend.Precision.FLOAT32, spec.commandLine().getErr(), Main.env(parent));
@@ -325,9 +318,9 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             o.put("d", shape.width);
             o.put("train_frac", shape.trainFrac);
         } else {
-            o.put("parity_n", parityN);
-            o.put("parity_k", parityK);
-            o.put("parity_m", parityM);
+            o.put("parity_n", parity.n());
+            o.put("parity_k", parity.k());
+            o.put("parity_m", parity.trainSize());
         }
         o.put("hidden", shape.hidden);
         o.put("models", b);

@@ -72,14 +72,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     double temperature = 1.0;
     @Option(names = "--model", paramLabel = "MODEL", description = "mlp (Paper A's MLP), attention (the one-layer attention model: tokens [a, b, =], heads of 32, --hidden is its MLP width, 512 unless given; clamp from 600 unless given) or parity-mlp (sparse parity, n -> --hidden GELU -> 2 with biases, 512 unless given; clamp from 1000 unless given). Default: ${DEFAULT-VALUE}.")
     String model = "mlp";
-    @Option(names = "--parity-n", paramLabel = "N", description = "Sparse parity: input bits. Default: ${DEFAULT-VALUE}.")
-    int parityN = 30;
-    @Option(names = "--parity-k", paramLabel = "K", description = "Sparse parity: relevant bits (drawn per seed). Default: ${DEFAULT-VALUE}.")
-    int parityK = 3;
-    @Option(names = "--parity-m", paramLabel = "M", description = "Sparse parity: training points. Default: ${DEFAULT-VALUE}.")
-    int parityM = 1000;
-    @Option(names = "--parity-test", paramLabel = "T", description = "Sparse parity: fresh test points. Default: ${DEFAULT-VALUE}.")
-    int parityTest = 2000;
+    @CommandLine.Mixin
+    ParityOptions parityOptions = new ParityOptions();
     @Option(names = "--layernorm", description = "The attention model's non-affine LayerNorms before attention, the MLP and the unembedding (the LayerNorm control).")
     boolean layerNorm;
     @Option(names = "--fork-at", paramLabel = "STEP", description = "Paper B's forking arm: free until STEP, then the norm held at RHO times the run's own norm there (N0). Arms with the same seeds are the same run until STEP.")
@@ -146,11 +140,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             if (!parsed.hasMatchedOption("--hidden")) shape.hidden = 512;
             if (!parsed.hasMatchedOption("--clamp-from") && forkAt == null) clampFrom = modelKind.paperClampFrom;
         }
-        if (modelKind.modularAddition)
-            for (String o : new String[]{"--parity-n", "--parity-k", "--parity-m", "--parity-test"})
-                if (parsed.hasMatchedOption(o)) throw new IllegalArgumentException(o + " applies to --model parity-mlp only");
-        dev.normclock.task.SparseParity parity = !modelKind.modularAddition
-                ? new dev.normclock.task.SparseParity(parityN, parityK, parityM, parityTest) : null;
+        if (modelKind.modularAddition) ParityOptions.refuseWith(parsed);
+        dev.normclock.task.SparseParity parity = !modelKind.modularAddition ? parityOptions.task() : null;
         CellSpec cell = new CellSpec(shape.p, shape.trainFrac, shape.width, shape.hidden, lr, wd, decayOrder.equals("after"),
                 rho == null ? Double.NaN : rho, wc == null ? Double.NaN : wc, norm == null ? Double.NaN : norm,
                 clampFrom, temperature, SeedList.parse(seeds), steps, evalGrid, retireWindow, baseKey, biasStd, loss.equals("mse"),
