@@ -923,7 +923,7 @@ public final class StudyAnalysis {
      * step, and the softmax-collapse fraction at the logged step nearest the float32 median.
      */
     private void precision(ExperimentPlan e, List<CellPlan> ready) {
-        for (CellPlan c : ready) if (c.precision() == dev.normclock.backend.Precision.FLOAT32) auditClaims(e, c);
+        for (CellPlan c : ready) auditClaims(e, c);
         boolean any = false;
         for (CellPlan wide : ready) {
             if (wide.precision() != dev.normclock.backend.Precision.FLOAT64) continue;
@@ -960,6 +960,10 @@ public final class StudyAnalysis {
     private void auditClaims(ExperimentPlan e, CellPlan c) {
         if (!"mlp".equals(c.model()) || c.p() != 59 || c.arm() != Arm.CLAMP || Math.abs(c.wc() - 54.4893) > 0.01 || c.temperature() != 1.0
                 || c.squaredError() || c.tInt() != 500) return;
+        if (c.precision() == dev.normclock.backend.Precision.FLOAT64) {
+            float64Audit(e, c);
+            return;
+        }
         double quotedT, quotedRate;
         if (Math.abs(c.rho() - 1.15) < 1e-9) {
             quotedT = 12750;
@@ -990,6 +994,27 @@ public final class StudyAnalysis {
                         "median T_grok held at ρ = %.2f × 54.49 in float32", c.rho()),
                 Claims.estimate(List.of(t), l -> l.get(0).median(), Claims.OURS), Estimate.exact(quotedT),
                 String.format(Locale.ROOT, "≈%.0f (quoted, Paper B's audit)", quotedT), Verdicts.Scale.LOG, 0.1, false, scope));
+    }
+
+    /**
+     * Paper B's float64 side of the audit at ρ = 1.25: without float32's softmax collapse the model
+     * does not grok by 60 000 steps. Ours: the share of seeds that grok within the cell's budget.
+     */
+    private void float64Audit(ExperimentPlan e, CellPlan c) {
+        if (Math.abs(c.rho() - 1.25) > 1e-9) return;
+        List<Double> grokked = new ArrayList<>();
+        for (int seed : c.seeds()) {
+            RunRow r = runs.get(new PopulationPlan.Slot(c, seed).runKey(study.name()));
+            if (r == null || r.status() == RunStatus.RUNNING || r.status() == RunStatus.INTERRUPTED) continue;
+            grokked.add(r.outcome().tGrok() >= 0 ? 1.0 : 0.0);
+        }
+        if (grokked.size() < 2) return;
+        double[] v = grokked.stream().mapToDouble(Double::doubleValue).toArray();
+        claims.add(Claims.compare(e.name() + ".audit_float64_grokked." + c.id(), e.name(), String.format(Locale.ROOT,
+                        "share of seeds that grok within %d steps held at ρ = 1.25 × 54.49 in float64", c.maxSteps()),
+                Claims.estimate(v, x -> Arrays.stream(x).average().orElse(Double.NaN), Claims.OURS), Estimate.exact(0.0),
+                "0 (quoted: Paper B's float64 runs do not grok by 60 000)", Verdicts.Scale.LINEAR, 0.1, true,
+                "float64 arithmetic, where no softmax row collapses"));
     }
 
     /** The same cell but for its precision (and so its id). */
