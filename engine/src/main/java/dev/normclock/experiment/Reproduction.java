@@ -144,27 +144,31 @@ public final class Reproduction {
      * populations, the CPU's for the float64 audit's.
      */
     public static List<MemoryPlan> memoryPlans(StudyPlan study, Precision precision, WorkspaceSizing sizing) {
-        List<CellPlan> all = study.cells().toList();
         List<MemoryPlan> plans = new ArrayList<>();
-        for (int phase = 1; phase <= 2; phase++)
-            for (PopulationPlan pop : Planner.plan(all, phase)) {
-                CellPlan first = pop.first();
-                plans.add(first.memoryPlan(pop.models(), first.precision(), first.precision() == precision ? sizing : WorkspaceSizing.CPU));
-            }
+        for (PopulationPlan pop : populations(study)) {
+            CellPlan first = pop.first();
+            plans.add(first.memoryPlan(pop.models(), first.precision(), first.precision() == precision ? sizing : WorkspaceSizing.CPU));
+        }
         plans.sort(java.util.Comparator.comparingLong(MemoryPlan::tensorBytes).reversed());
         return plans;
     }
 
+    /** Every population the study may train: phase 1's, then phase 2's with every held cell armed. */
+    private static List<PopulationPlan> populations(StudyPlan study) {
+        List<CellPlan> all = study.cells().toList();
+        List<PopulationPlan> pops = new ArrayList<>(Planner.plan(all, 1));
+        pops.addAll(Planner.plan(all, 2));
+        return pops;
+    }
+
     /** Refuses a study one of whose populations would not fit, before anything of it is trained. */
     private void checkMemory(StudyPlan study) {
-        List<CellPlan> all = study.cells().toList();
-        for (int phase = 1; phase <= 2; phase++)
-            for (PopulationPlan pop : Planner.plan(all, phase)) {
-                CellPlan first = pop.first();
-                boolean mine = first.precision() == backend.precision();
-                first.memoryPlan(pop.models(), first.precision(), mine ? backend : WorkspaceSizing.CPU)
-                        .requireFits(mine ? MemoryPlan.Room.now(backend) : MemoryPlan.Room.hostOnly());
-            }
+        MemoryPlan.Room mine = MemoryPlan.Room.now(backend), host = MemoryPlan.Room.hostOnly();
+        for (PopulationPlan pop : populations(study)) {
+            CellPlan first = pop.first();
+            boolean ours = first.precision() == backend.precision();
+            first.memoryPlan(pop.models(), first.precision(), ours ? backend : WorkspaceSizing.CPU).requireFits(ours ? mine : host);
+        }
     }
 
     private Summary runStudy(StudyPlan study, String command) throws IOException {
